@@ -1,0 +1,212 @@
+"""Cases: one small TOML file naming what one analysis covers.
+
+Another shutdown is a new case file under ``data/cases/``, not new code. The
+fields are documented in README.md ("Case files").
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+
+from shutdown.errors import InputError
+from shutdown.paths import data_dir
+from shutdown.tomlfile import read_toml
+
+KNOWN_SOURCES = ("ioda", "ooni", "atlas")
+
+
+@dataclass(frozen=True)
+class Network:
+    asn: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Region:
+    """A sub-national area. Codes differ per upstream (IODA numbers its regions)."""
+    name: str
+    codes: dict = field(default_factory=dict)   # e.g. {"ioda": "1234"}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A verdict the CI check requires to hold (see ``shutdown check``)."""
+    event: str
+    verdicts: tuple[str, ...]
+    min_sources: int = 1
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    title: str
+    path: Path
+    country: str                 # ISO 3166-1 alpha-2, upper case
+    timezone: str                # IANA name used for display
+    start: dt.date               # first local day of the analysis window
+    end: dt.date                 # last local day, inclusive
+    baseline_days: int
+    timeline_path: Path
+    sources: tuple[str, ...]
+    networks: tuple[Network, ...] = ()
+    regions: tuple[Region, ...] = ()
+    scenario: str | None = None
+    expectations: tuple[Expectation, ...] = ()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def window_utc(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Analysis window in UTC: local midnight of ``start`` to local midnight after ``end``."""
+        return _local_days_to_utc(self.start, self.end, self.tz)
+
+    @property
+    def baseline_utc(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The ``baseline_days`` before the window, for learning normal behaviour."""
+        start, _ = self.window_utc
+        return start - pd.Timedelta(days=self.baseline_days), start
+
+    @property
+    def fetch_utc(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Baseline plus window: what collectors pull."""
+        return self.baseline_utc[0], self.window_utc[1]
+
+    def entities(self) -> list[tuple[str, str]]:
+        """(entity_type, entity_code) pairs: the country, its networks, its regions.
+
+        Region codes are per upstream; this lists the region by name.
+        """
+        out = [("country", self.country)]
+        out += [("asn", str(n.asn)) for n in self.networks]
+        out += [("region", r.name) for r in self.regions]
+        return out
+
+    def network_name(self, asn) -> str:
+        for n in self.networks:
+            if str(n.asn) == str(asn):
+                return n.name
+        return f"AS{asn}"
+
+
+def _local_days_to_utc(first: dt.date, last: dt.date, tz: ZoneInfo):
+    start = pd.Timestamp(dt.datetime.combine(first, dt.time(), tzinfo=tz)).tz_convert("UTC")
+    end = pd.Timestamp(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz)).tz_convert("UTC")
+    return start, end
+
+
+def cases_dir() -> Path:
+    return data_dir() / "cases"
+
+
+def list_cases() -> list[str]:
+    d = cases_dir()
+    return sorted(p.stem for p in d.glob("*.toml")) if d.is_dir() else []
+
+
+def resolve_case_path(name_or_path: str | Path) -> Path:
+    """A case is named (``kz-2022-01``) or given as a path to its TOML file."""
+    s = str(name_or_path)
+    p = Path(s).expanduser()
+    if s.endswith(".toml") or p.is_file() or "/" in s or "\\" in s:
+        if not p.is_file():
+            raise InputError("case file not found", path=p)
+        return p
+    candidate = cases_dir() / f"{s}.toml"
+    if candidate.is_file():
+        return candidate
+    known = ", ".join(list_cases()) or "(none)"
+    raise InputError(f"unknown case {s!r}; known cases: {known} "
+                     f"(in {cases_dir()}), or give a path to a case file")
+
+
+def load_case(name_or_path: str | Path) -> Case:
+    path = resolve_case_path(name_or_path)
+    raw = read_toml(path)
+    where = "case"
+
+    def req(key, typ, what):
+        if key not in raw:
+            raise InputError(f"missing ({what})", path=path, where=where, field=key)
+        val = raw[key]
+        if not isinstance(val, typ):
+            raise InputError(f"expected {what}, got {val!r}", path=path, where=where, field=key)
+        return val
+
+    name = raw.get("name", path.stem)
+    country = req("country", str, "ISO 3166-1 alpha-2 country code, e.g. \"KZ\"").upper()
+    if len(country) != 2 or not country.isalpha():
+        raise InputError(f"expected a two-letter country code, got {country!r}",
+                         path=path, where=where, field="country")
+    tzname = req("timezone", str, "IANA time zone, e.g. \"Asia/Almaty\"")
+    _check_tz(tzname, path, where, "timezone")
+    start = req("start", dt.date, "local date, e.g. 2022-01-02")
+    end = req("end", dt.date, "local date, e.g. 2022-01-11")
+    if isinstance(start, dt.datetime) or isinstance(end, dt.datetime):
+        raise InputError("give dates without a time", path=path, where=where,
+                         field="start" if isinstance(start, dt.datetime) else "end")
+    if end < start:
+        raise InputError(f"end {end} is before start {start}", path=path, where=where, field="end")
+    baseline_days = raw.get("baseline_days", 7)
+    if not isinstance(baseline_days, int) or isinstance(baseline_days, bool) or baseline_days < 1:
+        raise InputError(f"expected a whole number of days >= 1, got {baseline_days!r}",
+                         path=path, where=where, field="baseline_days")
+    timeline_rel = req("timeline", str, "path of the timeline file, relative to the case file")
+    timeline_path = (path.parent / timeline_rel).resolve()
+    sources = raw.get("sources", list(KNOWN_SOURCES))
+    if not isinstance(sources, list) or not sources:
+        raise InputError("expected a non-empty list of sources", path=path, where=where, field="sources")
+    for s in sources:
+        if s not in KNOWN_SOURCES:
+            raise InputError(f"unknown source {s!r}; known: {', '.join(KNOWN_SOURCES)}",
+                             path=path, where=where, field="sources")
+
+    networks = []
+    for i, n in enumerate(raw.get("networks", [])):
+        w = f"networks[{i}]"
+        if not isinstance(n, dict) or not isinstance(n.get("asn"), int) or isinstance(n.get("asn"), bool):
+            raise InputError("each network needs an integer 'asn'", path=path, where=w, field="asn")
+        networks.append(Network(asn=n["asn"], name=str(n.get("name", f"AS{n['asn']}"))))
+    if len({n.asn for n in networks}) != len(networks):
+        raise InputError("an ASN is listed twice", path=path, where=where, field="networks")
+
+    regions = []
+    for i, r in enumerate(raw.get("regions", [])):
+        w = f"regions[{i}]"
+        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
+            raise InputError("each region needs a 'name'", path=path, where=w, field="name")
+        codes = {k: str(v) for k, v in r.items() if k != "name"}
+        regions.append(Region(name=r["name"], codes=codes))
+
+    expectations = []
+    for i, e in enumerate(raw.get("expectations", [])):
+        w = f"expectations[{i}]"
+        if not isinstance(e, dict) or not isinstance(e.get("event"), str):
+            raise InputError("each expectation needs an 'event' id", path=path, where=w, field="event")
+        verdicts = e.get("verdict", ["confirmed"])
+        verdicts = [verdicts] if isinstance(verdicts, str) else verdicts
+        ms = e.get("min_sources", 1)
+        if not isinstance(ms, int) or ms < 1:
+            raise InputError(f"expected an integer >= 1, got {ms!r}", path=path, where=w, field="min_sources")
+        expectations.append(Expectation(event=e["event"], verdicts=tuple(verdicts),
+                                        min_sources=ms, note=str(e.get("note", ""))))
+
+    return Case(name=name, title=str(raw.get("title", name)), path=path, country=country,
+                timezone=tzname, start=start, end=end, baseline_days=baseline_days,
+                timeline_path=timeline_path, sources=tuple(sources), networks=tuple(networks),
+                regions=tuple(regions), scenario=raw.get("scenario"),
+                expectations=tuple(expectations))
+
+
+def _check_tz(name, path, where, fieldname):
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"unknown time zone {name!r} (use an IANA name such as \"Asia/Almaty\")",
+                         path=path, where=where, field=fieldname) from None

@@ -1,0 +1,91 @@
+"""The plain data passed between stages: column names, signal names, verdicts.
+
+Every stage reads and writes pandas DataFrames with exactly these columns, so a
+notebook can stop anywhere and look, and modules written by different people
+fit together.
+
+Tidy measurement table (``collect`` -> ``normalize``), one row per bin::
+
+    source       "ioda" | "ooni" | "atlas"
+    entity_type  "country" | "region" | "asn"
+    entity_code  "KZ" | the case's region name ("Almaty") | ASN as digits ("9198")
+    signal       see SIGNALS
+    subtype      "" when the signal has none (gtr product, OONI outcome, Atlas probe class)
+    ts_utc       bin start, datetime64[ns, UTC]
+    value        float64 (NaN only if upstream said null)
+    unit         human-readable unit
+    simulated    bool: True for rows built from simulated payloads
+
+Region codes differ per upstream; collectors map them to the case's region
+*name*, so alignment can match an event scoped ``region:Almaty``.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+TIDY_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype",
+                "ts_utc", "value", "unit", "simulated"]
+
+ENTITY_TYPES = ("country", "region", "asn")
+
+# (source, signal) -> (unit, meaning). Subtypes are listed where the signal has them.
+SIGNALS = {
+    ("ioda", "bgp"): ("visible /24 prefixes", "routed address space seen by BGP collectors"),
+    ("ioda", "ping-slash24"): ("responsive /24 blocks", "IODA active probing"),
+    ("ioda", "merit-nt"): ("unique source IPs", "Merit network telescope (unsolicited traffic)"),
+    ("ioda", "gtr"): ("normalized traffic", "Google Transparency Report traffic; subtype = product"),
+    ("ooni", "measurements"): ("measurements", "OONI measurement volume; subtype 'all' or a test name"),
+    # OONI per-test outcome counts: signal = test name, subtype = ok|anomaly|confirmed|failure
+    ("ooni", "web_connectivity"): ("measurements", "OONI web_connectivity outcomes"),
+    ("ooni", "telegram"): ("measurements", "OONI telegram test outcomes"),
+    ("ooni", "whatsapp"): ("measurements", "OONI whatsapp test outcomes"),
+    ("ooni", "signal"): ("measurements", "OONI signal test outcomes"),
+    ("ooni", "facebook_messenger"): ("measurements", "OONI facebook_messenger test outcomes"),
+    # RIPE Atlas, per bin; subtype = "infrastructure" (anchors, datacentre tags) | "end-user"
+    ("atlas", "probes_reporting"): ("probes", "probes with at least one built-in result in the bin"),
+    ("atlas", "probes_reachable"): ("probes", "probes with a successful ping/traceroute in the bin"),
+    ("atlas", "probes_connected"): ("probes", "probes connected to the RIPE Atlas controllers"),
+}
+
+OONI_TESTS = ("web_connectivity", "telegram", "whatsapp", "signal", "facebook_messenger")
+OONI_MESSENGER_TESTS = ("telegram", "whatsapp", "signal", "facebook_messenger")
+OONI_OUTCOMES = ("ok", "anomaly", "confirmed", "failure")
+ATLAS_PROBE_CLASSES = ("infrastructure", "end-user")
+
+# IODA's own outage view (``/outages/alerts`` and ``/outages/events``), kept for comparison.
+IODA_OUTAGE_COLUMNS = ["kind", "entity_type", "entity_code", "datasource", "start_utc",
+                       "end_utc", "level", "score", "simulated"]
+
+# Detected intervals (``detect``). depth = fraction of normal lost (1.0 = nothing left);
+# level = fraction of normal remaining (median over the interval); direction is "down"
+# for a loss of connectivity/volume, "up" for a rise (e.g. OONI anomaly share).
+INTERVAL_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype",
+                    "start_utc", "end_utc", "depth", "level", "direction", "kind", "simulated"]
+INTERVAL_KINDS = ("full", "partial")
+
+# Alignment verdicts (``align``).
+VERDICTS = ("confirmed", "confirmed-earlier", "confirmed-later", "not-observed",
+            "contradicted", "not-measurable")
+
+
+def empty_tidy() -> pd.DataFrame:
+    return pd.DataFrame({
+        "source": pd.Series(dtype="string"), "entity_type": pd.Series(dtype="string"),
+        "entity_code": pd.Series(dtype="string"), "signal": pd.Series(dtype="string"),
+        "subtype": pd.Series(dtype="string"),
+        "ts_utc": pd.Series(dtype="datetime64[ns, UTC]"), "value": pd.Series(dtype="float64"),
+        "unit": pd.Series(dtype="string"), "simulated": pd.Series(dtype="bool")})
+
+
+def check_tidy(df: pd.DataFrame) -> pd.DataFrame:
+    """Assert the tidy contract; return the frame with canonical dtypes and order."""
+    missing = [c for c in TIDY_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"tidy table lacks columns {missing}")
+    out = df[TIDY_COLUMNS].copy()
+    for c in ("source", "entity_type", "entity_code", "signal", "subtype", "unit"):
+        out[c] = out[c].astype("string")
+    out["ts_utc"] = pd.to_datetime(out["ts_utc"], utc=True).astype("datetime64[ns, UTC]")
+    out["value"] = out["value"].astype("float64")
+    out["simulated"] = out["simulated"].astype("bool")
+    return out
