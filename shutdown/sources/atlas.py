@@ -1,0 +1,346 @@
+"""RIPE Atlas v2: probes in the country, their built-in results, their connection events.
+
+What is asked of the API (all GET, all JSON, paths appended to the base URL)::
+
+    /api/v2/probes/?country_code=KZ&page_size=500          probe listing, paginated
+        {count, next, previous, results: [{id, asn_v4, asn_v6, country_code, is_anchor,
+         status: {id, name, since}, status_since, first_connected, last_connected,
+         tags: [{name, slug}], ...}]}; ``next`` links to the following page.
+    /api/v2/measurements/<msm>/results?start=&stop=&probe_ids=a,b,c
+        a JSON list of results, one object per probe run (``prb_id``, ``timestamp``,
+        ``type``, ...), for the built-in measurements below.
+
+Built-in measurements used (every probe runs them, nobody has to schedule them):
+
+* 1001 -- ping to k.root-servers.net (193.0.14.129), every 240 s;
+* 5001 -- traceroute to k.root-servers.net, every 1800 s;
+* 7000 -- probe connection events: ``{"prb_id", "timestamp", "event": "connect" |
+  "disconnect", ...}`` as seen by the RIPE Atlas controllers. The v2 API has no
+  per-probe "connection history" endpoint; these events are the history. Where a
+  probe has no event in the window its state comes from ``status``/``status.since``.
+
+The results windows are cut into UTC days and the probe ids into batches of
+``PROBE_BATCH`` so each request stays small (a day of ping results for 50 probes
+is a few MB) and an interrupted run resumes at the next missing day/batch.
+
+Why the requests go through ``shutdown.http.Fetcher`` and not through
+cousteau's own ``AtlasRequest.get()``: cousteau builds its URL as
+``"https://" + server + path`` (a host with a port such as ``127.0.0.1:8443``
+works, a plain-http mirror or a base path does not), has no retry or backoff,
+and folds every failure into ``(False, message)``. The Fetcher gives the raw
+cache, provenance, retries on 429/5xx/timeouts and one clear error per source.
+cousteau is still what builds each request: ``ProbeRequest`` the listing path
+and filters, ``AtlasResultsRequest`` the results path and its start/stop/probe_ids
+parameters, and ``cousteau_server()`` turns our base URL into the ``server``
+argument cousteau expects, so a user can reproduce any request with cousteau.
+
+The API key is optional (``SHUTDOWN_ATLAS_KEY`` or ``RIPE_ATLAS_KEY``); it goes
+into the ``Authorization: Key ...`` header the way cousteau sends it, never into
+a URL parameter, so it never reaches the cache, provenance or a log line.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from urllib.parse import parse_qsl, urlsplit
+
+import pandas as pd
+from ripe.atlas.cousteau import AtlasResultsRequest, ProbeRequest
+
+from shutdown.http import SourceError
+from shutdown.sources import Request
+from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
+    BIN, active_in_window, connection_bins, infrastructure_tags, is_infrastructure,
+    probe_bins, probe_frame, result_reachable, tidy_from_bins,
+)
+
+SOURCE = "atlas"
+PROBES_PATH = ProbeRequest.url                      # "/api/v2/probes/"
+PAGE_SIZE = 500                                     # the API's largest page
+PROBE_BATCH = 50                                    # probe ids per results request
+KEY_ENV = ("SHUTDOWN_ATLAS_KEY", "RIPE_ATLAS_KEY")  # first one set wins
+
+# Built-in measurement id -> (kind, target). Looked up, not guessed: 1001/5001
+# are the IPv4 ping/traceroute to k.root-servers.net (193.0.14.129) that every
+# probe runs; 7000 is the stream of probe connect/disconnect events.
+MEASUREMENTS = {
+    1001: ("ping", "k.root-servers.net"),
+    5001: ("traceroute", "k.root-servers.net"),
+    7000: ("connection", "RIPE Atlas controllers"),
+}
+REACHABILITY_MSMS = (1001, 5001)
+CONNECTION_MSM = 7000
+
+
+# -- requests ------------------------------------------------------------------------
+def probe_listing_request(case) -> Request:
+    """First page of the probe listing for the case's country (``next`` gives the rest)."""
+    path, params = _split(ProbeRequest(country_code=case.country, page_size=PAGE_SIZE).atlas_url)
+    return Request(SOURCE, path, params, "country", case.country,
+                   f"probes in {case.country} (page 1)")
+
+
+def results_request(case, msm_id: int, since: pd.Timestamp, until: pd.Timestamp,
+                    probe_ids) -> Request:
+    """Results of one measurement for some probes over ``[since, until)``."""
+    ids = sorted(int(i) for i in probe_ids)
+    # cousteau reads naive datetimes as UTC (calendar.timegm); stop is inclusive upstream.
+    req = AtlasResultsRequest(msm_id=msm_id, probe_ids=ids,
+                              start=_naive_utc(since),
+                              stop=_naive_utc(until - pd.Timedelta(seconds=1)))
+    params = {k: str(v) for k, v in req.http_method_args["params"].items()}
+    kind, _ = MEASUREMENTS.get(msm_id, ("results", ""))
+    label = (f"{kind} msm {msm_id} {since:%Y-%m-%d} probes {ids[0]}..{ids[-1]} "
+             f"({len(ids)})")
+    return Request(SOURCE, req.url_path, params, "country", case.country, label)
+
+
+def plan(case, probes=None) -> list[Request]:
+    """Every request for ``case``.
+
+    Without ``probes`` only the probe listing is known (the results requests
+    need probe ids). With ``probes`` -- the listing's probe objects, or plain
+    probe ids -- the built-in results and connection events for those probes
+    follow, per UTC day and per batch of ``PROBE_BATCH`` probes. Probe objects
+    are filtered to those that can have been connected during the window.
+    """
+    out = [probe_listing_request(case)]
+    if probes is None:
+        return out
+    start, end = case.fetch_utc
+    ids = []
+    for p in probes:
+        if isinstance(p, dict):
+            if active_in_window(p, start, end):
+                ids.append(int(p["id"]))
+        else:
+            ids.append(int(p))
+    ids = sorted(set(ids))
+    if not ids:
+        return out
+    batches = [ids[i:i + PROBE_BATCH] for i in range(0, len(ids), PROBE_BATCH)]
+    for since, until in utc_days(start, end):
+        for msm in (*REACHABILITY_MSMS, CONNECTION_MSM):
+            for batch in batches:
+                out.append(results_request(case, msm, since, until, batch))
+    return out
+
+
+def request_kind(req: Request) -> str:
+    """"probes", "ping", "traceroute" or "connection": what payload a request gets."""
+    if req.path.startswith(PROBES_PATH):
+        return "probes"
+    return MEASUREMENTS.get(request_msm(req), ("results", ""))[0]
+
+
+def request_msm(req: Request) -> int | None:
+    parts = req.path.strip("/").split("/")
+    if len(parts) >= 4 and parts[:3] == ["api", "v2", "measurements"] and parts[3].isdigit():
+        return int(parts[3])
+    return None
+
+
+def utc_days(start: pd.Timestamp, end: pd.Timestamp):
+    """``[since, until)`` UTC days covering ``[start, end)``, aligned to midnight
+    so two cases sharing days share cache entries."""
+    t = pd.Timestamp(start).tz_convert("UTC").floor("D")
+    end = pd.Timestamp(end).tz_convert("UTC")
+    out = []
+    while t < end:
+        out.append((t, t + pd.Timedelta(days=1)))
+        t += pd.Timedelta(days=1)
+    return out
+
+
+# -- the API key and cousteau's notion of a server -------------------------------------
+def api_key() -> str | None:
+    for name in KEY_ENV:
+        v = os.environ.get(name, "").strip()
+        if v:
+            return v
+    return None
+
+
+def auth_headers() -> dict:
+    """``{"Authorization": "Key ..."}`` when a key is set (as cousteau sends it), else {}."""
+    key = api_key()
+    return {"Authorization": f"Key {key}"} if key else {}
+
+
+def cousteau_server(base_url: str) -> str:
+    """The ``server`` argument for cousteau (``host[:port]``) matching ``base_url``.
+
+    cousteau always prefixes ``https://`` and appends the API path directly to
+    the server, so only an https base URL without a path can be expressed.
+    """
+    parts = urlsplit(base_url)
+    if parts.scheme != "https" or parts.path.strip("/"):
+        raise ValueError(f"cousteau can only talk to https://host[:port]; got {base_url!r}")
+    return parts.netloc
+
+
+# -- collect ---------------------------------------------------------------------------
+def collect(case, fetcher, progress=None) -> None:
+    """Fetch the probe listing (all pages), then every results request of ``plan``.
+
+    Cached responses are reused (no request) unless the fetcher refreshes.
+    ``progress(done, total, label)`` is called after each response, if given.
+    """
+    for k, v in auth_headers().items():
+        fetcher.headers.setdefault(k, v)
+    probes = []
+    for page_no, obj in enumerate(_listing_pages(fetcher, probe_listing_request(case)), 1):
+        probes.extend(obj["results"])
+        _progress(progress, page_no, None, f"probes in {case.country} (page {page_no})")
+    todo = plan(case, probes)[1:]
+    for i, req in enumerate(todo, 1):
+        fetcher.get_json(req.path, req.params, validate=_check_results)
+        _progress(progress, i, len(todo), req.label)
+
+
+def _listing_pages(fetcher_or_cache, first: Request, cache_only: bool = False):
+    """The listing's pages in order, following ``next``; from a Fetcher or, with
+    ``cache_only``, straight from a RawCache."""
+    path, params = first.path, dict(first.params)
+    seen = set()
+    while True:
+        key = (path, tuple(sorted(params.items())))
+        if key in seen:
+            raise SourceError(SOURCE, path, "probe listing pages loop (a 'next' link points back)")
+        seen.add(key)
+        if cache_only:
+            hit = fetcher_or_cache.get(SOURCE, path, params)
+            if hit is None:
+                raise SourceError(SOURCE, path, "probe listing not in the cache; run `shutdown collect` first")
+            try:
+                obj = hit.json()
+            except ValueError:
+                raise SourceError(SOURCE, hit.meta.get("url", path), "cached probe listing is not JSON") from None
+            problem = _check_listing(obj)
+            if problem:
+                raise SourceError(SOURCE, hit.meta.get("url", path), problem)
+        else:
+            obj = fetcher_or_cache.get_json(path, params, validate=_check_listing)
+        yield obj
+        nxt = obj.get("next")
+        if not nxt:
+            return
+        path, params = _next_page(nxt, getattr(fetcher_or_cache, "base_url", ""))
+
+
+def _next_page(url: str, base_url: str = "") -> tuple[str, dict]:
+    """Path and parameters of a ``next`` link. The host is dropped (as cousteau's
+    ``build_next_url`` does), so a mirror's or simulator's pages stay on our base URL."""
+    parts = urlsplit(url)
+    path = parts.path
+    prefix = urlsplit(base_url).path.rstrip("/") if base_url else ""
+    if prefix and path.startswith(prefix + "/"):
+        path = path[len(prefix):]
+    if not path.startswith(PROBES_PATH):
+        raise SourceError(SOURCE, url, f"unexpected 'next' link (not under {PROBES_PATH})")
+    return path, dict(parse_qsl(parts.query, keep_blank_values=True))
+
+
+def _check_listing(obj):
+    if not isinstance(obj, dict) or not isinstance(obj.get("results"), list):
+        return ("expected a probe listing {count, next, previous, results: [...]}, got "
+                + _shape(obj))
+    if any(not isinstance(p, dict) or "id" not in p for p in obj["results"]):
+        return "probe listing has an entry without an 'id'"
+    nxt = obj.get("next")
+    if nxt is not None and not isinstance(nxt, str):
+        return f"probe listing 'next' is not a link: {nxt!r}"[:200]
+    return None
+
+
+def _check_results(obj):
+    if not isinstance(obj, list):
+        return "expected a JSON list of measurement results, got " + _shape(obj)
+    if any(not isinstance(r, dict) for r in obj):
+        return "measurement results list holds a non-object entry"
+    return None
+
+
+def _shape(obj) -> str:
+    if isinstance(obj, dict):
+        return "an object with keys " + ", ".join(sorted(map(str, obj))[:8])
+    return type(obj).__name__
+
+
+def _progress(progress, done, total, label):
+    if progress is not None:
+        progress(done, total, label)
+
+
+# -- normalize -------------------------------------------------------------------------
+def load_probes(case, cache) -> list[dict]:
+    """All probe objects of the cached listing (every page)."""
+    probes = []
+    for obj in _listing_pages(cache, probe_listing_request(case), cache_only=True):
+        probes.extend(obj["results"])
+    return probes
+
+
+def load_results(case, cache, probes=None) -> dict[int, list]:
+    """Cached results per measurement id, for the planned requests. A planned
+    response missing from the cache is an error (collect was not finished)."""
+    probes = load_probes(case, cache) if probes is None else probes
+    out: dict[int, list] = {m: [] for m in MEASUREMENTS}
+    missing = []
+    for req in plan(case, probes)[1:]:
+        hit = cache.get(SOURCE, req.path, req.params)
+        if hit is None:
+            missing.append(req)
+            continue
+        try:
+            obj = hit.json()
+        except ValueError:
+            raise SourceError(SOURCE, hit.meta.get("url", req.path), "cached results are not JSON") from None
+        problem = _check_results(obj)
+        if problem:
+            raise SourceError(SOURCE, hit.meta.get("url", req.path), problem)
+        out.setdefault(request_msm(req), []).extend(obj)
+    if missing:
+        raise SourceError(SOURCE, missing[0].path,
+                          f"{len(missing)} planned response(s) not in the cache (first: "
+                          f"{missing[0].label}); run `shutdown collect` for this case")
+    return out
+
+
+def probe_metadata(case, cache) -> pd.DataFrame:
+    """Probe metadata frame (see ``atlas_reduce.probe_frame``) of the probes the
+    case uses: listed for the country and possibly connected during the window."""
+    start, end = case.fetch_utc
+    probes = [p for p in load_probes(case, cache) if active_in_window(p, start, end)]
+    return probe_frame(probes)
+
+
+def probe_table(case, cache) -> pd.DataFrame:
+    """Per probe and hour: probe_id, asn, is_infrastructure, ts_utc, reachable."""
+    probes = load_probes(case, cache)
+    meta = probe_frame([p for p in probes if active_in_window(p, *case.fetch_utc)])
+    results = load_results(case, cache, probes)
+    rows = [r for m in REACHABILITY_MSMS for r in results.get(m, [])]
+    return probe_bins(rows, meta, *case.fetch_utc)
+
+
+def normalize(case, cache) -> pd.DataFrame:
+    """Tidy table: probes_reporting / probes_reachable / probes_connected per hour,
+    for the country and each case network with probes, per probe class."""
+    start, end = case.fetch_utc
+    probes = load_probes(case, cache)
+    meta = probe_frame([p for p in probes if active_in_window(p, start, end)])
+    results = load_results(case, cache, probes)
+    rows = [r for m in REACHABILITY_MSMS for r in results.get(m, [])]
+    bins = probe_bins(rows, meta, start, end)
+    conn = connection_bins(meta, results.get(CONNECTION_MSM, []), start, end)
+    return tidy_from_bins(case, meta, bins, conn, simulated=cache.simulated)
+
+
+def _split(path_and_query: str) -> tuple[str, dict]:
+    parts = urlsplit(path_and_query)
+    return parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
+
+
+def _naive_utc(ts: pd.Timestamp) -> dt.datetime:
+    return pd.Timestamp(ts).tz_convert("UTC").tz_localize(None).to_pydatetime()
