@@ -1,0 +1,105 @@
+"""Hand-made tidy / interval / alignment frames to the schema, for the figure,
+report and check tests (no test here; imported by test_plot*, test_report*, test_check*).
+
+The shapes follow ``shutdown.schema``: hourly bins over the case's fetch range, a
+national drop from 5 Jan 18:00 local... to 10 Jan, Almaty back on 7 Jan 09:00-14:00.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shutdown.schema import INTERVAL_COLUMNS, OONI_MESSENGER_TESTS, check_tidy
+
+OFF = (pd.Timestamp("2022-01-05T05:00Z"), pd.Timestamp("2022-01-10T04:00Z"))
+ALMATY_ON = (pd.Timestamp("2022-01-07T03:00Z"), pd.Timestamp("2022-01-07T08:00Z"))
+
+
+def make_tidy(case, simulated=False, freq="1h", regions=True, asns=True) -> pd.DataFrame:
+    t0, t1 = case.fetch_utc
+    ts = pd.date_range(t0, t1, freq=freq, inclusive="left", tz="UTC")
+    off = (ts >= OFF[0]) & (ts < OFF[1])
+    rng = np.random.default_rng(1)
+    rows = []
+
+    def add(source, etype, code, signal, subtype, values, unit="x"):
+        rows.append(pd.DataFrame({"source": source, "entity_type": etype, "entity_code": code,
+                                  "signal": signal, "subtype": subtype, "ts_utc": ts,
+                                  "value": np.asarray(values, float), "unit": unit,
+                                  "simulated": simulated}))
+
+    def level(normal, during, noise=0.02):
+        v = np.where(off, during, normal) * (1 + noise * rng.standard_normal(ts.size))
+        return np.maximum(v, 0)
+
+    cc = case.country
+    add("ioda", "country", cc, "ping-slash24", "", level(1500, 150))
+    add("ioda", "country", cc, "merit-nt", "", level(900, 300, 0.1))
+    add("ioda", "country", cc, "bgp", "", level(2700, 2650, 0.005))
+    add("ooni", "country", cc, "measurements", "all", level(60, 2, 0.2))
+    msg_off = ts >= pd.Timestamp("2022-01-03T18:00Z")
+    for t in OONI_MESSENGER_TESTS:
+        add("ooni", "country", cc, t, "ok", np.where(msg_off & ~off, 1, 8))
+        add("ooni", "country", cc, t, "anomaly", np.where(msg_off & ~off, 7, 0))
+        add("ooni", "country", cc, t, "confirmed", np.zeros(ts.size))
+        add("ooni", "country", cc, t, "failure", np.where(off, 1, 0))
+    add("atlas", "country", cc, "probes_reachable", "end-user", level(40, 5, 0.03))
+    add("atlas", "country", cc, "probes_reachable", "infrastructure", level(12, 9, 0.03))
+    if asns:
+        for i, n in enumerate(case.networks):
+            during = [20, 5, 60, 40, 300][i % 5]
+            add("ioda", "asn", str(n.asn), "ping-slash24", "", level(400 + 100 * i, during))
+            add("ioda", "asn", str(n.asn), "bgp", "", level(200, 198, 0.003))
+    if regions and case.regions:
+        name = case.regions[0].name
+        v = level(300, 20)
+        win = (ts >= ALMATY_ON[0]) & (ts < ALMATY_ON[1])
+        v[win] = 280
+        add("ioda", "region", name, "ping-slash24", "", v)
+    return check_tidy(pd.concat(rows, ignore_index=True))
+
+
+def make_intervals(case, simulated=False) -> pd.DataFrame:
+    cc = case.country
+    recs = []
+    for src, sig, sub in (("ioda", "ping-slash24", ""), ("ioda", "merit-nt", ""),
+                          ("ooni", "measurements", "all"), ("atlas", "probes_reachable", "end-user")):
+        recs.append(dict(source=src, entity_type="country", entity_code=cc, signal=sig, subtype=sub,
+                         start_utc=OFF[0], end_utc=OFF[1], depth=0.9, level=0.1, direction="down",
+                         kind="full", simulated=simulated))
+    recs.append(dict(source="ooni", entity_type="country", entity_code=cc, signal="telegram",
+                     subtype="", start_utc=pd.Timestamp("2022-01-03T18:00Z"), end_utc=OFF[0],
+                     depth=0.8, level=0.2, direction="up", kind="partial", simulated=simulated))
+    for n in case.networks[:2]:
+        recs.append(dict(source="ioda", entity_type="asn", entity_code=str(n.asn), signal="ping-slash24",
+                         subtype="", start_utc=OFF[0], end_utc=OFF[1], depth=0.95, level=0.05,
+                         direction="down", kind="full", simulated=simulated))
+    df = pd.DataFrame(recs, columns=INTERVAL_COLUMNS)
+    return df
+
+
+def make_alignment(case, events) -> pd.DataFrame:
+    """One row per event and source, as the alignment table the report shows."""
+    recs = []
+    for ev in events:
+        if ev.kind == "context":
+            continue
+        s, e = ev.window_utc
+        if ev.kind == "shutdown":
+            for src, sig in (("ioda", "ping-slash24"), ("atlas", "probes_reachable")):
+                recs.append(dict(event_id=ev.id, source=src, signal=sig, subtype="",
+                                 entity_type="country", entity_code=case.country, verdict="confirmed",
+                                 det_start_utc=OFF[0], det_end_utc=OFF[1],
+                                 start_delta_min=(OFF[0] - s).total_seconds() / 60,
+                                 end_delta_min=(OFF[1] - e).total_seconds() / 60))
+        elif ev.kind == "restoration":
+            recs.append(dict(event_id=ev.id, source="ioda", signal="ping-slash24", subtype="",
+                             entity_type="country", entity_code=case.country, verdict="confirmed-earlier",
+                             det_start_utc=OFF[1], det_end_utc=OFF[1] + pd.Timedelta(hours=1),
+                             start_delta_min=(OFF[1] - s).total_seconds() / 60, end_delta_min=None))
+        else:
+            recs.append(dict(event_id=ev.id, source="ooni", signal="telegram", subtype="",
+                             entity_type="country", entity_code=case.country, verdict="not-observed",
+                             det_start_utc=None, det_end_utc=None, start_delta_min=None,
+                             end_delta_min=None))
+    return pd.DataFrame(recs)
