@@ -1,0 +1,209 @@
+"""Collect a case from every source into the raw cache, then build its tidy table.
+
+    from shutdown.collect import collect_case
+    report = collect_case("kz-2022-01")            # or a Case; cache=..., sources=[...]
+    report.exit_status, report.table_path
+
+Each source runs on its own: a source that fails (HTTP 4xx, malformed body,
+IODA/OONI ``error`` field, retries exhausted, no network) stops with one message
+naming the source, the URL and the problem, and the others still run. The exit
+status says how complete the result is:
+
+    0  every requested source collected completely
+    3  partial: some source failed or is unavailable, but there is data
+    4  nothing: no source produced any data
+    (2 is kept for bad input: an unknown case, source or option.)
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shutdown.case import KNOWN_SOURCES, Case, load_case
+from shutdown.config import base_url
+from shutdown.errors import InputError
+from shutdown.http import Fetcher, SourceError, SourceUnreachable
+from shutdown.paths import default_cache_dir
+from shutdown.store import RawCache
+
+EXIT_ALL, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
+
+# Politeness per source: seconds between requests (OONI asks API users to be gentle).
+MIN_INTERVAL = {"ioda": 0.0, "ooni": 1.0, "atlas": 0.0}
+
+
+@dataclass
+class SourceReport:
+    source: str
+    status: str = "ok"          # ok | failed | unreachable | unavailable
+    requests: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    rows: int = 0
+    message: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class CollectReport:
+    case: str
+    sources: list = field(default_factory=list)
+    table_path: Path | None = None
+    rows: int = 0
+
+    @property
+    def exit_status(self) -> int:
+        if self.sources and all(s.complete for s in self.sources):
+            return EXIT_ALL
+        return EXIT_PARTIAL if self.rows > 0 else EXIT_NOTHING
+
+    @property
+    def requests(self) -> int:
+        return sum(s.requests for s in self.sources)
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(s.cache_hits for s in self.sources)
+
+    def summary(self) -> str:
+        lines = []
+        for s in self.sources:
+            line = (f"{s.source:6s} {s.status:11s} requests {s.requests}, cache hits {s.cache_hits}, "
+                    f"retries {s.retries}, rows {s.rows}")
+            if s.message:
+                line += f"\n       {s.message}"
+            lines.append(line)
+        lines.append(f"total  requests {self.requests}, cache hits {self.cache_hits}, rows {self.rows}")
+        if self.table_path:
+            lines.append(f"table  {self.table_path}")
+        return "\n".join(lines)
+
+
+def as_case(case) -> Case:
+    return case if isinstance(case, Case) else load_case(case)
+
+
+def as_cache(cache) -> RawCache:
+    if isinstance(cache, RawCache):
+        return cache
+    return RawCache(Path(cache).expanduser() if cache else default_cache_dir())
+
+
+def parse_sources(text: str | None, case: Case | None = None) -> list[str]:
+    """``"ioda,ooni"`` -> ["ioda", "ooni"]; None -> the case's sources."""
+    if not text:
+        return list(case.sources) if case else list(KNOWN_SOURCES)
+    out = []
+    for s in (p.strip().lower() for p in text.split(",")):
+        if not s:
+            continue
+        if s not in KNOWN_SOURCES:
+            raise InputError(f"unknown source {s!r}; known: {', '.join(KNOWN_SOURCES)}", field="--source")
+        if s not in out:
+            out.append(s)
+    if not out:
+        raise InputError("no source given", field="--source")
+    return out
+
+
+def source_module(name: str):
+    """The module of source ``name``, or None when it is missing or incomplete
+    (imported lazily so one unfinished source never stops the others)."""
+    try:
+        mod = importlib.import_module(f"shutdown.sources.{name}")
+    except ImportError:
+        return None
+    if not all(callable(getattr(mod, f, None)) for f in ("plan", "collect", "normalize")):
+        return None
+    return mod
+
+
+def with_baseline(case: Case, baseline_days: int | None) -> Case:
+    if baseline_days is None or baseline_days == case.baseline_days:
+        return case
+    if baseline_days < 7:
+        raise InputError(f"baseline must be at least 7 days, got {baseline_days}", field="--baseline-days")
+    return dataclasses.replace(case, baseline_days=baseline_days)
+
+
+def _progress(total: int, desc: str, enabled: bool | None):
+    from tqdm import tqdm
+    # enabled=None: show only on a terminal, so logs and CI stay clean.
+    return tqdm(total=total, desc=desc, unit="req", file=sys.stderr, leave=False,
+                disable=(None if enabled is None else not enabled), dynamic_ncols=True)
+
+
+def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
+                 base_urls: dict | None = None, baseline_days: int | None = None,
+                 min_interval: float | None = None, progress: bool | None = None,
+                 session=None, fetcher_options: dict | None = None,
+                 write: bool = True) -> CollectReport:
+    """Fetch ``sources`` (default: the case's) for ``case`` into ``cache``,
+    then normalize everything cached for the case into its tidy table.
+
+    ``base_urls`` maps a source to a base URL (else $SHUTDOWN_<SOURCE>_URL, else
+    the public default); ``min_interval`` overrides the per-source pause
+    between requests; ``fetcher_options`` passes extra Fetcher arguments
+    (e.g. ``{"max_attempts": 2}``).
+    """
+    case = with_baseline(as_case(case), baseline_days)
+    cache = as_cache(cache)
+    names = sources if isinstance(sources, (list, tuple)) else parse_sources(sources, case)
+    urls = {s: base_url(s, (base_urls or {}).get(s)) for s in names}   # bad URL -> InputError first
+    report = CollectReport(case=case.name)
+    modules = {}
+    for name in names:
+        rep = SourceReport(name)
+        report.sources.append(rep)
+        mod = source_module(name)
+        if mod is None:
+            rep.status, rep.message = "unavailable", f"{name}: collector not available in this version"
+            continue
+        modules[name] = mod
+        fetcher = Fetcher(cache, name, urls[name], refresh=refresh, session=session,
+                          min_interval=MIN_INTERVAL.get(name, 0.0) if min_interval is None else min_interval,
+                          **(fetcher_options or {}))
+        try:
+            total = len(mod.plan(case))
+        except Exception:   # a plan that cannot count itself still collects
+            total = None
+        bar = _progress(total, name, progress)
+        try:
+            mod.collect(case, fetcher, bar)
+        except SourceUnreachable as exc:
+            rep.status, rep.message = "unreachable", f"{name}: {exc.url}: {exc.problem}"
+        except SourceError as exc:
+            rep.status, rep.message = "failed", f"{exc.source}: {exc.url}: {exc.problem}"
+        except InputError:
+            raise
+        except Exception as exc:    # a bug or an unforeseen shape: stop this source only
+            rep.status = "failed"
+            rep.message = f"{name}: {urls[name]}: unexpected {type(exc).__name__}: {exc}"
+        finally:
+            bar.close()
+        st = fetcher.stats
+        rep.requests, rep.cache_hits, rep.retries = st.requests, st.cache_hits, st.retries
+
+    # Normalize from the cache (never the network): what failed mid-way still
+    # contributes what it fetched, and a rerun resumes from there.
+    # The table covers every source of the case found in the cache, not just
+    # the ones asked for this time, so `--source ooni` never drops IODA rows.
+    from shutdown.normalize import build_table, write_tables
+    problems = {}
+    table = build_table(case, cache, on_error=lambda name, exc: problems.setdefault(name, exc))
+    counts = table.groupby("source").size().to_dict() if len(table) else {}
+    for rep in report.sources:
+        rep.rows = int(counts.get(rep.source, 0))
+        if rep.complete and rep.source in problems:   # fetched, yet unreadable
+            rep.status, rep.message = "failed", f"{rep.source}: normalize: {problems[rep.source]}"
+
+    report.rows = int(len(table))
+    if write:
+        report.table_path = write_tables(case, cache, table)
+    return report
