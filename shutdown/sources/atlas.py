@@ -42,12 +42,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 from ripe.atlas.cousteau import AtlasResultsRequest, ProbeRequest
 
 from shutdown.http import SourceError
+from shutdown.schema import empty_tidy
 from shutdown.sources import Request
 from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
     BIN, active_in_window, connection_bins, infrastructure_tags, is_infrastructure,
@@ -184,18 +186,22 @@ def collect(case, fetcher, progress=None) -> None:
     """Fetch the probe listing (all pages), then every results request of ``plan``.
 
     Cached responses are reused (no request) unless the fetcher refreshes.
-    ``progress(done, total, label)`` is called after each response, if given.
+    ``progress`` is a tqdm-like bar (``update(1)`` per response; its ``total``
+    is raised once the listing tells how many requests follow) or a callable
+    ``progress(done, total, label)``.
     """
     for k, v in auth_headers().items():
         fetcher.headers.setdefault(k, v)
-    probes = []
-    for page_no, obj in enumerate(_listing_pages(fetcher, probe_listing_request(case)), 1):
+    probes, pages = [], 0
+    for obj in _listing_pages(fetcher, probe_listing_request(case)):
+        pages += 1
         probes.extend(obj["results"])
-        _progress(progress, page_no, None, f"probes in {case.country} (page {page_no})")
+        _progress(progress, pages, None, f"probes in {case.country} (page {pages})")
     todo = plan(case, probes)[1:]
+    _set_total(progress, pages + len(todo))
     for i, req in enumerate(todo, 1):
         fetcher.get_json(req.path, req.params, validate=_check_results)
-        _progress(progress, i, len(todo), req.label)
+        _progress(progress, pages + i, pages + len(todo), req.label)
 
 
 def _listing_pages(fetcher_or_cache, first: Request, cache_only: bool = False):
@@ -268,8 +274,22 @@ def _shape(obj) -> str:
 
 
 def _progress(progress, done, total, label):
-    if progress is not None:
+    if progress is None:
+        return
+    if hasattr(progress, "update"):
+        progress.update(1)
+    else:
         progress(done, total, label)
+
+
+def _set_total(progress, total):
+    if progress is not None and hasattr(progress, "total"):
+        try:
+            progress.total = total
+            if hasattr(progress, "refresh"):
+                progress.refresh()
+        except (AttributeError, TypeError):
+            pass
 
 
 # -- normalize -------------------------------------------------------------------------
@@ -281,16 +301,33 @@ def load_probes(case, cache) -> list[dict]:
     return probes
 
 
-def load_results(case, cache, probes=None) -> dict[int, list]:
-    """Cached results per measurement id, for the planned requests. A planned
-    response missing from the cache is an error (collect was not finished)."""
+@dataclass
+class CachedResults:
+    """The cached results of a case's planned requests, and which are missing."""
+    by_msm: dict            # msm id -> list of result objects
+    missing: list           # planned Requests not in the cache
+    complete_days: dict     # msm id -> set of UTC day starts whose every batch is cached
+
+    def complete(self, msms) -> set:
+        """UTC days for which every batch of every one of ``msms`` is cached."""
+        sets = [self.complete_days.get(m, set()) for m in msms]
+        return set.intersection(*sets) if sets else set()
+
+
+def load_results(case, cache, probes=None, strict: bool = True) -> CachedResults:
+    """Cached results of the planned requests. ``strict``: a planned response
+    missing from the cache is an error (collect did not finish)."""
     probes = load_probes(case, cache) if probes is None else probes
-    out: dict[int, list] = {m: [] for m in MEASUREMENTS}
-    missing = []
+    by_msm: dict[int, list] = {m: [] for m in MEASUREMENTS}
+    missing, days_all, days_missing = [], {}, {}
     for req in plan(case, probes)[1:]:
+        msm = request_msm(req)
+        day = pd.Timestamp(int(req.params["start"]), unit="s", tz="UTC")
+        days_all.setdefault(msm, set()).add(day)
         hit = cache.get(SOURCE, req.path, req.params)
         if hit is None:
             missing.append(req)
+            days_missing.setdefault(msm, set()).add(day)
             continue
         try:
             obj = hit.json()
@@ -299,42 +336,63 @@ def load_results(case, cache, probes=None) -> dict[int, list]:
         problem = _check_results(obj)
         if problem:
             raise SourceError(SOURCE, hit.meta.get("url", req.path), problem)
-        out.setdefault(request_msm(req), []).extend(obj)
-    if missing:
+        by_msm.setdefault(msm, []).extend(obj)
+    if missing and strict:
         raise SourceError(SOURCE, missing[0].path,
                           f"{len(missing)} planned response(s) not in the cache (first: "
                           f"{missing[0].label}); run `shutdown collect` for this case")
-    return out
+    complete = {m: d - days_missing.get(m, set()) for m, d in days_all.items()}
+    return CachedResults(by_msm, missing, complete)
 
 
 def probe_metadata(case, cache) -> pd.DataFrame:
     """Probe metadata frame (see ``atlas_reduce.probe_frame``) of the probes the
     case uses: listed for the country and possibly connected during the window."""
     start, end = case.fetch_utc
-    probes = [p for p in load_probes(case, cache) if active_in_window(p, start, end)]
-    return probe_frame(probes)
+    return probe_frame([p for p in load_probes(case, cache) if active_in_window(p, start, end)])
 
 
-def probe_table(case, cache) -> pd.DataFrame:
-    """Per probe and hour: probe_id, asn, is_infrastructure, ts_utc, reachable."""
+def probe_table(case, cache, strict: bool = True) -> pd.DataFrame:
+    """Per probe and hour with results: probe_id, asn, is_infrastructure, ts_utc, reachable."""
+    start, end = case.fetch_utc
     probes = load_probes(case, cache)
-    meta = probe_frame([p for p in probes if active_in_window(p, *case.fetch_utc)])
-    results = load_results(case, cache, probes)
-    rows = [r for m in REACHABILITY_MSMS for r in results.get(m, [])]
-    return probe_bins(rows, meta, *case.fetch_utc)
+    meta = probe_frame([p for p in probes if active_in_window(p, start, end)])
+    res = load_results(case, cache, probes, strict=strict)
+    return probe_bins(_reachability_rows(res), meta, start, end)
 
 
 def normalize(case, cache) -> pd.DataFrame:
     """Tidy table: probes_reporting / probes_reachable / probes_connected per hour,
-    for the country and each case network with probes, per probe class."""
+    for the country and each case network with probes, per probe class.
+
+    Reads the cache only. Nothing cached yet -> an empty table. Hours of a UTC
+    day whose responses are not all cached (an interrupted collect) get no rows
+    rather than zeros: a missing response must not look like probes going dark.
+    """
     start, end = case.fetch_utc
-    probes = load_probes(case, cache)
+    try:
+        probes = load_probes(case, cache)
+    except SourceError as exc:
+        if "not in the cache" in exc.problem:
+            return empty_tidy()
+        raise
     meta = probe_frame([p for p in probes if active_in_window(p, start, end)])
-    results = load_results(case, cache, probes)
-    rows = [r for m in REACHABILITY_MSMS for r in results.get(m, [])]
-    bins = probe_bins(rows, meta, start, end)
-    conn = connection_bins(meta, results.get(CONNECTION_MSM, []), start, end)
-    return tidy_from_bins(case, meta, bins, conn, simulated=cache.simulated)
+    res = load_results(case, cache, probes, strict=False)
+    bins = probe_bins(_reachability_rows(res), meta, start, end)
+    conn = connection_bins(meta, res.by_msm.get(CONNECTION_MSM, []), start, end)
+    tidy = tidy_from_bins(case, meta, bins, conn, simulated=cache.simulated)
+    if not res.missing or tidy.empty:
+        return tidy
+    day = tidy["ts_utc"].dt.floor("D")
+    keep_reach = day.isin(res.complete(REACHABILITY_MSMS))
+    keep_conn = day.isin(res.complete((CONNECTION_MSM,)))
+    keep = keep_reach.where(tidy["signal"] != "probes_connected", keep_conn)
+    return tidy[keep.astype(bool)].reset_index(drop=True)
+
+
+def _reachability_rows(res: CachedResults):
+    for m in REACHABILITY_MSMS:
+        yield from res.by_msm.get(m, [])
 
 
 def _split(path_and_query: str) -> tuple[str, dict]:
