@@ -1,0 +1,194 @@
+"""Detection: from the tidy measurement table to outage intervals.
+
+Reads only the measurements -- never the documented timeline (alignment is where
+the two meet). Plain data in and out::
+
+    from shutdown import detect
+    iv = detect.detect(tidy, window=(start, end))           # intervals, one per row
+    res = detect.run(tidy, window=(start, end), baseline=(b0, start), tz="Asia/Almaty")
+    res.intervals, res.series, res.fused, res.notes
+
+Stages (one module each): ``series`` splits the table into series and derives
+the OONI anomaly share and the Atlas reachable share; ``baseline`` learns normal
+behaviour before the window (daily profile, weekly factor where it matters,
+robust noise); ``intervals`` applies hysteresis, minimum duration and the
+full/partial split; ``fuse`` finds when independent sources agree.
+``thresholds`` holds every number, with its reason.
+
+Interval columns: ``schema.INTERVAL_COLUMNS`` plus ``metric`` (value |
+anomaly_share | reachable_share), ``baseline`` (median expected value over the
+interval), ``n_bins``, ``start_from`` / ``end_to`` (normal | full | partial:
+what precedes and follows the piece), ``censored_start`` / ``censored_end``
+(the outage runs past the window or the data), ``enter`` and ``sigma`` (the
+threshold used and the baseline noise). For ``direction="down"``, ``depth`` is
+the fraction of normal lost and ``level`` what remains; for ``direction="up"``
+(OONI anomaly share), ``depth`` is the rise of the share above its baseline and
+``level`` the share itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from shutdown.errors import InputError
+from shutdown.detect import baseline as _baseline
+from shutdown.detect import intervals as _intervals
+from shutdown.detect import series as _series
+from shutdown.detect import thresholds
+from shutdown.detect.fuse import FUSED_COLUMNS, family, fuse
+
+__all__ = ["run", "detect", "baseline", "coverage", "fuse", "family", "expected_values",
+           "Detection", "thresholds", "FUSED_COLUMNS", "SERIES_COLUMNS"]
+
+SERIES_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype", "metric",
+                  "bin_minutes", "n_baseline", "n_window", "status", "reason", "enter",
+                  "sigma", "simulated"]
+REASONS = {
+    "ok": "",
+    "no-baseline": "too little data before the window to learn normal behaviour",
+    "zero-baseline": "the signal is zero (or nearly) before the window: nothing to lose",
+    "no-data": "no value inside the window",
+}
+
+
+@dataclass
+class Detection:
+    intervals: pd.DataFrame
+    series: pd.DataFrame          # one row per series: coverage and whether it was judged
+    fused: pd.DataFrame
+    notes: list = field(default_factory=list)
+    window: tuple = ()
+    baseline: tuple = ()
+    rows: dict = field(default_factory=dict, repr=False)
+    series_set: object = field(default=None, repr=False)
+    fit: object = field(default=None, repr=False)
+
+    @property
+    def simulated(self) -> bool:
+        return bool(len(self.series) and self.series["simulated"].any())
+
+
+def _ts(x, what) -> pd.Timestamp:
+    try:
+        t = pd.Timestamp(x)
+    except (ValueError, TypeError):
+        raise InputError(f"{what}: not a time: {x!r}") from None
+    if t is pd.NaT:
+        raise InputError(f"{what}: missing time")
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def _window(window, baseline, tidy_min):
+    if window is None or len(window) != 2:
+        raise InputError("window: expected (start, end) in UTC")
+    w0, w1 = _ts(window[0], "window start"), _ts(window[1], "window end")
+    if w1 <= w0:
+        raise InputError(f"window: end {w1} is not after start {w0}")
+    if baseline is None:
+        b0 = tidy_min if tidy_min is not None and tidy_min < w0 else w0
+        b = (b0, w0)
+    else:
+        if len(baseline) != 2:
+            raise InputError("baseline: expected (start, end) in UTC")
+        b = (_ts(baseline[0], "baseline start"), _ts(baseline[1], "baseline end"))
+        if b[1] < b[0]:
+            raise InputError(f"baseline: end {b[1]} is before start {b[0]}")
+    return (w0, w1), b
+
+
+def _tz_offset_ns(tz, at: pd.Timestamp) -> int:
+    if not tz:
+        return 0
+    try:
+        off = at.tz_convert(tz).utcoffset()
+    except Exception:
+        raise InputError(f"unknown time zone {tz!r}") from None
+    return int(off.total_seconds() * 10**9)
+
+
+def run(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None) -> Detection:
+    """Detect outages in ``window`` (UTC start, end), learning normal from ``baseline``
+    (default: everything in the table before the window). ``tz`` (IANA) only decides
+    which local weekday a bin falls on, for the weekly cycle."""
+    _series.check_columns(tidy)
+    s = _series.build(tidy)
+    tmin = pd.Timestamp(int(s.ts.min()), tz="UTC") if len(s.ts) else None
+    (w0, w1), (b0, b1) = _window(window, baseline, tmin)
+    notes = list(s.notes)
+    if len(tidy) == 0:
+        notes.append("the table is empty: nothing to detect")
+    fit = _baseline.fit(s, b0.value, b1.value, _tz_offset_ns(tz, w0))
+    iv, rows = _intervals.find(s, fit, w0.value, w1.value)
+    ser = _coverage(s, fit, w0.value, w1.value)
+    bad = ser[ser["status"] == "no-baseline"]
+    if len(bad):
+        notes.append(f"{len(bad)} series have too little data before the window "
+                     f"({b0:%Y-%m-%d %H:%M} to {b1:%Y-%m-%d %H:%M} UTC) to learn a baseline; "
+                     "they are not judged (not measurable)")
+    return Detection(intervals=iv, series=ser, fused=fuse(iv), notes=notes,
+                     window=(w0, w1), baseline=(b0, b1), rows=rows, series_set=s, fit=fit)
+
+
+def detect(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None) -> pd.DataFrame:
+    """The intervals only (see ``run``)."""
+    return run(tidy, window, baseline, tz).intervals
+
+
+def _coverage(s, fit, w0, w1) -> pd.DataFrame:
+    keys = s.keys
+    n = len(keys)
+    if n == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SERIES_COLUMNS})
+    wm = (s.ts >= w0) & (s.ts < w1) & ~np.isnan(s.value)
+    n_window = np.bincount(s.key[wm], minlength=n)
+    status = fit.status.copy()
+    status[(status == "ok") & (n_window == 0)] = "no-data"
+    enter, _ = _intervals.thresholds_for(keys, fit.sigma)
+    out = keys[["source", "entity_type", "entity_code", "signal", "subtype", "metric"]].copy()
+    out["bin_minutes"] = keys["bin_ns"].to_numpy() / 60e9
+    out["n_baseline"] = fit.n_bins
+    out["n_window"] = n_window
+    out["status"] = status
+    out["reason"] = [REASONS[x] for x in status]
+    out["enter"] = enter
+    out["sigma"] = fit.sigma
+    out["simulated"] = keys["simulated"].to_numpy(dtype=bool)
+    return out[SERIES_COLUMNS].reset_index(drop=True)
+
+
+def coverage(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None) -> pd.DataFrame:
+    """Per series: baseline and window coverage, and whether it can be judged."""
+    return run(tidy, window, baseline, tz).series
+
+
+def baseline(tidy: pd.DataFrame, window_start, baseline_start=None, tz: str | None = None):
+    """The learnt normal behaviour per series (daily profile or flat level, noise)."""
+    s = _series.build(tidy)
+    w0 = _ts(window_start, "window start")
+    b0 = _ts(baseline_start, "baseline start") if baseline_start is not None else (
+        pd.Timestamp(int(s.ts.min()), tz="UTC") if len(s.ts) else w0)
+    fit = _baseline.fit(s, b0.value, w0.value, _tz_offset_ns(tz, w0))
+    return _baseline.profile_frame(s, fit)
+
+
+def expected_values(det: Detection) -> pd.DataFrame:
+    """Per window bin of every judged series: value, expected, deviation, state, kind.
+
+    For plots ("normal" band against the measurement) and for checking a detection.
+    """
+    r, s = det.rows, det.series_set
+    if not r or len(r["key"]) == 0:
+        return pd.DataFrame(columns=["source", "entity_type", "entity_code", "signal", "subtype",
+                                     "metric", "ts_utc", "value", "expected", "deviation",
+                                     "down", "full"])
+    meta = s.keys.iloc[r["key"]].reset_index(drop=True)
+    out = meta[["source", "entity_type", "entity_code", "signal", "subtype", "metric"]].copy()
+    out["ts_utc"] = pd.to_datetime(r["ts"], utc=True)
+    out["value"] = r["value"]
+    out["expected"] = det.fit.expected(r["key"], r["ts"])
+    out["deviation"] = r["dev"]
+    out["down"] = r["state"] == 1
+    out["full"] = (r["state"] == 1) & (r["full"] == 1)
+    return out

@@ -1,0 +1,189 @@
+"""Normal behaviour, learnt from the baseline period before the window.
+
+For a volume-like signal with sub-daily bins, normal is a *daily profile*: the
+median value at each time of day over the baseline days (UTC time of day; a
+fixed-offset zone shifts every day alike). The median of ~14 samples per slot
+ignores single glitches and missing bins; a median over each slot and its two
+neighbours then removes a slot that was glitched on most days, while keeping
+monotone ramps (the morning rise) exactly. Slots never seen fall back to the
+series' overall baseline median.
+
+Weekly cycle, where it matters: with two weeks of baseline, the ratio of value
+to the daily profile is summarised per local weekday; if some weekday differs by
+more than ``WEEKLY_MIN``, expected = profile x weekday factor.
+
+Shares (OONI anomaly share, Atlas reachable share) and daily bins have no useful
+time-of-day shape: normal is the baseline median.
+
+Noise: the robust standard deviation (1.4826 x MAD) of the baseline deviation,
+per series; the thresholds scale with it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from shutdown.detect import thresholds as T
+from shutdown.detect.series import NS_DAY, SeriesSet
+
+MIN_EXPECTED = {   # below this expected count a zero is chance, not a cut (Poisson)
+    ("ooni", "measurements"): 5.0,      # P(0 | mean 5) = 0.7%, two hours in a row 0.005%
+    ("atlas", "probes_reporting"): float(T.ATLAS_MIN_PROBES),
+    ("atlas", "probes_connected"): float(T.ATLAS_MIN_PROBES),
+}
+
+
+@dataclass
+class Baseline:
+    profile: np.ndarray       # (n_series, n_slots) expected value per time-of-day slot
+    slot_ns: np.ndarray       # slot width per series (ns); 0 = flat (no daily profile)
+    weekday: np.ndarray       # (n_series, 7) multiplicative factor per local weekday
+    level: np.ndarray         # baseline median per series
+    sigma: np.ndarray         # robust std of the baseline deviation per series
+    n_bins: np.ndarray        # baseline bins with a value
+    status: np.ndarray        # "ok" | "no-baseline" | "zero-baseline"
+    tz_offset_ns: int
+
+    def expected(self, key: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        flat = self.slot_ns[key] == 0
+        width = np.where(flat, NS_DAY, self.slot_ns[key])
+        slot = np.where(flat, 0, (ts % NS_DAY) // width)
+        exp = self.profile[key, slot]
+        exp = np.where(flat, self.level[key], exp)
+        dow = ((ts + self.tz_offset_ns) // NS_DAY + 3) % 7      # 1970-01-01 was a Thursday
+        return exp * self.weekday[key, dow]
+
+
+def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0) -> Baseline:
+    """Learn normal behaviour of every series of ``s`` from rows in [start_ns, end_ns)."""
+    n = len(s.keys)
+    keys = s.keys
+    bin_ns = keys["bin_ns"].to_numpy(dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+    cyclic = (keys["cyclic"].to_numpy(dtype=bool) & (bin_ns < NS_DAY)) if n else np.zeros(0, bool)
+    slot_ns = np.where(cyclic, np.maximum(bin_ns, 60 * 10**9), 0).astype(np.int64)
+    nslots = np.where(cyclic, -(-NS_DAY // np.maximum(slot_ns, 1)), 1)
+    maxslot = int(nslots.max()) if n else 1
+
+    bm = (s.ts >= start_ns) & (s.ts < end_ns) & ~np.isnan(s.value)
+    bkey, bts, bval = s.key[bm], s.ts[bm], s.value[bm]
+    n_bins = np.bincount(bkey, minlength=n)
+
+    level = _group_median(bval, bkey, n)
+    # daily profile
+    width = np.where(slot_ns[bkey] == 0, NS_DAY, slot_ns[bkey])
+    slot = np.where(slot_ns[bkey] == 0, 0, (bts % NS_DAY) // width)
+    prof = np.full(n * maxslot, np.nan)
+    code = bkey * maxslot + slot
+    med = pd.Series(bval).groupby(code).median()
+    prof[med.index.to_numpy()] = med.to_numpy()
+    prof = prof.reshape(n, maxslot) if n else np.zeros((0, 1))
+    prof = _smooth_circular(prof, nslots)
+    prof = np.where(np.isnan(prof), level[:, None], prof)
+
+    # weekly factor
+    weekday = np.ones((n, 7))
+    days_cov = _distinct_days(bkey, bts, n)
+    wk = cyclic & (days_cov >= T.WEEKLY_DAYS)
+    if wk.any():
+        m = wk[bkey]
+        e = prof[bkey[m], slot[m]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(e > 0, bval[m] / e, np.nan)
+        dow = ((bts[m] + tz_offset_ns) // NS_DAY + 3) % 7
+        f = pd.Series(r).groupby(bkey[m] * 7 + dow).median()
+        fac = np.full(n * 7, np.nan)
+        fac[f.index.to_numpy()] = f.to_numpy()
+        fac = fac.reshape(n, 7)
+        fac = np.where(np.isnan(fac) | (fac <= 0), 1.0, fac)
+        matters = np.nanmax(np.abs(fac - 1.0), axis=1) > T.WEEKLY_MIN
+        weekday = np.where((wk & matters)[:, None], fac, 1.0)
+
+    b = Baseline(prof, slot_ns, weekday, level, np.zeros(n), n_bins,
+                 np.full(n, "ok", dtype=object), tz_offset_ns)
+    # noise of the deviation over the baseline itself
+    mode_rise = (keys["mode"].to_numpy() == "rise") if n else np.zeros(0, bool)
+    dev = deviation(b, bkey, bts, bval, mode_rise, _min_expected(keys))
+    ok = ~np.isnan(dev)
+    c = _group_median(dev[ok], bkey[ok], n)
+    mad = _group_median(np.abs(dev[ok] - c[bkey[ok]]), bkey[ok], n)
+    b.sigma = np.nan_to_num(1.4826 * mad, nan=0.0)
+
+    coverage = n_bins * np.maximum(bin_ns, 1)
+    enough = np.where(bin_ns < NS_DAY, coverage >= T.MIN_BASELINE.value,
+                      n_bins >= T.MIN_BASELINE_BINS)
+    status = np.where(~enough, "no-baseline", "ok").astype(object)
+    zero = ~mode_rise & ~(level > 0) & enough
+    status[zero] = "zero-baseline"
+    b.status = status
+    return b
+
+
+def deviation(b: Baseline, key, ts, value, mode_rise: np.ndarray, min_expected: np.ndarray):
+    """Per row: fraction of normal lost (ratio series) or rise above normal (shares)."""
+    exp = b.expected(key, ts)
+    rise = mode_rise[key]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lost = 1.0 - value / exp
+    lost = np.where((exp > 0) & (exp >= min_expected[key]), lost, np.nan)
+    return np.where(rise, value - exp, lost)
+
+
+def _min_expected(keys: pd.DataFrame) -> np.ndarray:
+    if len(keys) == 0:
+        return np.zeros(0)
+    pairs = zip(keys["source"], keys["signal"], keys["metric"])
+    return np.array([MIN_EXPECTED.get((a, b), 0.0) if m == "value" else 0.0
+                     for a, b, m in pairs])
+
+
+def _group_median(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, np.nan)
+    if len(values):
+        med = pd.Series(values).groupby(groups).median()
+        out[med.index.to_numpy()] = med.to_numpy()
+    return out
+
+
+def _distinct_days(key, ts, n) -> np.ndarray:
+    if len(key) == 0:
+        return np.zeros(n, dtype=np.int64)
+    day = ts // NS_DAY
+    d0 = day.min()
+    codes = np.unique(key * (int(day.max() - d0) + 1) + (day - d0))
+    return np.bincount(codes // (int(day.max() - d0) + 1), minlength=n)
+
+
+def _smooth_circular(prof: np.ndarray, nslots: np.ndarray) -> np.ndarray:
+    """Median of each slot and its two neighbours, wrapping around midnight."""
+    out = prof.copy()
+    for ns in np.unique(nslots):
+        if ns < 3:
+            continue
+        rows = np.flatnonzero(nslots == ns)
+        p = prof[rows, :ns]
+        stack = np.stack([np.roll(p, 1, axis=1), p, np.roll(p, -1, axis=1)])
+        with np.errstate(all="ignore"):
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out[rows, :ns] = np.nanmedian(stack, axis=0)
+    return out
+
+
+def profile_frame(s: SeriesSet, b: Baseline) -> pd.DataFrame:
+    """The learnt profile as a tidy frame (one row per series and slot), for notebooks."""
+    rows = []
+    for i, k in s.keys.reset_index(drop=True).iterrows():    # per series, not per row
+        if b.slot_ns[i]:
+            ns = int(-(-NS_DAY // b.slot_ns[i]))
+            tod = pd.to_timedelta(np.arange(ns) * b.slot_ns[i])
+            vals = b.profile[i, :ns]
+        else:
+            tod, vals = pd.to_timedelta([0]), [b.level[i]]
+        rows.append(pd.DataFrame({**{c: k[c] for c in ("source", "entity_type", "entity_code",
+                                                        "signal", "subtype", "metric")},
+                                  "time_of_day": tod, "expected": vals,
+                                  "sigma": b.sigma[i], "status": b.status[i]}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

@@ -1,0 +1,221 @@
+"""Outage intervals: hysteresis on the deviation, minimum duration, full/partial split.
+
+Per series, every window bin is *in* (deviation >= enter), *out* (deviation <=
+exit) or *undecided* (in between, or unknown because the value is missing): an
+undecided bin keeps the state of the bin before it. That is hysteresis, done for
+all series at once with a running maximum over row indices (no Python loop over
+rows). Runs of *in* bins become intervals; gaps of normal of at most a couple of
+bins are bridged (a glitch inside an outage), then runs shorter than the minimum
+duration are dropped (a glitch outside one).
+
+Inside an interval the same trick splits full from partial (deviation >=
+``FULL_ENTER`` enters full, <= ``FULL_EXIT`` leaves it), so a cut that is eased
+to half of normal for some hours shows as full -> partial -> full, and each
+piece carries its own depth. ``start_from`` / ``end_to`` say what comes before
+and after each piece (normal, full, partial): alignment reads a fall and a
+return from them.
+
+Times: ``start_utc`` is the start of the first bin judged down; ``end_utc`` the
+start of the first bin judged back (or the end of the last bin when the data
+stop inside the outage). With 5-minute bins that is the transition to within a
+bin.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shutdown.detect import thresholds as T
+from shutdown.detect.baseline import Baseline, _min_expected, deviation
+from shutdown.detect.series import SeriesSet
+
+EXTRA_COLUMNS = ["metric", "baseline", "n_bins", "start_from", "end_to",
+                 "censored_start", "censored_end", "enter", "sigma"]
+
+
+def thresholds_for(keys: pd.DataFrame, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per series (enter, exit) on the deviation scale."""
+    if len(keys) == 0:
+        return np.zeros(0), np.zeros(0)
+    rise = keys["mode"].to_numpy() == "rise"
+    floor = np.array([T.MIN_RISE if r else T.MIN_DROP.get((a, b), T.DEFAULT_MIN_DROP)
+                      for r, a, b in zip(rise, keys["source"], keys["signal"])])
+    cap = np.where(rise, T.MAX_ENTER_RISE, T.MAX_ENTER)
+    enter = np.minimum(np.maximum(floor, T.K_NOISE * np.nan_to_num(sigma)), cap)
+    return enter, enter * T.EXIT_FRACTION
+
+
+def _carry(raw: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Fill -1 (undecided) with the last decided state; a series starts out (0)."""
+    raw = raw.copy()
+    raw[first & (raw < 0)] = 0
+    idx = np.where(raw >= 0, np.arange(len(raw)), 0)
+    np.maximum.accumulate(idx, out=idx)
+    return raw[idx]
+
+
+def _runs(state: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, stop) row indices of runs of state == 1 (stop exclusive)."""
+    on = state == 1
+    prev = np.concatenate(([False], on[:-1])) & ~first
+    nxt_first = np.concatenate((first[1:], [True]))
+    nxt = np.concatenate((on[1:], [False])) & ~nxt_first
+    return np.flatnonzero(on & ~prev), np.flatnonzero(on & ~nxt) + 1
+
+
+def min_duration(bin_ns: np.ndarray) -> np.ndarray:
+    """Shortest outage per series: 30 min and 2 bins, but never more than 2 h or 1 bin."""
+    d = np.maximum(T.MIN_DURATION.value, T.MIN_BINS * bin_ns)
+    d = np.minimum(d, 2 * 3600 * 10**9)
+    return np.maximum(d, bin_ns)
+
+
+def find(s: SeriesSet, b: Baseline, w0: int, w1: int) -> tuple[pd.DataFrame, dict]:
+    """Intervals in [w0, w1) for every series whose baseline is usable.
+
+    Returns (intervals, rows) where ``rows`` holds the per-bin arrays of the window
+    (key, ts, value, dev, state, kind) for plots and checks.
+    """
+    keys = s.keys
+    n = len(keys)
+    ok_series = (b.status == "ok") if n else np.zeros(0, bool)
+    wm = (s.ts >= w0) & (s.ts < w1)
+    if n:
+        wm &= ok_series[s.key]
+    k, t, v = s.key[wm], s.ts[wm], s.value[wm]
+    rows = {"key": k, "ts": t, "value": v}
+    if len(k) == 0:
+        rows.update(dev=np.zeros(0), state=np.zeros(0, np.int8), full=np.zeros(0, np.int8))
+        return _frame([], keys), rows
+    mode_rise = keys["mode"].to_numpy() == "rise"
+    dev = deviation(b, k, t, v, mode_rise, _min_expected(keys))
+    enter, exit_ = thresholds_for(keys, b.sigma)
+    first = np.concatenate(([True], k[1:] != k[:-1]))
+    raw = np.full(len(k), -1, dtype=np.int8)
+    raw[dev >= enter[k]] = 1
+    raw[dev <= exit_[k]] = 0
+    state = _carry(raw, first)
+    rawf = np.full(len(k), -1, dtype=np.int8)
+    rawf[dev >= T.FULL_ENTER] = 1
+    rawf[dev <= T.FULL_EXIT] = 0
+    full = _carry(rawf, first)
+    rows.update(dev=dev, state=state, full=full)
+
+    i0, i1 = _runs(state, first)
+    bin_ns = keys["bin_ns"].to_numpy(dtype=np.int64)
+    last_of_key = np.concatenate((k[1:] != k[:-1], [True]))
+    rk = k[i0]
+    t0 = t[i0]
+    t1 = _end_time(t, k, i1, bin_ns)
+    # bridge short gaps of normal inside an outage
+    if len(i0) > 1:
+        gap = t0[1:] - t1[:-1]
+        same = rk[1:] == rk[:-1]
+        bridge = same & (gap <= np.minimum(T.MERGE_GAP.value, T.MERGE_BINS * bin_ns[rk[1:]]))
+        grp = np.concatenate(([0], np.cumsum(~bridge)))
+        firsts = np.flatnonzero(np.concatenate(([True], ~bridge)))
+        lasts = np.concatenate((firsts[1:] - 1, [len(i0) - 1]))
+        i0, i1 = i0[firsts], i1[lasts]
+        rk, t0 = rk[firsts], t0[firsts]
+        t1 = _end_time(t, k, i1, bin_ns)
+        del grp
+    keep = (t1 - t0) >= min_duration(bin_ns[rk])
+    i0, i1, rk, t0, t1 = i0[keep], i1[keep], rk[keep], t0[keep], t1[keep]
+
+    exp = b.expected(k, t)
+    recs = []
+    for a, z, key in zip(i0.tolist(), i1.tolist(), rk.tolist()):   # per interval, not per row
+        cens0 = bool(first[a]) and (t[a] - w0) <= 2 * bin_ns[key]
+        cens1 = bool(last_of_key[z - 1]) and (w1 - t[z - 1]) <= 2 * bin_ns[key]
+        if mode_rise[key]:
+            pieces = [(a, z, None)]
+        else:
+            pieces = _split_full(full[a:z], a, t, bin_ns[key])
+        for j, (p0, p1, f) in enumerate(pieces):
+            d = dev[p0:p1]
+            d = d[~np.isnan(d)]
+            med = float(np.median(d)) if len(d) else np.nan
+            if mode_rise[key]:
+                vals = v[p0:p1]
+                lvl = float(np.nanmedian(vals)) if np.isfinite(vals).any() else np.nan
+                kind = "full" if lvl >= T.FULL_SHARE else "partial"
+                depth, direction = max(med, 0.0), "up"
+            else:
+                depth = float(np.clip(med, 0, 1))
+                lvl, kind, direction = 1.0 - depth, ("full" if f else "partial"), "down"
+            e = exp[p0:p1]
+            recs.append({
+                "key": key, "start_ns": t[p0],
+                "end_ns": t[p1] if p1 < z else (_end_time(t, k, np.array([z]), bin_ns)[0]),
+                "depth": depth, "level": lvl, "direction": direction, "kind": kind,
+                "baseline": float(np.nanmedian(e)) if np.isfinite(e).any() else np.nan,
+                "n_bins": p1 - p0,
+                "start_from": "normal" if j == 0 else pieces[j - 1][2] and "full" or "partial",
+                "end_to": "normal" if j == len(pieces) - 1 else pieces[j + 1][2] and "full" or "partial",
+                "censored_start": cens0 and j == 0, "censored_end": cens1 and j == len(pieces) - 1,
+                "enter": enter[key], "sigma": b.sigma[key],
+            })
+    return _frame(recs, keys), rows
+
+
+def _end_time(t, k, i1, bin_ns):
+    """Time of the first bin after each run; the end of the last bin when the series stops."""
+    i1 = np.asarray(i1)
+    inside = i1 < len(t)
+    nxt = np.where(inside, i1, len(t) - 1)
+    same = inside & (k[nxt] == k[np.maximum(i1 - 1, 0)])
+    return np.where(same, t[nxt], t[i1 - 1] + bin_ns[k[i1 - 1]])
+
+
+def _split_full(f: np.ndarray, offset: int, t: np.ndarray, bin_ns: int):
+    """Pieces (start, stop, is_full) of one interval; pieces shorter than the minimum
+    duration join the piece before them (or after, for the first)."""
+    change = np.flatnonzero(np.diff(f.astype(np.int8))) + 1
+    bounds = np.concatenate(([0], change, [len(f)]))
+    pieces = [[offset + bounds[i], offset + bounds[i + 1], bool(f[bounds[i]])]
+              for i in range(len(bounds) - 1)]
+    mind = int(min_duration(np.array([bin_ns]))[0])
+    dur = lambda p: (t[p[1]] if p[1] < len(t) else t[p[1] - 1] + bin_ns) - t[p[0]]
+    changed = True
+    while changed and len(pieces) > 1:
+        changed = False
+        for i, p in enumerate(pieces):
+            if dur(p) < mind:
+                if i > 0:
+                    pieces[i - 1][1] = p[1]
+                else:
+                    pieces[1][0] = p[0]
+                del pieces[i]
+                changed = True
+                break
+        # neighbours of the same kind become one piece
+        merged = [pieces[0]]
+        for p in pieces[1:]:
+            if p[2] == merged[-1][2]:
+                merged[-1][1] = p[1]
+            else:
+                merged.append(p)
+        pieces = merged
+    return [tuple(p) for p in pieces]
+
+
+def _frame(recs: list[dict], keys: pd.DataFrame) -> pd.DataFrame:
+    from shutdown.schema import INTERVAL_COLUMNS
+    cols = INTERVAL_COLUMNS + EXTRA_COLUMNS
+    if not recs:
+        out = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        out["start_utc"] = pd.Series(dtype="datetime64[ns, UTC]")
+        out["end_utc"] = pd.Series(dtype="datetime64[ns, UTC]")
+        for c in ("depth", "level", "baseline", "enter", "sigma"):
+            out[c] = out[c].astype(float)
+        out["simulated"] = out["simulated"].astype(bool)
+        return out
+    df = pd.DataFrame(recs)
+    meta = keys.iloc[df["key"].to_numpy()].reset_index(drop=True)
+    for c in ("source", "entity_type", "entity_code", "signal", "subtype", "metric", "simulated"):
+        df[c] = meta[c].to_numpy()
+    df["start_utc"] = pd.to_datetime(df.pop("start_ns"), utc=True)
+    df["end_utc"] = pd.to_datetime(df.pop("end_ns"), utc=True)
+    df["simulated"] = df["simulated"].astype(bool)
+    return df[cols].sort_values(["entity_type", "entity_code", "source", "signal", "subtype",
+                                 "start_utc"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,269 @@
+"""From the tidy table to the series the detector judges, as flat sorted arrays.
+
+Most rows pass through unchanged (IODA signals, OONI volume, Atlas probe counts).
+Two signals are derived, because their raw counts mean little on their own:
+
+* OONI per-test anomaly share = (anomaly + confirmed) / measurements, per bin.
+  OONI's aggregation counts are disjoint (anomaly excludes confirmed and
+  failures; see ooni/backend api/ooniapi/aggregation.py), so the sum is the
+  number of measurements that showed interference. The series keeps the test as
+  its signal, ``subtype=""`` and ``metric="anomaly_share"``; it is judged for a
+  *rise*.
+* RIPE Atlas reachable share = probes_reachable / probes_reporting, per probe
+  class (``subtype`` infrastructure / end-user). It keeps ``signal=
+  "probes_reachable"`` so alignment finds it under that name, with
+  ``metric="reachable_share"``. A bin where probes report but none reaches
+  anything is a share of 0, not missing.
+
+All series are stored as three aligned arrays sorted by (series, time) --
+``key``, ``ts`` (int64 ns, UTC) and ``value`` -- plus one row per series in
+``keys``. Everything downstream is vectorised over these arrays.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from shutdown.errors import InputError
+from shutdown.schema import OONI_OUTCOMES, OONI_TESTS, TIDY_COLUMNS
+from shutdown.detect import thresholds as T
+
+KEY_COLS = ["source", "entity_type", "entity_code", "signal", "subtype"]
+NS_DAY = 86_400 * 10**9
+
+
+@dataclass
+class SeriesSet:
+    keys: pd.DataFrame        # one row per series (index 0..n-1): KEY_COLS + metric, mode, ...
+    key: np.ndarray           # int64 series id per row
+    ts: np.ndarray            # int64 ns since epoch, UTC
+    value: np.ndarray         # float64
+    notes: list               # what was cleaned (duplicates, order), for the user
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Row index where each series begins (len n_series + 1)."""
+        return np.searchsorted(self.key, np.arange(len(self.keys) + 1))
+
+
+def check_columns(tidy: pd.DataFrame, what: str = "tidy table") -> None:
+    if not isinstance(tidy, pd.DataFrame):
+        raise InputError(f"{what}: expected a DataFrame, got {type(tidy).__name__}")
+    missing = [c for c in TIDY_COLUMNS if c not in tidy.columns and c not in ("unit",)]
+    if missing:
+        raise InputError(f"{what} lacks columns {missing} (expected {TIDY_COLUMNS})")
+
+
+def _ts_ns(col: pd.Series) -> np.ndarray:
+    """int64 ns since the epoch, UTC; naive timestamps are taken as UTC; NaT -> int64 min."""
+    try:
+        idx = pd.DatetimeIndex(pd.to_datetime(col, utc=True))
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"tidy table: column 'ts_utc' holds values that are not "
+                         f"timestamps ({exc})") from None
+    return idx.tz_convert("UTC").as_unit("ns").asi8
+
+
+def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple:
+    """(keys frame, key, ts, value, simulated) for the rows of ``df``, keyed by KEY_COLS."""
+    if len(df) == 0:
+        return None
+    g = df.groupby(KEY_COLS, sort=True, observed=True, dropna=False)
+    key = g.ngroup().to_numpy(dtype=np.int64)
+    keys = g.size().reset_index()[KEY_COLS]
+    for c in KEY_COLS:
+        keys[c] = keys[c].astype(str)
+    keys["metric"], keys["mode"], keys["cyclic"] = metric, mode, cyclic
+    unit = df["unit"] if "unit" in df else pd.Series("", index=df.index)
+    keys["unit"] = pd.Series(np.asarray(unit, dtype=object)).groupby(key).first().reindex(
+        range(len(keys))).astype(str).to_numpy()
+    sim = np.bincount(key, weights=np.asarray(df["simulated"], dtype=bool).astype(float),
+                      minlength=len(keys)) > 0
+    keys["simulated"] = sim
+    value = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=np.float64)
+    return keys, key, _ts_ns(df["ts_utc"]), value
+
+
+def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Anomaly share per test, and the per-test volume when the table lacks it."""
+    if df.empty:
+        return df.iloc[0:0], df.iloc[0:0]
+    d = df.assign(value=pd.to_numeric(df["value"], errors="coerce"))
+    idx = ["entity_type", "entity_code", "signal", "ts_utc"]
+    wide = d.pivot_table(index=idx, columns="subtype", values="value", aggfunc="mean",
+                         observed=True)
+    wide.columns = [str(c) for c in wide.columns]
+    for o in OONI_OUTCOMES:
+        if o not in wide:
+            wide[o] = np.nan
+    outcome_sum = wide[list(OONI_OUTCOMES)].sum(axis=1, min_count=1)
+    # measurement_count from the table ("measurements", subtype = test) when present
+    if not volume.empty:
+        v = volume.assign(value=pd.to_numeric(volume["value"], errors="coerce"))
+        v = v.rename(columns={"subtype": "_test"})
+        v = v[v["_test"].isin(OONI_TESTS)]
+        v = v.groupby(["entity_type", "entity_code", "_test", "ts_utc"], observed=True)["value"].mean()
+        v.index = v.index.set_names(idx)
+        total = v.reindex(wide.index).fillna(outcome_sum)
+    else:
+        total = outcome_sum
+    bad = wide[["anomaly", "confirmed"]].sum(axis=1, min_count=1)
+    # Pool each bin with its two neighbours (same entity and test) before dividing: an
+    # hour with 3 measurements, one of them anomalous, is not a 33% anomaly share.
+    grp = [wide.index.get_level_values(i) for i in range(3)]
+    pool = lambda x: x.groupby(grp, observed=True).transform(
+        lambda y: y.rolling(3, center=True, min_periods=1).sum())
+    pbad, ptot = pool(bad.fillna(0)), pool(total.fillna(0))
+    share = (pbad / ptot).where((ptot >= T.OONI_MIN_COUNT) & total.notna()).clip(0, 1)
+    sim = d.groupby(idx, observed=True)["simulated"].any().reindex(wide.index).fillna(False)
+    out = share.rename("value").reset_index()
+    out["subtype"], out["source"], out["unit"] = "", "ooni", "share of measurements anomalous"
+    out["simulated"] = sim.to_numpy(dtype=bool)
+    # volume per test from the outcomes, only where no measurements row exists
+    have = set() if volume.empty else set(
+        zip(volume["entity_type"].astype(str), volume["entity_code"].astype(str),
+            volume["subtype"].astype(str)))
+    vol = outcome_sum.rename("value").reset_index()
+    keep = [(a, b, c) not in have for a, b, c in zip(vol["entity_type"].astype(str),
+                                                     vol["entity_code"].astype(str),
+                                                     vol["signal"].astype(str))]
+    vol = vol[keep].rename(columns={"signal": "subtype"})
+    vol["signal"], vol["source"], vol["unit"] = "measurements", "ooni", "measurements"
+    vol["simulated"] = sim.to_numpy(dtype=bool)[keep]
+    return out, vol
+
+
+def _atlas_share(rep: pd.DataFrame, rea: pd.DataFrame) -> pd.DataFrame:
+    if rea.empty:
+        return rea.iloc[0:0]
+    idx = ["entity_type", "entity_code", "subtype", "ts_utc"]
+    a = rea.assign(value=pd.to_numeric(rea["value"], errors="coerce")).groupby(idx, observed=True)
+    reach, sim = a["value"].mean(), a["simulated"].any()
+    if rep.empty:
+        # without the reporting count there is no denominator: no share
+        return rea.iloc[0:0]
+    r = rep.assign(value=pd.to_numeric(rep["value"], errors="coerce")).groupby(idx, observed=True)
+    report = r["value"].mean()
+    j = pd.concat({"reach": reach, "report": report, "sim": sim.astype(float),
+                   "sim2": r["simulated"].any().astype(float)}, axis=1)
+    share = (j["reach"] / j["report"]).where(j["report"] > 0)
+    # probes reported but none reached anything: share 0, not unknown
+    share = share.mask((j["report"] == 0) & (j["reach"].fillna(0) == 0) & j["reach"].notna(), 0.0)
+    out = share.clip(0, 1).rename("value").reset_index()
+    out["signal"], out["source"], out["unit"] = "probes_reachable", "atlas", "share of reporting probes"
+    out["simulated"] = (j["sim"].fillna(0) + j["sim2"].fillna(0)).to_numpy() > 0
+    return out
+
+
+def build(tidy: pd.DataFrame) -> SeriesSet:
+    """Split the tidy table into series, derive the shares, sort and deduplicate."""
+    check_columns(tidy)
+    src = tidy["source"].astype(str) if not isinstance(tidy["source"].dtype, pd.CategoricalDtype) \
+        else tidy["source"]
+    sig = tidy["signal"]
+    is_ooni_test = (src == "ooni").to_numpy() & np.asarray(sig.isin(OONI_TESTS))
+    is_atlas_reach = (src == "atlas").to_numpy() & np.asarray(sig == "probes_reachable")
+    derived_mask = is_ooni_test | is_atlas_reach
+    parts = []
+    plain = tidy if not derived_mask.any() else tidy[~derived_mask]
+    if len(plain):
+        parts.append(_frame_part(plain, "value", "ratio", True))
+    if derived_mask.any():
+        ooni = tidy[is_ooni_test]
+        ooni_vol = tidy[(src == "ooni").to_numpy() & np.asarray(sig == "measurements")]
+        share, vol = _ooni_tests(ooni, ooni_vol)
+        if len(share):
+            parts.append(_frame_part(share, "anomaly_share", "rise", False))
+        if len(vol):
+            parts.append(_frame_part(vol, "value", "ratio", True))
+        atlas_rep = tidy[(src == "atlas").to_numpy() & np.asarray(sig == "probes_reporting")]
+        ash = _atlas_share(atlas_rep, tidy[is_atlas_reach])
+        if len(ash):
+            parts.append(_frame_part(ash, "reachable_share", "ratio", False))
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return _empty()
+    keys, keyarr, tsarr, valarr, off = [], [], [], [], 0
+    for k, key, ts, val in parts:
+        keys.append(k)
+        keyarr.append(key + off)
+        tsarr.append(ts)
+        valarr.append(val)
+        off += len(k)
+    keys = pd.concat(keys, ignore_index=True)
+    key = np.concatenate(keyarr) if len(keyarr) > 1 else keyarr[0]
+    ts = np.concatenate(tsarr) if len(tsarr) > 1 else tsarr[0]
+    value = np.concatenate(valarr) if len(valarr) > 1 else valarr[0]
+    return _clean(keys, key, ts, value)
+
+
+def _empty() -> SeriesSet:
+    keys = pd.DataFrame({c: pd.Series(dtype=object) for c in KEY_COLS})
+    for c, dt in (("metric", object), ("mode", object), ("cyclic", bool), ("unit", object),
+                  ("simulated", bool)):
+        keys[c] = pd.Series(dtype=dt)
+    z = np.zeros(0, dtype=np.int64)
+    return SeriesSet(keys, z, z.copy(), np.zeros(0), [])
+
+
+def _clean(keys, key, ts, value) -> SeriesSet:
+    notes = []
+    nat = ts == np.iinfo(np.int64).min
+    if nat.any():
+        notes.append(f"dropped {int(nat.sum())} rows without a timestamp")
+        key, ts, value = key[~nat], ts[~nat], value[~nat]
+    # Sorted already? (the usual case: normalize writes sorted tables). Checking is O(n);
+    # sorting 80M rows costs seconds, so only sort when needed.
+    dk = np.diff(key)
+    if len(key) > 1 and not bool(np.all(dk >= 0)):
+        # rows of a series interleaved with others: group them (stable keeps time order)
+        order = np.argsort(key, kind="stable")
+        key, ts, value = key[order], ts[order], value[order]
+        dk = np.diff(key)
+    dts = np.diff(ts)
+    if len(key) > 1 and not bool(np.all((dk > 0) | (dts >= 0))):
+        notes.append("timestamps were out of order within a series; sorted")
+        order = np.lexsort((ts, key))
+        key, ts, value = key[order], ts[order], value[order]
+        dk, dts = np.diff(key), np.diff(ts)
+    dup = (dk == 0) & (dts == 0)
+    if dup.any():
+        notes.append(f"{int(dup.sum())} duplicated (series, time) rows averaged")
+        first = np.concatenate(([True], ~dup))
+        gid = np.cumsum(first) - 1
+        ok = ~np.isnan(value)
+        sums = np.bincount(gid, weights=np.where(ok, value, 0.0))
+        cnt = np.bincount(gid, weights=ok.astype(float))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
+        key, ts = key[first], ts[first]
+    nan = int(np.isnan(value).sum())
+    if nan:
+        notes.append(f"{nan} bins without a value (NaN) are treated as unknown")
+    # Bin size per series: median spacing of (up to) the first 2000 steps, robust to gaps.
+    s = SeriesSet(keys, key, ts, value, notes)
+    starts = s.starts
+    counts = np.diff(starts)
+    take = np.minimum(np.maximum(counts - 1, 0), 2000)
+    idx = np.repeat(starts[:-1], take) + _ranges(take)
+    steps = pd.Series(ts[idx + 1] - ts[idx]).where(lambda x: x > 0)
+    binsz = steps.groupby(np.repeat(np.arange(len(keys)), take)).median()
+    keys["bin_ns"] = binsz.reindex(range(len(keys))).fillna(300 * 10**9).astype(np.int64).to_numpy()
+    keys["n_rows"] = counts
+    return s
+
+
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """concatenate(arange(n) for n in lengths), vectorised."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    lengths = lengths[lengths > 0]
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    out = np.ones(total, dtype=np.int64)
+    out[0] = 0
+    ends = np.cumsum(lengths)
+    out[ends[:-1]] = 1 - lengths[:-1]
+    return np.cumsum(out)

@@ -1,0 +1,112 @@
+"""The detector's numbers, in one place, each with the reason it has that value.
+
+Detection works on a *deviation* per bin: for volume-like signals the fraction
+of normal lost, ``1 - value / expected`` (0 = normal, 1 = nothing left); for a
+share that should stay low (OONI anomaly share) the rise above its baseline
+share. A series enters an outage when the deviation reaches ``enter`` and leaves
+it when it falls back to ``exit``: the gap between the two (hysteresis) is what
+keeps a signal hovering near one threshold from flickering in and out.
+
+How the thresholds were chosen:
+
+* IODA compares each datasource with its own recent history and alerts when the
+  current value falls below a datasource-specific fraction of it; it scores an
+  outage by relative drop x duration ("alert area", IODA help pages,
+  ioda.inetintel.cc.gatech.edu/help). We keep that idea -- a per-signal floor on
+  the relative drop -- and add a noise term learnt from the baseline
+  (``K_NOISE`` robust standard deviations), so a quiet signal (BGP prefixes)
+  can alert on a small drop and a noisy one (hourly OONI counts) only on a deep
+  one.
+* Disco (Shah et al., TMA 2017) looks for *synchronised* disconnections of RIPE
+  Atlas probes and only monitors areas with at least 10 probes, because a
+  single probe going away says little. We use the share of a country's probes
+  that reach the Internet, and mark series with few probes (``ATLAS_MIN_PROBES``)
+  instead of trusting their share.
+* Change-point methods (``ruptures``: PELT/binary segmentation with an l2 cost)
+  find the same boundaries on a step-shaped cut as thresholding a
+  baseline-normalised signal, since the pre-change level is known here; they
+  cost far more on a year of 5-minute bins, so boundaries come from the
+  hysteresis and the full/partial split below plays the role of a segmentation.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+# -- noise-based part of the threshold -------------------------------------------------
+# The robust standard deviation (1.4826 * MAD) of the baseline deviation, times K_NOISE.
+# 4 sigma on 5-minute bins gives, for Gaussian-like noise, ~3e-5 false bins per bin; with
+# the minimum duration (several consecutive bins) that is far below one false outage a
+# year per series.
+K_NOISE = 4.0
+
+# Per-signal floor on the relative drop that enters an outage. Drops smaller than this are
+# never called outages, however quiet the signal.
+#   bgp          routed space barely moves (IODA's BGP alert sits close to its history),
+#                so a 10% loss of visible /24s is already a routing event.
+#   ping-slash24 active probing: a few % of blocks flap every hour; 20% is a real loss.
+#   merit-nt     telescope counts are bursty (scanning campaigns): ask for 30%.
+#   gtr          Google traffic follows the daily cycle closely; 30% off the cycle is
+#                well outside its day-to-day variation and still catches throttling.
+#   ooni         hourly measurement counts are small and Poisson-like: only deep drops.
+#   atlas share  share of probes that reach the Internet; 20% of a country's probes
+#                failing together is beyond single-probe churn.
+MIN_DROP = {
+    ("ioda", "bgp"): 0.10,
+    ("ioda", "ping-slash24"): 0.20,
+    ("ioda", "merit-nt"): 0.30,
+    ("ioda", "gtr"): 0.30,
+    ("ooni", "measurements"): 0.50,
+    ("atlas", "probes_reachable"): 0.20,
+    ("atlas", "probes_reporting"): 0.30,
+    ("atlas", "probes_connected"): 0.30,
+}
+DEFAULT_MIN_DROP = 0.30          # a signal this module does not know yet
+# OONI anomaly share (absolute rise, 0..1): blocking a messenger makes most of its tests
+# anomalous; ordinary noise (flaky networks) moves the share by a few percent.
+MIN_RISE = 0.30
+
+# Even the noisiest signal can report a cut deeper than this: a 90% drop is not noise.
+MAX_ENTER = 0.90
+MAX_ENTER_RISE = 0.60
+
+# Leave the outage when the deviation is back below this fraction of the entry threshold.
+# Half is the usual hysteresis gap: wide enough that noise around `enter` does not
+# toggle, narrow enough that a return to 90% of normal counts as recovery.
+EXIT_FRACTION = 0.5
+
+# -- full vs partial ---------------------------------------------------------------------
+# A "full" cut leaves less than a quarter of normal; between the two thresholds the
+# current kind is kept (again hysteresis, so a cut at 78% does not alternate).
+FULL_ENTER = 0.80                # deviation >= 0.80 -> full
+FULL_EXIT = 0.65                 # deviation <= 0.65 -> back to partial
+# For the anomaly share, "full" means nearly every test of the service fails.
+FULL_SHARE = 0.80
+
+# -- time --------------------------------------------------------------------------------
+# An outage must last MIN_DURATION and at least MIN_BINS bins: one or two bad 5-minute
+# bins are collector glitches, not shutdowns. Gaps of normal shorter than MERGE_GAP (and
+# at most MERGE_BINS bins) inside an outage are glitches too and are bridged; a real
+# restoration (the 1-hour night restoration of a report) is longer than that.
+MIN_DURATION = pd.Timedelta(minutes=30)
+MIN_BINS = 2
+MERGE_GAP = pd.Timedelta(minutes=30)
+MERGE_BINS = 2
+
+# -- baseline ----------------------------------------------------------------------------
+# A series needs at least this much baseline coverage (number of bins x bin size) to be
+# judged at all; less and its verdict is "not measurable".
+MIN_BASELINE = pd.Timedelta(days=1)
+MIN_BASELINE_BINS = 3            # for daily (or coarser) bins
+# Weekly cycle: applied only with two weeks of baseline (two samples per weekday) and
+# when some weekday differs from the daily profile by more than WEEKLY_MIN.
+WEEKLY_DAYS = 14
+WEEKLY_MIN = 0.05
+
+# -- derived signals ---------------------------------------------------------------------
+# Fewer OONI measurements than this in a bin and its two neighbours: the anomaly share
+# is not computed. With 10 measurements and a normal share of ~5%, a 35% share happens
+# by chance with probability ~1e-3 (binomial), and the minimum duration asks for more.
+OONI_MIN_COUNT = 10
+# Disco monitors only areas with >= 10 probes; we still compute a share with fewer, but
+# below ATLAS_MIN_PROBES reporting probes in the baseline the series is flagged.
+ATLAS_MIN_PROBES = 3
