@@ -1,0 +1,198 @@
+"""A local HTTP server that answers like IODA v2 and OONI v1, for end-to-end tests
+and the collect benchmark (no network).
+
+Payloads follow the upstream shapes documented in shutdown/sources/ioda.py and
+shutdown/sources/ooni.py; values are deterministic functions of the request,
+so tests can assert them:
+
+* IODA signals: one series per request (gtr: two subtypes), ``from`` = the
+  requested ``from``, native steps (bgp 300 s, ping-slash24 600 s, merit-nt
+  60 s, gtr 1800 s), value ``i`` = ``BASE[datasource] + i % 7``.
+* IODA alerts: ``ALERTS_PER_ENTITY`` alerts per entity, served in pages of ``limit``.
+* OONI aggregation: a row per hour except every 5th hour (absent = zero);
+  measurement_count = 10, per test ok 6 / anomaly 2 / confirmed 1 / failure 1.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pandas as pd
+
+NATIVE_STEP = {"bgp": 300, "ping-slash24": 600, "merit-nt": 60, "gtr": 1800}
+BASE = {"bgp": 1000, "ping-slash24": 500, "merit-nt": 2000, "gtr": 100}
+GTR_SUBTYPES = ("WEB_SEARCH", "YOUTUBE")
+ALERTS_PER_ENTITY = 3
+
+
+def ioda_envelope(type_, params, data, error=None):
+    return {"type": type_, "metadata": {"requestTime": "2026-01-01T00:00:00+00:00",
+                                        "responseTime": "2026-01-01T00:00:01+00:00"},
+            "requestParameters": params, "error": error, "perf": None, "data": data,
+            "copyright": "This data is Copyright (c) 2021 Georgia Tech Research Corporation. "
+                         "All Rights Reserved."}
+
+
+def ioda_series(etype, code, ds, frm, until, subtype=""):
+    step = NATIVE_STEP[ds]
+    n = (until - frm) // step
+    return {"entityType": etype, "entityCode": code, "entityName": code,
+            "entityFqid": f"geo.provider.AS.{code}", "datasource": ds, "subtype": subtype,
+            "from": frm, "until": frm + n * step, "step": step, "nativeStep": step,
+            "values": [BASE[ds] + i % 7 for i in range(n)]}
+
+
+def ioda_signals(etype, code, q):
+    frm, until, ds = int(q["from"]), int(q["until"]), q["datasource"]
+    if ds == "gtr":
+        series = [ioda_series(etype, code, ds, frm, until, st) for st in GTR_SUBTYPES] if etype == "country" else []
+    else:
+        series = [ioda_series(etype, code, ds, frm, until)]
+    return ioda_envelope("signals", q, [series])
+
+
+def ioda_alerts(q):
+    limit, page = int(q.get("limit", 500)), int(q.get("page", 0))
+    frm = int(q["from"])
+    allrows = [{"datasource": "bgp", "entity": {"type": q["entityType"], "code": q["entityCode"],
+                                               "name": q["entityCode"], "attrs": {}},
+                "time": frm + 3600 * (i + 1), "level": "critical", "condition": "< 0.99",
+                "value": 900, "historyValue": 1000, "method": "median"}
+               for i in range(ALERTS_PER_ENTITY)]
+    return ioda_envelope("outages.alerts", q, allrows[page * limit:(page + 1) * limit])
+
+
+def ioda_events(q):
+    frm = int(q["from"])
+    return ioda_envelope("outages.events", q, [{
+        "location": f"{q['entityType']}/{q['entityCode']}", "location_name": q["entityCode"],
+        "start": frm + 7200, "duration": 5400, "uncertainty": None, "method": "median",
+        "datasource": "bgp", "status": 0, "fraction": None, "score": 1234.5,
+        "overlaps_window": False}])
+
+
+def ooni_aggregation(q):
+    hours = pd.date_range(pd.Timestamp(q["since"], tz="UTC"), pd.Timestamp(q["until"], tz="UTC"),
+                          freq="h", inclusive="left")
+    tests = q["test_name"].split(",") if q.get("test_name") else [None]
+    result = []
+    for i, h in enumerate(hours):
+        if i % 5 == 4:          # absent bin: no measurement that hour
+            continue
+        for t in tests:
+            row = {"anomaly_count": 2, "confirmed_count": 1, "failure_count": 1,
+                   "measurement_count": 10, "measurement_start_day": h.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   "ok_count": 6}
+            if t:
+                row["test_name"] = t
+            result.append(row)
+    return {"v": 0, "dimension_count": 2 if q.get("axis_y") else 1, "result": result,
+            "db_stats": {"row_count": 1, "bytes": 1, "total_row_count": 1, "elapsed_seconds": 0.01}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "localfake/1"
+
+    def log_message(self, *args):      # keep test output clean
+        pass
+
+    def do_GET(self):
+        parts = urlsplit(self.path)
+        q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        path = parts.path
+        self.server.requests.append(self.path)
+        prefix = self.server.ioda_prefix
+        status, body = 404, {"error": f"no route {path}"}
+        if path.startswith(prefix + "/signals/raw/"):
+            etype, _, code = path[len(prefix + "/signals/raw/"):].partition("/")
+            status, body = 200, ioda_signals(etype, code, q)
+        elif path == prefix + "/outages/alerts":
+            status, body = 200, ioda_alerts(q)
+        elif path == prefix + "/outages/events":
+            status, body = 200, ioda_events(q)
+        elif path == "/api/v1/aggregation":
+            status, body = 200, ooni_aggregation(q)
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class LocalServer:
+    """``with LocalServer() as srv: srv.url`` -- IODA under ``srv.url + "/v2"``, OONI at ``srv.url``."""
+
+    def __init__(self, ioda_prefix: str = "/v2"):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.requests = []
+        self.httpd.ioda_prefix = ioda_prefix
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @property
+    def requests(self) -> list:
+        return self.httpd.requests
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+SMALL_CASE = """\
+name = "kz-small"
+title = "test case"
+country = "KZ"
+timezone = "Asia/Almaty"
+start = 2022-01-05
+end = 2022-01-05
+baseline_days = 1
+timeline = "none.toml"
+sources = {sources}
+
+[[networks]]
+asn = 9198
+name = "Kazakhtelecom"
+
+[[regions]]
+name = "Almaty"
+{region_code}
+"""
+
+
+def small_case(tmp_path, sources=("ioda", "ooni"), ioda_region: str | None = "1234"):
+    """A one-day case (fetch window 2022-01-03T18:00Z..2022-01-05T18:00Z) for fast tests."""
+    from shutdown.case import load_case
+    p = tmp_path / "kz-small.toml"
+    p.write_text(SMALL_CASE.format(sources=json.dumps(list(sources)),
+                                   region_code=f'ioda = "{ioda_region}"' if ioda_region else ""))
+    return load_case(p)
+
+
+def responses_callbacks(rsps, ioda_url="https://ioda.test/v2", ooni_url="https://ooni.test"):
+    """Register ``responses`` callbacks answering every IODA/OONI request like the local server."""
+    import re
+
+    def reply(fn):
+        def cb(request):
+            q = {k: v[-1] for k, v in parse_qs(urlsplit(request.url).query).items()}
+            return 200, {"Content-Type": "application/json"}, json.dumps(fn(request, q))
+        return cb
+
+    def signals(request, q):
+        etype, _, code = urlsplit(request.url).path.split("/signals/raw/")[1].partition("/")
+        return ioda_signals(etype, code, q)
+
+    rsps.add_callback("GET", re.compile(re.escape(ioda_url) + r"/signals/raw/.*"), callback=reply(signals))
+    rsps.add_callback("GET", ioda_url + "/outages/alerts", callback=reply(lambda r, q: ioda_alerts(q)))
+    rsps.add_callback("GET", ioda_url + "/outages/events", callback=reply(lambda r, q: ioda_events(q)))
+    rsps.add_callback("GET", ooni_url + "/api/v1/aggregation", callback=reply(lambda r, q: ooni_aggregation(q)))

@@ -1,0 +1,155 @@
+"""IODA collector: replayed responses in IODA v2's own shapes (see shutdown/sources/ioda.py)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import responses
+
+from localserver import responses_callbacks, small_case
+from shutdown.http import Fetcher, SourceError
+from shutdown.sources import ioda
+from shutdown.store import RawCache
+
+FIX = Path(__file__).parent / "fixtures" / "ioda"
+URL = "https://ioda.test/v2"
+
+
+def fixture(name):
+    return json.loads((FIX / name).read_text())
+
+
+def fetcher(tmp_path, **kw):
+    return Fetcher(RawCache(tmp_path / "cache"), "ioda", URL, sleep=lambda s: None, **kw)
+
+
+def test_parse_signals_scalar_values_and_nulls():
+    df = ioda.parse_signals(fixture("signals_bgp_country.json"))
+    assert list(df["value"].iloc[:2]) == [9200.0, 9198.0]
+    assert np.isnan(df["value"].iloc[2])                       # null is a gap, kept as NaN
+    assert df["ts_utc"].iloc[0] == pd.Timestamp("2022-01-05T00:00:00Z")
+    assert df["ts_utc"].iloc[5] == pd.Timestamp("2022-01-05T00:25:00Z")   # from + 5*300 s
+    assert set(df["datasource"]) == {"bgp"} and set(df["subtype"]) == {""}
+
+
+def test_parse_signals_nested_values_and_subtypes():
+    df = ioda.parse_signals(fixture("signals_gtr_nested.json"))
+    web = df[df["subtype"] == "WEB_SEARCH"]
+    assert list(web["value"].iloc[[0, 1, 3]]) == [955040520.0, 761764750.0, 12.0]
+    assert np.isnan(web["value"].iloc[2])
+    yt = df[df["subtype"] == "YOUTUBE"]              # list of lists: pieces concatenated
+    assert list(yt["value"]) == [40.0, 41.0, 3.0, 2.0]
+    assert yt["ts_utc"].iloc[3] - yt["ts_utc"].iloc[0] == pd.Timedelta(seconds=3 * 1800)
+
+
+def test_parse_signals_empty_window():
+    df = ioda.parse_signals(fixture("signals_empty.json"))
+    assert df.empty and "value" in df.columns
+
+
+def test_check_envelope_rejects_error_on_http_200():
+    assert "INFLUXDB_SECRET" in ioda.check_signals(fixture("error_200.json"))
+    assert ioda.check_signals(fixture("signals_bgp_country.json")) is None
+    assert ioda.check_signals([1, 2]).startswith("unexpected body")
+
+
+def test_plan_chunks_entities_and_region_code(tmp_path):
+    case = small_case(tmp_path, ioda_region="4321")
+    reqs = ioda.plan(case)
+    sig = [r for r in reqs if r.path.startswith("/signals/")]
+    # country, AS9198, region 4321 x 4 datasources x 1 chunk (2 days < 7)
+    assert len(sig) == 12
+    assert {r.path for r in sig} == {"/signals/raw/country/KZ", "/signals/raw/asn/9198",
+                                     "/signals/raw/region/4321"}
+    reg = [r for r in sig if "region" in r.path][0]
+    assert reg.entity_code == "Almaty"
+    assert sig[0].params["from"] == int(pd.Timestamp("2022-01-03T18:00Z").timestamp())
+    assert {r.params["datasource"] for r in sig} == set(ioda.DATASOURCES)
+    assert len(ioda.plan(small_case(tmp_path, ioda_region=None))) == 8 + 4   # no region without a code
+
+
+def test_plan_chunks_long_window(tmp_path):
+    from shutdown.case import load_case
+    case = load_case("kz-2022-01")
+    sig = [r for r in ioda.plan(case) if r.path == "/signals/raw/country/KZ" and r.params["datasource"] == "bgp"]
+    spans = [(r.params["from"], r.params["until"]) for r in sig]
+    assert all(u - f <= 7 * 86400 for f, u in spans)
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))       # contiguous, no gaps
+    start, end = case.fetch_utc
+    assert spans[0][0] == int(start.timestamp()) and spans[-1][1] == int(end.timestamp())
+
+
+@responses.activate
+def test_error_envelope_on_200_ends_source_and_is_not_cached(tmp_path):
+    responses.get(URL + "/signals/raw/country/KZ", json=fixture("error_200.json"))
+    f = fetcher(tmp_path)
+    with pytest.raises(SourceError) as ei:
+        f.get_json("/signals/raw/country/KZ", {"from": 1, "until": 2, "datasource": "bgp"},
+                   validate=ioda.check_signals)
+    assert "ioda" in str(ei.value) and "/signals/raw/country/KZ" in str(ei.value)
+    assert "INFLUXDB_SECRET" in str(ei.value)
+    assert list(f.cache.entries()) == []
+
+
+@responses.activate
+def test_http_400_error_envelope_message(tmp_path):
+    responses.get(URL + "/signals/raw/country/KZ", json=fixture("error_400.json"), status=400)
+    with pytest.raises(SourceError) as ei:
+        fetcher(tmp_path).get_json("/signals/raw/country/KZ", {"from": 9, "until": 1, "datasource": "bgp"},
+                                   validate=ioda.check_signals)
+    assert "HTTP 400" in str(ei.value) and "must be earlier than until" in str(ei.value)
+
+
+@responses.activate
+def test_alerts_pagination_and_events(tmp_path):
+    case = small_case(tmp_path, ioda_region=None)
+    first = fixture("alerts.json")
+    responses.get(URL + "/outages/alerts", json=fixture("alerts_page1.json"),
+                  match=[responses.matchers.query_param_matcher({"page": "1"}, strict_match=False)])
+    responses.get(URL + "/outages/alerts", json=first)
+    responses.get(URL + "/outages/events", json=fixture("events.json"))
+    f = fetcher(tmp_path)
+    req = [r for r in ioda.plan(case) if r.path == "/outages/alerts"][0]
+    req = type(req)(req.source, req.path, {**req.params, "limit": 2}, req.entity_type, req.entity_code)
+    ioda._pages(f, req)
+    assert f.stats.requests == 2                     # page 0 was full (2 of limit 2): page 1 fetched
+    assert f.cache.get("ioda", req.path, {**req.params, "page": 1}) is not None
+    parsed = pd.concat([ioda.parse_alerts(first), ioda.parse_alerts(fixture("alerts_page1.json"))])
+    assert list(parsed["level"]) == ["critical", "warning", "normal"]
+    assert parsed["start_utc"].iloc[0] == pd.Timestamp(1641390600, unit="s", tz="UTC")
+    ev = ioda.parse_events(fixture("events.json"))
+    assert ev["end_utc"].iloc[0] - ev["start_utc"].iloc[0] == pd.Timedelta(days=5)
+    assert ev["score"].iloc[0] == 81234.5 and ev["entity_code"].iloc[0] == "KZ"
+
+
+@responses.activate
+def test_collect_and_normalize_small_case(tmp_path):
+    case = small_case(tmp_path, ioda_region="4321")
+    responses_callbacks(responses, ioda_url=URL)
+    f = fetcher(tmp_path)
+    ioda.collect(case, f)
+    assert f.stats.requests == len(ioda.plan(case)) == 18
+    df = ioda.normalize(case, f.cache)
+    bgp = df[(df["signal"] == "bgp") & (df["entity_code"] == "KZ")]
+    assert len(bgp) == 2 * 86400 // 300                        # 2 days at native 300 s
+    assert bgp["value"].iloc[0] == 1000.0 and bgp["value"].iloc[8] == 1001.0   # BASE + i % 7
+    assert set(df[df["entity_type"] == "region"]["entity_code"]) == {"Almaty"}  # named as in the case
+    gtr = df[df["signal"] == "gtr"]
+    assert set(gtr["subtype"]) == {"WEB_SEARCH", "YOUTUBE"} and set(gtr["entity_type"]) == {"country"}
+    assert set(df["unit"][df["signal"] == "bgp"]) == {"visible /24 prefixes"}
+    assert not df["simulated"].any()
+    out = ioda.normalize_outages(case, f.cache)
+    assert set(out["kind"]) == {"alert", "event"}
+    assert set(out["entity_code"]) == {"KZ", "9198", "Almaty"}
+
+
+def test_normalize_marks_simulated_payloads(tmp_path):
+    """The simulator stores payloads under plan(case) keys; normalize labels them."""
+    case = small_case(tmp_path, ioda_region=None)
+    cache = RawCache(tmp_path / "sim")
+    req = ioda.plan(case)[0]
+    body = json.dumps(fixture("signals_bgp_country.json")).encode()
+    cache.put("ioda", req.path, req.params, body, url="sim://", status=200, simulated=True, scenario="t")
+    df = ioda.normalize(case, cache)
+    assert len(df) and df["simulated"].all()
