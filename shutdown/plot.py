@@ -43,7 +43,7 @@ EVENT_STYLE = {
     "partial-restoration": (OI["sky"], "..."),
     "restoration": (OI["green"], ""),
     "whitelist": (OI["purple"], "\\\\\\"),
-    "context": (OI["grey"], ""),
+    "context": ("#D0D0D0", "---"),
 }
 
 # Alignment verdicts: colour + hatch.
@@ -136,6 +136,23 @@ def messenger_anomaly_share(tidy: pd.DataFrame, entity_type="country", entity_co
     total = wide.sum(axis=1)
     bad = wide.reindex(columns=["anomaly", "confirmed"]).fillna(0).sum(axis=1)
     return (bad / total.where(total > 0)).dropna().sort_index()
+
+
+def atlas_online_share(tidy: pd.DataFrame, subtype: str, entity_type="country", entity_code=None,
+                       baseline=None) -> tuple[pd.Series, str]:
+    """Share of RIPE Atlas probes online in a probe class, per bin, and how it was made.
+
+    probes_reachable / probes_reporting where both exist (the detector's share);
+    else probes_reachable as a fraction of its baseline median.
+    """
+    reach = select(tidy, "atlas", "probes_reachable", subtype, entity_type, entity_code)
+    report = select(tidy, "atlas", "probes_reporting", subtype, entity_type, entity_code)
+    if not reach.empty and not report.empty:
+        share = (reach / report.where(report > 0)).reindex(reach.index)
+        return share.clip(0, 1).dropna(), "probes_reachable/probes_reporting"
+    if baseline is not None and not reach.empty:
+        return baseline_ratio(reach, baseline), "baseline_ratio"
+    return reach.iloc[0:0], "none"
 
 
 # --------------------------------------------------------------------------- layout
@@ -463,16 +480,18 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
                          "transform": "(anomaly+confirmed)/all"})
         p_msg.set_ylim(0, 1.05)
 
-        p_atlas.set_title("RIPE Atlas: probes reachable, share of baseline", loc="left")
-        any_atlas = False
+        any_atlas, how_used = False, set()
         for i, sub in enumerate(("end-user", "infrastructure")):
-            s = baseline_ratio(select(tidy, "atlas", "probes_reachable", sub, "country", cc), base)
+            s, how = atlas_online_share(tidy, sub, "country", cc, base)
             if not s.empty:
                 any_atlas = True
+                how_used.add(how)
                 draw_series(p_atlas, s, f"{sub} probes", i,
                             {"source": "atlas", "signal": "probes_reachable", "subtype": sub,
-                             "entity_type": "country", "entity_code": cc,
-                             "transform": "baseline_ratio"})
+                             "entity_type": "country", "entity_code": cc, "transform": how})
+        p_atlas.set_title("RIPE Atlas: share of probes online (reaching their targets)"
+                          if how_used == {"probes_reachable/probes_reporting"}
+                          else "RIPE Atlas: probes reachable, share of baseline", loc="left")
         if not any_atlas:
             _no_data(p_atlas, "RIPE Atlas probes")
         p_atlas.set_ylim(bottom=0)
@@ -742,7 +761,7 @@ def describe(fig: Figure) -> dict:
     for d in meta.get("detected", []):
         spans = found.get(d["gid"], [])
         if spans:
-            rec = {k: v for k, v in d.items() if k != "gid"}
+            rec = dict(d)   # keeps "gid": the artist's id, also in the SVG
             rec["drawn_start_utc"], rec["drawn_end_utc"] = _plain(spans[0][0]), _plain(spans[0][1])
             detected.append(rec)
     x0, x1 = meta["x_range"]

@@ -1,0 +1,193 @@
+"""``shutdown check DIR``: do the figures of a report still agree with the data and the timeline?
+
+Passes (status 0) only when
+
+1. every figure the manifest lists exists, its files and sidecar are the ones
+   the report wrote (hashes), and it is current: the inputs' hashes in its
+   sidecar match the case file, the timeline and the cache as they are now;
+2. every documented event of the *current* timeline is drawn where its window
+   says (read from the sidecar, which ``report`` read back from the drawn
+   artists), and nothing the timeline lacks is labelled as documented;
+3. every expectation of the case (``[[expectations]]`` in the case file) holds
+   when detection and alignment are run again on the cache and the timeline.
+
+Each failure is one line naming the figure or event and what was found (status
+1). A report directory that is missing, empty or has no readable manifest is
+unusable input (status 2, via InputError).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shutdown import sidecar
+from shutdown.errors import InputError
+
+
+@dataclass
+class CheckResult:
+    failures: list = field(default_factory=list)
+    notes: list = field(default_factory=list)      # what passed, for the summary line
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def status(self) -> int:
+        return 0 if self.ok else 1
+
+
+def open_report(out) -> dict:
+    """The manifest of a report directory; InputError (exit 2) when there is no usable report."""
+    out = Path(out)
+    if not out.exists():
+        raise InputError("report directory not found (make it with `shutdown report CASE --out DIR`)",
+                         path=out)
+    if not out.is_dir():
+        raise InputError("not a directory", path=out)
+    if not any(out.iterdir()):
+        raise InputError("report directory is empty (make it with `shutdown report CASE --out DIR`)",
+                         path=out)
+    m = sidecar.read_json(out / sidecar.MANIFEST, "report manifest")
+    for key in ("case", "figures", "inputs", "simulated"):
+        if key not in m:
+            raise InputError(f"report manifest lacks {key!r}; regenerate the report",
+                             path=out / sidecar.MANIFEST, field=key)
+    return m
+
+
+def _load_case(m: dict, out: Path):
+    from shutdown.case import load_case
+    p = m.get("case_file")
+    if p and Path(p).is_file():
+        return load_case(p)
+    return load_case(m["case"])
+
+
+def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
+    """Check the report in ``out``; ``cache`` overrides the cache root the manifest names."""
+    from shutdown.store import RawCache
+    from shutdown.timeline import iso_z, load_timeline
+
+    out = Path(out)
+    m = open_report(out)
+    res = CheckResult()
+    fail = res.failures.append
+    case = _load_case(m, out)
+    events = load_timeline(case.timeline_path, case=case)
+    by_id = {e.id: e for e in events}
+
+    # -- 1. files are the report's, and current ------------------------------------
+    root = Path(cache) if cache is not None else Path(m.get("cache_root") or "")
+    raw = RawCache(root)
+    tidy = None
+    if not root.is_dir():
+        fail(f"cache {root} not found: cannot tell whether the figures are current "
+             "(pass --cache DIR, or rerun the report)")
+        now = None
+    else:
+        from shutdown.normalize import load_table
+        tidy = load_table(case, raw)
+        now = sidecar.inputs_record(case, tidy, sidecar.raw_entries(raw, case.sources))
+        if bool(raw.simulated) != bool(m["simulated"]):
+            fail(f"the report says {'simulated' if m['simulated'] else 'measured'} data but the cache "
+                 f"{root} holds {'simulated' if raw.simulated else 'measured'} data")
+
+    sidecars = {}
+    for rec in m["figures"]:
+        name = rec.get("name", "?")
+        for fmt, f in sorted(rec.get("files", {}).items()):
+            p = out / f["path"]
+            if not p.is_file():
+                fail(f"figure {name}: {f['path']} is missing")
+            elif sidecar.sha256_file(p) != f["sha256"]:
+                fail(f"figure {name}: {f['path']} was changed after the report was made")
+        sp = out / rec["sidecar"]["path"]
+        if not sp.is_file():
+            fail(f"figure {name}: sidecar {rec['sidecar']['path']} is missing")
+            continue
+        side = sidecar.read_json(sp, f"sidecar of figure {name}")
+        if sidecar.sha256_file(sp) != rec["sidecar"]["sha256"]:
+            fail(f"figure {name}: sidecar {rec['sidecar']['path']} was edited after the report was made "
+                 "(its hash differs from the manifest); regenerate the report")
+        if bool(side.get("simulated")) != bool(m["simulated"]):
+            fail(f"figure {name}: sidecar says simulated={side.get('simulated')} but the report says "
+                 f"simulated={m['simulated']}")
+        sidecars[name] = side
+        if now is not None:
+            was = side.get("inputs", {})
+            for key, what in (("timeline_sha256", f"the timeline {case.timeline_path.name}"),
+                              ("case_sha256", f"the case file {case.path.name}"),
+                              ("tidy_sha256", "the tidy table"),
+                              ("raw_sha256", "the raw cache entries")):
+                if was.get(key) != now[key]:
+                    fail(f"figure {name}: not current: {what} changed after the figure was made "
+                         f"(was {str(was.get(key))[:12]}, now {now[key][:12]})")
+    for n, r in sorted((m.get("reports") or {}).items()):
+        p = out / r["path"]
+        if not p.is_file():
+            fail(f"{n} is missing")
+        elif sidecar.sha256_file(p) != r["sha256"]:
+            fail(f"{n} was changed after the report was made")
+    if not res.failures:
+        res.notes.append(f"{len(m['figures'])} figures current")
+
+    # -- 2. documented events drawn where the timeline puts them ---------------------
+    n_ok = 0
+    for name, side in sidecars.items():
+        x0, x1 = (_ts(t) for t in side.get("x_range_utc", [None, None]))
+        kinds = side.get("event_kinds")
+        drawn = {d["id"]: d for d in side.get("events", [])}
+        for d in side.get("events", []):
+            if d["id"] not in by_id:
+                fail(f"{d['id']}: figure {name} labels it as documented, but the timeline has no such event")
+        for ev in events:
+            if kinds == "non-context" and ev.kind == "context":
+                continue
+            s, e = ev.window_utc
+            if x0 is None or e <= x0 or s >= x1:
+                continue
+            want = (max(s, x0), min(e, x1))
+            d = drawn.get(ev.id)
+            if d is None:
+                fail(f"{ev.id}: documented {iso_z(s)}–{iso_z(e)}, but figure {name} does not draw it")
+                continue
+            got = (_ts(d.get("drawn_start_utc")), _ts(d.get("drawn_end_utc")))
+            if got != want:
+                fail(f"{ev.id}: the timeline says {iso_z(want[0])}–{iso_z(want[1])} but figure {name} "
+                     f"draws {_z(got[0])}–{_z(got[1])}")
+            else:
+                n_ok += 1
+    res.notes.append(f"{n_ok} event drawings match the timeline")
+
+    # -- 3. expectations still hold ----------------------------------------------------
+    if case.expectations:
+        results = None
+        if recompute and tidy is not None and len(tidy):
+            from shutdown.report import analyse
+            results = analyse(case, events, tidy)[4]
+        elif tidy is not None and not len(tidy):
+            fail(f"the cache {root} has no data for case {case.name}: no expectation can hold")
+            results = []
+        else:
+            results = m.get("expectations", [])
+        for x in results:
+            if not x.get("ok"):
+                fail(f"{x['event']}: expected {' or '.join(x['verdicts'])} from at least "
+                     f"{x['min_sources']} source(s); found {x.get('found')}")
+        held = sum(1 for x in results if x.get("ok"))
+        res.notes.append(f"{held} of {len(case.expectations)} expectations hold")
+    return res
+
+
+def _ts(v):
+    import pandas as pd
+    if v is None:
+        return None
+    return pd.Timestamp(v).tz_convert("UTC") if pd.Timestamp(v).tzinfo else pd.Timestamp(v).tz_localize("UTC")
+
+
+def _z(v) -> str:
+    from shutdown.timeline import iso_z
+    return "?" if v is None else iso_z(v)

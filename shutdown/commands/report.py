@@ -1,0 +1,47 @@
+"""``shutdown report CASE``: figures (PNG, SVG, PDF + sidecar JSON) and the report (Markdown, HTML)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from shutdown.cli import app, user_errors
+
+
+@app.command("report")
+def report_cmd(
+    case: str = typer.Argument(..., help="Case name (e.g. kz-2022-01) or path to a case file."),
+    out: Optional[str] = typer.Option(None, "--out", "-o",
+                                      help="Report directory (default: out/CASE, or out/CASE-demo with --demo)."),
+    demo: bool = typer.Option(False, "--demo", help="Offline demo: simulated data, labelled SIMULATED; "
+                              "never touches the network."),
+    cache: Optional[str] = typer.Option(None, "--cache", help="Cache directory (default: $SHUTDOWN_CACHE, "
+                                        "else ~/.cache/shutdown)."),
+    refresh: bool = typer.Option(False, "--refresh", help="Refetch even what is already cached."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+):
+    """Collect CASE (from the cache where possible), detect outages, align them with the
+    documented timeline, and write figures and a report into DIR.
+
+    DIR gets figures/<name>.png|svg|pdf with a sidecar <name>.json each (overview,
+    networks, region, alignment), report.md, a self-contained report.html and
+    manifest.json, which `shutdown check DIR` verifies.
+
+    Exit status: 0 written, 2 bad input (unknown case, broken timeline, no data at all,
+    simulated and measured data mixed).
+
+    Example: shutdown report kz-2022-01 --demo
+    """
+    with user_errors():
+        from pathlib import Path
+
+        from shutdown.case import load_case
+        from shutdown.report import default_out, gather, write
+        c = load_case(case)
+        data = gather(c, cache=cache, demo=demo, refresh=refresh, progress=False if quiet else None)
+        dest = write(data, Path(out) if out else default_out(c.name, demo))
+    label = "SIMULATED data (offline demo)" if data.simulated else "measured data"
+    held = sum(1 for x in data.expectations if x.get("ok"))
+    typer.echo(f"report written to {dest}/ from {label}: report.md, report.html, "
+               f"{len(data.summary) if data.summary is not None else 0} events aligned, "
+               f"{held}/{len(data.expectations)} expectations hold; check it with: shutdown check {dest}")

@@ -1,0 +1,575 @@
+"""``shutdown report``: collect (from cache where possible), detect, align, draw, write.
+
+Two halves, so a notebook or a test can use either:
+
+``gather(case, ...) -> ReportData``
+    runs the pipeline: the raw cache (the offline demo's simulated one, or the
+    live APIs through ``collect``), the tidy table, detected intervals, the
+    alignment of the documented timeline with them.
+``write(data, out) -> Path``
+    draws the figures (PNG, SVG, PDF + sidecar JSON each), writes
+    ``report.md``, a self-contained ``report.html`` (figures embedded as base64
+    PNG) and ``manifest.json`` (what ``shutdown check`` verifies).
+
+Both reports are built from one list of blocks (heading, paragraph, table,
+figure, quote), so the Markdown and the HTML never say different things.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from shutdown import plot, sidecar
+from shutdown.errors import InputError
+from shutdown.timeline import iso_z
+
+FIGURES = ("overview", "networks", "region", "alignment")
+FIGURE_CAPTIONS = {
+    "overview": "Every source family on one UTC axis (local time on top). Documented events are "
+                "bars at their true window (a day-precision event spans the local day); grey "
+                "shading marks outages the detector found in that panel's data.",
+    "networks": "One panel per network (ASN) of the case, same scale, so operators can be compared.",
+    "region": "A region against the whole country, for the sources that have regional data.",
+    "alignment": "Each documented event (outlined, hatched by kind) above the detections matched to "
+                 "it, coloured by verdict.",
+}
+# Event kinds each figure shows ("context" events explain, they are not network events).
+FIGURE_EVENT_KINDS = {
+    "overview": None,   # all kinds
+    "networks": "non-context", "region": "non-context", "alignment": "non-context",
+}
+
+
+@dataclass
+class ReportData:
+    case: object
+    events: list
+    tidy: pd.DataFrame
+    intervals: pd.DataFrame
+    alignment: pd.DataFrame          # one row per event and source/signal (see align)
+    summary: pd.DataFrame            # one row per event: event_id, verdict, ...
+    expectations: list = field(default_factory=list)    # dicts: event, ok, found, ...
+    unexplained: pd.DataFrame | None = None
+    entries: list = field(default_factory=list)          # raw-cache provenance records
+    source_status: list = field(default_factory=list)    # dicts: source, status, message
+    cache_root: str = ""
+    simulated: bool = False
+    demo: bool = False
+
+    @property
+    def inputs(self) -> dict:
+        return sidecar.inputs_record(self.case, self.tidy, self.entries)
+
+
+# --------------------------------------------------------------------------- pipeline
+def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
+           progress: bool | None = None) -> ReportData:
+    """Run the pipeline for ``case`` and return everything the report shows."""
+    from shutdown.case import Case, load_case
+    from shutdown.normalize import load_table
+    from shutdown.store import RawCache
+    from shutdown.timeline import load_timeline
+
+    case = case if isinstance(case, Case) else load_case(case)
+    events = load_timeline(case.timeline_path, case=case)
+    status = []
+    if demo:
+        if cache is not None:
+            raise InputError("--demo builds its own simulated cache; do not combine it with --cache")
+        from shutdown.simulate import demo_cache
+        root = Path(demo_cache(case))
+        raw = RawCache(root)
+        if not raw.simulated:
+            raise InputError("the demo cache is not marked simulated; refusing to label it", path=root)
+        tidy = load_table(case, raw)
+        status = [{"source": s, "status": "simulated", "message": "offline demo: simulated responses"}
+                  for s in case.sources]
+    else:
+        from shutdown.collect import as_cache, collect_case
+        raw = as_cache(cache)
+        rep = collect_case(case, cache=raw, refresh=refresh, progress=progress)
+        status = [{"source": s.source, "status": s.status, "message": s.message,
+                   "requests": s.requests, "cache_hits": s.cache_hits, "rows": s.rows}
+                  for s in rep.sources]
+        tidy = load_table(case, raw, rebuild=True)
+    if tidy is None or len(tidy) == 0:
+        msgs = "; ".join(f"{s['source']}: {s.get('message') or s['status']}" for s in status)
+        raise InputError(f"no source returned any data for case {case.name!r}, nothing to draw"
+                         + (f" ({msgs})" if msgs else ""), path=raw.root)
+    simulated = _simulated_only(tidy, raw)
+    intervals, alignment, summary, unexplained, expectations = analyse(case, events, tidy)
+    return ReportData(case=case, events=events, tidy=tidy, intervals=intervals, alignment=alignment,
+                      summary=summary, expectations=expectations, unexplained=unexplained,
+                      entries=sidecar.raw_entries(raw, case.sources), source_status=status,
+                      cache_root=str(raw.root), simulated=simulated, demo=demo)
+
+
+def _simulated_only(tidy: pd.DataFrame, raw) -> bool:
+    """True for simulated data, False for measured; refuse a mix (never drawn together)."""
+    flags = set(tidy["simulated"].astype(bool).unique())
+    if len(flags) > 1:
+        raise InputError("the table mixes simulated and measured rows; simulated and measured data "
+                         "are never shown together -- rebuild it from one cache", path=raw.root)
+    sim = bool(flags.pop())
+    if sim != bool(raw.simulated) and raw.kind() is not None:
+        raise InputError(f"the table says {'simulated' if sim else 'measured'} but the cache holds "
+                         f"{'simulated' if raw.simulated else 'measured'} data; refusing to mix them",
+                         path=raw.root)
+    return sim
+
+
+def analyse(case, events, tidy):
+    """Detection (measurements only), then alignment (where the timeline meets them)."""
+    from shutdown import align as A
+    from shutdown.detect import detect
+
+    intervals = detect(tidy, window=case.window_utc)
+    res = A.align(events, intervals, tidy, case)
+    alignment = getattr(res, "rows", res)
+    summary = A.summarize(alignment) if hasattr(A, "summarize") else summarize_rows(alignment)
+    unexplained = A.unexplained(intervals, events, case) if hasattr(A, "unexplained") else None
+    expectations = expectation_results(case, events, alignment, summary)
+    return intervals, alignment, summary, unexplained, expectations
+
+
+# --------------------------------------------------------------------------- verdict helpers
+CONFIRMING = ("confirmed", "confirmed-earlier", "confirmed-later")
+
+
+def summarize_rows(alignment: pd.DataFrame) -> pd.DataFrame:
+    """One row per event from per-source rows: the verdict most sources agree on."""
+    out = []
+    if alignment is None or alignment.empty:
+        return pd.DataFrame(columns=["event_id", "verdict", "sources"])
+    for eid, rows in alignment.groupby("event_id", sort=False):
+        out.append({"event_id": eid, "verdict": plot._overall_verdict(rows),
+                    "sources": ",".join(sorted(set(rows.loc[rows["verdict"].isin(CONFIRMING), "source"])))})
+    return pd.DataFrame(out)
+
+
+def expectation_results(case, events, alignment: pd.DataFrame, summary: pd.DataFrame) -> list[dict]:
+    """Each expectation of the case: does the required verdict hold, from how many sources?
+
+    Independent sources are upstreams (IODA, OONI, RIPE Atlas), not signals: two
+    IODA signals are one source.
+    """
+    ids = {e.id for e in events}
+    out = []
+    for ex in case.expectations:
+        rec = {"event": ex.event, "verdicts": list(ex.verdicts), "min_sources": ex.min_sources,
+               "note": ex.note}
+        if ex.event not in ids:
+            rec.update(ok=False, verdict=None, sources=[],
+                       found=f"event {ex.event!r} is not in the timeline {case.timeline_path.name}")
+            out.append(rec)
+            continue
+        rows = alignment[alignment["event_id"] == ex.event] if alignment is not None and len(alignment) \
+            else pd.DataFrame(columns=["source", "verdict"])
+        s = summary[summary["event_id"] == ex.event] if summary is not None and len(summary) else summary
+        verdict = str(s["verdict"].iloc[0]) if s is not None and len(s) else plot._overall_verdict(rows)
+        srcs = sorted(set(rows.loc[rows["verdict"].isin(ex.verdicts), "source"].astype(str)))
+        ok = verdict in ex.verdicts and len(srcs) >= ex.min_sources
+        rec.update(ok=ok, verdict=verdict, sources=srcs,
+                   found=f"verdict {verdict}, {len(srcs)} source(s) agreeing"
+                         + (f" ({', '.join(srcs)})" if srcs else ""))
+        out.append(rec)
+    return out
+
+
+# --------------------------------------------------------------------------- figures
+def figures(data: ReportData) -> dict:
+    """name -> matplotlib Figure."""
+    c, ev, t, iv = data.case, data.events, data.tidy, data.intervals
+    return {
+        "overview": plot.overview_figure(t, ev, iv, c),
+        "networks": plot.networks_figure(t, ev, iv, c),
+        "region": plot.region_figure(t, ev, iv, c),
+        "alignment": plot.alignment_figure(ev, iv, _alignment_for_plot(data), c, data.simulated),
+    }
+
+
+def _alignment_for_plot(data: ReportData) -> pd.DataFrame:
+    al = data.alignment.copy() if data.alignment is not None else pd.DataFrame()
+    if len(al) and data.summary is not None and len(data.summary) and "verdict" in data.summary:
+        m = dict(zip(data.summary["event_id"], data.summary["verdict"]))
+        al["event_verdict"] = al["event_id"].map(m)
+    return al
+
+
+# --------------------------------------------------------------------------- write
+def write(data: ReportData, out) -> Path:
+    """Write the report directory; replaces an older report there as a whole."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a directory", path=out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Build beside it, then swap in: an interrupted run never leaves a half report
+    # whose manifest disagrees with its figures.
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        _write_into(data, tmp)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _write_into(data: ReportData, out: Path) -> None:
+    inputs = data.inputs
+    figdir = out / sidecar.FIGURE_DIR
+    figdir.mkdir(parents=True, exist_ok=True)
+    fig_records, described = [], {}
+    for name, fig in figures(data).items():
+        files = plot.save(fig, figdir / name)
+        desc = plot.describe(fig)
+        desc.update(case=data.case.name, inputs=inputs, simulated=data.simulated,
+                    event_kinds=FIGURE_EVENT_KINDS[name],
+                    files={fmt: p.name for fmt, p in files.items()},
+                    caption=FIGURE_CAPTIONS[name])
+        side = figdir / f"{name}.json"
+        side.write_bytes(sidecar.dump(desc))
+        described[name] = desc
+        fig_records.append({
+            "name": name,
+            "files": {fmt: {"path": f"{sidecar.FIGURE_DIR}/{p.name}", "sha256": sidecar.sha256_file(p)}
+                      for fmt, p in files.items()},
+            "sidecar": {"path": f"{sidecar.FIGURE_DIR}/{side.name}", "sha256": sidecar.sha256_file(side)},
+        })
+    blocks = document(data, described)
+    (out / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
+    (out / "report.html").write_text(to_html(blocks, out, data), encoding="utf-8")
+    manifest = {
+        "format": sidecar.FORMAT_VERSION,
+        "tool": "shutdown",
+        "case": data.case.name,
+        "case_file": str(data.case.path),
+        "cache_root": data.cache_root,
+        "demo": data.demo,
+        "simulated": data.simulated,
+        "generated_utc": iso_z(pd.Timestamp.now(tz="UTC")),
+        "inputs": inputs,
+        "raw": [{"key": e["key"], "sha256": e["sha256"], "source": e["source"]} for e in data.entries],
+        "figures": fig_records,
+        "reports": {n: {"path": n, "sha256": sidecar.sha256_file(out / n)} for n in ("report.md", "report.html")},
+        "verdicts": _records(data.summary),
+        "expectations": data.expectations,
+    }
+    (out / sidecar.MANIFEST).write_bytes(sidecar.dump(manifest))
+
+
+def _records(df) -> list[dict]:
+    from shutdown.output import to_records
+    return [] if df is None or len(df) == 0 else to_records(df)
+
+
+# --------------------------------------------------------------------------- document
+def document(data: ReportData, described: dict) -> list[tuple]:
+    """The report as blocks: ("h1"|"h2"|"p"|"banner", text), ("table", cols, rows),
+    ("figure", name, caption), ("quote", kk, en, cite)."""
+    c, sim = data.case, data.simulated
+    s, e = c.window_utc
+    b: list[tuple] = []
+    b.append(("h1", f"{c.title}: Internet shutdown, measured" + (" (SIMULATED)" if sim else "")))
+    if sim:
+        b.append(("banner", "SIMULATED DATA. Every figure and table in this report is built from "
+                            "simulated responses (the offline demo), not from measurements. Do not cite "
+                            "these numbers."))
+    b.append(("p", f"Case `{c.name}`, country {c.country}. Window: {c.start} to {c.end} local "
+                   f"({c.timezone}), i.e. {iso_z(s)} to {iso_z(e)} UTC; baseline {c.baseline_days} days "
+                   f"before. Timeline: `{c.timeline_path.name}` ({len(data.events)} documented events). "
+                   f"Inputs hash `{data.inputs['inputs_sha256'][:16]}`; `shutdown check` verifies "
+                   f"figures, timeline and verdicts against `manifest.json`."))
+
+    b.append(("h2", "Figures"))
+    for name in FIGURES:
+        d = described.get(name, {})
+        cap = FIGURE_CAPTIONS[name]
+        miss = [m["what"] for m in d.get("missing", [])]
+        if miss:
+            cap += " Not drawn (no data): " + "; ".join(miss) + "."
+        b.append(("figure", name, ("SIMULATED. " if sim else "") + cap))
+
+    b.append(("h2", "Alignment: documented events against the data"))
+    b.append(("p", "One row per documented event. Verdicts: confirmed (the data shows it in the "
+                   "documented window), confirmed-earlier/-later (it shows, shifted), not-observed, "
+                   "contradicted (a source that should not move did, or one that should did the "
+                   "opposite), not-measurable (no source covers it). Minutes are the detected start and "
+                   "end minus the documented window's start and end; a day-precision window is the "
+                   "whole local day, so minutes inside it are not an error."))
+    cols, rows = alignment_table(data)
+    b.append(("table", cols, rows))
+    if data.alignment is not None and len(data.alignment):
+        b.append(("h2", "Alignment per source"))
+        cols, rows = per_source_table(data)
+        b.append(("table", cols, rows))
+
+    if data.expectations:
+        b.append(("h2", "Expectations (checked in CI)"))
+        cols = ["event", "required", "min sources", "holds", "found"] + (["data"] if sim else [])
+        rows = [[x["event"], " / ".join(x["verdicts"]), str(x["min_sources"]), "yes" if x["ok"] else "NO",
+                 x["found"]] + (["SIMULATED"] if sim else []) for x in data.expectations]
+        b.append(("table", cols, rows))
+
+    if data.unexplained is not None and len(data.unexplained):
+        b.append(("h2", "Detected outages no documented event explains"))
+        u = data.unexplained
+        cols = [c_ for c_ in ("source", "entity_type", "entity_code", "signal", "subtype", "start_utc",
+                              "end_utc", "depth") if c_ in u.columns]
+        b.append(("table", cols + (["data"] if sim else []),
+                  [[_fmt(r[c_]) for c_ in cols] + (["SIMULATED"] if sim else []) for _, r in u.iterrows()]))
+
+    b.append(("h2", "Documented events and their sources"))
+    for ev in data.events:
+        ls, le = ev.local_window
+        ws, we = ev.window_utc
+        b.append(("h3", f"{ev.id}: {ev.title or ev.kind}"))
+        b.append(("p", f"Kind {ev.kind}, scope {ev.scope}, {ev.precision} precision: "
+                       f"{ls:%Y-%m-%d %H:%M}–{le:%Y-%m-%d %H:%M} local = {iso_z(ws)}–{iso_z(we)}."
+                       + (f" Note: {ev.note}" if ev.note else "")))
+        b.append(("quote", ev.quote_kk, ev.text_en, ev.citation))
+
+    b.append(("h2", "Data provenance"))
+    b.append(("p", f"Raw responses are kept as they came in the cache `{data.cache_root}`; each has "
+                   "its URL, parameters, time of fetch and the SHA-256 of its body. Tidy table hash "
+                   f"`{data.inputs['tidy_sha256'][:16]}` ({data.inputs['tidy_rows']} rows); raw entries "
+                   f"hash `{data.inputs['raw_sha256'][:16]}` ({data.inputs['raw_entries']} entries)."))
+    cols, rows = provenance_summary(data)
+    b.append(("table", cols, rows))
+    cols, rows = provenance_entries(data, limit=60)
+    if rows:
+        b.append(("p", f"Entries (first {len(rows)} of {len(data.entries)}; all are listed in "
+                       "`manifest.json` and the cache):"))
+        b.append(("table", cols, rows))
+
+    b.append(("h2", "What could not be measured"))
+    gaps = not_measured(data, described)
+    b.append(("list", gaps or ["Nothing: every source, network and region of the case returned data."]))
+    return b
+
+
+def _fmt(v) -> str:
+    if isinstance(v, pd.Timestamp):
+        return iso_z(v)
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.0f}" if abs(v) >= 10 else f"{v:.2f}"
+    return str(v)
+
+
+def _col(df, *names):
+    for n in names:
+        if n in df.columns:
+            return n
+    return None
+
+
+def alignment_table(data: ReportData):
+    sim = data.simulated
+    summ = data.summary if data.summary is not None else pd.DataFrame()
+    by_id = {r["event_id"]: r for r in summ.to_dict("records")} if len(summ) else {}
+    cols = ["event", "kind", "documented (UTC)", "precision", "verdict", "sources agreeing",
+            "Δ start (min)", "Δ end (min)"] + (["data"] if sim else [])
+    rows = []
+    al = data.alignment if data.alignment is not None else pd.DataFrame()
+    for ev in data.events:
+        s, e = ev.window_utc
+        r = by_id.get(ev.id, {})
+        ev_rows = al[al["event_id"] == ev.id] if len(al) else al
+        verdict = r.get("verdict") or ("(context)" if ev.kind == "context" else plot._overall_verdict(ev_rows))
+        srcs = r.get("sources")
+        if srcs is None or (isinstance(srcs, float) and pd.isna(srcs)):
+            srcs = ",".join(sorted(set(ev_rows.loc[ev_rows["verdict"].isin(CONFIRMING), "source"]))) \
+                if len(ev_rows) else ""
+        if isinstance(srcs, (list, tuple)):
+            srcs = ",".join(srcs)
+        ds = _first(r, ev_rows, ("start_delta_min", "delta_start_min"))
+        de = _first(r, ev_rows, ("end_delta_min", "delta_end_min"))
+        rows.append([ev.id, ev.kind, f"{iso_z(s)} – {iso_z(e)}", ev.precision, str(verdict), srcs,
+                     _fmt(ds), _fmt(de)] + (["SIMULATED"] if sim else []))
+    return cols, rows
+
+
+def _first(summary_rec, rows, names):
+    for n in names:
+        v = summary_rec.get(n)
+        if v is not None and not (isinstance(v, float) and pd.isna(v)):
+            return v
+    for n in names:
+        if len(rows) and n in rows.columns:
+            conf = rows[rows["verdict"].isin(CONFIRMING)][n].dropna()
+            if len(conf):
+                return float(conf.median())
+    return None
+
+
+def per_source_table(data: ReportData):
+    al = data.alignment
+    want = ["event_id", "source", "signal", "subtype", "entity_code", "verdict", "det_start_utc",
+            "det_end_utc", "start_delta_min", "end_delta_min"]
+    cols = [c for c in want if c in al.columns]
+    rows = [[_fmt(r[c]) for c in cols] + (["SIMULATED"] if data.simulated else []) for _, r in al.iterrows()]
+    return cols + (["data"] if data.simulated else []), rows
+
+
+def provenance_summary(data: ReportData):
+    cols = ["source", "status", "raw entries", "bytes", "first fetched (UTC)", "last fetched (UTC)"] + \
+        (["data"] if data.simulated else [])
+    status = {s["source"]: s for s in data.source_status}
+    rows = []
+    for src in data.case.sources:
+        ents = [e for e in data.entries if e["source"] == src]
+        fetched = sorted(e["fetched_utc"] for e in ents if e.get("fetched_utc"))
+        rows.append([src, status.get(src, {}).get("status", "cached"), str(len(ents)),
+                     str(sum(e.get("bytes") or 0 for e in ents)),
+                     fetched[0] if fetched else "", fetched[-1] if fetched else ""]
+                    + (["SIMULATED"] if data.simulated else []))
+    return cols, rows
+
+
+def provenance_entries(data: ReportData, limit: int):
+    cols = ["source", "fetched (UTC)", "sha256", "url"]
+    rows = [[e["source"], e.get("fetched_utc") or "", (e.get("sha256") or "")[:16], e.get("url") or ""]
+            for e in data.entries[:limit]]
+    return cols, rows
+
+
+def not_measured(data: ReportData, described: dict) -> list[str]:
+    out = []
+    for s in data.source_status:
+        if s["status"] not in ("ok", "simulated"):
+            out.append(f"{s['source']}: {s['status']} -- {s.get('message', '')}")
+    present = set(data.tidy["source"].astype(str))
+    for src in data.case.sources:
+        if src not in present:
+            out.append(f"{src}: no rows in the tidy table for this case")
+    for name, d in described.items():
+        for m in d.get("missing", []):
+            out.append(f"figure {name}: {m['what']}")
+    al = data.alignment
+    if al is not None and len(al):
+        nm = al[al["verdict"] == "not-measurable"]
+        for eid, rows in nm.groupby("event_id", sort=False):
+            what = ", ".join(sorted({f"{r.source} {r.signal}" for r in rows.itertuples()}))
+            out.append(f"event {eid}: not measurable by {what}")
+    for ev in data.events:
+        if ev.kind == "context":
+            out.append(f"event {ev.id}: context, not a network event (not aligned)")
+    return out
+
+
+# --------------------------------------------------------------------------- renderers
+def to_markdown(blocks) -> str:
+    out = []
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+    for blk in blocks:
+        k = blk[0]
+        if k == "h1":
+            out.append(f"# {blk[1]}\n")
+        elif k == "h2":
+            out.append(f"## {blk[1]}\n")
+        elif k == "h3":
+            out.append(f"### {blk[1]}\n")
+        elif k == "banner":
+            out.append(f"> **{blk[1]}**\n")
+        elif k == "p":
+            out.append(f"{blk[1]}\n")
+        elif k == "list":
+            out.append("\n".join(f"- {x}" for x in blk[1]) + "\n")
+        elif k == "figure":
+            name, cap = blk[1], blk[2]
+            out.append(f"![{name}]({sidecar.FIGURE_DIR}/{name}.png)\n\n*Figure ({name}).* {cap} "
+                       f"Also as [SVG]({sidecar.FIGURE_DIR}/{name}.svg) and "
+                       f"[PDF]({sidecar.FIGURE_DIR}/{name}.pdf); what it draws: "
+                       f"[{name}.json]({sidecar.FIGURE_DIR}/{name}.json).\n")
+        elif k == "table":
+            cols, rows = blk[1], blk[2]
+            lines = ["| " + " | ".join(esc(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+            lines += ["| " + " | ".join(esc(x) for x in r) + " |" for r in rows]
+            out.append("\n".join(lines) + "\n")
+        elif k == "quote":
+            kk, en, cite = blk[1], blk[2], blk[3]
+            out.append(f"> {kk}\n>\n> *{en}*\n>\n> — {cite}\n")
+    return "\n".join(out)
+
+
+_CSS = """
+body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
+color:#111;line-height:1.45}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem}
+th,td{border:1px solid #999;padding:.2rem .4rem;text-align:left;vertical-align:top}
+th{background:#eee}
+figure{margin:1rem 0}figure img{width:100%;height:auto;border:1px solid #ccc}
+figcaption{font-size:.9rem}
+blockquote{border-left:4px solid #888;margin:.5rem 0;padding:.2rem .8rem;background:#f6f6f6}
+.banner{border:3px solid #000;background:#ffe;padding:.6rem;font-weight:bold;font-size:1.1rem}
+.sim{position:fixed;top:.3rem;right:.5rem;font-weight:bold;background:#000;color:#fff;padding:.2rem .5rem}
+code{font-size:.85em}
+"""
+
+
+def to_html(blocks, out: Path, data: ReportData) -> str:
+    """A single HTML file: figures embedded as base64 PNG, no external resource."""
+    import re
+    e = html.escape
+
+    def inline(s: str) -> str:
+        return re.sub(r"`([^`]+)`", lambda m: f"<code>{m.group(1)}</code>", e(str(s)))
+
+    title = next((blk[1] for blk in blocks if blk[0] == "h1"), "report")
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>{e(title)}</title><style>{_CSS}</style></head><body>"]
+    if data.simulated:
+        parts.append('<div class="sim">SIMULATED</div>')
+    for blk in blocks:
+        k = blk[0]
+        if k in ("h1", "h2", "h3"):
+            parts.append(f"<{k}>{e(blk[1])}</{k}>")
+        elif k == "banner":
+            parts.append(f'<p class="banner">{e(blk[1])}</p>')
+        elif k == "p":
+            parts.append(f"<p>{inline(blk[1])}</p>")
+        elif k == "list":
+            parts.append("<ul>" + "".join(f"<li>{inline(x)}</li>" for x in blk[1]) + "</ul>")
+        elif k == "figure":
+            name, cap = blk[1], blk[2]
+            png = (out / sidecar.FIGURE_DIR / f"{name}.png").read_bytes()
+            b64 = base64.b64encode(png).decode("ascii")
+            parts.append(f'<figure id="fig-{e(name)}"><img alt="{e(name)} figure" '
+                         f'src="data:image/png;base64,{b64}"><figcaption><b>Figure ({e(name)}).</b> '
+                         f"{e(cap)}</figcaption></figure>")
+        elif k == "table":
+            cols, rows = blk[1], blk[2]
+            parts.append("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr></thead><tbody>"
+                         + "".join("<tr>" + "".join(f"<td>{e(x)}</td>" for x in r) + "</tr>" for r in rows)
+                         + "</tbody></table>")
+        elif k == "quote":
+            kk, en, cite = blk[1], blk[2], blk[3]
+            parts.append(f'<blockquote><p lang="kk">{e(kk)}</p><p lang="en"><i>{e(en)}</i></p>'
+                         f"<p>— {e(cite)}</p></blockquote>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def default_out(case_name: str, demo: bool) -> Path:
+    return Path("out") / (f"{case_name}-demo" if demo else case_name)
+
+
+def replace(data: ReportData, **kw) -> ReportData:
+    return dataclasses.replace(data, **kw)

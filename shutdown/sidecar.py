@@ -1,0 +1,130 @@
+"""What a report directory promises: the manifest and one sidecar JSON per figure.
+
+``report`` writes them, ``check`` reads them back. Layout of a report directory::
+
+    manifest.json            case, inputs' hashes, figures and their files' hashes
+    figures/<name>.png|svg|pdf
+    figures/<name>.json      sidecar: what the figure draws (events with the UTC
+                             windows they occupy, detected intervals, series, data
+                             range), the inputs' hashes, simulated or not
+    report.md, report.html
+
+Inputs' hashes tie a figure to the exact data it was drawn from:
+
+* ``timeline_sha256`` / ``case_sha256``: the files' bytes;
+* ``tidy_sha256``: the tidy table's content (row order and dtypes normalized);
+* ``raw_sha256``: over the sorted ``key:sha256`` of every raw cache entry of the
+  case's sources (each entry's sha256 is the one its provenance records);
+* ``inputs_sha256``: over all of the above, the one number a reader compares.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shutdown.errors import InputError
+from shutdown.schema import TIDY_COLUMNS
+
+MANIFEST = "manifest.json"
+FIGURE_DIR = "figures"
+FORMAT_VERSION = 1
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def tidy_sha256(tidy: pd.DataFrame) -> str:
+    """Content hash of a tidy table: independent of row order and of string vs object dtype."""
+    if tidy is None or len(tidy) == 0:
+        return sha256_bytes(b"empty tidy table")
+    df = tidy[TIDY_COLUMNS].copy()
+    for c in ("source", "entity_type", "entity_code", "signal", "subtype", "unit"):
+        df[c] = df[c].astype(str)
+    df["ts_utc"] = pd.to_datetime(df["ts_utc"], utc=True).astype("int64")
+    df["value"] = df["value"].astype("float64").round(9)
+    df["simulated"] = df["simulated"].astype(bool)
+    df = df.sort_values(TIDY_COLUMNS[:6]).reset_index(drop=True)
+    rows = pd.util.hash_pandas_object(df, index=False).to_numpy(dtype=np.uint64)
+    return sha256_bytes(rows.tobytes())
+
+
+def raw_entries(cache, sources) -> list[dict]:
+    """Provenance of the cache's raw entries for ``sources``: source, key, sha256, fetched, url."""
+    out = []
+    for meta in cache.entries():
+        if meta.get("source") not in sources:
+            continue
+        out.append({"source": meta.get("source"), "key": meta.get("key"), "sha256": meta.get("sha256"),
+                    "fetched_utc": meta.get("fetched_utc"), "url": meta.get("url"),
+                    "status": meta.get("status"), "bytes": meta.get("bytes"),
+                    "simulated": bool(meta.get("simulated"))})
+    return sorted(out, key=lambda r: (r["source"] or "", r["key"] or ""))
+
+
+def raw_sha256(entries: list[dict]) -> str:
+    lines = sorted(f"{e['key']}:{e['sha256']}" for e in entries)
+    return sha256_bytes("\n".join(lines).encode())
+
+
+def inputs_record(case, tidy: pd.DataFrame, entries: list[dict]) -> dict:
+    rec = {
+        "case_file": str(case.path),
+        "case_sha256": sha256_file(case.path),
+        "timeline_file": str(case.timeline_path),
+        "timeline_sha256": sha256_file(case.timeline_path),
+        "tidy_sha256": tidy_sha256(tidy),
+        "tidy_rows": int(len(tidy)),
+        "raw_sha256": raw_sha256(entries),
+        "raw_entries": len(entries),
+    }
+    rec["inputs_sha256"] = inputs_sha256(rec)
+    return rec
+
+
+def inputs_sha256(rec: dict) -> str:
+    parts = [rec[k] for k in ("case_sha256", "timeline_sha256", "tidy_sha256", "raw_sha256")]
+    return sha256_bytes("|".join(parts).encode())
+
+
+def dump(obj) -> bytes:
+    """JSON as written to disk: sorted keys, UTF-8 (Kazakh text stays readable)."""
+    return (json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False, default=_default) + "\n").encode()
+
+
+def _default(v):
+    if isinstance(v, pd.Timestamp):
+        return v.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, Path):
+        return str(v)
+    if v is pd.NA or v is pd.NaT:
+        return None
+    raise TypeError(f"not JSON serializable: {type(v).__name__}")
+
+
+def read_json(path: Path, what: str) -> dict:
+    """Read a manifest or sidecar; a missing or unreadable one is unusable input (exit 2)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", path=path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} is not valid JSON ({exc})", path=path) from None

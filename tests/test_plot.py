@@ -1,0 +1,165 @@
+"""Figures: events at their true windows, labels that do not overlap, SIMULATED marks,
+readable styles. Built from the hand-made frames of test_plot_fixtures."""
+from __future__ import annotations
+
+import colorsys
+
+import matplotlib.colors as mcolors
+import pandas as pd
+import pytest
+
+from shutdown import plot
+from shutdown.case import load_case
+from shutdown.timeline import load_timeline
+from test_plot_fixtures import ALMATY_ON, OFF, make_alignment, make_intervals, make_tidy
+
+
+@pytest.fixture(scope="module")
+def kz():
+    case = load_case("kz-2022-01")
+    events = load_timeline(case.timeline_path, case=case)
+    return case, events, make_tidy(case, simulated=True), make_intervals(case, simulated=True)
+
+
+@pytest.fixture(scope="module")
+def overview(kz):
+    case, events, tidy, iv = kz
+    return plot.overview_figure(tidy, events, iv, case)
+
+
+def test_events_drawn_at_their_true_window(overview, kz):
+    case, events, *_ = kz
+    drawn = {e["id"]: e for e in plot.describe(overview)["events"]}
+    assert set(drawn) == {e.id for e in events}          # the overview shows every documented event
+    # day precision: the whole local day (Asia/Almaty, UTC+6), not a line at midnight
+    assert (drawn["kz-03-shutdown"]["drawn_start_utc"], drawn["kz-03-shutdown"]["drawn_end_utc"]) == \
+        ("2022-01-04T18:00:00Z", "2022-01-05T18:00:00Z")
+    # hour precision, Almaty 09:00-14:00 local
+    assert (drawn["kz-06-almaty-window"]["drawn_start_utc"], drawn["kz-06-almaty-window"]["drawn_end_utc"]) == \
+        ("2022-01-07T03:00:00Z", "2022-01-07T08:00:00Z")
+    # night: 22:00 the evening before to 06:00 local
+    assert drawn["kz-05-night-restore"]["drawn_start_utc"] == "2022-01-05T16:00:00Z"
+    assert drawn["kz-05-night-restore"]["drawn_end_utc"] == "2022-01-06T00:00:00Z"
+    for d in drawn.values():
+        assert d["documented"] is True
+
+
+def test_detected_intervals_are_shaded_where_detected(overview, kz):
+    case, _, _, iv = kz
+    det = plot.describe(overview)["detected"]
+    ioda = [d for d in det if d["source"] == "ioda" and d["signal"] == "ping-slash24"]
+    assert len(ioda) == 1
+    assert (ioda[0]["drawn_start_utc"], ioda[0]["drawn_end_utc"]) == \
+        (OFF[0].strftime("%Y-%m-%dT%H:%M:%SZ"), OFF[1].strftime("%Y-%m-%dT%H:%M:%SZ"))
+    # ASN intervals are not shaded on the country overview
+    assert all(d["entity_type"] == "country" for d in det)
+
+
+def test_series_drawn_per_source_family(overview):
+    desc = plot.describe(overview)
+    got = {(s["source"], s["signal"], s.get("subtype", "")) for s in desc["series"]}
+    assert ("ioda", "ping-slash24", "") in {(a, b, "") for a, b, _ in got}
+    assert any(s == "ooni" and sig == "measurements" for s, sig, _ in got)
+    assert ("atlas", "probes_reachable", "end-user") in got and ("atlas", "probes_reachable", "infrastructure") in got
+    assert desc["missing"] == []
+    assert desc["x_range_utc"] == ["2022-01-01T18:00:00Z", "2022-01-11T18:00:00Z"]
+
+
+@pytest.mark.parametrize("which", ["overview", "networks", "region"])
+def test_event_labels_do_not_overlap(kz, which):
+    case, events, tidy, iv = kz
+    fig = getattr(plot, f"{which}_figure")(tidy, events, iv, case)
+    labels = [t for t in fig.findobj(lambda a: (a.get_gid() or "").startswith("event-label:"))]
+    assert len(labels) >= 7
+    assert plot.label_overlaps(fig) == []
+    # and every label stays inside the figure
+    r = fig.canvas.get_renderer()
+    W, H = fig.bbox.width, fig.bbox.height
+    for t in labels:
+        bb = t.get_window_extent(r)
+        assert bb.x0 >= 0 and bb.x1 <= W + 1 and bb.y0 >= 0 and bb.y1 <= H, t.get_text()
+
+
+def test_simulated_watermark_and_title(kz, overview):
+    case, events, tidy, iv = kz
+    texts = [t.get_text() for t in overview.findobj(lambda a: hasattr(a, "get_text"))]
+    assert "SIMULATED" in texts
+    assert overview._suptitle.get_text().startswith("SIMULATED DATA")
+    measured = plot.overview_figure(make_tidy(case, simulated=False), events, None, case)
+    texts = [t.get_text() for t in measured.findobj(lambda a: hasattr(a, "get_text"))]
+    assert not any("SIMULATED" in t for t in texts)
+    assert plot.describe(measured)["simulated"] is False
+
+
+def test_mixed_simulated_and_measured_refused(kz):
+    case, events, tidy, _ = kz
+    mixed = tidy.copy()
+    mixed.loc[mixed.index[:10], "simulated"] = False
+    with pytest.raises(ValueError, match="mixes simulated and measured"):
+        plot.overview_figure(mixed, events, None, case)
+
+
+def test_networks_small_multiples(kz):
+    case, events, tidy, iv = kz
+    fig = plot.networks_figure(tidy, events, iv, case)
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_label().startswith("panel")]
+    assert titles == [f"{n.name} (AS{n.asn})" for n in case.networks]
+    desc = plot.describe(fig)
+    per_asn = {s["entity_code"] for s in desc["series"]}
+    assert per_asn == {str(n.asn) for n in case.networks}
+    # the two ASNs with detected intervals are shaded, the others are not
+    assert sorted({d["entity_code"] for d in desc["detected"]}) == sorted(str(n.asn) for n in case.networks[:2])
+    # context events are explained in the overview, not repeated here
+    assert "kz-01-protests" not in {e["id"] for e in desc["events"]}
+
+
+def test_region_against_country_and_missing_region(kz):
+    case, events, tidy, iv = kz
+    desc = plot.describe(plot.region_figure(tidy, events, iv, case))
+    codes = {(s["entity_type"], s["entity_code"]) for s in desc["series"]}
+    assert codes == {("country", "KZ"), ("region", "Almaty")}
+    none = plot.describe(plot.region_figure(make_tidy(case, True, regions=False), events, iv, case))
+    assert none["series"] == []
+    assert "no source returned regional data for Almaty" in none["missing"][0]["what"]
+
+
+def test_alignment_gantt_coloured_by_verdict(kz):
+    case, events, tidy, iv = kz
+    al = make_alignment(case, events)
+    fig = plot.alignment_figure(events, iv, al, case, simulated=True)
+    desc = plot.describe(fig)
+    assert {e["id"] for e in desc["events"]} == {e.id for e in events if e.kind != "context"}
+    conf = [d for d in desc["detected"] if d["verdict"] == "confirmed"]
+    assert len(conf) == 4                # two shutdown events x two sources in the fixture
+    facecolours = {}
+    for a in fig.findobj(lambda a: (a.get_gid() or "").startswith("detected:")):
+        facecolours[a.get_gid()] = mcolors.to_hex(a.get_facecolor())
+    by_verdict = {d["verdict"]: facecolours[d["gid"]] for d in desc["detected"]}
+    assert by_verdict["confirmed"] == plot.VERDICT_STYLE["confirmed"][0].lower()
+    assert by_verdict["confirmed-earlier"] == plot.VERDICT_STYLE["confirmed-earlier"][0].lower()
+
+
+def _luminance(hexcol):
+    r, g, b = mcolors.to_rgb(hexcol)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("styles", [plot.EVENT_STYLE, plot.VERDICT_STYLE])
+def test_styles_readable_in_greyscale(styles):
+    """Two styles never differ by hue alone: either the hatch or the grey level differs."""
+    items = list(styles.items())
+    for i in range(len(items)):
+        for j in range(i + 1, len(items)):
+            (a, (ca, ha)), (b, (cb, hb)) = items[i], items[j]
+            assert ha != hb or abs(_luminance(ca) - _luminance(cb)) > 0.15, (a, b)
+    # series: line styles all differ
+    assert len({str(ls) for _, ls in plot.SERIES_STYLE}) == len(plot.SERIES_STYLE)
+
+
+def test_save_writes_png_svg_pdf_with_ids(tmp_path, overview):
+    files = plot.save(overview, tmp_path / "overview")
+    assert set(files) == {"png", "svg", "pdf"}
+    assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert files["pdf"].read_bytes()[:5] == b"%PDF-"
+    svg = files["svg"].read_text()
+    assert 'id="event:kz-03-shutdown"' in svg     # the ids survive into the SVG
