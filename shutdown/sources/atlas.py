@@ -15,9 +15,10 @@ Built-in measurements used (every probe runs them, nobody has to schedule them):
 * 1001 -- ping to k.root-servers.net (193.0.14.129), every 240 s;
 * 5001 -- traceroute to k.root-servers.net, every 1800 s;
 * 7000 -- probe connection events: ``{"prb_id", "timestamp", "event": "connect" |
-  "disconnect", ...}`` as seen by the RIPE Atlas controllers. The v2 API has no
-  per-probe "connection history" endpoint; these events are the history. Where a
-  probe has no event in the window its state comes from ``status``/``status.since``.
+  "disconnect", ...}`` as seen by the RIPE Atlas controllers. The v2 reference
+  lists no per-probe connection-history endpoint (``/probes/archive/`` holds daily
+  status snapshots, not changes), so these events are the history. Where a probe
+  has no event in the window its state comes from ``status``/``status.since``.
 
 The results windows are cut into UTC days and the probe ids into batches of
 ``PROBE_BATCH`` so each request stays small (a day of ping results for 50 probes
@@ -58,13 +59,15 @@ from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for dete
 
 SOURCE = "atlas"
 PROBES_PATH = ProbeRequest.url                      # "/api/v2/probes/"
-PAGE_SIZE = 500                                     # the API's largest page
+PAGE_SIZE = 500                                     # large pages: a country fits in one or few
 PROBE_BATCH = 50                                    # probe ids per results request
 KEY_ENV = ("SHUTDOWN_ATLAS_KEY", "RIPE_ATLAS_KEY")  # first one set wins
 
-# Built-in measurement id -> (kind, target). Looked up, not guessed: 1001/5001
-# are the IPv4 ping/traceroute to k.root-servers.net (193.0.14.129) that every
-# probe runs; 7000 is the stream of probe connect/disconnect events.
+# Built-in measurement id -> (kind, target). 1001/5001 are the IPv4 ping
+# (every 240 s, dst 193.0.14.129) and traceroute (every 1800 s) to
+# k.root-servers.net that every probe runs; 7000 is the stream of probe
+# connect/disconnect events. One target keeps the volume down (a day of 1001
+# alone is ~360 results per probe); another root's pair could be added here.
 MEASUREMENTS = {
     1001: ("ping", "k.root-servers.net"),
     5001: ("traceroute", "k.root-servers.net"),
