@@ -402,3 +402,17 @@ def test_connection_state_without_events_comes_from_status():
     # an event before the window fixes the initial state
     evs = [(lo - 60, "disconnect"), (lo + 3600, "connect")]
     assert atlas_reduce.connection_intervals(up, evs, start, end) == [(lo + 3600, hi)]
+
+
+@responses.activate
+def test_rows_from_a_simulated_cache_are_marked_simulated(tmp_path):
+    AtlasReplay(responses)
+    f = fetcher(tmp_path)
+    atlas.collect(small_case(), f)
+    sim = RawCache(tmp_path / "sim")
+    for m in f.cache.entries("atlas"):
+        hit = f.cache.get("atlas", m["path"], m["params"])
+        sim.put("atlas", m["path"], m["params"], hit.body, url=m["url"], status=m["status"],
+                simulated=True, scenario="test")
+    df = atlas.normalize(small_case(), sim)
+    assert len(df) == len(atlas.normalize(small_case(), f.cache)) and df.simulated.all()
