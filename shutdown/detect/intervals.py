@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.detect import thresholds as T
-from shutdown.detect.baseline import Baseline, _min_expected, deviation
+from shutdown.detect.baseline import Baseline, _min_expected, deviation, pooled
 from shutdown.detect.series import SeriesSet
 
 EXTRA_COLUMNS = ["metric", "baseline", "n_bins", "start_from", "end_to",
@@ -40,6 +40,12 @@ def thresholds_for(keys: pd.DataFrame, sigma: np.ndarray) -> tuple[np.ndarray, n
     rise = keys["mode"].to_numpy() == "rise"
     floor = np.array([T.MIN_RISE if r else T.MIN_DROP.get((a, b), T.DEFAULT_MIN_DROP)
                       for r, a, b in zip(rise, keys["source"], keys["signal"])])
+    if "n_probes" in keys:
+        # Atlas share: at least ATLAS_MIN_FAILING probes must fail together (Disco's bursts)
+        probes = keys["n_probes"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            need = np.where(probes > 0, T.ATLAS_MIN_FAILING / probes, 0.0)
+        floor = np.maximum(floor, np.nan_to_num(need))
     cap = np.where(rise, T.MAX_ENTER_RISE, T.MAX_ENTER)
     enter = np.minimum(np.maximum(floor, T.K_NOISE * np.nan_to_num(sigma)), cap)
     return enter, enter * T.EXIT_FRACTION
@@ -88,12 +94,23 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int) -> tuple[pd.DataFrame, dic
         rows.update(dev=np.zeros(0), state=np.zeros(0, np.int8), full=np.zeros(0, np.int8))
         return _frame([], keys), rows
     mode_rise = keys["mode"].to_numpy() == "rise"
-    dev = deviation(b, k, t, v, mode_rise, _min_expected(keys))
+    pool = pooled(keys)
+    dev = deviation(b, k, t, v, mode_rise, _min_expected(keys), pool)
+    # per-bin deviation, to put the edges of a pooled series' outage on the right bin
+    dev1 = deviation(b, k, t, v, mode_rise, _min_expected(keys)) if pool.any() else dev
     enter, exit_ = thresholds_for(keys, b.sigma)
     first = np.concatenate(([True], k[1:] != k[:-1]))
     raw = np.full(len(k), -1, dtype=np.int8)
-    raw[dev >= enter[k]] = 1
-    raw[dev <= exit_[k]] = 0
+    if pool.any():
+        # pooled series: the 3-bin sum is the evidence for entering, but the bin itself
+        # must be low too (else the bin before a cut would start it), and one clearly
+        # normal bin ends it (a full cut cannot produce a normal count by chance)
+        d1 = np.where(np.isnan(dev1), dev, dev1)
+        raw[(dev >= enter[k]) & (d1 >= enter[k])] = 1
+        raw[(dev <= exit_[k]) | (d1 <= exit_[k])] = 0
+    else:
+        raw[dev >= enter[k]] = 1
+        raw[dev <= exit_[k]] = 0
     state = _carry(raw, first)
     rawf = np.full(len(k), -1, dtype=np.int8)
     rawf[dev >= T.FULL_ENTER] = 1
@@ -125,6 +142,12 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int) -> tuple[pd.DataFrame, dic
     exp = b.expected(k, t)
     recs = []
     for a, z, key in zip(i0.tolist(), i1.tolist(), rk.tolist()):   # per interval, not per row
+        if pool[key] and z - a > 2:
+            # pooling spreads a step over the bin before and after it: trim those
+            if dev1[a] < exit_[key] and not np.isnan(dev1[a]):
+                a += 1
+            if dev1[z - 1] < exit_[key] and not np.isnan(dev1[z - 1]):
+                z -= 1
         cens0 = bool(first[a]) and (t[a] - w0) <= 2 * bin_ns[key]
         cens1 = bool(last_of_key[z - 1]) and (w1 - t[z - 1]) <= 2 * bin_ns[key]
         if mode_rise[key]:

@@ -148,10 +148,13 @@ def _atlas_share(rep: pd.DataFrame, rea: pd.DataFrame) -> pd.DataFrame:
     report = r["value"].mean()
     j = pd.concat({"reach": reach, "report": report, "sim": sim.astype(float),
                    "sim2": r["simulated"].any().astype(float)}, axis=1)
+    grp = [j.index.get_level_values(i) for i in range(3)]
     share = (j["reach"] / j["report"]).where(j["report"] > 0)
     # probes reported but none reached anything: share 0, not unknown
     share = share.mask((j["report"] == 0) & (j["reach"].fillna(0) == 0) & j["reach"].notna(), 0.0)
     out = share.clip(0, 1).rename("value").reset_index()
+    probes = j["report"].groupby(grp[:3], observed=True).median().rename("n_probes").reset_index()
+    out = out.merge(probes, on=["entity_type", "entity_code", "subtype"], how="left")
     out["signal"], out["source"], out["unit"] = "probes_reachable", "atlas", "share of reporting probes"
     out["simulated"] = (j["sim"].fillna(0) + j["sim2"].fillna(0)).to_numpy() > 0
     return out
@@ -181,7 +184,10 @@ def build(tidy: pd.DataFrame) -> SeriesSet:
         atlas_rep = tidy[(src == "atlas").to_numpy() & np.asarray(sig == "probes_reporting")]
         ash = _atlas_share(atlas_rep, tidy[is_atlas_reach])
         if len(ash):
-            parts.append(_frame_part(ash, "reachable_share", "ratio", False))
+            part = _frame_part(ash, "reachable_share", "ratio", False)
+            probes = ash.groupby(KEY_COLS, observed=True)["n_probes"].first().to_numpy()
+            part[0]["n_probes"] = probes
+            parts.append(part)
     parts = [p for p in parts if p is not None]
     if not parts:
         return _empty()

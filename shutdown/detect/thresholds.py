@@ -110,3 +110,6 @@ OONI_MIN_COUNT = 10
 # Disco monitors only areas with >= 10 probes; we still compute a share with fewer, but
 # below ATLAS_MIN_PROBES reporting probes in the baseline the series is flagged.
 ATLAS_MIN_PROBES = 3
+# A drop of the reachable share must involve at least this many probes failing together:
+# with 8 infrastructure probes one or two failing is churn, not an outage.
+ATLAS_MIN_FAILING = 3

@@ -1,0 +1,443 @@
+"""Alignment: the documented timeline against the detected intervals.
+
+The only module where the report and the measurements meet. For every event,
+each source expected to show it (``Event.expected``, from
+``timeline.EXPECTED_BY_KIND``) is looked up on the entity the event's scope
+names -- national -> the country, ``region:X`` -> region X, ``network:N`` -> AS N,
+``service:a,b`` -> OONI's app tests for a and b -- and judged:
+
+confirmed          a matching transition inside the event's window
+confirmed-earlier  ... before the window (within ``HORIZON``), minutes_off < 0
+confirmed-later    ... after the window (within ``HORIZON``), minutes_off > 0
+not-observed       the source has data and saw no such transition
+contradicted       the source shows the opposite (still down through a documented
+                   restoration; a transition where the event says nothing changes)
+not-measurable     no data, no baseline, or the source cannot see this kind of event
+
+A *transition* is what the event kind implies: a shutdown is the start of a
+down interval (or a partial cut deepening to full), a restoration the end of one
+(or full easing to partial), a restriction the start of an OONI anomaly rise.
+
+Plain functions, plain DataFrames::
+
+    rows = align(events, detection, case=case)   # one row per event x source series
+    summary = summarize(rows, events)            # one row per event
+    extra = unexplained(events, detection.intervals, case)   # outages nobody documented
+    expectation_results(case, summary)           # what `shutdown check` asks
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shutdown.detect.fuse import family
+from shutdown.schema import OONI_TESTS, VERDICTS
+
+# How far outside its window an event may still be matched. A report that gives a day
+# can be off by a day (local vs UTC date, news reported the next morning); further
+# away, a transition is more likely another event than this one.
+HORIZON = pd.Timedelta(hours=24)
+
+PRIMARY = ("down", "up", "anomaly-up", "may-not-show")
+CONFIRMING = ("confirmed", "confirmed-earlier", "confirmed-later")
+# Event verdict = best verdict among its primary rows, in this order.
+RANK = {"confirmed": 0, "confirmed-earlier": 1, "confirmed-later": 1, "contradicted": 2,
+        "not-observed": 3, "not-measurable": 4}
+
+ALIGN_COLUMNS = ["event", "kind", "scope", "window_start_utc", "window_end_utc", "expects",
+                 "role", "source", "signal", "subtype", "metric", "entity_type", "entity_code",
+                 "family", "verdict", "transition_utc", "transition_local", "minutes_off",
+                 "minutes_from_window_start", "depth", "interval_kind", "reason", "simulated"]
+SUMMARY_COLUMNS = ["event", "kind", "scope", "precision", "window_start_utc", "window_end_utc",
+                   "window_local", "verdict", "n_sources", "sources", "transition_utc",
+                   "transition_local", "minutes_off", "contradicted_by", "not_measurable",
+                   "title", "simulated"]
+UNEXPLAINED_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype",
+                       "start_utc", "end_utc", "depth", "kind", "direction", "nearest_event",
+                       "minutes_to_nearest", "simulated"]
+
+# Service names in a timeline scope -> OONI test names.
+SERVICE_TESTS = {"whatsapp": "whatsapp", "telegram": "telegram", "signal": "signal",
+                 "facebook": "facebook_messenger", "messenger": "facebook_messenger",
+                 "facebook_messenger": "facebook_messenger"}
+
+
+# -- inputs ------------------------------------------------------------------------------
+def _parts(detection):
+    """(intervals, series coverage, per-bin rows or None) from a Detection or a frame."""
+    if hasattr(detection, "intervals"):
+        return detection.intervals, detection.series, detection
+    return detection, None, None
+
+
+def scope_entities(event, case) -> list[tuple[str, str]]:
+    st, vals = event.scope_type, event.scope_values
+    country = case.country if case is not None else None
+    if st == "region":
+        return [("region", v) for v in vals]
+    if st == "network":
+        return [("asn", v.upper().removeprefix("AS")) for v in vals]
+    return [("country", country)] if country else []
+
+
+def _expectations(event) -> list:
+    exp = list(event.expected)
+    if event.scope_type == "service":
+        tests = {SERVICE_TESTS.get(v.lower()) for v in event.scope_values}
+        exp = [e for e in exp if not (e.source == "ooni" and e.signal in OONI_TESTS)
+               or e.signal in tests]
+    return exp
+
+
+def _candidates(series: pd.DataFrame, intervals: pd.DataFrame, exp, etype, ecode):
+    """The series an expectation refers to (from coverage, else from the intervals)."""
+    base = series if series is not None and len(series) else intervals
+    if base is None or len(base) == 0:
+        return pd.DataFrame()
+    m = ((base["source"] == exp.source) & (base["signal"] == exp.signal)
+         & (base["entity_type"] == etype) & (base["entity_code"].astype(str) == str(ecode)))
+    if exp.subtype is not None:
+        m &= base["subtype"] == exp.subtype
+    out = base[m]
+    if "metric" in out:
+        # a test's anomaly share is what a restriction moves; Atlas counts yield to the share
+        if exp.source == "ooni" and exp.signal in OONI_TESTS:
+            out = out[out["metric"] == "anomaly_share"]
+        elif exp.source == "atlas" and exp.signal == "probes_reachable":
+            out = out[out["metric"] == "reachable_share"]
+    cols = ["source", "signal", "subtype", "metric", "entity_type", "entity_code"]
+    cols = [c for c in cols if c in out]
+    extra = [c for c in ("status", "reason", "simulated") if c in out]
+    return out[cols + extra].drop_duplicates(subset=cols)
+
+
+# -- transitions -------------------------------------------------------------------------
+def _transitions(iv: pd.DataFrame, shows: str) -> pd.Series:
+    """Times of the transitions an expectation looks for, in one series' intervals."""
+    if len(iv) == 0:
+        return pd.Series(dtype="datetime64[ns, UTC]")
+    if shows in ("down", "may-not-show"):
+        d = iv[iv["direction"] == "down"]
+        ok = (d["start_from"] == "normal") | ((d["kind"] == "full") & (d["start_from"] == "partial"))
+        return d.loc[ok & ~d["censored_start"].astype(bool), "start_utc"]
+    if shows == "anomaly-up":
+        d = iv[iv["direction"] == "up"]
+        return d.loc[~d["censored_start"].astype(bool), "start_utc"]
+    if shows == "up":
+        d = iv[iv["direction"] == "down"]
+        ok = (d["end_to"] == "normal") | ((d["kind"] == "full") & (d["end_to"] == "partial"))
+        return d.loc[ok & ~d["censored_end"].astype(bool), "end_utc"]
+    # no-change: any start or end
+    starts = iv.loc[~iv["censored_start"].astype(bool), "start_utc"]
+    ends = iv.loc[~iv["censored_end"].astype(bool), "end_utc"]
+    return pd.concat([starts, ends])
+
+
+def _down_during(iv, a, b) -> bool:
+    d = iv[iv["direction"] == "down"]
+    return bool(((d["start_utc"] <= a) & (d["end_utc"] >= b)).any())
+
+
+def _judge(shows: str, iv: pd.DataFrame, ws, we, horizon, main: str = "down"):
+    """(verdict, transition time or None, matching interval row or None, reason).
+
+    ``main`` is the direction of the event as a whole; a "may-not-show" source is
+    looked at in that direction (a restoration is a return, even on BGP).
+    """
+    look = main if shows == "may-not-show" else shows
+    tr = _transitions(iv, look).sort_values()
+    if shows == "no-change":
+        inside = tr[(tr >= ws) & (tr < we)]
+        if len(inside):
+            t = inside.iloc[0]
+            return "contradicted", t, _row_at(iv, t), "a transition where the event says nothing changes"
+        return "confirmed", None, None, "stayed as it was, as expected for this kind of event"
+    inside = tr[(tr >= ws) & (tr < we)]
+    if len(inside):
+        t = inside.iloc[0]
+        return "confirmed", t, _row_at(iv, t), ""
+    before = tr[(tr >= ws - horizon) & (tr < ws)]
+    after = tr[(tr >= we) & (tr < we + horizon)]
+    if look == "down" and len(before):
+        # only when the source is still down as the window opens: an earlier outage that
+        # ended before it is another event
+        d = iv[(iv["direction"] == "down") & (iv["start_utc"] <= ws) & (iv["end_utc"] > ws)]
+        if not len(d):
+            before = before.iloc[0:0]
+    cands = [(abs((t - ws).total_seconds()), "confirmed-earlier", t) for t in before] + \
+            [(abs((t - we).total_seconds()), "confirmed-later", t) for t in after]
+    if cands:
+        _, verdict, t = min(cands, key=lambda c: c[0])
+        return verdict, t, _row_at(iv, t), ""
+    if shows == "may-not-show":
+        return "not-measurable", None, None, "this source can miss this kind of event"
+    if look == "up":
+        if _down_during(iv, ws, we):
+            return "contradicted", None, None, "still down through the whole window"
+        rev = _transitions(iv, "down")
+        rev = rev[(rev >= ws) & (rev < we)]
+        if len(rev):
+            return "contradicted", rev.iloc[0], _row_at(iv, rev.iloc[0]), "went down instead"
+        return "not-observed", None, None, "no outage ended around the window"
+    return "not-observed", None, None, "normal behaviour around the window"
+
+
+def _row_at(iv, t):
+    m = (iv["start_utc"] == t) | (iv["end_utc"] == t)
+    return iv[m].iloc[0] if m.any() else None
+
+
+def _has_data(det, key_row, ws, we) -> bool | None:
+    """Whether the series has a value inside [ws, we); None when unknown."""
+    if det is None or det.series_set is None or not det.rows or len(det.rows["key"]) == 0:
+        return None
+    keys = det.series_set.keys
+    m = ((keys["source"] == key_row["source"]) & (keys["signal"] == key_row["signal"])
+         & (keys["subtype"] == key_row["subtype"]) & (keys["entity_type"] == key_row["entity_type"])
+         & (keys["entity_code"] == str(key_row["entity_code"])))
+    if "metric" in key_row:
+        m &= keys["metric"] == key_row["metric"]
+    ids = np.flatnonzero(m.to_numpy())
+    if not len(ids):
+        return False
+    r = det.rows
+    sel = np.isin(r["key"], ids) & (r["ts"] >= ws.value) & (r["ts"] < we.value) & ~np.isnan(r["value"])
+    return bool(sel.any())
+
+
+# -- alignment ---------------------------------------------------------------------------
+def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZON) -> pd.DataFrame:
+    """One row per (event, expected source series). ``detection`` is a
+    ``detect.Detection`` (best: it knows which series had data) or an intervals frame."""
+    intervals, series, det = _parts(detection)
+    if series is None and tidy is not None and case is not None:
+        from shutdown import detect
+        det = detect.run(tidy, case.window_utc, case.baseline_utc, tz=case.timezone)
+        series = det.series
+    iv_all = intervals if intervals is not None else pd.DataFrame()
+    sim_any = bool(len(iv_all) and iv_all["simulated"].any()) or bool(
+        series is not None and len(series) and series["simulated"].any())
+    win = getattr(det, "window", ()) if det is not None else ()
+    recs = []
+    for ev in events:
+        ws, we = ev.window_utc
+        base = {"event": ev.id, "kind": ev.kind, "scope": ev.scope,
+                "window_start_utc": ws, "window_end_utc": we}
+        exps = _expectations(ev)
+        if not exps:
+            recs.append({**base, "expects": "", "role": "none", "verdict": "not-measurable",
+                         "reason": f"a {ev.kind} event has no measurable signature",
+                         "simulated": sim_any})
+            continue
+        if ev.scope_type == "service":
+            known = {SERVICE_TESTS.get(v.lower()) for v in ev.scope_values}
+            for v in ev.scope_values:
+                if SERVICE_TESTS.get(v.lower()) is None:
+                    recs.append({**base, "expects": "anomaly-up", "role": "primary",
+                                 "source": "ooni", "verdict": "not-measurable",
+                                 "reason": f"OONI has no app test for {v!r}", "simulated": sim_any})
+            del known
+        shows = {e.shows for e in exps}
+        main = "up" if "up" in shows else ("anomaly-up" if "anomaly-up" in shows else "down")
+        for etype, ecode in scope_entities(ev, case):
+            for exp in exps:
+                role = "control" if exp.shows == "no-change" else "primary"
+                row0 = {**base, "expects": exp.shows, "role": role, "source": exp.source,
+                        "signal": exp.signal, "subtype": exp.subtype or "",
+                        "entity_type": etype, "entity_code": ecode,
+                        "family": family(exp.source, exp.signal)}
+                cands = _candidates(series, iv_all, exp, etype, ecode)
+                if len(cands) == 0:
+                    recs.append({**row0, "verdict": "not-measurable", "simulated": sim_any,
+                                 "reason": f"no {exp.source} {exp.signal} data for {etype} {ecode}"})
+                    continue
+                for _, c in cands.iterrows():
+                    row = {**row0, "subtype": c.get("subtype", ""), "metric": c.get("metric", ""),
+                           "simulated": bool(c.get("simulated", sim_any))}
+                    status = c.get("status", "ok")
+                    if status != "ok":
+                        recs.append({**row, "verdict": "not-measurable",
+                                     "reason": c.get("reason", status) or status})
+                        continue
+                    if win and (we <= win[0] or ws >= win[1]):
+                        recs.append({**row, "verdict": "not-measurable",
+                                     "reason": "the event lies outside the analysed window"})
+                        continue
+                    if _has_data(det, c, ws - horizon, we + horizon) is False:
+                        recs.append({**row, "verdict": "not-measurable",
+                                     "reason": "no data around the event window"})
+                        continue
+                    m = ((iv_all["source"] == c["source"]) & (iv_all["signal"] == c["signal"])
+                         & (iv_all["subtype"] == c["subtype"])
+                         & (iv_all["entity_type"] == etype)
+                         & (iv_all["entity_code"].astype(str) == str(ecode))) if len(iv_all) else None
+                    if m is not None and "metric" in iv_all and "metric" in c:
+                        m &= iv_all["metric"] == c["metric"]
+                    iv = iv_all[m] if m is not None else iv_all
+                    verdict, t, hit, reason = _judge(exp.shows, iv, ws, we, horizon, main)
+                    if exp.shows == "may-not-show" and verdict == "not-measurable":
+                        reason = f"{reason}: {exp.why}" if exp.why else reason
+                    row.update(verdict=verdict, reason=reason)
+                    if t is not None:
+                        row.update(_times(t, ws, we, ev.tz))
+                    if hit is not None:
+                        row.update(depth=float(hit["depth"]), interval_kind=hit["kind"])
+                    recs.append(row)
+    out = pd.DataFrame(recs, columns=ALIGN_COLUMNS)
+    out["simulated"] = out["simulated"].fillna(sim_any).astype(bool)
+    out["transition_utc"] = pd.to_datetime(out["transition_utc"], utc=True)
+    return out
+
+
+def _times(t, ws, we, tz) -> dict:
+    t = pd.Timestamp(t)
+    off = 0.0 if ws <= t < we else ((t - ws).total_seconds() / 60 if t < ws
+                                    else (t - we).total_seconds() / 60)
+    return {"transition_utc": t,
+            "transition_local": t.tz_convert(tz).isoformat(timespec="minutes"),
+            "minutes_off": round(off, 1),
+            "minutes_from_window_start": round((t - ws).total_seconds() / 60, 1)}
+
+
+# -- per-event summary -------------------------------------------------------------------
+def _family_best(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per family: its best verdict (closest transition among ties)."""
+    if len(rows) == 0:
+        return rows
+    r = rows.assign(_rank=rows["verdict"].map(RANK).fillna(9),
+                    _off=rows["minutes_off"].abs().fillna(np.inf),
+                    _fam=rows["family"].fillna(rows["source"].fillna("?")))
+    r = r.sort_values(["_rank", "_off", "transition_utc"], kind="stable")
+    return r.drop_duplicates("_fam")
+
+
+def summarize(rows: pd.DataFrame, events=None) -> pd.DataFrame:
+    """One row per event: best verdict, independent sources confirming, measured time."""
+    recs = []
+    ev_by_id = {e.id: e for e in (events or [])}
+    order = list(ev_by_id) or list(dict.fromkeys(rows["event"]))
+    for eid in order:
+        g = rows[rows["event"] == eid]
+        ev = ev_by_id.get(eid)
+        prim = g[g["role"] == "primary"]
+        ctrl = g[g["role"] == "control"]
+        fam = _family_best(prim)
+        conf = fam[fam["verdict"].isin(CONFIRMING)]
+        if len(fam):
+            best = fam.iloc[0]["verdict"]
+        else:
+            best = "not-measurable"
+        contra = sorted(set(g.loc[g["verdict"] == "contradicted", "family"].dropna())
+                        | set(ctrl.loc[ctrl["verdict"] == "contradicted", "family"].dropna()))
+        t = conf["transition_utc"].dropna()
+        rec = {"event": eid, "verdict": best, "n_sources": int(conf["_fam"].nunique()) if len(conf) else 0,
+               "sources": ",".join(f"{f}={v}" + (f"({m:+.0f}m)" if pd.notna(m) and m else "")
+                                   for f, v, m in zip(fam["_fam"], fam["verdict"], fam["minutes_off"]))
+               if len(fam) else "",
+               "contradicted_by": ",".join(contra),
+               "not_measurable": int((fam["verdict"] == "not-measurable").sum()) if len(fam) else 0,
+               "simulated": bool(g["simulated"].any()) if len(g) else False}
+        if len(g):
+            rec.update(kind=g["kind"].iloc[0], scope=g["scope"].iloc[0],
+                       window_start_utc=g["window_start_utc"].iloc[0],
+                       window_end_utc=g["window_end_utc"].iloc[0])
+        if ev is not None:
+            ls, le = ev.local_window
+            rec.update(kind=ev.kind, scope=ev.scope, precision=ev.precision, title=ev.title,
+                       window_start_utc=ev.window_utc[0], window_end_utc=ev.window_utc[1],
+                       window_local=f"{ls:%Y-%m-%d %H:%M}..{le:%Y-%m-%d %H:%M} {ev.tz}")
+        if len(t):
+            med = pd.Timestamp(np.median(t.astype("int64")), tz="UTC").floor("min")
+            tz = ev.tz if ev is not None else "UTC"
+            rec.update(_times(med, rec["window_start_utc"], rec["window_end_utc"], tz))
+        recs.append(rec)
+    out = pd.DataFrame(recs, columns=SUMMARY_COLUMNS)
+    out["transition_utc"] = pd.to_datetime(out["transition_utc"], utc=True)
+    return out
+
+
+def independent_sources(rows: pd.DataFrame, event: str, verdicts=CONFIRMING) -> list[str]:
+    """Families whose best verdict for ``event`` is one of ``verdicts``."""
+    g = rows[(rows["event"] == event) & (rows["role"] == "primary")]
+    fam = _family_best(g)
+    return sorted(fam.loc[fam["verdict"].isin(verdicts), "_fam"]) if len(fam) else []
+
+
+def expectation_results(case, summary: pd.DataFrame, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per ``case.expectations`` entry: does the alignment satisfy it?
+
+    ``n_sources`` counts independent sources (families) whose verdict is one of the
+    expectation's verdicts (from ``rows`` when given, else from ``summary.sources``).
+    """
+    recs = []
+    for e in case.expectations:
+        s = summary[summary["event"] == e.event]
+        if not len(s):
+            recs.append({"event": e.event, "ok": False, "verdict": None, "n_sources": 0,
+                         "required": ",".join(e.verdicts), "min_sources": e.min_sources,
+                         "sources": "", "message": f"event {e.event!r} is not in the timeline"})
+            continue
+        s = s.iloc[0]
+        if rows is not None:
+            fams = independent_sources(rows, e.event, e.verdicts)
+        else:
+            fams = [p.split("=")[0] for p in str(s["sources"] or "").split(",")
+                    if "=" in p and p.split("=")[1].split("(")[0] in e.verdicts]
+        ok = s["verdict"] in e.verdicts and len(fams) >= e.min_sources
+        msg = (f"{e.event}: {s['verdict']} by {len(fams)} independent source(s)"
+               f" ({', '.join(fams) or 'none'}); required {'/'.join(e.verdicts)} by >= {e.min_sources}")
+        recs.append({"event": e.event, "ok": bool(ok), "verdict": s["verdict"],
+                     "n_sources": len(fams), "required": ",".join(e.verdicts),
+                     "min_sources": e.min_sources, "sources": ",".join(fams), "message": msg})
+    return pd.DataFrame(recs, columns=["event", "ok", "verdict", "n_sources", "required",
+                                       "min_sources", "sources", "message"])
+
+
+# -- the reverse direction ---------------------------------------------------------------
+def _covers(ev, case, etype, ecode) -> bool:
+    ents = scope_entities(ev, case)
+    if (etype, str(ecode)) in [(a, str(b)) for a, b in ents]:
+        return True
+    # a national event touches every network and region of the country
+    return ev.scope_type == "national" and etype in ("asn", "region")
+
+
+def unexplained(events, intervals: pd.DataFrame, case=None, horizon: pd.Timedelta = HORIZON) -> pd.DataFrame:
+    """Intervals the data shows that no documented event accounts for.
+
+    An interval is accounted for when it overlaps (within ``horizon``) the window of an
+    event whose kind expects that source to move, on an entity the event's scope covers
+    -- or, for a restoration, when it ends near the event.
+    """
+    if intervals is None or len(intervals) == 0:
+        return pd.DataFrame(columns=UNEXPLAINED_COLUMNS)
+    recs = []
+    for _, r in intervals.iterrows():            # per interval, not per bin
+        explained, nearest, dist = False, None, None
+        for ev in events:
+            ws, we = ev.window_utc
+            d = 0.0 if (r["start_utc"] < we and r["end_utc"] > ws) else min(
+                abs((r["start_utc"] - we).total_seconds()), abs((ws - r["end_utc"]).total_seconds())) / 60
+            if nearest is None or d < dist:
+                nearest, dist = ev.id, d
+            if not _covers(ev, case, r["entity_type"], r["entity_code"]):
+                continue
+            moves = [e for e in _expectations(ev) if e.shows in PRIMARY
+                     and e.source == r["source"] and (e.signal == r["signal"] or r["source"] == "fused")]
+            if r["source"] == "fused":
+                moves = [e for e in ev.expected if e.shows in ("down", "up")]
+            if not moves:
+                continue
+            if r["start_utc"] < we + horizon and r["end_utc"] > ws - horizon:
+                explained = True
+                break
+        if not explained:
+            recs.append({**{c: r.get(c) for c in UNEXPLAINED_COLUMNS if c in r},
+                         "nearest_event": nearest,
+                         "minutes_to_nearest": round(dist, 1) if dist is not None else None})
+    return pd.DataFrame(recs, columns=UNEXPLAINED_COLUMNS)
+
+
+def check_verdicts(rows: pd.DataFrame) -> None:
+    bad = set(rows["verdict"].dropna()) - set(VERDICTS)
+    assert not bad, f"unknown verdicts {bad}"
