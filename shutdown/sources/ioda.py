@@ -31,8 +31,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from shutdown.schema import IODA_OUTAGE_COLUMNS, SIGNALS, check_tidy, empty_tidy
+from shutdown.schema import IODA_OUTAGE_COLUMNS, SIGNALS
 from shutdown.sources import Request
+from shutdown.sources.blocks import TidyBuilder
 from shutdown.sources.windows import chunks, epoch
 
 SOURCE = "ioda"
@@ -153,12 +154,9 @@ def _flat_values(values) -> list:
     return out
 
 
-def parse_signals(payload) -> pd.DataFrame:
-    """Series of a ``/signals/raw`` envelope as rows.
-
-    Columns: entity_type, entity_code (IODA's), datasource, subtype, ts_utc, value.
-    """
-    frames = []
+def iter_series(payload):
+    """Each series of a ``/signals/raw`` envelope as
+    ``(entity_type, entity_code, datasource, subtype, ts_utc, values)``."""
     for group in payload.get("data") or []:
         for s in group or []:
             vals = _flat_values(s.get("values"))
@@ -167,16 +165,20 @@ def parse_signals(payload) -> pd.DataFrame:
             step = int(s.get("step") or s.get("nativeStep") or 0)
             if step <= 0:
                 raise ValueError(f"IODA series {s.get('datasource')} has no usable step")
-            start = int(s["from"])
-            ts = pd.to_datetime(start + step * np.arange(len(vals)), unit="s", utc=True)
-            frames.append(pd.DataFrame({
-                "entity_type": str(s.get("entityType") or ""),
-                "entity_code": str(s.get("entityCode") or ""),
-                "datasource": str(s.get("datasource") or ""),
-                "subtype": str(s.get("subtype") or ""),
-                "ts_utc": ts,
-                "value": pd.to_numeric(pd.Series(vals, dtype="object"), errors="coerce").astype("float64"),
-            }))
+            ts = pd.to_datetime(int(s["from"]) + step * np.arange(len(vals)), unit="s", utc=True)
+            values = np.array([np.nan if v is None else v for v in vals], dtype="float64")
+            yield (str(s.get("entityType") or ""), str(s.get("entityCode") or ""),
+                   str(s.get("datasource") or ""), str(s.get("subtype") or ""), ts, values)
+
+
+def parse_signals(payload) -> pd.DataFrame:
+    """Series of a ``/signals/raw`` envelope as rows.
+
+    Columns: entity_type, entity_code (IODA's), datasource, subtype, ts_utc, value.
+    """
+    frames = [pd.DataFrame({"entity_type": et, "entity_code": ec, "datasource": ds, "subtype": st,
+                            "ts_utc": ts, "value": v})
+              for et, ec, ds, st, ts, v in iter_series(payload)]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in [
             ("entity_type", "object"), ("entity_code", "object"), ("datasource", "object"),
@@ -236,31 +238,22 @@ def _simulated(cache, hit) -> bool:
 
 def normalize(case, cache) -> pd.DataFrame:
     """The tidy table of every cached signals response of ``case``; regions named as in the case."""
-    frames = []
+    out = TidyBuilder()
     for req in plan(case):
         if not req.path.startswith("/signals/"):
             continue
         hit = cache.get(SOURCE, req.path, req.params)
         if hit is None:
             continue
-        df = parse_signals(hit.json())
-        if df.empty:
-            continue
+        sim = _simulated(cache, hit)
         lo = pd.Timestamp(req.params["from"], unit="s", tz="UTC")
         hi = pd.Timestamp(req.params["until"], unit="s", tz="UTC")
-        df = df[(df["ts_utc"] >= lo) & (df["ts_utc"] < hi)]
-        sig = df["datasource"]
-        frames.append(pd.DataFrame({
-            "source": SOURCE, "entity_type": req.entity_type, "entity_code": req.entity_code,
-            "signal": sig, "subtype": df["subtype"], "ts_utc": df["ts_utc"], "value": df["value"],
-            "unit": sig.map(lambda d: SIGNALS.get((SOURCE, d), (d, ""))[0]),
-            "simulated": _simulated(cache, hit)}))
-    if not frames:
-        return empty_tidy()
-    out = pd.concat(frames, ignore_index=True)
-    key = ["entity_type", "entity_code", "signal", "subtype", "ts_utc"]
-    out = out.drop_duplicates(subset=key, keep="last").sort_values(key, kind="stable")
-    return check_tidy(out.reset_index(drop=True))
+        for _, _, ds, subtype, ts, values in iter_series(hit.json()):
+            keep = (ts >= lo) & (ts < hi)      # IODA rounds ``from`` down to the step
+            out.add(source=SOURCE, entity_type=req.entity_type, entity_code=req.entity_code,
+                    signal=ds, subtype=subtype, unit=SIGNALS.get((SOURCE, ds), (ds, ""))[0],
+                    ts=ts[keep], values=values[keep], simulated=sim)
+    return out.frame()
 
 
 def normalize_outages(case, cache) -> pd.DataFrame:

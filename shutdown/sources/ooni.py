@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from shutdown.schema import OONI_OUTCOMES, OONI_TESTS, SIGNALS, check_tidy, empty_tidy
+from shutdown.schema import OONI_OUTCOMES, OONI_TESTS, SIGNALS
 from shutdown.sources import Request
+from shutdown.sources.blocks import TidyBuilder
 from shutdown.sources.windows import chunks
 
 SOURCE = "ooni"
@@ -112,16 +113,12 @@ def _hours(params) -> pd.DatetimeIndex:
     return pd.date_range(lo.ceil("h"), hi, freq="h", inclusive="left")
 
 
-def _tidy(etype, code, signal, subtype, ts, values, simulated) -> pd.DataFrame:
-    return pd.DataFrame({"source": SOURCE, "entity_type": etype, "entity_code": code,
-                         "signal": signal, "subtype": subtype, "ts_utc": ts, "value": values,
-                         "unit": SIGNALS[(SOURCE, signal)][0], "simulated": simulated})
-
-
 def normalize(case, cache) -> pd.DataFrame:
     """Tidy rows for every cached aggregation answer; hours missing from a
     fetched chunk are zero measurements (that is how OONI reports them)."""
-    frames = []
+    out = TidyBuilder()
+    unit = SIGNALS[(SOURCE, "measurements")][0]
+    counts = ["measurement_count", *COUNT_FIELDS.values()]
     for req in plan(case):
         hit = cache.get(SOURCE, req.path, req.params)
         if hit is None:
@@ -129,22 +126,19 @@ def normalize(case, cache) -> pd.DataFrame:
         sim = bool(hit.meta.get("simulated", False)) or cache.simulated
         df = parse_aggregation(hit.json())
         hours = _hours(req.params)
-        df = df[(df["ts_utc"] >= hours[0]) & (df["ts_utc"] <= hours[-1])] if len(hours) else df.iloc[0:0]
-        et, ec = req.entity_type, req.entity_code
+        label = dict(source=SOURCE, entity_type=req.entity_type, entity_code=req.entity_code,
+                     unit=unit, ts=hours, simulated=sim)
         if "test_name" not in req.params:
             vol = df.groupby("ts_utc")["measurement_count"].sum().reindex(hours, fill_value=0.0)
-            frames.append(_tidy(et, ec, "measurements", "all", hours, vol.to_numpy(), sim))
+            out.add(signal="measurements", subtype="all", values=vol.to_numpy(), **label)
             continue
+        if "test_name" not in df:
+            df = df.assign(test_name=pd.Series(dtype="object"))
+        grid = df.groupby(["test_name", "ts_utc"])[counts].sum()
         for test in req.params["test_name"].split(","):
-            sub = df[df["test_name"] == test] if "test_name" in df else df.iloc[0:0]
-            g = sub.groupby("ts_utc")[["measurement_count", *COUNT_FIELDS.values()]].sum()
+            g = grid.xs(test, level="test_name") if test in grid.index.get_level_values(0) else grid.iloc[0:0].droplevel(0)
             g = g.reindex(hours, fill_value=0.0)
-            frames.append(_tidy(et, ec, "measurements", test, hours, g["measurement_count"].to_numpy(), sim))
+            out.add(signal="measurements", subtype=test, values=g["measurement_count"].to_numpy(), **label)
             for outcome, col in COUNT_FIELDS.items():
-                frames.append(_tidy(et, ec, test, outcome, hours, g[col].to_numpy(), sim))
-    if not frames:
-        return empty_tidy()
-    out = pd.concat(frames, ignore_index=True)
-    key = ["entity_type", "entity_code", "signal", "subtype", "ts_utc"]
-    out = out.drop_duplicates(subset=key, keep="last").sort_values(key, kind="stable")
-    return check_tidy(out.reset_index(drop=True))
+                out.add(signal=test, subtype=outcome, values=g[col].to_numpy(), **label)
+    return out.frame()

@@ -1,0 +1,171 @@
+"""The orchestrator and the ``shutdown collect`` command, against replayed and local-server responses."""
+import json
+import types
+
+import pandas as pd
+import pytest
+import responses
+from typer.testing import CliRunner
+
+import shutdown.collect as collect_mod
+from localserver import LocalServer, responses_callbacks, small_case
+from shutdown.cli import app
+from shutdown.collect import EXIT_ALL, EXIT_NOTHING, EXIT_PARTIAL, collect_case
+from shutdown.normalize import load_ioda_outages, load_table
+from shutdown.schema import IODA_OUTAGE_COLUMNS, TIDY_COLUMNS
+from shutdown.store import RawCache
+
+IODA, OONI = "https://ioda.test/v2", "https://ooni.test"
+URLS = {"ioda": IODA, "ooni": OONI}
+
+
+def run(case, tmp_path, **kw):
+    kw.setdefault("min_interval", 0)
+    kw.setdefault("progress", False)
+    kw.setdefault("fetcher_options", {"sleep": lambda s: None})
+    return collect_case(case, kw.pop("sources", ["ioda", "ooni"]), cache=tmp_path / "cache",
+                        base_urls=kw.pop("base_urls", URLS), **kw)
+
+
+@responses.activate
+def test_collect_then_rerun_reads_cache_only(tmp_path):
+    case = small_case(tmp_path)
+    responses_callbacks(responses, IODA, OONI)
+    rep = run(case, tmp_path)
+    assert rep.exit_status == EXIT_ALL
+    n = len(responses.calls)
+    assert n == rep.requests == 18 + 4
+    table = load_table(case, cache=tmp_path / "cache")
+    assert list(table.columns) == TIDY_COLUMNS
+    assert {s.source: s.rows for s in rep.sources} == table.groupby("source").size().to_dict()
+    rep2 = run(case, tmp_path)
+    assert len(responses.calls) == n and rep2.requests == 0 and rep2.cache_hits == n
+    assert rep2.rows == rep.rows
+    # --refresh refetches everything
+    rep3 = run(case, tmp_path, refresh=True)
+    assert rep3.requests == n and len(responses.calls) == 2 * n
+
+
+@responses.activate
+def test_failed_source_does_not_stop_the_others(tmp_path):
+    case = small_case(tmp_path)
+    responses_callbacks(responses, IODA, OONI)
+    responses.replace("GET", OONI + "/api/v1/aggregation", json={"error": "Invalid ASN value", "v": 0})
+    rep = run(case, tmp_path)
+    by = {s.source: s for s in rep.sources}
+    assert by["ioda"].status == "ok" and by["ioda"].rows > 0
+    assert by["ooni"].status == "failed"
+    assert by["ooni"].message.startswith("ooni: ") and "/api/v1/aggregation" in by["ooni"].message
+    assert "Invalid ASN value" in by["ooni"].message
+    assert rep.exit_status == EXIT_PARTIAL
+
+
+@responses.activate
+def test_resume_after_interruption(tmp_path):
+    """A run that dies half way keeps what it fetched; the rerun fetches only the rest."""
+    case = small_case(tmp_path)
+    responses_callbacks(responses, IODA, OONI)
+    calls = {"n": 0}
+    real = collect_mod.Fetcher.get_json
+
+    def flaky(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 7:
+            raise KeyboardInterrupt
+        return real(self, *a, **k)
+
+    collect_mod.Fetcher.get_json = flaky
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run(case, tmp_path)
+    finally:
+        collect_mod.Fetcher.get_json = real
+    rep = run(case, tmp_path)
+    assert rep.exit_status == EXIT_ALL
+    assert rep.cache_hits == 6 and rep.requests == 22 - 6
+
+
+def test_unreachable_source_one_line(tmp_path):
+    case = small_case(tmp_path)
+    rep = run(case, tmp_path, sources=["ooni"], base_urls={"ooni": "http://127.0.0.1:9"},
+              fetcher_options={"sleep": lambda s: None, "max_attempts": 2})
+    (s,) = rep.sources
+    assert s.status == "unreachable" and "\n" not in s.message
+    assert "127.0.0.1:9" in s.message and "unreachable" in s.message
+    assert rep.exit_status == EXIT_NOTHING
+
+
+def test_missing_collector_is_unavailable_not_a_crash(tmp_path, monkeypatch):
+    case = small_case(tmp_path, sources=("ioda", "ooni", "atlas"))
+    real = collect_mod.source_module
+    monkeypatch.setattr(collect_mod, "source_module",
+                        lambda n: None if n == "atlas" else real(n))
+    rep = run(case, tmp_path, sources=["atlas"])
+    assert rep.sources[0].status == "unavailable" and rep.exit_status == EXIT_NOTHING
+    # a module lacking plan/collect/normalize counts as missing
+    monkeypatch.setattr(collect_mod.importlib, "import_module", lambda n: types.ModuleType(n))
+    assert real("atlas") is None
+
+
+@responses.activate
+def test_no_credential_reaches_cache_or_provenance(tmp_path):
+    case = small_case(tmp_path)
+    responses_callbacks(responses, IODA, OONI)
+    run(case, tmp_path, sources=["ooni"],
+        fetcher_options={"sleep": lambda s: None, "headers": {"Authorization": "Bearer s3cret"}})
+    f = collect_mod.Fetcher(RawCache(tmp_path / "cache"), "ooni", OONI, sleep=lambda s: None)
+    f.get_json("/api/v1/aggregation", {"probe_cc": "KZ", "since": "2022-01-05", "until": "2022-01-06",
+                                       "axis_x": "measurement_start_day", "api_key": "s3cret"})
+    files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert len(files) > 4
+    for p in files:
+        data = p.read_bytes()
+        if p.suffix == ".gz":
+            import gzip
+            data = gzip.decompress(data)
+        assert b"s3cret" not in data, p
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer s3cret"   # it was sent
+
+
+def test_bad_input_exits_2(tmp_path):
+    r = CliRunner().invoke(app, ["collect", "kz-2022-01", "--source", "ioda,foo", "--cache", str(tmp_path)])
+    assert r.exit_code == 2 and "unknown source 'foo'" in r.output
+    r = CliRunner().invoke(app, ["collect", "kz-2022-01", "--ioda-url", "ftp://x", "--cache", str(tmp_path)])
+    assert r.exit_code == 2 and "base URL for ioda" in r.output
+    r = CliRunner().invoke(app, ["collect", "kz-2022-01", "--baseline-days", "3", "--cache", str(tmp_path)])
+    assert r.exit_code == 2 and "at least 7" in r.output
+
+
+def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path, monkeypatch):
+    """`shutdown collect kz-2022-01` with base URLs on a local HTTP server (host:port)."""
+    cache = tmp_path / "kzcache"
+    with LocalServer() as srv:
+        monkeypatch.setenv("SHUTDOWN_IODA_URL", srv.url + "/v2")
+        args = ["collect", "kz-2022-01", "--source", "ioda,ooni", "--cache", str(cache),
+                "--ooni-url", srv.url, "--min-interval", "0", "--quiet"]
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 0, r.output
+        first = len(srv.requests)
+        assert first == 108 + 48
+        assert "requests 156" in r.output and "cache hits 0" in r.output
+        table = load_table("kz-2022-01", cache=cache)
+        r2 = CliRunner().invoke(app, args)
+        assert r2.exit_code == 0, r2.output
+        assert len(srv.requests) == first                      # zero requests the second time
+        assert "requests 0, cache hits 156" in r2.output
+    assert (cache / "tables" / "kz-2022-01.parquet").is_file()
+    # every raw response kept with its provenance
+    metas = list(RawCache(cache).entries())
+    assert len(metas) == first
+    m = metas[0]
+    assert {"url", "params", "fetched_utc", "status", "sha256", "tool_version"} <= set(m)
+    assert m["url"].startswith(srv.url) and m["status"] == 200
+    # the normalized values are those the server sent
+    kz = table[(table["source"] == "ioda") & (table["entity_code"] == "KZ") & (table["signal"] == "bgp")]
+    start, end = load_table.__globals__["_case"]("kz-2022-01").fetch_utc
+    assert kz["ts_utc"].min() == start and kz["ts_utc"].max() == end - pd.Timedelta(seconds=300)
+    assert set(kz["value"].unique()) == {1000.0 + i for i in range(7)}
+    vol = table[(table["source"] == "ooni") & (table["subtype"] == "all") & (table["entity_code"] == "KZ")]
+    assert len(vol) == 24 * 24 and set(vol["value"].unique()) == {0.0, 10.0}
+    out = load_ioda_outages("kz-2022-01", cache=cache)
+    assert list(out.columns) == IODA_OUTAGE_COLUMNS and len(out) == 6 * (3 + 1)
