@@ -24,6 +24,8 @@ class SourceError(Exception):
     """A source failed for this run: names the source, the URL and what was wrong."""
 
     def __init__(self, source: str, url: str, problem: str):
+        from shutdown.store import _strip_secrets_from_url
+        url = _strip_secrets_from_url(url)      # messages end up in logs: no credentials
         self.source, self.url, self.problem = source, url, problem
         super().__init__(f"{source}: {url}: {problem}")
 
