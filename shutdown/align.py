@@ -409,6 +409,10 @@ def unexplained(events, intervals: pd.DataFrame, case=None, horizon: pd.Timedelt
     event whose kind expects that source to move, on an entity the event's scope covers
     -- or, for a restoration, when it ends near the event.
     """
+    if isinstance(events, pd.DataFrame) or hasattr(events, "intervals"):
+        events, intervals = intervals, events        # accept (intervals, events, case) too
+    if hasattr(intervals, "fused"):
+        intervals = intervals.fused
     if intervals is None or len(intervals) == 0:
         return pd.DataFrame(columns=UNEXPLAINED_COLUMNS)
     recs = []

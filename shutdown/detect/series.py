@@ -191,6 +191,7 @@ def build(tidy: pd.DataFrame) -> SeriesSet:
     parts = [p for p in parts if p is not None]
     if not parts:
         return _empty()
+    nan = int(pd.isna(tidy["value"]).sum())
     keys, keyarr, tsarr, valarr, off = [], [], [], [], 0
     for k, key, ts, val in parts:
         keys.append(k)
@@ -202,7 +203,10 @@ def build(tidy: pd.DataFrame) -> SeriesSet:
     key = np.concatenate(keyarr) if len(keyarr) > 1 else keyarr[0]
     ts = np.concatenate(tsarr) if len(tsarr) > 1 else tsarr[0]
     value = np.concatenate(valarr) if len(valarr) > 1 else valarr[0]
-    return _clean(keys, key, ts, value)
+    out = _clean(keys, key, ts, value)
+    if nan:
+        out.notes.append(f"{nan} rows without a value (NaN) are treated as unknown, not zero")
+    return out
 
 
 def _empty() -> SeriesSet:
@@ -245,9 +249,6 @@ def _clean(keys, key, ts, value) -> SeriesSet:
         with np.errstate(invalid="ignore", divide="ignore"):
             value = np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
         key, ts = key[first], ts[first]
-    nan = int(np.isnan(value).sum())
-    if nan:
-        notes.append(f"{nan} bins without a value (NaN) are treated as unknown")
     # Bin size per series: median spacing of (up to) the first 2000 steps, robust to gaps.
     s = SeriesSet(keys, key, ts, value, notes)
     starts = s.starts

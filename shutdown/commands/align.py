@@ -1,0 +1,87 @@
+"""``shutdown align CASE``: the documented timeline against the detected outages."""
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+
+from shutdown.cli import app, user_errors
+from shutdown.commands.detect import BANNER, add_local, check_format, load_inputs
+from shutdown.errors import InputError
+from shutdown.output import render, to_records
+
+VIEWS = ("summary", "sources", "unexplained", "expectations", "all")
+TABLE_COLUMNS = {
+    "summary": ["event", "kind", "scope", "window_local", "verdict", "n_sources",
+                "transition_utc", "transition_local", "minutes_off", "contradicted_by"],
+    "sources": ["event", "expects", "role", "source", "signal", "subtype", "entity_type",
+                "entity_code", "verdict", "transition_utc", "transition_local", "minutes_off",
+                "depth", "reason"],
+    "unexplained": ["source", "entity_type", "entity_code", "signal", "subtype", "start_utc",
+                    "end_utc", "start_local", "hours", "depth", "kind", "nearest_event",
+                    "minutes_to_nearest"],
+    "expectations": ["event", "ok", "verdict", "n_sources", "required", "min_sources", "sources"],
+}
+
+
+@app.command("align")
+def align_cmd(
+    case: str = typer.Argument(..., help="Case name (e.g. kz-2022-01) or path to a case file."),
+    format: str = typer.Option("table", "--format", "-f", help="table, json, csv or md."),
+    view: str = typer.Option("summary", "--view", help="summary (one row per event), sources "
+                             "(one row per event and source series), unexplained (outages no "
+                             "event accounts for, from the fused view), expectations (the "
+                             "case's required verdicts), all."),
+    table: Optional[str] = typer.Option(None, "--table", help="Tidy table (Parquet or CSV) "
+                                        "instead of the cache."),
+    cache: Optional[str] = typer.Option(None, "--cache", help="Cache directory "
+                                        "(default: $SHUTDOWN_CACHE, else ~/.cache/shutdown)."),
+    demo: bool = typer.Option(False, "--demo", help="Use the simulated cache of the case's "
+                              "scenario (labelled SIMULATED)."),
+):
+    """Give every documented event of CASE a verdict per source (confirmed, confirmed-earlier,
+    confirmed-later, not-observed, contradicted, not-measurable), the measured transition
+    in UTC and local time, and the minutes between the documented window and it.
+
+    Example: shutdown align kz-2022-01 --demo --format md
+    """
+    with user_errors():
+        check_format(format, ("table", "json", "csv", "md"))
+        if view not in VIEWS:
+            raise InputError(f"unknown view {view!r}; use {', '.join(VIEWS)}")
+        if view == "all" and format == "csv":
+            raise InputError("--view all prints several tables; use table, md or json, or "
+                             "one view with csv")
+        from shutdown import align as A
+        from shutdown import detect
+        from shutdown.timeline import load_timeline
+        c, tidy, notes = load_inputs(case, table, cache, demo)
+        events = load_timeline(c.timeline_path, case=c)
+        det = detect.run(tidy, c.window_utc, c.baseline_utc, tz=c.timezone)
+        notes += det.notes
+        rows = A.align(events, det, case=c)
+        views = {
+            "summary": lambda: A.summarize(rows, events),
+            "sources": lambda: rows,
+            "unexplained": lambda: add_local(A.unexplained(events, det.fused, c), c.timezone),
+            "expectations": lambda: A.expectation_results(c, A.summarize(rows, events), rows),
+        }
+        sim = bool(len(tidy) and tidy["simulated"].astype(bool).any())
+        for n in notes:
+            typer.echo(f"note: {n}", err=True)
+        if sim:
+            typer.echo(BANNER, err=format in ("json", "csv"))
+        names = list(views) if view == "all" else [view]
+        if format == "json" and view == "all":
+            typer.echo(json.dumps({k: to_records(views[k]()) for k in names},
+                                  ensure_ascii=False, indent=2))
+            return
+        for i, name in enumerate(names):
+            data = views[name]()
+            if len(names) > 1:
+                typer.echo(("\n" if i else "") + (f"## {name}" if format == "md" else f"[{name}]"))
+            cols = TABLE_COLUMNS[name] if format in ("table", "md") else None
+            if cols is not None:
+                cols = [col for col in cols if col in data.columns]
+            typer.echo(render(data, format, columns=cols))

@@ -1,0 +1,143 @@
+"""``shutdown detect CASE``: outage intervals found in the measurements (never the timeline)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import typer
+
+from shutdown.cli import app, user_errors
+from shutdown.errors import InputError
+from shutdown.output import render, to_records
+
+BANNER = "SIMULATED data -- not measurements (offline demo / simulator output)"
+VIEWS = ("intervals", "fused", "series")
+TABLE_COLUMNS = {
+    "intervals": ["source", "entity_type", "entity_code", "signal", "subtype", "start_utc",
+                  "end_utc", "start_local", "hours", "depth", "kind", "direction"],
+    "fused": ["entity_type", "entity_code", "start_utc", "end_utc", "start_local", "hours",
+              "depth", "kind", "n_sources", "sources"],
+    "series": ["source", "entity_type", "entity_code", "signal", "subtype", "metric",
+               "bin_minutes", "n_baseline", "n_window", "status", "enter", "sigma"],
+}
+
+
+def read_table_file(path: str) -> pd.DataFrame:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InputError("table file not found", path=p)
+    try:
+        if p.suffix in (".csv", ".gz") or p.name.endswith(".csv.gz"):
+            df = pd.read_csv(p)
+        else:
+            df = pd.read_parquet(p)
+    except Exception as exc:       # pyarrow/parse errors differ by version: one message
+        raise InputError(f"cannot read the table ({type(exc).__name__}: {exc}); expected "
+                         "Parquet or CSV with the tidy columns", path=p) from None
+    from shutdown.schema import TIDY_COLUMNS
+    missing = [c for c in TIDY_COLUMNS if c not in df.columns and c != "unit"]
+    if missing:
+        raise InputError(f"not a tidy table: lacks columns {missing}", path=p)
+    if "unit" not in df:
+        df["unit"] = ""
+    return df
+
+
+def load_inputs(case: str, table: Optional[str], cache: Optional[str], demo: bool):
+    """(Case, tidy table, notes) from --table, --demo or the cache."""
+    from shutdown.case import load_case
+    c = load_case(case)
+    notes = []
+    if demo and (table or cache):
+        raise InputError("--demo uses its own simulated cache; do not combine it with "
+                         "--table or --cache")
+    if table:
+        tidy = read_table_file(table)
+    else:
+        try:
+            from shutdown.normalize import load_table
+        except ImportError:                     # pragma: no cover - before collectors landed
+            raise InputError("no normalized table available: give --table PATH") from None
+        root = cache
+        if demo:
+            from shutdown.simulate import demo_cache
+            root = demo_cache(c)
+        tidy = load_table(c, cache=root)
+        if len(tidy) == 0:
+            where = f" in {root}" if root else ""
+            notes.append(f"no data for {c.name}{where}: run `shutdown collect {c.name}` "
+                         "or use --demo")
+    present = set(tidy["source"].astype(str).unique()) if len(tidy) else set()
+    for s in c.sources:
+        if len(tidy) and s not in present:
+            notes.append(f"no data at all from {s}: its signals are not measurable")
+    if len(tidy):
+        sim = tidy["simulated"].astype(bool)
+        if sim.any() and not sim.all():
+            raise InputError("the table mixes simulated and measured rows; they are never "
+                             "analysed together")
+    return c, tidy, notes
+
+
+def add_local(df: pd.DataFrame, tz: str) -> pd.DataFrame:
+    df = df.copy()
+    if len(df):
+        df["start_local"] = df["start_utc"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M")
+        df["hours"] = ((df["end_utc"] - df["start_utc"]).dt.total_seconds() / 3600).round(2)
+    else:
+        df["start_local"], df["hours"] = pd.Series(dtype=object), pd.Series(dtype=float)
+    return df
+
+
+def emit(data, fmt: str, columns, simulated: bool, notes: list) -> None:
+    for n in notes:
+        typer.echo(f"note: {n}", err=True)
+    if simulated:
+        # tables carry the banner in the output itself; JSON/CSV keep stdout parseable
+        # and mark every row with the `simulated` column
+        typer.echo(BANNER, err=fmt in ("json", "csv"))
+    typer.echo(render(data, fmt, columns=columns if fmt in ("table", "md") else None))
+
+
+def check_format(fmt: str, allowed) -> None:
+    if fmt not in allowed:
+        raise InputError(f"unknown format {fmt!r}; use {', '.join(allowed)}")
+
+
+@app.command("detect")
+def detect_cmd(
+    case: str = typer.Argument(..., help="Case name (e.g. kz-2022-01) or path to a case file."),
+    format: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
+    view: str = typer.Option("intervals", "--view", help="intervals (per source and signal), "
+                             "fused (when independent sources agree), series (coverage of "
+                             "every series and whether it could be judged)."),
+    table: Optional[str] = typer.Option(None, "--table", help="Tidy table (Parquet or CSV) "
+                                        "instead of the cache."),
+    cache: Optional[str] = typer.Option(None, "--cache", help="Cache directory "
+                                        "(default: $SHUTDOWN_CACHE, else ~/.cache/shutdown)."),
+    demo: bool = typer.Option(False, "--demo", help="Use the simulated cache of the case's "
+                              "scenario (labelled SIMULATED)."),
+):
+    """Find, for every entity and signal of CASE, the intervals where the signal leaves
+    its normal behaviour: start, end (UTC), depth (fraction of normal lost) and kind
+    (full / partial). Normal is learnt from the baseline days before the window.
+
+    Detection reads only the measurements, never the documented timeline.
+
+    Example: shutdown detect kz-2022-01 --demo --format json
+    """
+    with user_errors():
+        check_format(format, ("table", "json", "csv"))
+        if view not in VIEWS:
+            raise InputError(f"unknown view {view!r}; use {', '.join(VIEWS)}")
+        from shutdown import detect
+        c, tidy, notes = load_inputs(case, table, cache, demo)
+        res = detect.run(tidy, c.window_utc, c.baseline_utc, tz=c.timezone)
+        notes += res.notes
+        data = {"intervals": res.intervals, "fused": res.fused, "series": res.series}[view]
+        if view != "series":
+            data = add_local(data, c.timezone)
+        sim = bool(len(tidy) and tidy["simulated"].astype(bool).any())
+        emit(data, format, TABLE_COLUMNS[view], sim, notes)
