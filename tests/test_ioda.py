@@ -153,3 +153,13 @@ def test_normalize_marks_simulated_payloads(tmp_path):
     cache.put("ioda", req.path, req.params, body, url="sim://", status=200, simulated=True, scenario="t")
     df = ioda.normalize(case, cache)
     assert len(df) and df["simulated"].all()
+
+
+@responses.activate
+def test_region_codes_lookup(tmp_path):
+    """A made-up country (XX): the shape is IODA's, the codes are not real ones."""
+    responses.get(URL + "/entities/query", json=fixture("entities_regions.json"),
+                  match=[responses.matchers.query_param_matcher(
+                      {"entityType": "region", "relatedTo": "country/XX"})])
+    df = ioda.region_codes("xx", fetcher=fetcher(tmp_path))
+    assert list(df["name"]) == ["First City", "Second Region"] and list(df["code"]) == ["9001", "9002"]

@@ -120,6 +120,7 @@ def collect(case, fetcher, progress=None) -> None:
         else:
             _pages(fetcher, req)
         if progress is not None:
+            progress.set_postfix_str(req.label, refresh=False)
             progress.update(1)
 
 
@@ -283,3 +284,24 @@ def normalize_outages(case, cache) -> pd.DataFrame:
     out["entity_code"] = [names.get((t, c), c) for t, c in zip(out["entity_type"], out["entity_code"])]
     out = out.drop_duplicates().sort_values(["kind", "entity_type", "entity_code", "start_utc"], kind="stable")
     return _outage_frame(out.to_dict("records"))
+
+
+# -- finding region codes (for case files) -----------------------------------------
+def parse_entities(payload) -> pd.DataFrame:
+    """``/entities/query`` data (``[{"code", "name", "type", "attrs"}, ...]``) as code/name/type rows."""
+    rows = [{"code": str(e.get("code", "")), "name": str(e.get("name", "")), "type": str(e.get("type", ""))}
+            for e in payload.get("data") or [] if isinstance(e, dict)]
+    return pd.DataFrame(rows, columns=["code", "name", "type"])
+
+
+def region_codes(country: str, base_url: str | None = None, cache=None, fetcher=None) -> pd.DataFrame:
+    """IODA's regions of ``country`` (code, name): put the code of a case's region in
+    its ``[[regions]]`` entry as ``ioda = "<code>"``. The answer is cached like any other."""
+    if fetcher is None:
+        from shutdown.collect import as_cache
+        from shutdown.config import base_url as resolve
+        from shutdown.http import Fetcher
+        fetcher = Fetcher(as_cache(cache), SOURCE, resolve(SOURCE, base_url))
+    obj = fetcher.get_json("/entities/query", {"entityType": "region", "relatedTo": f"country/{country.upper()}"},
+                           validate=check_envelope)
+    return parse_entities(obj).sort_values("name", kind="stable").reset_index(drop=True)
