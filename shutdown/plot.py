@@ -64,6 +64,7 @@ DETECTED_STYLE = dict(facecolor="#BBBBBB", edgecolor="#777777", hatch="", alpha=
 
 PAGE_WIDTH_IN = 7.0          # a report page's text width
 DPI = 200                    # PNG resolution (high enough for print at page width)
+FORMATS = ("png", "svg", "pdf")
 FONT_SIZE = 8
 
 RC = {"font.size": FONT_SIZE, "axes.titlesize": FONT_SIZE + 1, "axes.labelsize": FONT_SIZE,
@@ -809,7 +810,7 @@ def save(fig: Figure, base) -> dict:
     meta = {"png": {"Software": "shutdown"}, "svg": {"Date": None, "Creator": "shutdown"},
             "pdf": {"CreationDate": None, "Creator": "shutdown", "Producer": "shutdown"}}
     with matplotlib.rc_context({"svg.hashsalt": "shutdown"}):
-        for fmt in ("png", "svg", "pdf"):
+        for fmt in FORMATS:
             p = base.with_suffix(f".{fmt}")
             fig.savefig(p, format=fmt, dpi=DPI, metadata=meta[fmt])
             out[fmt] = p

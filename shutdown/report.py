@@ -131,7 +131,7 @@ def analyse(case, events, tidy):
     from shutdown import align as A
     from shutdown.detect import detect
 
-    intervals = detect(tidy, window=case.window_utc)
+    intervals = detect(tidy, window=case.window_utc, baseline=case.baseline_utc, tz=case.timezone)
     res = A.align(events, intervals, tidy, case)
     alignment = getattr(res, "rows", res)
     summary = A.summarize(alignment) if hasattr(A, "summarize") else summarize_rows(alignment)

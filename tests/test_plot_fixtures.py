@@ -45,6 +45,8 @@ def make_tidy(case, simulated=False, freq="1h", regions=True, asns=True) -> pd.D
         add("ooni", "country", cc, t, "failure", np.where(off, 1, 0))
     add("atlas", "country", cc, "probes_reachable", "end-user", level(40, 5, 0.03))
     add("atlas", "country", cc, "probes_reachable", "infrastructure", level(12, 9, 0.03))
+    add("atlas", "country", cc, "probes_reporting", "end-user", level(44, 40, 0.01))
+    add("atlas", "country", cc, "probes_reporting", "infrastructure", level(13, 13, 0.01))
     if asns:
         for i, n in enumerate(case.networks):
             during = [20, 5, 60, 40, 300][i % 5]
@@ -103,3 +105,51 @@ def make_alignment(case, events) -> pd.DataFrame:
                              det_start_utc=None, det_end_utc=None, start_delta_min=None,
                              end_delta_min=None))
     return pd.DataFrame(recs)
+
+
+def make_cache(root, case, tidy, simulated=True):
+    """A raw cache holding two entries (upstream-independent bodies: only their hashes
+    matter here) and the case's tidy table, as collect/normalize would leave it."""
+    from shutdown.store import RawCache, write_table
+    raw = RawCache(root)
+    for src, path in (("ioda", "/signals/raw/country/KZ"), ("ooni", "/api/v1/aggregation")):
+        raw.put(src, path, {"from": "1", "until": "2"}, b'{"data": []}', url=f"https://example.invalid{path}",
+                status=200, fetched_utc="2026-01-01T00:00:00Z", simulated=simulated)
+    write_table(tidy, raw.table_path(case.name))
+    return raw
+
+
+def fake_analyse(case, events, tidy):
+    """Stand-in for detect+align in report/check unit tests: the fixture frames."""
+    from shutdown.report import expectation_results, summarize_rows
+    sim = bool(tidy["simulated"].iloc[0])
+    iv = make_intervals(case, simulated=sim)
+    al = make_alignment(case, events)
+    summ = summarize_rows(al)
+    return iv, al, summ, None, expectation_results(case, events, al, summ)
+
+
+def make_report_data(case, raw, simulated=True):
+    from shutdown import sidecar
+    from shutdown.normalize import load_table
+    from shutdown.report import ReportData
+    from shutdown.timeline import load_timeline
+    events = load_timeline(case.timeline_path, case=case)
+    tidy = load_table(case, raw)
+    iv, al, summ, unexpl, exp = fake_analyse(case, events, tidy)
+    return ReportData(case=case, events=events, tidy=tidy, intervals=iv, alignment=al, summary=summ,
+                      expectations=exp, unexplained=unexpl,
+                      entries=sidecar.raw_entries(raw, case.sources),
+                      source_status=[{"source": s, "status": "simulated" if simulated else "ok",
+                                      "message": ""} for s in case.sources],
+                      cache_root=str(raw.root), simulated=simulated, demo=simulated)
+
+
+def copy_case(tmp_path, repo):
+    """The KZ case and timeline copied under tmp_path (so a test may edit the timeline)."""
+    import shutil
+    (tmp_path / "cases").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "events").mkdir(exist_ok=True)
+    shutil.copy(repo / "data/cases/kz-2022-01.toml", tmp_path / "cases/kz-2022-01.toml")
+    shutil.copy(repo / "data/events/kz-2022-01.toml", tmp_path / "events/kz-2022-01.toml")
+    return tmp_path / "cases/kz-2022-01.toml"

@@ -1,0 +1,197 @@
+"""``shutdown check``: passes on a fresh report; fails (1) on a moved event, an edited sidecar,
+a changed figure, a failed expectation; exit 2 on unusable input."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from shutdown import check, plot, report
+from shutdown.case import load_case
+from shutdown.cli import app
+from shutdown.errors import InputError
+import test_plot_fixtures as F
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, repo_root):
+    """One report (case copy + cache + report dir) that each test clones and damages."""
+    mp = pytest.MonkeyPatch()
+    mp.setattr(plot, "DPI", 60)
+    mp.setattr(plot, "FORMATS", ("png",))      # SVG and PDF are tested in test_plot
+    root = tmp_path_factory.mktemp("base")
+    case = load_case(F.copy_case(root, repo_root))
+    raw = F.make_cache(root / "cache", case, F.make_tidy(case, simulated=True), simulated=True)
+    report.write(F.make_report_data(case, raw, simulated=True), root / "out")
+    mp.undo()
+    return root
+
+
+@pytest.fixture(scope="module")
+def repo_root():
+    from pathlib import Path
+    return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def rep(base, tmp_path, monkeypatch):
+    """A private copy of the base report, its manifest pointing at the copied case and cache."""
+    monkeypatch.setattr(report, "analyse", F.fake_analyse)   # detect+align stand-in (fixture frames)
+    dst = tmp_path / "r"
+    shutil.copytree(base, dst)
+    m = json.loads((dst / "out/manifest.json").read_text())
+    m["case_file"] = str(dst / "cases/kz-2022-01.toml")
+    m["cache_root"] = str(dst / "cache")
+    (dst / "out/manifest.json").write_text(json.dumps(m))
+    return dst
+
+
+def run(out, *extra):
+    return CliRunner().invoke(app, ["check", str(out), *extra])
+
+
+def fails(res):
+    return [l for l in res.output.splitlines() if l.startswith("FAIL ")]
+
+
+def test_fresh_report_passes_except_unmet_expectation(rep):
+    # the fixture alignment confirms kz-08-restored by IODA only: that expectation fails...
+    r = run(rep / "out")
+    assert r.exit_code == 1
+    assert fails(r) == ["FAIL kz-08-restored: expected confirmed or confirmed-earlier or confirmed-later "
+                        "from at least 2 source(s); found verdict confirmed-earlier, 1 source(s) agreeing (ioda)"]
+
+
+def test_passes_when_all_hold(rep, monkeypatch):
+    def analyse(case, events, tidy):
+        iv, al, summ, u, _ = F.fake_analyse(case, events, tidy)
+        al.loc[al["event_id"] == "kz-08-restored", "source"] = "atlas"
+        extra = al[al["event_id"] == "kz-08-restored"].assign(source="ooni")
+        al = __import__("pandas").concat([al, extra], ignore_index=True)
+        return iv, al, summ, u, report.expectation_results(case, events, al, summ)
+    monkeypatch.setattr(report, "analyse", analyse)
+    r = run(rep / "out")
+    assert r.exit_code == 0, r.output
+    assert "check passed: 4 figures current; " in r.output
+    assert "2 of 2 expectations hold" in r.output
+
+
+def _pass_expectations(monkeypatch):
+    def analyse(case, events, tidy):
+        iv, al, summ, u, exp = F.fake_analyse(case, events, tidy)
+        return iv, al, summ, u, [dict(x, ok=True) for x in exp]
+    monkeypatch.setattr(report, "analyse", analyse)
+
+
+def test_moved_event_fails(rep, monkeypatch):
+    _pass_expectations(monkeypatch)
+    tl = rep / "events/kz-2022-01.toml"
+    text = tl.read_text()
+    i = text.index('id = "kz-03-shutdown"')
+    text = text[:i] + text[i:].replace("date = 2022-01-05", "date = 2022-01-06", 1)
+    tl.write_text(text)
+    r = run(rep / "out")
+    assert r.exit_code == 1
+    lines = fails(r)
+    # the figures are stale, and the moved event is named with both windows
+    assert any("not current: the timeline kz-2022-01.toml changed" in l for l in lines)
+    assert ("FAIL kz-03-shutdown: the timeline says 2022-01-05T18:00:00Z–2022-01-06T18:00:00Z but figure "
+            "overview draws 2022-01-04T18:00:00Z–2022-01-05T18:00:00Z") in lines
+    assert not any("kz-08-restored" in l for l in lines)   # untouched events still match
+
+
+def test_new_undrawn_event_fails(rep, monkeypatch):
+    _pass_expectations(monkeypatch)
+    tl = rep / "events/kz-2022-01.toml"
+    tl.write_text(tl.read_text() + '''
+[[events]]
+id = "kz-09-later"
+kind = "shutdown"
+scope = "national"
+date = 2022-01-09
+precision = "day"
+quote_kk = "x"
+text_en = "x"
+citation = "x"
+''')
+    r = run(rep / "out")
+    assert r.exit_code == 1
+    assert any(l.startswith("FAIL kz-09-later: documented 2022-01-08T18:00:00Z–2022-01-09T18:00:00Z, "
+                            "but figure overview does not draw it") for l in fails(r))
+
+
+def test_hand_edited_sidecar_fails(rep, monkeypatch):
+    _pass_expectations(monkeypatch)
+    p = rep / "out/figures/overview.json"
+    side = json.loads(p.read_text())
+    for e in side["events"]:
+        if e["id"] == "kz-03-shutdown":
+            e["drawn_start_utc"] = "2022-01-05T00:00:00Z"
+    side["events"].append({"id": "kz-99-invented", "drawn_start_utc": "2022-01-03T00:00:00Z",
+                           "drawn_end_utc": "2022-01-03T01:00:00Z"})
+    p.write_text(json.dumps(side))
+    r = run(rep / "out")
+    assert r.exit_code == 1
+    lines = fails(r)
+    assert any("figure overview: sidecar figures/overview.json was edited after the report was made" in l
+               for l in lines)
+    assert "FAIL kz-99-invented: figure overview labels it as documented, but the timeline has no such event" in lines
+    assert any(l.startswith("FAIL kz-03-shutdown: the timeline says 2022-01-04T18:00:00Z") for l in lines)
+
+
+def test_changed_or_missing_figure_fails(rep, monkeypatch):
+    _pass_expectations(monkeypatch)
+    (rep / "out/figures/region.png").unlink()
+    with open(rep / "out/figures/networks.png", "ab") as fh:
+        fh.write(b"x")
+    lines = fails(run(rep / "out"))
+    assert "FAIL figure region: figures/region.png is missing" in lines
+    assert "FAIL figure networks: figures/networks.png was changed after the report was made" in lines
+
+
+def test_changed_cache_makes_figures_stale(rep, monkeypatch):
+    _pass_expectations(monkeypatch)
+    from shutdown.store import RawCache
+    RawCache(rep / "cache").put("atlas", "/api/v2/probes/", {"country_code": "KZ"}, b"[]", url="u",
+                                status=200, simulated=True)
+    lines = fails(run(rep / "out"))
+    assert len([l for l in lines if "not current: the raw cache entries changed" in l]) == 4
+
+
+def test_unusable_input_exits_2(tmp_path, rep):
+    r = run(tmp_path / "nope")
+    assert r.exit_code == 2 and "report directory not found" in r.output
+    (tmp_path / "empty").mkdir()
+    r = run(tmp_path / "empty")
+    assert r.exit_code == 2 and "report directory is empty" in r.output
+    (rep / "out/manifest.json").write_text("{not json")
+    r = run(rep / "out")
+    assert r.exit_code == 2 and "report manifest is not valid JSON" in r.output
+    (rep / "out/manifest.json").unlink()
+    r = run(rep / "out")
+    assert r.exit_code == 2 and "report manifest not found" in r.output
+
+
+def test_broken_sidecar_json_exits_2(rep):
+    (rep / "out/figures/alignment.json").write_text("{")
+    r = run(rep / "out")
+    assert r.exit_code == 2 and "sidecar of figure alignment is not valid JSON" in r.output
+
+
+def test_missing_cache_fails(rep, monkeypatch):
+    _pass_expectations(monkeypatch)
+    shutil.rmtree(rep / "cache")
+    r = run(rep / "out")
+    assert r.exit_code == 1
+    assert any("cannot tell whether the figures are current" in l for l in fails(r))
+
+
+def test_check_dir_api(rep, monkeypatch):
+    _pass_expectations(monkeypatch)
+    res = check.check_dir(rep / "out")
+    assert res.ok and res.status == 0
+    assert any("event drawings match the timeline" in n for n in res.notes)
+    with pytest.raises(InputError):
+        check.check_dir(rep / "missing")

@@ -1,0 +1,171 @@
+"""The report directory: figures + sidecars (contents for the Kazakhstan case), report.md,
+self-contained report.html, manifest; SIMULATED everywhere a reader looks."""
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from shutdown import plot, report, sidecar
+from shutdown.case import load_case
+from shutdown.errors import InputError
+from test_plot_fixtures import make_cache, make_report_data, make_tidy
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setattr(plot, "DPI", 60)          # fast; the layout is in inches, so it looks the same
+    case = load_case("kz-2022-01")
+    root = tmp_path_factory.mktemp("rep")
+    raw = make_cache(root / "cache", case, make_tidy(case, simulated=True), simulated=True)
+    data = make_report_data(case, raw, simulated=True)
+    out = report.write(data, root / "out")
+    yield case, data, out
+    mp.undo()
+
+
+def test_directory_layout(built):
+    case, data, out = built
+    for name in report.FIGURES:
+        for ext in ("png", "svg", "pdf", "json"):
+            assert (out / "figures" / f"{name}.{ext}").stat().st_size > 0
+    for f in ("report.md", "report.html", "manifest.json"):
+        assert (out / f).is_file()
+    assert not list(out.parent.glob(".out.*"))       # no leftover temporary directory
+
+
+def test_sidecar_contents_kazakhstan(built):
+    case, data, out = built
+    side = json.loads((out / "figures/overview.json").read_text())
+    # events: id and UTC window, exactly the timeline's
+    want = {e.id: (e.window_utc[0].strftime("%Y-%m-%dT%H:%M:%SZ"), e.window_utc[1].strftime("%Y-%m-%dT%H:%M:%SZ"))
+            for e in data.events}
+    got = {e["id"]: (e["drawn_start_utc"], e["drawn_end_utc"]) for e in side["events"]}
+    assert got == want
+    assert got["kz-03-shutdown"] == ("2022-01-04T18:00:00Z", "2022-01-05T18:00:00Z")
+    assert got["kz-08-restored"] == ("2022-01-09T18:00:00Z", "2022-01-10T18:00:00Z")
+    # detected intervals drawn in the overview: the fixture's country intervals
+    det = {(d["source"], d["signal"]) for d in side["detected"]}
+    assert ("ioda", "ping-slash24") in det and ("atlas", "probes_reachable") in det
+    assert all(d["entity_type"] == "country" for d in side["detected"])
+    # data range, inputs' hashes, simulated
+    assert side["data_range_utc"] == [data.tidy["ts_utc"].min().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                      data.tidy["ts_utc"].max().strftime("%Y-%m-%dT%H:%M:%SZ")]
+    assert side["data_range_utc"][0] == "2021-12-18T18:00:00Z"     # 14 baseline days before the window
+    assert side["inputs"]["timeline_sha256"] == sidecar.sha256_file(case.timeline_path)
+    assert side["inputs"]["tidy_sha256"] == sidecar.tidy_sha256(data.tidy)
+    assert side["inputs"]["raw_entries"] == 2
+    assert side["simulated"] is True
+    assert side["files"] == {"png": "overview.png", "svg": "overview.svg", "pdf": "overview.pdf"}
+    # networks: one series per case ASN; context events left out there
+    net = json.loads((out / "figures/networks.json").read_text())
+    assert {s["entity_code"] for s in net["series"]} == {str(n.asn) for n in case.networks}
+    assert net["event_kinds"] == "non-context"
+    assert "kz-01-protests" not in {e["id"] for e in net["events"]}
+
+
+def test_manifest_hashes_match_files(built):
+    case, data, out = built
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["case"] == "kz-2022-01" and m["simulated"] is True
+    assert [f["name"] for f in m["figures"]] == list(report.FIGURES)
+    for f in m["figures"]:
+        for rec in list(f["files"].values()) + [f["sidecar"]]:
+            assert sidecar.sha256_file(out / rec["path"]) == rec["sha256"]
+    assert m["inputs"] == data.inputs
+    assert {e["event"] for e in m["expectations"]} == {x.event for x in case.expectations}
+
+
+def test_markdown_report(built):
+    case, data, out = built
+    md = (out / "report.md").read_text()
+    assert md.startswith("# Kazakhstan, 2-11 January 2022: Internet shutdown, measured (SIMULATED)")
+    assert "SIMULATED DATA." in md
+    for name in report.FIGURES:
+        assert f"](figures/{name}.png)" in md
+    # alignment table: one row per event, verdict and minutes, and a SIMULATED column
+    head = next(l for l in md.splitlines() if l.startswith("| event | kind |"))
+    assert head.rstrip(" |").endswith("data")
+    row = next(l for l in md.splitlines() if l.startswith("| kz-03-shutdown |"))
+    assert "| confirmed |" in row and row.rstrip(" |").endswith("SIMULATED")
+    # OFF starts 05:00Z on 5 Jan, the documented day starts 18:00Z on 4 Jan: +660 minutes
+    assert "| 660 |" in row
+    # citations: Kazakh quote and English
+    ev = next(e for e in data.events if e.id == "kz-06-almaty-window")
+    assert ev.quote_kk in md and ev.text_en in md and ev.citation in md
+    # provenance and what could not be measured
+    assert "## Data provenance" in md and "https://example.invalid/signals/raw/country/KZ" in md
+    assert "## What could not be measured" in md
+    assert "event kz-01-protests: context" in md
+
+
+def test_html_is_self_contained(built):
+    case, data, out = built
+    h = (out / "report.html").read_text()
+    imgs = re.findall(r'<img [^>]*src="([^"]+)"', h)
+    assert len(imgs) == 4 and all(s.startswith("data:image/png;base64,") for s in imgs)
+    assert not re.search(r'(src|href)="(?!data:)[^"#]', h)    # nothing loaded from elsewhere
+    assert '<div class="sim">SIMULATED</div>' in h and 'class="banner"' in h
+    assert 'lang="kk"' in h and "Қазақтелеком" in h
+
+
+def test_measured_report_says_no_simulated(tmp_path, monkeypatch):
+    monkeypatch.setattr(plot, "DPI", 60)
+    case = load_case("kz-2022-01")
+    raw = make_cache(tmp_path / "cache", case, make_tidy(case, simulated=False, asns=False), simulated=False)
+    data = make_report_data(case, raw, simulated=False)
+    blocks = report.document(data, {})
+    md = report.to_markdown(blocks)
+    assert "SIMULATED" not in md
+    cols, rows = report.alignment_table(data)
+    assert "data" not in cols
+
+
+def test_mixed_data_refused(tmp_path):
+    case = load_case("kz-2022-01")
+    tidy = make_tidy(case, simulated=True, asns=False)
+    tidy.loc[tidy.index[:5], "simulated"] = False
+    raw = make_cache(tmp_path / "c", case, tidy, simulated=True)
+    with pytest.raises(InputError, match="mixes simulated and measured"):
+        report._simulated_only(tidy, raw)
+    measured = make_tidy(case, simulated=False, asns=False)
+    with pytest.raises(InputError, match="refusing to mix"):
+        report._simulated_only(measured, raw)
+
+
+def test_expectation_results_count_sources_not_signals():
+    case = load_case("kz-2022-01")
+    from shutdown.timeline import load_timeline
+    events = load_timeline(case.timeline_path, case=case)
+    rows = pd.DataFrame([
+        dict(event_id="kz-03-shutdown", source="ioda", signal="ping-slash24", verdict="confirmed"),
+        dict(event_id="kz-03-shutdown", source="ioda", signal="merit-nt", verdict="confirmed"),
+        dict(event_id="kz-08-restored", source="ioda", signal="ping-slash24", verdict="confirmed"),
+        dict(event_id="kz-08-restored", source="atlas", signal="probes_reachable", verdict="confirmed-later"),
+    ])
+    res = {r["event"]: r for r in report.expectation_results(case, events, rows, report.summarize_rows(rows))}
+    assert res["kz-03-shutdown"]["ok"] is False          # two IODA signals are one source
+    assert res["kz-03-shutdown"]["sources"] == ["ioda"]
+    assert res["kz-08-restored"]["ok"] is True and res["kz-08-restored"]["sources"] == ["atlas", "ioda"]
+
+
+def test_report_command_bad_case_exits_2():
+    from typer.testing import CliRunner
+    from shutdown.cli import app
+    r = CliRunner().invoke(app, ["report", "no-such-case", "--demo"])
+    assert r.exit_code == 2 and "unknown case 'no-such-case'" in r.output
+
+
+def test_no_data_at_all_is_a_clear_error(tmp_path, monkeypatch):
+    """A case whose sources returned nothing: one message, exit 2 (nothing to draw)."""
+    import shutdown.collect as C
+    from shutdown.collect import CollectReport, SourceReport
+
+    def nothing(case, **kw):
+        return CollectReport(case=case.name, sources=[SourceReport("ioda", "unreachable", message="ioda: cannot reach x")])
+    monkeypatch.setattr(C, "collect_case", nothing)
+    with pytest.raises(InputError, match="no source returned any data.*ioda: cannot reach x"):
+        report.gather("kz-2022-01", cache=tmp_path / "empty")
