@@ -120,7 +120,8 @@ def collect(case, fetcher, progress=None) -> None:
         else:
             _pages(fetcher, req)
         if progress is not None:
-            progress.set_postfix_str(req.label, refresh=False)
+            if hasattr(progress, "set_postfix_str"):
+                progress.set_postfix_str(req.label, refresh=False)
             progress.update(1)
 
 

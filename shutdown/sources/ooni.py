@@ -89,7 +89,8 @@ def collect(case, fetcher, progress=None) -> None:
     for req in plan(case):
         fetcher.get_json(req.path, req.params, validate=check_aggregation)
         if progress is not None:
-            progress.set_postfix_str(req.label, refresh=False)
+            if hasattr(progress, "set_postfix_str"):
+                progress.set_postfix_str(req.label, refresh=False)
             progress.update(1)
 
 
