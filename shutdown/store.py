@@ -129,8 +129,13 @@ class RawCache:
 
     def put(self, source: str, path: str, params: dict | None, body: bytes, *, url: str,
             status: int, fetched_utc: str | None = None, simulated: bool = False,
-            scenario: str | None = None, extra: dict | None = None) -> dict:
-        """Store one response as it came; return its provenance record."""
+            scenario: str | None = None, extra: dict | None = None,
+            compresslevel: int = 9) -> dict:
+        """Store one response as it came; return its provenance record.
+
+        ``compresslevel`` only trades disk for time (the simulator writes
+        hundreds of MB of Atlas results and uses 1); the body read back is the same.
+        """
         self._claim(simulated, scenario)
         key = request_key(source, path, params)
         body_p, meta_p = self._paths(source, key)
@@ -150,7 +155,7 @@ class RawCache:
         if extra:
             meta.update(extra)
         # mtime=0 keeps the gzip bytes a pure function of the body (reproducible caches).
-        atomic_write(body_p, gzip.compress(body, mtime=0))
+        atomic_write(body_p, gzip.compress(body, mtime=0, compresslevel=compresslevel))
         atomic_write(meta_p, json.dumps(meta, indent=1, sort_keys=True).encode())
         return meta
 

@@ -1,0 +1,140 @@
+"""IODA v2 answers, in the shape IODA's API code gives them.
+
+Shapes from InetIntel/ioda-api: ``src/Response/Envelope.php`` (``type``,
+``metadata`` {requestTime, responseTime}, ``requestParameters``, ``error``,
+``perf``, ``data``, ``copyright``), ``src/TimeSeries/TimeSeriesNormalizer.php``
+(series fields), ``src/Service/SignalsService.php`` (``from`` rounded down to
+the step; the step is the datasource's native step unless ``maxPoints`` asks
+for fewer points), ``src/Service/DatasourceService.php`` (native steps: bgp and
+merit-nt 300 s, ping-slash24 600 s, gtr 1800 s).
+
+IODA's own outage alerts and events are its *detections*, not measurements:
+the simulator answers them with an empty list rather than inventing IODA's
+detector.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from shutdown.simulation.world import COUNT_SIGNALS, GTR_PRODUCTS, NATIVE_STEP, World, ioda_slice
+
+COPYRIGHT = "This data is Copyright (c) 2021 Georgia Tech Research Corporation. All Rights Reserved."
+ALLOWED_STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 172800,
+                 604800, 1209600, 2419200, 31536000, 63072000, 315360000)
+
+
+def _dumps(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _envelope(world: World, kind: str, params: dict, data) -> dict:
+    when = pd.Timestamp(world.scenario.fetched_utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return {"type": kind, "metadata": {"requestTime": when, "responseTime": when},
+            "requestParameters": params, "error": None, "perf": None, "data": data,
+            "copyright": COPYRIGHT}
+
+
+def _int_or_none(v):
+    try:
+        return int(v) if v not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _case_code(world: World, etype: str, code: str) -> tuple[str, str]:
+    """IODA's entity code -> (the case's code, display name)."""
+    case = world.case
+    if etype == "region":
+        for r in case.regions:
+            if r.codes.get("ioda") == code:
+                return r.name, r.name
+        return code, code
+    if etype == "asn":
+        return code, case.network_name(code)
+    ent = world.scenario.entity("country", code)
+    return code, (ent.name if ent and ent.name else code)
+
+
+def _step(frm: int, until: int, max_points, native: int) -> int:
+    """SignalsService::calculateStep: the smallest allowed step giving <= maxPoints."""
+    if not max_points:
+        return native
+    step = native
+    for s in ALLOWED_STEPS:
+        if s < native:
+            continue
+        step = s
+        if (until - frm) / s <= max_points:
+            break
+    return step
+
+
+def signals(world: World, path: str, params: dict) -> tuple[int, bytes]:
+    parts = path.strip("/").split("/")          # signals/raw/<type>/<code>
+    etype, ioda_code = parts[2], parts[3]
+    frm, until = _int_or_none(params.get("from")), _int_or_none(params.get("until"))
+    ds_param = params.get("datasource") or None
+    max_points = _int_or_none(params.get("maxPoints"))
+    req = {"from": frm, "until": until, "datasource": ds_param,
+           "sourceParams": params.get("sourceParams"), "maxPoints": max_points}
+    if frm is None or until is None:
+        env = _envelope(world, "signals", req, None)
+        env["error"] = "Missing required request parameter 'from'" if frm is None else \
+            "Missing required request parameter 'until'"
+        return 400, _dumps(env)
+    if frm > until:
+        env = _envelope(world, "signals", req, None)
+        env["error"] = f"from ({frm}) must be earlier than until ({until})"
+        return 400, _dumps(env)
+    code, name = _case_code(world, etype, ioda_code)
+    series = []
+    for ds in ([ds_param] if ds_param else list(NATIVE_STEP)):
+        if ds not in NATIVE_STEP or not world.ioda_has(etype, ds):
+            continue
+        for sub in (GTR_PRODUCTS if ds == "gtr" else [""]):
+            start, native, vals = ioda_slice(world, etype, code, ds, sub, frm, until)
+            step = _step(frm, until, max_points, native)
+            if step != native:
+                start, vals = _downsample(start, native, vals, step, until, ds)
+            series.append({"entityType": etype, "entityCode": ioda_code, "entityName": name,
+                           "datasource": ds, "subtype": sub, "from": start, "until": until,
+                           "step": step, "nativeStep": native, "values": vals})
+    return 200, _dumps(_envelope(world, "signals", req, [series]))
+
+
+def _downsample(start, native, vals, step, until, ds):
+    """Average ``native`` bins into ``step`` bins (gaps stay gaps)."""
+    new_start = (start // step) * step
+    k = step // native
+    out = []
+    t = new_start
+    while t < until:
+        i0 = (t - start) // native
+        chunk = [v for v in vals[max(i0, 0):max(i0 + k, 0)] if v is not None]
+        if chunk:
+            m = float(np.mean(chunk))
+            out.append(int(round(m)) if ds in COUNT_SIGNALS else round(m, 4))
+        else:
+            out.append(None)
+        t += step
+    return new_start, out
+
+
+def outages(world: World, path: str, params: dict) -> tuple[int, bytes]:
+    kind = "outages.alerts" if path.rstrip("/").endswith("alerts") else "outages.events"
+    req = {k: params.get(k) for k in ("from", "until", "datasource", "limit", "page", "relatedTo",
+                                      "entityType", "entityCode", "ignoreMethods")}
+    req["limit"] = _int_or_none(req["limit"]) or 500
+    req["page"] = _int_or_none(req["page"])
+    return 200, _dumps(_envelope(world, kind, req, []))
+
+
+def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
+    if path.startswith("/signals/raw/"):
+        return signals(world, path, params)
+    if path.startswith("/outages/"):
+        return outages(world, path, params)
+    raise ValueError(f"the simulator does not know IODA path {path!r}")

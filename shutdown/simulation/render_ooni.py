@@ -1,0 +1,149 @@
+"""OONI API v1 aggregation answers, in the shape OONI's API code gives them.
+
+Shape from ooni/backend (``api/ooniapi/aggregation.py``; the newer service in
+``ooniapi/services/oonimeasurements/.../routers/v1/aggregation.py``):
+``{"v": 0, "dimension_count": n, "db_stats": {...}, "result": [...]}``; a row
+has ``anomaly_count`` (anomaly, not confirmed, not failed), ``confirmed_count``,
+``failure_count``, ``ok_count``, ``measurement_count`` and the axis columns
+(``measurement_start_day`` as ``"%Y-%m-%dT%H:%M:%SZ"`` for hour grain,
+``"%Y-%m-%d"`` for day grain; ``probe_asn`` an integer); rows are ordered by
+the axes; a bin without measurements has no row. Hour grain over more than 7
+days is refused with HTTP 400 and ``{"error": ..., "v": 0}``.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from shutdown.simulation.world import OUTCOMES, World
+
+_COUNT_COLS = ("anomaly_count", "confirmed_count", "failure_count", "ok_count")
+_OUTCOME_INDEX = {"ok": 0, "anomaly": 1, "confirmed": 2, "failure": 3}
+_GRAINS = ((7, ("hour", "day", "auto")), (30, ("day", "week", "auto")),
+           (365, ("day", "week", "month", "auto")), (9999999, ("day", "week", "month", "year", "auto")))
+
+
+def _dumps(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def _error(msg: str, status: int = 200) -> tuple[int, bytes]:
+    return status, _dumps({"error": msg, "v": 0})
+
+
+def _time_grain(since, until, grain):
+    delta = until - since
+    if delta <= pd.Timedelta(0):
+        raise ValueError("Invalid since and until values")
+    for days, allowed in _GRAINS:
+        if delta > pd.Timedelta(days=days):
+            continue
+        if grain not in allowed:
+            raise ValueError(f"Choose time_grain between {', '.join(allowed)} for the given time range")
+        return allowed[0] if grain == "auto" else grain
+    raise ValueError("Unable to resolve time_grain")
+
+
+def aggregation(world: World, params: dict) -> tuple[int, bytes]:
+    cc = world.case.country
+    axis_x, axis_y = params.get("axis_x"), params.get("axis_y")
+    for ax in (axis_x, axis_y):
+        if ax and ax not in ("measurement_start_day", "test_name", "probe_asn", "probe_cc"):
+            return _error("Invalid axis name")   # the simulator only knows these axes
+    if axis_x and axis_x == axis_y:
+        return _error("Axis X and Y cannot be the same")
+    try:
+        since = pd.Timestamp(params["since"], tz="UTC") if params.get("since") else None
+        until = pd.Timestamp(params["until"], tz="UTC") if params.get("until") else None
+    except ValueError as exc:
+        return _error(str(exc), 400)
+    if since is None or until is None:
+        return _error("the simulator needs since and until", 400)
+    try:
+        grain = _time_grain(since, until, params.get("time_grain", "auto"))
+    except ValueError as exc:
+        return _error(str(exc), 400)
+
+    ccs = [c for c in (params.get("probe_cc") or "").split(",") if c]
+    asns_param = [a for a in (params.get("probe_asn") or "").split(",") if a]
+    asns = [int(a[2:]) if a.upper().startswith("AS") else int(a) for a in asns_param]
+    tests = [t for t in (params.get("test_name") or "").split(",") if t]
+
+    units = world.ooni_units if (not ccs or cc in ccs) else []
+    if asns:
+        units = [u for u in units if u in asns]
+    hours = world.ooni_hours
+    fun = {"hour": "h", "day": "D", "week": "W-SUN", "month": "MS"}.get(grain, "D")
+    if grain == "hour":
+        lo, hi = since.floor("h"), until.floor("h")
+        bins = pd.to_datetime(hours, unit="s", utc=True).floor("h")
+    else:
+        lo, hi = since.floor("D"), until.floor("D")
+        bins = pd.to_datetime(hours, unit="s", utc=True).floor("D")
+    keep = np.asarray((bins >= lo) & (bins < hi))
+
+    # counts[unit][test, outcome, hour] -> rows keyed by the requested axes
+    acc: dict = {}
+    for unit in units:
+        counts = world.ooni_counts[unit]
+        for ti, test in enumerate(world.ooni_tests):
+            if tests and test not in tests:
+                continue
+            c = counts[ti][:, keep]
+            b = bins[keep]
+            if grain != "hour":
+                frame = pd.DataFrame(c.T, columns=OUTCOMES)
+                frame["b"] = b
+                g = frame.groupby("b").sum()
+                b, c = g.index, g[list(OUTCOMES)].to_numpy().T
+            total = c.sum(axis=0)
+            for j in np.nonzero(total)[0]:
+                key = []
+                for ax in (axis_x, axis_y):
+                    if ax == "measurement_start_day":
+                        key.append(("measurement_start_day", b[j]))
+                    elif ax == "test_name":
+                        key.append(("test_name", test))
+                    elif ax == "probe_asn":
+                        key.append(("probe_asn", unit if unit is not None else 0))
+                    elif ax == "probe_cc":
+                        key.append(("probe_cc", cc))
+                key = tuple(key)
+                cur = acc.setdefault(key, np.zeros(4, dtype="int64"))
+                cur += c[:, j]
+
+    fmt = "%Y-%m-%dT%H:%M:%SZ" if grain == "hour" else "%Y-%m-%d"
+    order = ("measurement_start_day", "probe_cc", "probe_asn", "test_name")
+    rows = []
+    for key in sorted(acc, key=lambda k: tuple(v for _, v in k)):
+        c = acc[key]
+        row = {"anomaly_count": int(c[1]), "confirmed_count": int(c[2]),
+               "failure_count": int(c[3]), "ok_count": int(c[0]), "measurement_count": int(c.sum())}
+        axes = dict(key)
+        for name in order:
+            if name in axes:
+                v = axes[name]
+                row[name] = v.strftime(fmt) if name == "measurement_start_day" else v
+        rows.append(row)
+    dims = int(bool(axis_x)) + int(bool(axis_y))
+    if dims == 0:
+        tot = sum((acc[k] for k in acc), np.zeros(4, dtype="int64"))
+        result = {"anomaly_count": int(tot[1]), "confirmed_count": int(tot[2]),
+                  "failure_count": int(tot[3]), "ok_count": int(tot[0]),
+                  "measurement_count": int(tot.sum())}
+    else:
+        result = rows
+    n = sum(r["measurement_count"] for r in rows) if dims else result["measurement_count"]
+    body = {"v": 0, "dimension_count": dims,
+            "db_stats": {"row_count": n, "bytes": n * 120, "total_row_count": n,
+                         "elapsed_seconds": 0.0},
+            "result": result}
+    return 200, _dumps(body)
+
+
+def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
+    if path.rstrip("/") == "/api/v1/aggregation":
+        return aggregation(world, params)
+    raise ValueError(f"the simulator does not know OONI path {path!r}")

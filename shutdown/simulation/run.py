@@ -1,0 +1,163 @@
+"""Write a scenario's payloads into a cache, for every request the collectors plan.
+
+The loop mirrors ``collect``: each source's ``plan(case)`` says what the
+collector asks, the renderer answers it, ``RawCache.put(..., simulated=True)``
+stores it under the same key a live answer would get. Follow-up requests are
+the collector's too: the RIPE Atlas results requests come from
+``atlas.plan(case, probes)`` fed with the simulated probe listing (following its
+``next`` links).
+
+Reproducible to the byte: the world is seeded, bodies are serialised with fixed
+separators, gzip has ``mtime=0`` and every provenance record carries the
+scenario's declared ``fetched_utc``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from shutdown.case import Case, load_case
+from shutdown.config import DEFAULT_URLS
+from shutdown.errors import InputError
+from shutdown.paths import default_cache_dir
+from shutdown.scenario import Scenario, load_scenario
+from shutdown.simulation import render_atlas, render_ioda, render_ooni
+from shutdown.simulation.truth import GROUND_TRUTH_FILE, truth_document
+from shutdown.simulation.world import World
+from shutdown.store import TOOL_VERSION, RawCache, atomic_write
+
+STAMP_FILE = "SIMULATION.json"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _resolve(scenario, case) -> tuple[Scenario, Case]:
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if case is None:
+        if not sc.case:
+            raise InputError("the scenario names no case; add case = \"<case name>\"", path=sc.path,
+                             field="case")
+        case = sc.case
+    c = case if isinstance(case, Case) else load_case(case)
+    return sc, c
+
+
+def stamp(sc: Scenario, case: Case, seed: int) -> dict:
+    """What a built simulated cache was built from; equal stamps mean equal bytes."""
+    return {"SIMULATED": True, "scenario": sc.name, "scenario_sha256": _sha(sc.path),
+            "case": case.name, "case_sha256": _sha(case.path), "seed": int(seed),
+            "tool_version": TOOL_VERSION}
+
+
+def _prepare(root: Path) -> RawCache:
+    """A cache directory ready for a fresh simulation; never touches measured data."""
+    cache = RawCache(root)
+    kind = cache.kind()
+    if kind is not None and not kind.get("simulated"):
+        raise InputError("this cache holds measured data; simulated data goes elsewhere "
+                         "(give another --cache directory)", path=root)
+    if kind is not None:
+        # A previous simulation: start clean so two runs never mix.
+        for sub in ("raw", "tables", "figures"):
+            shutil.rmtree(root / sub, ignore_errors=True)
+        for f in (STAMP_FILE, GROUND_TRUTH_FILE, "CACHE.json"):
+            (root / f).unlink(missing_ok=True)
+    return cache
+
+
+def simulate(scenario, *, seed: int = 0, cache_root=None, case=None, progress=None) -> dict:
+    """Render every planned request of the scenario's case into a simulated cache.
+
+    ``scenario``: a name in ``data/scenarios/``, a path, or a loaded Scenario.
+    ``case``: defaults to the case the scenario names. ``cache_root``: defaults
+    to ``<default cache>/simulated/<scenario>``. Returns a summary dict
+    (``cache``, ``files`` per source, ``seconds``, ``episodes``).
+    """
+    t0 = time.perf_counter()
+    sc, c = _resolve(scenario, case)
+    root = Path(cache_root).expanduser() if cache_root else default_cache_dir() / "simulated" / sc.name
+    cache = _prepare(root)
+    world = World(sc, c, seed)
+    files = {}
+    for source in c.sources:
+        n = 0
+        for path, params, status, body in _answers(world, source):
+            query = urlencode(sorted((k, str(v)) for k, v in params.items()))
+            cache.put(source, path, params, body, url=f"{DEFAULT_URLS[source]}{path}?{query}",
+                      status=status, fetched_utc=sc.fetched_utc, simulated=True, scenario=sc.name,
+                      extra={"seed": int(seed)}, compresslevel=1)
+            n += 1
+            if progress is not None:
+                progress(source, n)
+        files[source] = n
+    atomic_write(root / GROUND_TRUTH_FILE,
+                 json.dumps(truth_document(sc, seed), indent=1, sort_keys=True).encode())
+    atomic_write(root / STAMP_FILE, json.dumps(stamp(sc, c, seed), indent=1, sort_keys=True).encode())
+    return {"cache": root, "scenario": sc.name, "case": c.name, "seed": int(seed), "files": files,
+            "seconds": time.perf_counter() - t0, "episodes": len(sc.episodes)}
+
+
+def _answers(world: World, source: str):
+    """(path, params, status, body) for every request the collector of ``source`` makes."""
+    from shutdown.sources import atlas, ioda, ooni
+    case = world.case
+    if source == "ioda":
+        for req in ioda.plan(case):
+            status, body = render_ioda.render(world, req.path, req.params)
+            yield req.path, req.params, status, body
+    elif source == "ooni":
+        for req in ooni.plan(case):
+            status, body = render_ooni.render(world, req.path, req.params)
+            yield req.path, req.params, status, body
+    elif source == "atlas":
+        first = atlas.plan(case)[0]
+        path, params, probes = first.path, dict(first.params), []
+        while True:                                   # the listing, page by page
+            status, body = render_atlas.render(world, path, params)
+            yield path, params, status, body
+            obj = json.loads(body)
+            probes.extend(obj["results"])
+            if not obj.get("next"):
+                break
+            parts = urlsplit(obj["next"])
+            path, params = parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
+        for req in atlas.plan(case, probes)[1:]:
+            status, body = render_atlas.render(world, req.path, req.params)
+            yield req.path, req.params, status, body
+    else:
+        raise InputError(f"the simulator cannot render source {source!r}")
+
+
+def demo_cache_dir(scenario_name: str, cache_root=None) -> Path:
+    if cache_root:
+        return Path(cache_root).expanduser()
+    return default_cache_dir() / "simulated" / scenario_name
+
+
+def demo_cache(case, seed: int = 0, cache_root=None) -> Path:
+    """The simulated cache for ``case``'s scenario, (re)built only when needed.
+
+    Lives apart from measured caches (``<default cache>/simulated/<scenario>``).
+    When it was already built from the same scenario file, case file, seed and
+    tool version, it is returned as is (cheap); otherwise it is rebuilt.
+    """
+    c = case if isinstance(case, Case) else load_case(case)
+    if not c.scenario:
+        raise InputError("this case names no simulator scenario; add scenario = \"<name>\" "
+                         "to use --demo", path=c.path, field="scenario")
+    sc = load_scenario(c.scenario)
+    root = demo_cache_dir(sc.name, cache_root)
+    want = stamp(sc, c, seed)
+    try:
+        have = json.loads((root / STAMP_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        have = None
+    if have != want:
+        simulate(sc, seed=seed, cache_root=root, case=c)
+    return root
