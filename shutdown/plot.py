@@ -613,14 +613,12 @@ def region_figure(tidy: pd.DataFrame, events, intervals, case, region: str | Non
 def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated: bool) -> Figure:
     """Gantt chart: each documented event (outlined) above the detections matched to it,
     coloured by verdict. ``alignment`` has one row per event and source/signal with
-    columns event_id, verdict and (optionally) det_start_utc/det_end_utc."""
+    the columns of ``shutdown.align.align`` (event, role, family, source, signal, verdict,
+    transition_utc, ...) and optionally det_start_utc/det_end_utc, the detected interval."""
     x0, x1 = case.window_utc
     evs = [e for e in events if e.kind != "context" and e.window_utc[1] > x0 and e.window_utc[0] < x1]
-    al = alignment if alignment is not None else pd.DataFrame(columns=["event_id", "verdict"])
-    groups = []
-    for ev in evs:
-        rows = al[al["event_id"] == ev.id]
-        groups.append((ev, rows))
+    al = alignment if alignment is not None and len(alignment) else pd.DataFrame(columns=["event", "verdict"])
+    groups = [(ev, display_rows(al[al["event"] == ev.id])) for ev in evs]
     n_lines = sum(1 + max(len(r), 1) for _, r in groups) or 1
     with matplotlib.rc_context(RC):
         top_in, bottom_in, left_in = 0.8, 1.05, 2.7
@@ -658,6 +656,10 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
                 sub = r.get("subtype")
                 if isinstance(sub, str) and sub and sub != "all":
                     name += f" ({sub})"
+                if str(r.get("entity_type", "country")) not in ("country", "nan", "None"):
+                    name += f" [{r.get('entity_code')}]"
+                if r.get("role") == "control":
+                    name += " (control)"
                 ds, de = r.get("det_start_utc"), r.get("det_end_utc")
                 if ds is not None and de is not None and not pd.isna(ds) and not pd.isna(de):
                     ds, de = max(_utc(ds), x0), min(_utc(de), x1)
@@ -666,13 +668,16 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
                                            facecolor=vc, edgecolor="black", lw=0.4, hatch=vh,
                                            gid=f"detected:{n}"))
                     _record(fig, "detected", {"gid": f"detected:{n}", "panel": "alignment",
-                                              "event_id": ev.id, "verdict": v,
+                                              "event": ev.id, "verdict": v,
                                               **{k: _plain(r[k]) for k in ("source", "signal", "subtype",
                                                                             "entity_type", "entity_code")
                                                  if k in r.index}})
                 else:
-                    ax.plot([_num(s)], [y], marker="o", mfc="none", mec=vc, ms=4)
-                _record(fig, "verdicts", {"event_id": ev.id, "verdict": v,
+                    ax.plot([_num(max(s, x0))], [y], marker="o", mfc="none", mec=vc, ms=4)
+                t = r.get("transition_utc")
+                if t is not None and not pd.isna(t) and x0 <= _utc(t) <= x1:
+                    ax.plot([_num(t)], [y], marker="|", color="black", ms=7, mew=1.2)
+                _record(fig, "verdicts", {"event": ev.id, "verdict": v,
                                           **{k: _plain(r[k]) for k in ("source", "signal", "subtype")
                                              if k in r.index}})
                 yt.append(y)
@@ -693,7 +698,9 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
         top.set_xticks([_num(d) for d in local_days], labels=[d.strftime("%d %b") for d in local_days])
         top.set_xlabel(f"local time ({case.timezone}); ticks at local midnight", fontsize=FONT_SIZE - 1)
         used = sorted({str(r) for _, rows in groups for r in rows.get("verdict", [])})
-        handles = [Patch(facecolor="white", edgecolor="black", label="documented window")]
+        handles = [Patch(facecolor="white", edgecolor="black", label="documented window"),
+                   matplotlib.lines.Line2D([], [], marker="|", color="black", ls="none", ms=7, mew=1.2,
+                                           label="measured transition")]
         handles += [Patch(facecolor=VERDICT_STYLE[v][0], hatch=VERDICT_STYLE[v][1], edgecolor="black",
                           lw=0.4, label=v) for v in VERDICTS_ORDER if v in used]
         fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), frameon=False,
@@ -714,16 +721,35 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
+# Best verdict first (as shutdown.align ranks them).
+_RANK = {"confirmed": 0, "confirmed-earlier": 1, "confirmed-later": 1, "contradicted": 2,
+         "not-observed": 3, "not-measurable": 4}
+
+
+def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of one event worth a line in the Gantt chart: per source family its best
+    primary verdict, plus any control that contradicts the event."""
+    if rows.empty:
+        return rows
+    r = rows.assign(_rank=rows["verdict"].map(_RANK).fillna(9))
+    if "minutes_off" in r:
+        r = r.assign(_off=r["minutes_off"].abs().fillna(np.inf)).sort_values(["_rank", "_off"], kind="stable")
+    else:
+        r = r.sort_values("_rank", kind="stable")
+    role = r["role"] if "role" in r else pd.Series("primary", index=r.index)
+    fam = r["family"].fillna(r["source"]) if "family" in r else r["source"]
+    prim = r[role == "primary"].assign(_fam=fam[role == "primary"]).drop_duplicates("_fam")
+    ctrl = r[(role == "control") & (r["verdict"] == "contradicted")]
+    return pd.concat([prim, ctrl]).drop(columns=[c for c in ("_rank", "_off", "_fam") if c in r.columns or c == "_fam"],
+                                        errors="ignore")
+
+
 def _overall_verdict(rows: pd.DataFrame) -> str:
     if "event_verdict" in rows.columns and len(rows):
         return str(rows["event_verdict"].iloc[0])
     if rows.empty or "verdict" not in rows.columns:
         return "not-measurable"
-    vs = set(rows["verdict"].astype(str))
-    for v in ("contradicted", "confirmed", "confirmed-earlier", "confirmed-later", "not-observed"):
-        if v in vs:
-            return v
-    return "not-measurable"
+    return min(rows["verdict"].astype(str), key=lambda v: _RANK.get(v, 9))
 
 
 def _finish(fig, tidy, x0, x1):

@@ -55,7 +55,7 @@ class ReportData:
     tidy: pd.DataFrame
     intervals: pd.DataFrame
     alignment: pd.DataFrame          # one row per event and source/signal (see align)
-    summary: pd.DataFrame            # one row per event: event_id, verdict, ...
+    summary: pd.DataFrame            # one row per event (align.summarize)
     expectations: list = field(default_factory=list)    # dicts: event, ok, found, ...
     unexplained: pd.DataFrame | None = None
     entries: list = field(default_factory=list)          # raw-cache provenance records
@@ -127,61 +127,68 @@ def _simulated_only(tidy: pd.DataFrame, raw) -> bool:
 
 
 def analyse(case, events, tidy):
-    """Detection (measurements only), then alignment (where the timeline meets them)."""
-    from shutdown import align as A
-    from shutdown.detect import detect
+    """Detection (measurements only), then alignment (where the timeline meets them).
 
-    intervals = detect(tidy, window=case.window_utc, baseline=case.baseline_utc, tz=case.timezone)
-    res = A.align(events, intervals, tidy, case)
-    alignment = getattr(res, "rows", res)
-    summary = A.summarize(alignment) if hasattr(A, "summarize") else summarize_rows(alignment)
-    unexplained = A.unexplained(intervals, events, case) if hasattr(A, "unexplained") else None
-    expectations = expectation_results(case, events, alignment, summary)
-    return intervals, alignment, summary, unexplained, expectations
-
-
-# --------------------------------------------------------------------------- verdict helpers
-CONFIRMING = ("confirmed", "confirmed-earlier", "confirmed-later")
-
-
-def summarize_rows(alignment: pd.DataFrame) -> pd.DataFrame:
-    """One row per event from per-source rows: the verdict most sources agree on."""
-    out = []
-    if alignment is None or alignment.empty:
-        return pd.DataFrame(columns=["event_id", "verdict", "sources"])
-    for eid, rows in alignment.groupby("event_id", sort=False):
-        out.append({"event_id": eid, "verdict": plot._overall_verdict(rows),
-                    "sources": ",".join(sorted(set(rows.loc[rows["verdict"].isin(CONFIRMING), "source"])))})
-    return pd.DataFrame(out)
-
-
-def expectation_results(case, events, alignment: pd.DataFrame, summary: pd.DataFrame) -> list[dict]:
-    """Each expectation of the case: does the required verdict hold, from how many sources?
-
-    Independent sources are upstreams (IODA, OONI, RIPE Atlas), not signals: two
-    IODA signals are one source.
+    Returns (intervals, alignment rows, per-event summary, unexplained, expectations):
+    the frames of ``shutdown.detect`` and ``shutdown.align``, the alignment rows
+    with the span of the detected interval each verdict rests on
+    (``det_start_utc``/``det_end_utc``), expectations as plain dicts.
     """
-    ids = {e.id for e in events}
+    from shutdown import align as A
+    from shutdown import detect as D
+
+    det = D.run(tidy, case.window_utc, case.baseline_utc, tz=case.timezone)
+    rows = A.align(events, det, tidy, case)
+    rows = with_detected_span(rows, det.intervals)
+    summary = A.summarize(rows, events)
+    unexpl = A.unexplained(events, det.intervals, case)
+    exp = expectations_as_dicts(A.expectation_results(case, summary, rows), case)
+    return det.intervals, rows, summary, unexpl, exp
+
+
+def with_detected_span(rows: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
+    """Add the detected interval behind each verdict: the interval of the same series
+    that starts or ends at the row's transition time."""
+    rows = rows.copy()
+    rows["det_start_utc"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns, UTC]")
+    rows["det_end_utc"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns, UTC]")
+    if intervals is None or len(intervals) == 0 or "transition_utc" not in rows:
+        return rows
+    keys = ["source", "signal", "subtype", "entity_type", "entity_code"]
+    iv = intervals.copy()
+    for k in keys:
+        iv[k] = iv[k].astype(str)
+    for i, r in rows[rows["transition_utc"].notna()].iterrows():
+        m = pd.Series(True, index=iv.index)
+        for k in keys:
+            m &= iv[k] == str(r.get(k, ""))
+        if "metric" in iv and isinstance(r.get("metric"), str) and r.get("metric"):
+            m &= iv["metric"] == r["metric"]
+        t = r["transition_utc"]
+        hit = iv[m & ((iv["start_utc"] == t) | (iv["end_utc"] == t))]
+        if len(hit):
+            rows.at[i, "det_start_utc"] = hit["start_utc"].iloc[0]
+            rows.at[i, "det_end_utc"] = hit["end_utc"].iloc[0]
+    return rows
+
+
+def expectations_as_dicts(res: pd.DataFrame, case) -> list[dict]:
+    notes = {e.event: e.note for e in case.expectations}
     out = []
-    for ex in case.expectations:
-        rec = {"event": ex.event, "verdicts": list(ex.verdicts), "min_sources": ex.min_sources,
-               "note": ex.note}
-        if ex.event not in ids:
-            rec.update(ok=False, verdict=None, sources=[],
-                       found=f"event {ex.event!r} is not in the timeline {case.timeline_path.name}")
-            out.append(rec)
-            continue
-        rows = alignment[alignment["event_id"] == ex.event] if alignment is not None and len(alignment) \
-            else pd.DataFrame(columns=["source", "verdict"])
-        s = summary[summary["event_id"] == ex.event] if summary is not None and len(summary) else summary
-        verdict = str(s["verdict"].iloc[0]) if s is not None and len(s) else plot._overall_verdict(rows)
-        srcs = sorted(set(rows.loc[rows["verdict"].isin(ex.verdicts), "source"].astype(str)))
-        ok = verdict in ex.verdicts and len(srcs) >= ex.min_sources
-        rec.update(ok=ok, verdict=verdict, sources=srcs,
-                   found=f"verdict {verdict}, {len(srcs)} source(s) agreeing"
-                         + (f" ({', '.join(srcs)})" if srcs else ""))
-        out.append(rec)
+    for r in res.to_dict("records"):
+        out.append({"event": r["event"], "ok": bool(r["ok"]), "verdict": r["verdict"],
+                    "verdicts": [v for v in str(r["required"]).split(",") if v],
+                    "min_sources": int(r["min_sources"]),
+                    "sources": [x for x in str(r["sources"] or "").split(",") if x],
+                    "found": f"{r['verdict'] or 'no verdict'} by {int(r['n_sources'])} independent "
+                             f"source(s) ({(r['sources'] or 'none').replace(',', ', ')})"
+                             if r["verdict"] is not None else r["message"],
+                    "note": notes.get(r["event"], "")})
     return out
+
+
+# Verdicts that count as the data agreeing with the report.
+CONFIRMING = ("confirmed", "confirmed-earlier", "confirmed-later")
 
 
 # --------------------------------------------------------------------------- figures
@@ -197,10 +204,10 @@ def figures(data: ReportData) -> dict:
 
 
 def _alignment_for_plot(data: ReportData) -> pd.DataFrame:
+    """Alignment rows with the event's overall verdict beside each (for the Gantt labels)."""
     al = data.alignment.copy() if data.alignment is not None else pd.DataFrame()
-    if len(al) and data.summary is not None and len(data.summary) and "verdict" in data.summary:
-        m = dict(zip(data.summary["event_id"], data.summary["verdict"]))
-        al["event_verdict"] = al["event_id"].map(m)
+    if len(al) and data.summary is not None and len(data.summary):
+        al["event_verdict"] = al["event"].map(dict(zip(data.summary["event"], data.summary["verdict"])))
     return al
 
 
@@ -368,8 +375,8 @@ def _fmt(v) -> str:
         return iso_z(v)
     if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA or v is pd.NaT:
         return ""
-    if isinstance(v, float):
-        return f"{v:.0f}" if abs(v) >= 10 else f"{v:.2f}"
+    if isinstance(v, (float, int)) and not isinstance(v, bool):
+        return f"{v:.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:.1f}"
     return str(v)
 
 
@@ -381,48 +388,34 @@ def _col(df, *names):
 
 
 def alignment_table(data: ReportData):
+    """One row per documented event: its window, verdict, sources and minutes."""
     sim = data.simulated
     summ = data.summary if data.summary is not None else pd.DataFrame()
-    by_id = {r["event_id"]: r for r in summ.to_dict("records")} if len(summ) else {}
-    cols = ["event", "kind", "documented (UTC)", "precision", "verdict", "sources agreeing",
-            "Δ start (min)", "Δ end (min)"] + (["data"] if sim else [])
+    by_id = {r["event"]: r for r in summ.to_dict("records")} if len(summ) else {}
+    cols = ["event", "kind", "precision", "documented (local)", "documented (UTC)", "verdict",
+            "independent sources", "per source family", "measured (local)", "minutes off window",
+            "contradicted by"] + (["data"] if sim else [])
     rows = []
-    al = data.alignment if data.alignment is not None else pd.DataFrame()
     for ev in data.events:
         s, e = ev.window_utc
+        ls, le = ev.local_window
         r = by_id.get(ev.id, {})
-        ev_rows = al[al["event_id"] == ev.id] if len(al) else al
-        verdict = r.get("verdict") or ("(context)" if ev.kind == "context" else plot._overall_verdict(ev_rows))
-        srcs = r.get("sources")
-        if srcs is None or (isinstance(srcs, float) and pd.isna(srcs)):
-            srcs = ",".join(sorted(set(ev_rows.loc[ev_rows["verdict"].isin(CONFIRMING), "source"]))) \
-                if len(ev_rows) else ""
-        if isinstance(srcs, (list, tuple)):
-            srcs = ",".join(srcs)
-        ds = _first(r, ev_rows, ("start_delta_min", "delta_start_min"))
-        de = _first(r, ev_rows, ("end_delta_min", "delta_end_min"))
-        rows.append([ev.id, ev.kind, f"{iso_z(s)} – {iso_z(e)}", ev.precision, str(verdict), srcs,
-                     _fmt(ds), _fmt(de)] + (["SIMULATED"] if sim else []))
+        verdict = "context (not aligned)" if ev.kind == "context" else str(r.get("verdict", "not-measurable"))
+        rows.append([ev.id, ev.kind, ev.precision, f"{ls:%d %b %H:%M}–{le:%d %b %H:%M}",
+                     f"{iso_z(s)} – {iso_z(e)}", verdict,
+                     "" if ev.kind == "context" else _fmt(r.get("n_sources")),
+                     "" if ev.kind == "context" else _fmt(r.get("sources")),
+                     _fmt(r.get("transition_local")), _fmt(r.get("minutes_off")),
+                     _fmt(r.get("contradicted_by"))] + (["SIMULATED"] if sim else []))
     return cols, rows
 
 
-def _first(summary_rec, rows, names):
-    for n in names:
-        v = summary_rec.get(n)
-        if v is not None and not (isinstance(v, float) and pd.isna(v)):
-            return v
-    for n in names:
-        if len(rows) and n in rows.columns:
-            conf = rows[rows["verdict"].isin(CONFIRMING)][n].dropna()
-            if len(conf):
-                return float(conf.median())
-    return None
-
-
 def per_source_table(data: ReportData):
+    """One row per event and source series (primary and control), as alignment judged it."""
     al = data.alignment
-    want = ["event_id", "source", "signal", "subtype", "entity_code", "verdict", "det_start_utc",
-            "det_end_utc", "start_delta_min", "end_delta_min"]
+    al = al[al["role"] != "none"] if "role" in al.columns else al
+    want = ["event", "role", "expects", "source", "signal", "subtype", "entity_code", "verdict",
+            "transition_utc", "minutes_off", "reason"]
     cols = [c for c in want if c in al.columns]
     rows = [[_fmt(r[c]) for c in cols] + (["SIMULATED"] if data.simulated else []) for _, r in al.iterrows()]
     return cols + (["data"] if data.simulated else []), rows
@@ -463,11 +456,16 @@ def not_measured(data: ReportData, described: dict) -> list[str]:
         for m in d.get("missing", []):
             out.append(f"figure {name}: {m['what']}")
     al = data.alignment
-    if al is not None and len(al):
-        nm = al[al["verdict"] == "not-measurable"]
-        for eid, rows in nm.groupby("event_id", sort=False):
-            what = ", ".join(sorted({f"{r.source} {r.signal}" for r in rows.itertuples()}))
-            out.append(f"event {eid}: not measurable by {what}")
+    if al is not None and len(al) and "reason" in al.columns:
+        nm = al[(al["verdict"] == "not-measurable") & (al.get("role", "primary") == "primary")]
+        seen = set()
+        for r in nm.itertuples():
+            what = f"{r.source} {r.signal}" + (f" ({r.subtype})" if isinstance(r.subtype, str) and r.subtype else "")
+            key = (r.event, what, r.reason)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(f"event {r.event}: {what} not measurable -- {r.reason}")
     for ev in data.events:
         if ev.kind == "context":
             out.append(f"event {ev.id}: context, not a network event (not aligned)")

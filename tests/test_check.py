@@ -38,7 +38,6 @@ def repo_root():
 @pytest.fixture
 def rep(base, tmp_path, monkeypatch):
     """A private copy of the base report, its manifest pointing at the copied case and cache."""
-    monkeypatch.setattr(report, "analyse", F.fake_analyse)   # detect+align stand-in (fixture frames)
     dst = tmp_path / "r"
     shutil.copytree(base, dst)
     m = json.loads((dst / "out/manifest.json").read_text())
@@ -56,31 +55,34 @@ def fails(res):
     return [l for l in res.output.splitlines() if l.startswith("FAIL ")]
 
 
-def test_fresh_report_passes_except_unmet_expectation(rep):
-    # the fixture alignment confirms kz-08-restored by IODA only: that expectation fails...
-    r = run(rep / "out")
-    assert r.exit_code == 1
-    assert fails(r) == ["FAIL kz-08-restored: expected confirmed or confirmed-earlier or confirmed-later "
-                        "from at least 2 source(s); found verdict confirmed-earlier, 1 source(s) agreeing (ioda)"]
-
-
-def test_passes_when_all_hold(rep, monkeypatch):
-    def analyse(case, events, tidy):
-        iv, al, summ, u, _ = F.fake_analyse(case, events, tidy)
-        al.loc[al["event_id"] == "kz-08-restored", "source"] = "atlas"
-        extra = al[al["event_id"] == "kz-08-restored"].assign(source="ooni")
-        al = __import__("pandas").concat([al, extra], ignore_index=True)
-        return iv, al, summ, u, report.expectation_results(case, events, al, summ)
-    monkeypatch.setattr(report, "analyse", analyse)
+def test_fresh_report_passes(rep):
     r = run(rep / "out")
     assert r.exit_code == 0, r.output
+    assert fails(r) == []
     assert "check passed: 4 figures current; " in r.output
     assert "2 of 2 expectations hold" in r.output
 
 
+def test_expectation_that_no_longer_holds_fails(rep):
+    """The case now asks more than the data gives: the check names the event and what was found."""
+    cf = rep / "cases/kz-2022-01.toml"
+    cf.write_text(cf.read_text().replace("min_sources = 2", "min_sources = 9", 1))
+    r = run(rep / "out")
+    assert r.exit_code == 1
+    exp = [l for l in fails(r) if l.startswith("FAIL kz-03-shutdown: expected")]
+    assert len(exp) == 1
+    assert exp[0].startswith("FAIL kz-03-shutdown: expected confirmed or confirmed-earlier or confirmed-later "
+                             "from at least 9 source(s); found confirmed by ")
+    assert "atlas" in exp[0] and "ioda/ping-slash24" in exp[0]
+    assert any("not current: the case file kz-2022-01.toml changed" in l for l in fails(r))
+
+
 def _pass_expectations(monkeypatch):
+    """Let the expectations hold, to look at the other checks alone."""
+    real = report.analyse
+
     def analyse(case, events, tidy):
-        iv, al, summ, u, exp = F.fake_analyse(case, events, tidy)
+        iv, al, summ, u, exp = real(case, events, tidy)
         return iv, al, summ, u, [dict(x, ok=True) for x in exp]
     monkeypatch.setattr(report, "analyse", analyse)
 

@@ -11,7 +11,7 @@ import pytest
 from shutdown import plot
 from shutdown.case import load_case
 from shutdown.timeline import load_timeline
-from test_plot_fixtures import ALMATY_ON, OFF, make_alignment, make_intervals, make_tidy
+from test_plot_fixtures import OFF, make_intervals, make_tidy
 
 
 @pytest.fixture(scope="module")
@@ -124,19 +124,40 @@ def test_region_against_country_and_missing_region(kz):
 
 
 def test_alignment_gantt_coloured_by_verdict(kz):
-    case, events, tidy, iv = kz
-    al = make_alignment(case, events)
-    fig = plot.alignment_figure(events, iv, al, case, simulated=True)
+    from shutdown import report
+    case, events, tidy, _ = kz
+    iv, rows, summ, _, _ = report.analyse(case, events, tidy)
+    fig = plot.alignment_figure(events, iv, rows, case, simulated=True)
     desc = plot.describe(fig)
     assert {e["id"] for e in desc["events"]} == {e.id for e in events if e.kind != "context"}
-    conf = [d for d in desc["detected"] if d["verdict"] == "confirmed"]
-    assert len(conf) == 4                # two shutdown events x two sources in the fixture
-    facecolours = {}
-    for a in fig.findobj(lambda a: (a.get_gid() or "").startswith("detected:")):
-        facecolours[a.get_gid()] = mcolors.to_hex(a.get_facecolor())
-    by_verdict = {d["verdict"]: facecolours[d["gid"]] for d in desc["detected"]}
-    assert by_verdict["confirmed"] == plot.VERDICT_STYLE["confirmed"][0].lower()
-    assert by_verdict["confirmed-earlier"] == plot.VERDICT_STYLE["confirmed-earlier"][0].lower()
+    # the national shutdown: one bar per source family, each the detected interval behind the verdict
+    conf = [d for d in desc["detected"] if d["event"] == "kz-03-shutdown"]
+    assert {(d["source"], d["signal"]) for d in conf} >= {("ioda", "ping-slash24"), ("atlas", "probes_reachable")}
+    for d in conf:
+        assert d["verdict"] == "confirmed"
+        assert (d["drawn_start_utc"], d["drawn_end_utc"]) == ("2022-01-05T05:00:00Z", "2022-01-10T04:00:00Z") \
+            or d["signal"] == "probes_reachable"
+    colour = {a.get_gid(): mcolors.to_hex(a.get_facecolor())
+              for a in fig.findobj(lambda a: (a.get_gid() or "").startswith("detected:"))}
+    for d in desc["detected"]:
+        assert colour[d["gid"]] == plot.VERDICT_STYLE[d["verdict"]][0].lower()
+    # y labels: event rows carry the event's overall verdict
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert any(l.startswith("kz-03 Internet blocked nationwide [confirmed]") for l in labels)
+
+
+def test_display_rows_one_per_family():
+    rows = pd.DataFrame([
+        dict(event="e", role="primary", family="ioda/ping-slash24", source="ioda", verdict="not-observed", minutes_off=None),
+        dict(event="e", role="primary", family="ioda/ping-slash24", source="ioda", verdict="confirmed", minutes_off=0.0),
+        dict(event="e", role="primary", family="atlas", source="atlas", verdict="not-measurable", minutes_off=None),
+        dict(event="e", role="control", family="ioda/ping-slash24", source="ioda", verdict="confirmed", minutes_off=None),
+        dict(event="e", role="control", family="atlas", source="atlas", verdict="contradicted", minutes_off=None),
+    ])
+    out = plot.display_rows(rows)
+    assert list(zip(out["role"], out["family"], out["verdict"])) == [
+        ("primary", "ioda/ping-slash24", "confirmed"), ("primary", "atlas", "not-measurable"),
+        ("control", "atlas", "contradicted")]
 
 
 def _luminance(hexcol):

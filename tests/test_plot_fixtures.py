@@ -80,33 +80,6 @@ def make_intervals(case, simulated=False) -> pd.DataFrame:
     return df
 
 
-def make_alignment(case, events) -> pd.DataFrame:
-    """One row per event and source, as the alignment table the report shows."""
-    recs = []
-    for ev in events:
-        if ev.kind == "context":
-            continue
-        s, e = ev.window_utc
-        if ev.kind == "shutdown":
-            for src, sig in (("ioda", "ping-slash24"), ("atlas", "probes_reachable")):
-                recs.append(dict(event_id=ev.id, source=src, signal=sig, subtype="",
-                                 entity_type="country", entity_code=case.country, verdict="confirmed",
-                                 det_start_utc=OFF[0], det_end_utc=OFF[1],
-                                 start_delta_min=(OFF[0] - s).total_seconds() / 60,
-                                 end_delta_min=(OFF[1] - e).total_seconds() / 60))
-        elif ev.kind == "restoration":
-            recs.append(dict(event_id=ev.id, source="ioda", signal="ping-slash24", subtype="",
-                             entity_type="country", entity_code=case.country, verdict="confirmed-earlier",
-                             det_start_utc=OFF[1], det_end_utc=OFF[1] + pd.Timedelta(hours=1),
-                             start_delta_min=(OFF[1] - s).total_seconds() / 60, end_delta_min=None))
-        else:
-            recs.append(dict(event_id=ev.id, source="ooni", signal="telegram", subtype="",
-                             entity_type="country", entity_code=case.country, verdict="not-observed",
-                             det_start_utc=None, det_end_utc=None, start_delta_min=None,
-                             end_delta_min=None))
-    return pd.DataFrame(recs)
-
-
 def make_cache(root, case, tidy, simulated=True):
     """A raw cache holding two entries (upstream-independent bodies: only their hashes
     matter here) and the case's tidy table, as collect/normalize would leave it."""
@@ -119,16 +92,6 @@ def make_cache(root, case, tidy, simulated=True):
     return raw
 
 
-def fake_analyse(case, events, tidy):
-    """Stand-in for detect+align in report/check unit tests: the fixture frames."""
-    from shutdown.report import expectation_results, summarize_rows
-    sim = bool(tidy["simulated"].iloc[0])
-    iv = make_intervals(case, simulated=sim)
-    al = make_alignment(case, events)
-    summ = summarize_rows(al)
-    return iv, al, summ, None, expectation_results(case, events, al, summ)
-
-
 def make_report_data(case, raw, simulated=True):
     from shutdown import sidecar
     from shutdown.normalize import load_table
@@ -136,7 +99,8 @@ def make_report_data(case, raw, simulated=True):
     from shutdown.timeline import load_timeline
     events = load_timeline(case.timeline_path, case=case)
     tidy = load_table(case, raw)
-    iv, al, summ, unexpl, exp = fake_analyse(case, events, tidy)
+    from shutdown.report import analyse
+    iv, al, summ, unexpl, exp = analyse(case, events, tidy)     # the real detect + align
     return ReportData(case=case, events=events, tidy=tidy, intervals=iv, alignment=al, summary=summ,
                       expectations=exp, unexplained=unexpl,
                       entries=sidecar.raw_entries(raw, case.sources),
