@@ -35,4 +35,6 @@ def simulate_cmd(
         typer.echo(f"SIMULATED data: scenario {out['scenario']} (case {out['case']}, seed {out['seed']})")
         typer.echo(f"wrote {total} responses ({per}) in {out['seconds']:.1f} s")
         typer.echo(f"cache: {out['cache']}")
+        for w in out["warnings"]:
+            typer.echo(f"note: {w}", err=True)
         typer.echo(f"ground truth: {out['cache'] / 'ground_truth.json'} ({out['episodes']} episodes)")

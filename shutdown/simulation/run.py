@@ -100,7 +100,19 @@ def simulate(scenario, *, seed: int = 0, cache_root=None, case=None, progress=No
                  json.dumps(truth_document(sc, seed), indent=1, sort_keys=True).encode())
     atomic_write(root / STAMP_FILE, json.dumps(stamp(sc, c, seed), indent=1, sort_keys=True).encode())
     return {"cache": root, "scenario": sc.name, "case": c.name, "seed": int(seed), "files": files,
-            "seconds": time.perf_counter() - t0, "episodes": len(sc.episodes)}
+            "seconds": time.perf_counter() - t0, "episodes": len(sc.episodes),
+            "warnings": mismatches(sc, c)}
+
+
+def mismatches(sc: Scenario, case: Case) -> list[str]:
+    """Entities the scenario and the case do not share (not an error: a case may grow)."""
+    case_ents = set(case.entities())
+    sc_ents = {(e.entity_type, e.code) for e in sc.entities}
+    out = [f"{t}:{c} is in case {case.name} but not in scenario {sc.name}: default behaviour, "
+           "no episodes" for t, c in sorted(case_ents - sc_ents)]
+    out += [f"{t}:{c} is in scenario {sc.name} but not in case {case.name}: its episodes are in "
+            "the ground truth, nothing requests its data" for t, c in sorted(sc_ents - case_ents)]
+    return out
 
 
 def _answers(world: World, source: str):
