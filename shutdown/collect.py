@@ -196,7 +196,9 @@ def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
     # the ones asked for this time, so `--source ooni` never drops IODA rows.
     from shutdown.normalize import build_table, write_tables
     problems = {}
-    table = build_table(case, cache, on_error=lambda name, exc: problems.setdefault(name, exc))
+    every = list(dict.fromkeys([*case.sources, *names]))
+    table = build_table(case, cache, sources=every,
+                        on_error=lambda name, exc: problems.setdefault(name, exc))
     counts = table.groupby("source").size().to_dict() if len(table) else {}
     for rep in report.sources:
         rep.rows = int(counts.get(rep.source, 0))
@@ -205,5 +207,5 @@ def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
 
     report.rows = int(len(table))
     if write:
-        report.table_path = write_tables(case, cache, table)
+        report.table_path = write_tables(case, cache, table, outages="ioda" in every)
     return report

@@ -75,13 +75,14 @@ def build_ioda_outages(case, cache=None) -> pd.DataFrame:
     return ioda.normalize_outages(_case(case), _cache(cache))
 
 
-def write_tables(case, cache=None, table: pd.DataFrame | None = None, modules=None) -> Path:
+def write_tables(case, cache=None, table: pd.DataFrame | None = None, modules=None,
+                 outages: bool | None = None) -> Path:
     """Write the tidy table (and IODA's outage table when IODA is a source); return the tidy path."""
     case, cache = _case(case), _cache(cache)
     if table is None:
         table = build_table(case, cache, modules=modules)
     path = write_table(table, cache.table_path(case.name))
-    if "ioda" in case.sources:
+    if outages if outages is not None else "ioda" in case.sources:
         write_table(build_ioda_outages(case, cache), cache.table_path(case.name + OUTAGES_SUFFIX))
     return path
 
