@@ -159,8 +159,6 @@ def large_table(n_entities: int = 250, days: int = 365, signals=("ping-slash24",
             lvl = float(rng.choice([0.0, 0.05, 0.4]))
             values[e * len(signals):(e + 1) * len(signals), a:z] *= lvl
             truth.append((codes[e], ts[a], ts[z], lvl))
-    cat = lambda vals, n: pd.Categorical.from_codes(np.repeat(np.arange(len(vals)), n) if n else [],
-                                                    categories=vals)
     ent_codes = np.repeat(np.arange(n_entities), len(signals) * nb)
     sig_codes = np.tile(np.repeat(np.arange(len(signals)), nb), n_entities)
     df = pd.DataFrame({
@@ -169,11 +167,10 @@ def large_table(n_entities: int = 250, days: int = 365, signals=("ping-slash24",
         "entity_code": pd.Categorical.from_codes(ent_codes.astype(np.int16), categories=codes),
         "signal": pd.Categorical.from_codes(sig_codes.astype(np.int8), categories=list(signals)),
         "subtype": pd.Categorical.from_codes(np.zeros(n_series * nb, np.int8), categories=[""]),
-        "ts_utc": np.tile(ts.to_numpy(), n_series),
+        "ts_utc": pd.DatetimeIndex(np.tile(ts.tz_localize(None).to_numpy(), n_series)).tz_localize("UTC"),
         "value": values.reshape(-1),
         "unit": pd.Categorical.from_codes(np.zeros(n_series * nb, np.int8), categories=["count"]),
         "simulated": np.ones(n_series * nb, dtype=bool),
     })
-    df["ts_utc"] = df["ts_utc"].dt.tz_localize("UTC")
     truth = pd.DataFrame(truth, columns=["entity_code", "start_utc", "end_utc", "level"])
     return df[TIDY_COLUMNS], truth

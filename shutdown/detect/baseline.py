@@ -47,13 +47,31 @@ class Baseline:
     tz_offset_ns: int
 
     def expected(self, key: np.ndarray, ts: np.ndarray) -> np.ndarray:
-        flat = self.slot_ns[key] == 0
-        width = np.where(flat, NS_DAY, self.slot_ns[key])
-        slot = np.where(flat, 0, (ts % NS_DAY) // width)
-        exp = self.profile[key, slot]
-        exp = np.where(flat, self.level[key], exp)
-        dow = ((ts + self.tz_offset_ns) // NS_DAY + 3) % 7      # 1970-01-01 was a Thursday
-        return exp * self.weekday[key, dow]
+        # flat series have one slot as wide as the day, holding their level, so every
+        # series goes through the same two gathers (no per-row branching)
+        if getattr(self, "_cache", None) is None:
+            nslots = self.profile.shape[1]
+            self._cache = (
+                np.where(self.slot_ns == 0, NS_DAY, self.slot_ns),
+                np.where(self.slot_ns[:, None] == 0,
+                         np.where(np.arange(nslots) == 0, self.level[:, None], np.nan),
+                         self.profile).ravel(),
+                bool((self.weekday != 1.0).any()))
+        width, flat_prof, weekly = self._cache
+        nslots = self.profile.shape[1]
+        idx = ts % NS_DAY
+        idx //= width[key]
+        idx += key.astype(np.int64) * nslots
+        exp = flat_prof[idx]
+        del idx
+        if weekly:
+            dow = ts + self.tz_offset_ns
+            dow //= NS_DAY
+            dow += 3                                             # 1970-01-01 was a Thursday
+            dow %= 7
+            dow += key.astype(np.int64) * 7
+            exp *= self.weekday.ravel()[dow]
+        return exp
 
 
 def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0) -> Baseline:
@@ -67,7 +85,7 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0) -> Base
     maxslot = int(nslots.max()) if n else 1
 
     bm = (s.ts >= start_ns) & (s.ts < end_ns) & ~np.isnan(s.value)
-    bkey, bts, bval = s.key[bm], s.ts[bm], s.value[bm]
+    bkey, bts, bval = s.key[bm].astype(np.int64), s.ts[bm], s.value[bm]
     n_bins = np.bincount(bkey, minlength=n)
 
     level = _group_median(bval, bkey, n)
@@ -147,11 +165,16 @@ def deviation(b: Baseline, key, ts, value, mode_rise: np.ndarray, min_expected: 
         vs, es = _neighbour_sum(v, key), _neighbour_sum(e, key)
         value = np.where(pk, vs, value)
         exp = np.where(pk, es, exp)
-    rise = mode_rise[key]
     with np.errstate(divide="ignore", invalid="ignore"):
-        lost = 1.0 - value / exp
-    lost = np.where((exp > 0) & (exp >= min_expected[key]), lost, np.nan)
-    return np.where(rise, value - exp, lost)
+        lost = value / exp
+        np.subtract(1.0, lost, out=lost)
+    lost[~(exp > 0)] = np.nan
+    if min_expected.any():
+        lost[exp < min_expected[key]] = np.nan
+    if len(key) and mode_rise.any():
+        rise = mode_rise[key]
+        lost = np.where(rise, value - exp, lost)
+    return lost
 
 
 def pooled(keys: pd.DataFrame) -> np.ndarray:

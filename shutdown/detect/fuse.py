@@ -43,17 +43,22 @@ def fuse(intervals: pd.DataFrame, min_sources: int = 2) -> pd.DataFrame:
     if intervals is None or len(intervals) == 0:
         return _empty(cols)
     down = intervals[intervals["direction"] == "down"]
+    by_entity: dict = {}
+    for et, ec, src, sig, a, b, dep, kind, sim in zip(
+            down["entity_type"], down["entity_code"], down["source"], down["signal"],
+            down["start_utc"], down["end_utc"], down["depth"], down["kind"], down["simulated"]):
+        by_entity.setdefault((et, ec), []).append((family(src, sig), a, b, dep, kind, bool(sim)))
     recs = []
-    for (etype, ecode), g in down.groupby(["entity_type", "entity_code"], sort=True):
-        fam = [family(a, b) for a, b in zip(g["source"], g["signal"])]
-        g = g.assign(_fam=fam)
+    for (etype, ecode), items in sorted(by_entity.items()):
+        spans: dict = {}
+        for f, a, b, *_ in items:
+            spans.setdefault(f, []).append((a, b))
         edges = []
-        for f, gf in g.groupby("_fam"):
-            for a, b in _union(list(zip(gf["start_utc"], gf["end_utc"]))):
+        for f, sp in spans.items():
+            for a, b in _union(sp):
                 edges += [(a, 1, f), (b, -1, f)]
         edges.sort(key=lambda e: (e[0], e[1]))
-        active, seg = {}, None
-        segs = []
+        active, seg, segs = {}, None, []
         for when, step, f in edges:
             active[f] = active.get(f, 0) + step
             fams = {x for x, c in active.items() if c > 0}
@@ -70,14 +75,14 @@ def fuse(intervals: pd.DataFrame, min_sources: int = 2) -> pd.DataFrame:
         for a, b, fams, nmax in segs:
             if b <= a:
                 continue
-            over = g[(g["start_utc"] < b) & (g["end_utc"] > a) & g["_fam"].isin(fams)]
-            depth = float(np.median(over["depth"])) if len(over) else np.nan
-            full = (over["kind"] == "full").mean() > 0.5 if len(over) else False
+            over = [it for it in items if it[0] in fams and it[1] < b and it[2] > a]
+            depth = float(np.median([it[3] for it in over])) if over else np.nan
+            full = sum(it[4] == "full" for it in over) > len(over) / 2
             recs.append({"source": "fused", "entity_type": etype, "entity_code": ecode,
                          "signal": "agreement", "subtype": "", "start_utc": a, "end_utc": b,
                          "depth": depth, "level": 1.0 - depth, "direction": "down",
                          "kind": "full" if full else "partial",
-                         "simulated": bool(over["simulated"].any()) if len(over) else False,
+                         "simulated": any(it[5] for it in over),
                          "n_sources": nmax, "sources": ",".join(sorted(fams))})
     if not recs:
         return _empty(cols)

@@ -76,11 +76,18 @@ def min_duration(bin_ns: np.ndarray) -> np.ndarray:
     return np.maximum(d, bin_ns)
 
 
-def find(s: SeriesSet, b: Baseline, w0: int, w1: int) -> tuple[pd.DataFrame, dict]:
+CHUNK_ROWS = 4_000_000      # series are judged in chunks of about this many window rows
+KEEP_ROWS = 10_000_000      # keep per-bin arrays (for plots, alignment) up to this size
+
+
+def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = None
+         ) -> tuple[pd.DataFrame, dict]:
     """Intervals in [w0, w1) for every series whose baseline is usable.
 
     Returns (intervals, rows) where ``rows`` holds the per-bin arrays of the window
-    (key, ts, value, dev, state, kind) for plots and checks.
+    (key, ts, value, dev, state, full) for plots and checks -- empty when the window
+    holds more than ``KEEP_ROWS`` bins and ``keep_rows`` is not set. Series are
+    independent, so they are processed in chunks: memory stays bounded on big tables.
     """
     keys = s.keys
     n = len(keys)
@@ -88,20 +95,51 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int) -> tuple[pd.DataFrame, dic
     wm = (s.ts >= w0) & (s.ts < w1)
     if n:
         wm &= ok_series[s.key]
-    k, t, v = s.key[wm], s.ts[wm], s.value[wm]
+    per_key = np.bincount(s.key[wm], minlength=n) if n else np.zeros(0, np.int64)
+    total = int(per_key.sum())
+    keep = (total <= KEEP_ROWS) if keep_rows is None else keep_rows
+    if total == 0:
+        z = np.zeros(0)
+        return _frame([], keys), {"key": z.astype(np.int64), "ts": z.astype(np.int64), "value": z,
+                                  "dev": z, "state": z.astype(np.int8), "full": z.astype(np.int8)}
+    starts = s.starts
+    # chunk boundaries on whole series
+    cum = np.cumsum(per_key)
+    bounds = [0]
+    while bounds[-1] < n:
+        done = cum[bounds[-1] - 1] if bounds[-1] else 0
+        nxt = int(np.searchsorted(cum, done + CHUNK_ROWS, side="right"))
+        bounds.append(min(max(nxt, bounds[-1] + 1), n))
+    recs, rows = [], []
+    for ka, kb in zip(bounds[:-1], bounds[1:]):
+        a, z = starts[ka], starts[kb]
+        m = wm[a:z]
+        if not m.any():
+            continue
+        k, t, v = s.key[a:z][m], s.ts[a:z][m], s.value[a:z][m]
+        r, row = _find_chunk(k, t, v, keys, b, w0, w1)
+        recs += r
+        if keep:
+            rows.append(row)
+    if rows:
+        rows = {c: np.concatenate([r[c] for r in rows]) for c in rows[0]}
+    else:
+        rows = {}
+    return _frame(recs, keys), rows
+
+
+def _find_chunk(k, t, v, keys, b, w0, w1):
     rows = {"key": k, "ts": t, "value": v}
-    if len(k) == 0:
-        rows.update(dev=np.zeros(0), state=np.zeros(0, np.int8), full=np.zeros(0, np.int8))
-        return _frame([], keys), rows
     mode_rise = keys["mode"].to_numpy() == "rise"
     pool = pooled(keys)
-    dev = deviation(b, k, t, v, mode_rise, _min_expected(keys), pool)
+    any_pool = bool(pool[k[0]:k[-1] + 1].any())          # k is sorted
+    dev = deviation(b, k, t, v, mode_rise, _min_expected(keys), pool if any_pool else None)
     # per-bin deviation, to put the edges of a pooled series' outage on the right bin
-    dev1 = deviation(b, k, t, v, mode_rise, _min_expected(keys)) if pool.any() else dev
+    dev1 = deviation(b, k, t, v, mode_rise, _min_expected(keys)) if any_pool else dev
     enter, exit_ = thresholds_for(keys, b.sigma)
     first = np.concatenate(([True], k[1:] != k[:-1]))
     raw = np.full(len(k), -1, dtype=np.int8)
-    if pool.any():
+    if any_pool:
         # pooled series: the 3-bin sum is the evidence for entering, but the bin itself
         # must be low too (else the bin before a cut would start it), and one clearly
         # normal bin ends it (a full cut cannot produce a normal count by chance)
@@ -139,7 +177,6 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int) -> tuple[pd.DataFrame, dic
     keep = (t1 - t0) >= min_duration(bin_ns[rk])
     i0, i1, rk, t0, t1 = i0[keep], i1[keep], rk[keep], t0[keep], t1[keep]
 
-    exp = b.expected(k, t)
     recs = []
     for a, z, key in zip(i0.tolist(), i1.tolist(), rk.tolist()):   # per interval, not per row
         if pool[key] and z - a > 2:
@@ -166,7 +203,7 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int) -> tuple[pd.DataFrame, dic
             else:
                 depth = float(np.clip(med, 0, 1))
                 lvl, kind, direction = 1.0 - depth, ("full" if f else "partial"), "down"
-            e = exp[p0:p1]
+            e = b.expected(k[p0:p1], t[p0:p1])
             recs.append({
                 "key": key, "start_ns": t[p0],
                 "end_ns": t[p1] if p1 < z else (_end_time(t, k, np.array([z]), bin_ns)[0]),
@@ -178,7 +215,7 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int) -> tuple[pd.DataFrame, dic
                 "censored_start": cens0 and j == 0, "censored_end": cens1 and j == len(pieces) - 1,
                 "enter": enter[key], "sigma": b.sigma[key],
             })
-    return _frame(recs, keys), rows
+    return recs, rows
 
 
 def _end_time(t, k, i1, bin_ns):

@@ -63,22 +63,64 @@ def _ts_ns(col: pd.Series) -> np.ndarray:
     except (ValueError, TypeError) as exc:
         raise InputError(f"tidy table: column 'ts_utc' holds values that are not "
                          f"timestamps ({exc})") from None
-    return idx.tz_convert("UTC").as_unit("ns").asi8
+    idx = idx.tz_convert("UTC")
+    return (idx if idx.unit == "ns" else idx.as_unit("ns")).asi8
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(int codes, labels as str) of one key column; categoricals cost nothing."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        labels = np.asarray(col.cat.categories.astype(str), dtype=object)
+        if len(codes) and codes.min() < 0:          # missing -> its own label ""
+            labels = np.append(labels, "")
+            codes = np.where(codes < 0, len(labels) - 1, codes)
+        return codes, labels
+    codes, labels = pd.factorize(col.astype(object).where(col.notna(), ""), sort=True)
+    return codes, np.asarray([str(x) for x in labels], dtype=object)
 
 
 def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple:
-    """(keys frame, key, ts, value, simulated) for the rows of ``df``, keyed by KEY_COLS."""
+    """(keys frame, key, ts, value) for the rows of ``df``, keyed by KEY_COLS.
+
+    The series id is built from integer codes of the five key columns, one column at
+    a time (no string hashing of every row, no five int64 copies of an 80M-row table).
+    """
     if len(df) == 0:
         return None
-    g = df.groupby(KEY_COLS, sort=True, observed=True, dropna=False)
-    key = g.ngroup().to_numpy(dtype=np.int64)
-    keys = g.size().reset_index()[KEY_COLS]
+    labels, sizes = {}, {}
+    combined = None
     for c in KEY_COLS:
-        keys[c] = keys[c].astype(str)
+        codes, lab = _codes(df[c])
+        labels[c], sizes[c] = lab, max(len(lab), 1)
+        if combined is None:
+            combined = codes.astype(np.int64)
+        elif sizes[c] > 1:
+            combined *= sizes[c]
+            combined += codes
+        del codes
+    total = int(np.prod(list(sizes.values()), dtype=np.float64))
+    if total <= 50_000_000:
+        present = np.zeros(total, dtype=bool)
+        present[combined] = True
+        uniq = np.flatnonzero(present)
+        lookup = (np.cumsum(present) - 1).astype(np.int32 if len(uniq) < 2**31 else np.int64)
+        key = lookup[combined]
+    else:
+        key, uniq = pd.factorize(combined, sort=True)
+    del combined
+    key = key.astype(np.int32 if len(uniq) < 2**31 else np.int64, copy=False)
+    cols, rest = {}, np.asarray(uniq, dtype=np.int64)
+    for c in reversed(KEY_COLS):
+        n = sizes[c]
+        if n > 1:
+            rest, idx = np.divmod(rest, n)
+        else:
+            idx = np.zeros(len(rest), dtype=np.int64)
+        lab = labels[c]
+        cols[c] = lab[idx] if len(lab) else np.full(len(idx), "", dtype=object)
+    keys = pd.DataFrame({c: cols[c] for c in KEY_COLS})
     keys["metric"], keys["mode"], keys["cyclic"] = metric, mode, cyclic
-    unit = df["unit"] if "unit" in df else pd.Series("", index=df.index)
-    keys["unit"] = pd.Series(np.asarray(unit, dtype=object)).groupby(key).first().reindex(
-        range(len(keys))).astype(str).to_numpy()
     sim = np.bincount(key, weights=np.asarray(df["simulated"], dtype=bool).astype(float),
                       minlength=len(keys)) > 0
     keys["simulated"] = sim
@@ -185,8 +227,11 @@ def build(tidy: pd.DataFrame) -> SeriesSet:
         ash = _atlas_share(atlas_rep, tidy[is_atlas_reach])
         if len(ash):
             part = _frame_part(ash, "reachable_share", "ratio", False)
-            probes = ash.groupby(KEY_COLS, observed=True)["n_probes"].first().to_numpy()
-            part[0]["n_probes"] = probes
+            probes = ash.groupby(KEY_COLS, observed=True)["n_probes"].first().reset_index()
+            for c in KEY_COLS:
+                probes[c] = probes[c].astype(str)
+            part[0]["n_probes"] = part[0][KEY_COLS].merge(probes, on=KEY_COLS, how="left")[
+                "n_probes"].to_numpy()
             parts.append(part)
     parts = [p for p in parts if p is not None]
     if not parts:
@@ -195,12 +240,12 @@ def build(tidy: pd.DataFrame) -> SeriesSet:
     keys, keyarr, tsarr, valarr, off = [], [], [], [], 0
     for k, key, ts, val in parts:
         keys.append(k)
-        keyarr.append(key + off)
+        keyarr.append(key.astype(np.int64) + off if off else key)
         tsarr.append(ts)
         valarr.append(val)
         off += len(k)
     keys = pd.concat(keys, ignore_index=True)
-    key = np.concatenate(keyarr) if len(keyarr) > 1 else keyarr[0]
+    key = np.concatenate([k.astype(np.int64) for k in keyarr]) if len(keyarr) > 1 else keyarr[0]
     ts = np.concatenate(tsarr) if len(tsarr) > 1 else tsarr[0]
     value = np.concatenate(valarr) if len(valarr) > 1 else valarr[0]
     out = _clean(keys, key, ts, value)
@@ -226,19 +271,23 @@ def _clean(keys, key, ts, value) -> SeriesSet:
         key, ts, value = key[~nat], ts[~nat], value[~nat]
     # Sorted already? (the usual case: normalize writes sorted tables). Checking is O(n);
     # sorting 80M rows costs seconds, so only sort when needed.
-    dk = np.diff(key)
-    if len(key) > 1 and not bool(np.all(dk >= 0)):
+    # Comparisons of neighbours (bool temporaries), not np.diff (int64 ones): cheap on
+    # 80M rows, where the usual table is already sorted and nothing needs to move.
+    if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
         # rows of a series interleaved with others: group them (stable keeps time order)
         order = np.argsort(key, kind="stable")
         key, ts, value = key[order], ts[order], value[order]
-        dk = np.diff(key)
-    dts = np.diff(ts)
-    if len(key) > 1 and not bool(np.all((dk > 0) | (dts >= 0))):
-        notes.append("timestamps were out of order within a series; sorted")
-        order = np.lexsort((ts, key))
-        key, ts, value = key[order], ts[order], value[order]
-        dk, dts = np.diff(key), np.diff(ts)
-    dup = (dk == 0) & (dts == 0)
+    if len(key) > 1:
+        newkey = key[1:] != key[:-1]
+        if not bool(np.all(newkey | (ts[1:] >= ts[:-1]))):
+            notes.append("timestamps were out of order within a series; sorted")
+            order = np.lexsort((ts, key))
+            key, ts, value = key[order], ts[order], value[order]
+            newkey = key[1:] != key[:-1]
+        dup = ~newkey & (ts[1:] == ts[:-1])
+        del newkey
+    else:
+        dup = np.zeros(0, dtype=bool)
     if dup.any():
         notes.append(f"{int(dup.sum())} duplicated (series, time) rows averaged")
         first = np.concatenate(([True], ~dup))
