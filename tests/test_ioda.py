@@ -163,3 +163,20 @@ def test_region_codes_lookup(tmp_path):
                       {"entityType": "region", "relatedTo": "country/XX"})])
     df = ioda.region_codes("xx", fetcher=fetcher(tmp_path))
     assert list(df["name"]) == ["First City", "Second Region"] and list(df["code"]) == ["9001", "9002"]
+
+
+def test_malformed_series_is_rejected_before_caching():
+    env = fixture("signals_bgp_country.json")
+    del env["data"][0][0]["values"]
+    assert "lacks" in ioda.check_signals(env)
+    env = fixture("signals_bgp_country.json")
+    env["data"] = {"KZ": []}                      # not the list of lists IODA sends
+    assert "expected a list" in ioda.check_signals(env)
+
+
+def test_mixed_nested_values_keep_bins_aligned():
+    env = fixture("signals_bgp_country.json")
+    env["data"][0][0]["values"] = [5, [6], [7, 8], None]
+    df = ioda.parse_signals(env)
+    assert len(df) == 4 and df["value"].iloc[1] == 6.0
+    assert df["value"].iloc[[2, 3]].isna().all()   # no single value for a bin: a gap, not a guess

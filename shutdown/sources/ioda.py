@@ -106,7 +106,8 @@ def check_signals(obj) -> str | None:
         if not isinstance(group, list):
             return "unexpected body: signals 'data' must be a list of lists of series"
         for s in group:
-            if not isinstance(s, dict) or "values" not in s or "from" not in s or "step" not in s:
+            if (not isinstance(s, dict) or "values" not in s or "from" not in s
+                    or not (s.get("step") or s.get("nativeStep"))):
                 return "unexpected body: a series lacks 'from', 'step' or 'values'"
     return None
 
@@ -144,16 +145,9 @@ def _flat_values(values) -> list:
     if values is None:
         return []
     if values and all(isinstance(v, list) for v in values):
-        if all(len(v) == 1 for v in values):
-            return [v[0] for v in values]
         return [x for v in values for x in v]
-    out = []
-    for v in values:
-        if isinstance(v, list):
-            out.append(v[0] if len(v) == 1 else None)
-        else:
-            out.append(v)
-    return out
+    # scalars with the odd wrapped bin; a longer list in a bin has no single value: a gap
+    return [(v[0] if len(v) == 1 else None) if isinstance(v, list) else v for v in values]
 
 
 def iter_series(payload):
