@@ -47,7 +47,8 @@ class Fetcher:
     def __init__(self, cache: RawCache, source: str, base_url: str, *, refresh: bool = False,
                  session: requests.Session | None = None, headers: dict | None = None,
                  max_attempts: int = 5, backoff: float = 2.0, max_backoff: float = 60.0,
-                 min_interval: float = 0.0, timeout: float = 60.0, sleep=time.sleep):
+                 min_interval: float = 0.0, timeout: float = 60.0, sleep=time.sleep,
+                 connect_attempts: int = 3):
         self.cache, self.source = cache, source
         self.base_url = base_url.rstrip("/")
         self.refresh = refresh
@@ -55,6 +56,9 @@ class Fetcher:
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
         self.min_interval, self.timeout, self.sleep = min_interval, timeout, sleep
+        # A refused connection or an unknown host rarely heals within a minute: give up
+        # sooner on those, so "no network" is said in seconds, not after the full backoff.
+        self.connect_attempts = max(1, min(connect_attempts, max_attempts))
         self.stats = FetchStats()
         self._last_request = 0.0
 
@@ -96,7 +100,7 @@ class Fetcher:
             try:
                 resp = self.session.get(url, params=params, headers=self.headers, timeout=self.timeout)
             except requests.ConnectionError as exc:
-                if attempt == self.max_attempts:
+                if attempt >= self.connect_attempts:
                     raise SourceUnreachable(self.source, url, f"unreachable ({_root_cause(exc)})") from None
                 last = f"connection failed ({_root_cause(exc)})"
                 self._pause(attempt, None)

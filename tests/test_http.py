@@ -112,3 +112,14 @@ def test_base_url_resolution(monkeypatch):
         base_url("ooni", "https://127.0.0.1:http")
     with pytest.raises(InputError, match="unknown source"):
         base_url("gopher")
+
+
+@responses.activate
+def test_refused_connection_gives_up_early_as_unreachable(tmp_path):
+    from shutdown.http import SourceUnreachable
+    responses.get(BASE + "/x", body=requests.ConnectionError("Connection refused"))
+    f, waits = make(tmp_path, max_attempts=6, backoff=1.0)
+    with pytest.raises(SourceUnreachable) as ei:
+        f.get_json("/x")
+    assert f.stats.requests == 3 and waits == [1.0, 2.0]        # connect_attempts=3, not 6
+    assert "unreachable" in str(ei.value) and "\n" not in str(ei.value)
