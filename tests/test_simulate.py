@@ -1,0 +1,320 @@
+"""The simulator end to end: payloads in the upstream schemas, read back by the
+collectors' own parsers, showing the scenario's episodes where it says."""
+import gzip
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from ripe.atlas.sagan import Result
+from typer.testing import CliRunner
+
+from shutdown.case import load_case
+from shutdown.cli import app
+from shutdown.errors import InputError
+from shutdown.scenario import load_scenario
+from shutdown.simulate import demo_cache, load_ground_truth, simulate
+from shutdown.simulation import render_ooni
+from shutdown.simulation.world import World, layered
+from shutdown.sources import atlas, ioda, ooni
+from shutdown.sources.atlas_reduce import result_reachable
+from shutdown.store import RawCache
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def kz(tmp_path_factory):
+    """The KZ scenario rendered for a short KZ case (3-7 Jan local, 1 baseline day)."""
+    d = tmp_path_factory.mktemp("kz")
+    text = (REPO / "data/cases/kz-2022-01.toml").read_text()
+    text = re.sub(r"(?m)^start = .*$", "start = 2022-01-04", text)
+    text = re.sub(r"(?m)^end = .*$", "end = 2022-01-07", text)
+    text = re.sub(r"(?m)^baseline_days = .*$", "baseline_days = 1", text)
+    text = re.sub(r'(?m)^timeline = .*$', f'timeline = "{REPO / "data/events/kz-2022-01.toml"}"', text)
+    (d / "kz-short.toml").write_text(text)
+    case = load_case(d / "kz-short.toml")
+    out = simulate("kz-2022-01", seed=0, cache_root=d / "cache", case=case)
+    cache = RawCache(out["cache"])
+    tidy = {m.SOURCE: m.normalize(case, cache) for m in (ioda, ooni, atlas)}
+    return {"case": case, "cache": cache, "out": out, "tidy": tidy}
+
+
+def series(df, code, signal, subtype=None):
+    sel = (df["entity_code"] == code) & (df["signal"] == signal)
+    if subtype is not None:
+        sel &= df["subtype"] == subtype
+    return df[sel].groupby("ts_utc")["value"].sum()
+
+
+def _utc(t):
+    t = pd.Timestamp(t)
+    return t.tz_localize("UTC") if t.tzinfo is None else t
+
+
+def window(s, a, b):
+    return s[(s.index >= _utc(a)) & (s.index < _utc(b))]
+
+
+# -- the collectors read the simulated cache with their own parsers ------------------
+def test_every_source_normalizes_and_is_marked_simulated(kz):
+    for src, df in kz["tidy"].items():
+        assert len(df) > 0, src
+        assert df["simulated"].all(), src
+    assert kz["cache"].simulated
+    assert kz["cache"].kind()["scenario"] == "kz-2022-01"
+    metas = list(kz["cache"].entries())
+    assert metas and all(m["simulated"] and m["fetched_utc"] == "2022-02-01T00:00:00Z" for m in metas)
+    # every request the collectors plan has an answer in the cache
+    for m in (ioda, ooni):
+        for req in m.plan(kz["case"]):
+            assert kz["cache"].get(m.SOURCE, req.path, req.params) is not None, req.label
+    assert kz["out"]["files"]["atlas"] == len(atlas.plan(kz["case"], atlas.load_probes(kz["case"], kz["cache"])))
+
+
+def test_national_cut_in_ioda_bgp_stays(kz):
+    df = kz["tidy"]["ioda"]
+    ping = series(df, "KZ", "ping-slash24")
+    normal = window(ping, "2022-01-03", "2022-01-04").median()
+    inside = window(ping, "2022-01-05T11:00Z", "2022-01-05T23:30Z")
+    assert inside.max() < 0.1 * normal
+    bgp = series(df, "KZ", "bgp")
+    assert window(bgp, "2022-01-05T11:00Z", "2022-01-05T23:30Z").min() > 0.9 * window(
+        bgp, "2022-01-03", "2022-01-04").median()
+    # the three-hour partial restoration early on 6 Jan is visible
+    early6 = window(ping, "2022-01-06T00:30Z", "2022-01-06T02:30Z").mean()
+    assert 0.3 * normal < early6 < 0.7 * normal
+    # the mobile network Kcell falls on 4 Jan evening, before the national cut
+    kcell = series(df, "29355", "merit-nt")
+    assert window(kcell, "2022-01-04T17:00Z", "2022-01-05T10:00Z").mean() < 0.6 * window(
+        kcell, "2022-01-03", "2022-01-04").mean()
+
+
+def test_ooni_messenger_block_and_volume(kz):
+    df = kz["tidy"]["ooni"]
+
+    def share(a, b):
+        anom = window(series(df, "KZ", "telegram", "anomaly"), a, b).sum()
+        total = sum(window(series(df, "KZ", "telegram", o), a, b).sum()
+                    for o in ("ok", "anomaly", "confirmed", "failure"))
+        return anom / total
+    assert share("2022-01-03", "2022-01-04") < 0.15
+    assert share("2022-01-04T06:00Z", "2022-01-04T16:00Z") > 0.5
+    vol = series(df, "KZ", "measurements", "all")
+    assert window(vol, "2022-01-05T12:00Z", "2022-01-05T23:00Z").sum() < 0.1 * window(
+        vol, "2022-01-03T12:00Z", "2022-01-03T23:00Z").sum()
+
+
+def test_atlas_infrastructure_returns_before_end_users(kz):
+    df = kz["tidy"]["atlas"]
+    infra = series(df, "KZ", "probes_connected", "infrastructure")
+    user = series(df, "KZ", "probes_connected", "end-user")
+    n_infra = window(infra, "2022-01-03", "2022-01-04").median()
+    n_user = window(user, "2022-01-03", "2022-01-04").median()
+    assert n_infra >= 5 and n_user >= 20
+    assert window(user, "2022-01-05T13:00Z", "2022-01-05T23:00Z").mean() < 0.15 * n_user
+    assert window(infra, "2022-01-05T13:00Z", "2022-01-05T23:00Z").mean() < 0.15 * n_infra
+    assert window(infra, "2022-01-07T09:00Z", "2022-01-07T17:00Z").mean() > 0.8 * n_infra
+    assert window(user, "2022-01-07T09:00Z", "2022-01-07T17:00Z").mean() < 0.2 * n_user
+    # buffered results are uploaded after reconnection: probes keep *reporting*
+    rep = series(df, "KZ", "probes_reporting", "end-user")
+    assert window(rep, "2022-01-05T13:00Z", "2022-01-05T23:00Z").mean() > 0.8 * n_user
+
+
+# -- the payloads are in the upstream schemas -----------------------------------------
+def _bodies(cache, source):
+    for m in cache.entries(source):
+        yield m, cache.get(source, m["path"], m["params"]).json()
+
+
+def test_ioda_envelope_and_series_shape(kz):
+    seen = 0
+    for meta, obj in _bodies(kz["cache"], "ioda"):
+        assert list(obj) == ["type", "metadata", "requestParameters", "error", "perf", "data",
+                             "copyright"]
+        assert obj["error"] is None and isinstance(obj["data"], list)
+        if obj["type"] != "signals":
+            assert obj["type"] in ("outages.alerts", "outages.events") and obj["data"] == []
+            continue
+        rp = obj["requestParameters"]
+        assert rp["from"] == int(meta["params"]["from"]) and rp["datasource"] == meta["params"]["datasource"]
+        for s in obj["data"][0]:
+            assert list(s) == ["entityType", "entityCode", "entityName", "datasource", "subtype",
+                               "from", "until", "step", "nativeStep", "values"]
+            assert s["from"] % s["step"] == 0 and s["from"] <= rp["from"]
+            assert len(s["values"]) == math.ceil((s["until"] - s["from"]) / s["step"])
+            assert s["step"] == {"bgp": 300, "merit-nt": 300, "ping-slash24": 600, "gtr": 1800}[s["datasource"]]
+            if s["datasource"] != "gtr":
+                assert all(v is None or isinstance(v, int) for v in s["values"])
+            else:
+                assert s["subtype"] in ("WEB_SEARCH", "YOUTUBE")
+            seen += 1
+        if "/asn/" in meta["path"] and meta["params"]["datasource"] == "gtr":
+            assert obj["data"] == [[]]          # no Google traffic data per network
+    assert seen > 0
+
+
+def test_ooni_aggregation_shape(kz):
+    for meta, obj in _bodies(kz["cache"], "ooni"):
+        assert list(obj) == ["v", "dimension_count", "db_stats", "result"]
+        p = meta["params"]
+        assert obj["dimension_count"] == (2 if "axis_y" in p else 1)
+        lo, hi = pd.Timestamp(p["since"], tz="UTC"), pd.Timestamp(p["until"], tz="UTC")
+        keys = []
+        for row in obj["result"]:
+            want = ["anomaly_count", "confirmed_count", "failure_count", "ok_count",
+                    "measurement_count", "measurement_start_day"] + (["test_name"] if "axis_y" in p else [])
+            assert list(row) == want
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:00:00Z", row["measurement_start_day"])
+            assert lo <= pd.Timestamp(row["measurement_start_day"]) < hi
+            assert row["measurement_count"] == sum(row[k] for k in want[:4]) > 0
+            keys.append(tuple(row.get(k) for k in ("measurement_start_day", "test_name")))
+        assert keys == sorted(keys)
+
+
+def test_ooni_refuses_hour_grain_over_a_week(kz):
+    world = World(load_scenario("kz-2022-01"), kz["case"], 0)
+    status, body = render_ooni.render(world, "/api/v1/aggregation", {
+        "probe_cc": "KZ", "since": "2022-01-01T00:00:00", "until": "2022-01-09T00:00:00",
+        "axis_x": "measurement_start_day", "time_grain": "hour"})
+    assert status == 400
+    assert json.loads(body) == {"error": "Choose time_grain between day, week, auto for the "
+                                         "given time range", "v": 0}
+
+
+def test_atlas_listing_and_results_parse_with_sagan(kz):
+    cache, case = kz["cache"], kz["case"]
+    first = atlas.probe_listing_request(case)
+    listing = cache.get("atlas", first.path, first.params).json()
+    assert set(listing) == {"count", "next", "previous", "results"}
+    assert listing["count"] == len(listing["results"]) and listing["next"] is None
+    p = listing["results"][0]
+    for k in ("id", "asn_v4", "country_code", "is_anchor", "status", "status_since",
+              "first_connected", "last_connected", "tags", "geometry"):
+        assert k in p
+    assert set(p["status"]) == {"id", "name", "since"}
+    gone = [q for q in listing["results"] if q["status"]["name"] in ("Abandoned", "Disconnected")]
+    assert gone and not any(atlas.active_in_window(q, *case.fetch_utc) for q in gone)
+
+    res = {1001: [], 5001: [], 7000: []}
+    for req in atlas.plan(case, atlas.load_probes(case, cache))[1:]:
+        res[atlas.request_msm(req)].extend(cache.get("atlas", req.path, req.params).json())
+    pings, traces, events = res[1001], res[5001], res[7000]
+    assert len(pings) > 5 * len(traces) > 0 and events          # 240 s vs 1800 s cadence
+    # sagan (RIPE's own parser) reads them; our reachability agrees with its notion
+    for r in pings[::997][:40] + traces[::97][:40]:
+        parsed = Result.get(r)
+        assert not parsed.is_malformed
+        if r["type"] == "ping":
+            assert parsed.packets_sent == 3 and parsed.packets_received == r["rcvd"]
+            assert result_reachable(r) == (parsed.packets_received > 0)
+        else:
+            assert result_reachable(r) == bool(parsed.destination_ip_responded)
+    assert any(not result_reachable(r) for r in pings) and any(result_reachable(r) for r in pings)
+    by_probe = {}
+    for e in sorted(events, key=lambda e: e["timestamp"]):
+        assert e["type"] == "connection" and e["msm_id"] == 7000
+        by_probe.setdefault(e["prb_id"], []).append(e["event"])
+    for seq in by_probe.values():                  # events alternate per probe
+        assert all(a != b for a, b in zip(seq, seq[1:]))
+
+
+# -- ground truth -----------------------------------------------------------------------
+def test_ground_truth_written_and_loadable(kz):
+    gt = load_ground_truth(kz["out"]["cache"])
+    for c in ("entity_type", "entity_code", "source", "signal", "subtype", "start_utc",
+              "end_utc", "kind", "depth"):
+        assert c in gt.columns
+    assert str(gt["start_utc"].dtype) == "datetime64[ns, UTC]"
+    cut = gt[(gt.episode == "national-cut") & (gt.source == "ioda") & (gt.signal == "ping-slash24")
+             & (gt.entity_code == "KZ")]
+    assert len(cut) == 1 and cut.iloc[0]["depth"] == 0.97 and cut.iloc[0]["kind"] == "full"
+    assert cut.iloc[0]["start_utc"] == pd.Timestamp("2022-01-05T10:45Z")
+    assert not (gt.signal == "bgp").any()
+    tg = gt[(gt.signal == "telegram")]
+    assert (tg.subtype == "anomaly").all() and (tg.direction == "up").all()
+    doc = json.loads((kz["out"]["cache"] / "ground_truth.json").read_text())
+    assert doc["SIMULATED"] is True and any(e["sources"] for e in doc["episodes"])
+
+
+# -- reproducibility, separation, demo cache --------------------------------------------
+def _tree(root: Path) -> dict:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_same_bytes(tmp_path):
+    a = simulate("short-national-cut", seed=7, cache_root=tmp_path / "a")["cache"]
+    b = simulate("short-national-cut", seed=7, cache_root=tmp_path / "b")["cache"]
+    ta, tb = _tree(a), _tree(b)
+    assert ta == tb and len(ta) > 80
+    c = simulate("short-national-cut", seed=8, cache_root=tmp_path / "c")["cache"]
+    assert _tree(c) != ta
+    # a body is a gzip of exactly the JSON the upstream would send
+    body = next((a / "raw/ioda").rglob("*.body.gz")).read_bytes()
+    assert json.loads(gzip.decompress(body))["type"] in ("signals", "outages.alerts", "outages.events")
+
+
+def test_never_writes_into_a_measured_cache(tmp_path):
+    cache = RawCache(tmp_path)
+    cache.put("ioda", "/x", {}, b"{}", url="https://example.invalid/x", status=200)
+    with pytest.raises(InputError, match="measured"):
+        simulate("short-national-cut", cache_root=tmp_path)
+    assert cache.get("ioda", "/x", {}) is not None and not cache.simulated
+
+
+def test_demo_cache_is_idempotent_and_separate(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHUTDOWN_CACHE", str(tmp_path / "home"))
+    root = demo_cache("sim-short-national-cut")
+    assert root == tmp_path / "home" / "simulated" / "short-national-cut"
+    stamp = root / "SIMULATION.json"
+    before = stamp.stat().st_mtime_ns
+    assert demo_cache("sim-short-national-cut") == root
+    assert stamp.stat().st_mtime_ns == before               # not rebuilt
+    demo_cache("sim-short-national-cut", seed=3)
+    assert json.loads(stamp.read_text())["seed"] == 3       # another seed: rebuilt
+    df = ioda.normalize(load_case("sim-short-national-cut"), RawCache(root))
+    assert df["simulated"].all() and len(df) > 0
+    with pytest.raises(InputError, match="scenario"):
+        demo_cache(_case_without_scenario(tmp_path))
+
+
+def _case_without_scenario(tmp_path):
+    text = (REPO / "data/cases/sim-short-national-cut.toml").read_text()
+    text = text.replace('scenario = "short-national-cut"', "")
+    text = re.sub(r'(?m)^timeline = .*$',
+                  f'timeline = "{REPO / "data/events/sim-short-national-cut.toml"}"', text)
+    p = tmp_path / "noscen.toml"
+    p.write_text(text)
+    return load_case(p)
+
+
+def test_cli_simulate(tmp_path):
+    res = CliRunner().invoke(app, ["simulate", "regional-cut", "--seed", "1",
+                                   "--cache", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    assert "SIMULATED" in res.output and "ground_truth.json" in res.output
+    gt = load_ground_truth(tmp_path / "r")
+    assert set(gt.entity_type) == {"region", "country"}
+    df = ioda.normalize(load_case("sim-regional-cut"), RawCache(tmp_path / "r"))
+    north = series(df, "Northtown", "ping-slash24")       # IODA region code mapped to the name
+    assert window(north, "2022-03-03T07:00Z", "2022-03-03T17:00Z").mean() < 0.2 * window(
+        north, "2022-03-01", "2022-03-02").mean()
+
+
+# -- the model --------------------------------------------------------------------------
+def test_more_specific_episode_overrides():
+    sc = load_scenario("kz-2022-01")
+    region = next(e for e in sc.episodes if e.id == "almaty-window")
+    national = next(e for e in sc.episodes if e.id == "almaty-window-national")
+    t = np.arange(pd.Timestamp("2022-01-07T02:00Z").timestamp(),
+                  pd.Timestamp("2022-01-07T09:00Z").timestamp(), 3600.0)
+    r = layered([[national], [region]], t, 3600, 1.0, lambda ep: 1 - ep.depth)
+    assert r[0] == 1.0 and r[-1] == 1.0
+    assert np.allclose(r[1:6], 0.8)                          # Almaty's 1 - 0.2, not 1 - 0.8
+    only_country = layered([[national]], t, 3600, 1.0, lambda ep: 1 - ep.depth)
+    assert np.allclose(only_country[1:6], 0.2)
