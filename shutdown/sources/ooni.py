@@ -26,6 +26,7 @@ seconds between requests.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from shutdown.schema import OONI_OUTCOMES, OONI_TESTS, SIGNALS
@@ -115,32 +116,46 @@ def _hours(params) -> pd.DatetimeIndex:
     return pd.date_range(lo.ceil("h"), hi, freq="h", inclusive="left")
 
 
+def hourly_counts(payload, hours: pd.DatetimeIndex, tests=None) -> np.ndarray:
+    """Counts on a full hourly grid: shape (len(tests) or 1, len(hours), 5), the last
+    axis being measurement, ok, anomaly, confirmed, failure. Hours OONI left out are
+    zero; rows outside ``hours`` (or of other tests) are ignored."""
+    keys = list(tests) if tests else [None]
+    grid = np.zeros((len(keys), len(hours), 1 + len(COUNT_FIELDS)))
+    rows = payload.get("result") or []
+    if not rows or not len(hours):
+        return grid
+    ts = pd.to_datetime([r["measurement_start_day"] for r in rows], utc=True, format="ISO8601")
+    idx = ((ts - hours[0]) // pd.Timedelta(hours=1)).to_numpy()
+    where = {k: i for i, k in enumerate(keys)}
+    k = np.array([where.get(r.get("test_name") if tests else None, -1) for r in rows])
+    ok = (idx >= 0) & (idx < len(hours)) & (k >= 0)
+    fields = ["measurement_count", *COUNT_FIELDS.values()]
+    vals = np.array([[r.get(f) or 0 for f in fields] for r in rows], dtype="float64")
+    np.add.at(grid, (k[ok], idx[ok]), vals[ok])
+    return grid
+
+
 def normalize(case, cache) -> pd.DataFrame:
     """Tidy rows for every cached aggregation answer; hours missing from a
     fetched chunk are zero measurements (that is how OONI reports them)."""
     out = TidyBuilder()
     unit = SIGNALS[(SOURCE, "measurements")][0]
-    counts = ["measurement_count", *COUNT_FIELDS.values()]
     for req in plan(case):
         hit = cache.get(SOURCE, req.path, req.params)
         if hit is None:
             continue
         sim = bool(hit.meta.get("simulated", False)) or cache.simulated
-        df = parse_aggregation(hit.json())
         hours = _hours(req.params)
         label = dict(source=SOURCE, entity_type=req.entity_type, entity_code=req.entity_code,
                      unit=unit, ts=hours, simulated=sim)
-        if "test_name" not in req.params:
-            vol = df.groupby("ts_utc")["measurement_count"].sum().reindex(hours, fill_value=0.0)
-            out.add(signal="measurements", subtype="all", values=vol.to_numpy(), **label)
+        tests = req.params["test_name"].split(",") if "test_name" in req.params else None
+        grid = hourly_counts(hit.json(), hours, tests)
+        if tests is None:
+            out.add(signal="measurements", subtype="all", values=grid[0, :, 0], **label)
             continue
-        if "test_name" not in df:
-            df = df.assign(test_name=pd.Series(dtype="object"))
-        grid = df.groupby(["test_name", "ts_utc"])[counts].sum()
-        for test in req.params["test_name"].split(","):
-            g = grid.xs(test, level="test_name") if test in grid.index.get_level_values(0) else grid.iloc[0:0].droplevel(0)
-            g = g.reindex(hours, fill_value=0.0)
-            out.add(signal="measurements", subtype=test, values=g["measurement_count"].to_numpy(), **label)
-            for outcome, col in COUNT_FIELDS.items():
-                out.add(signal=test, subtype=outcome, values=g[col].to_numpy(), **label)
+        for i, test in enumerate(tests):
+            out.add(signal="measurements", subtype=test, values=grid[i, :, 0], **label)
+            for j, outcome in enumerate(COUNT_FIELDS, start=1):
+                out.add(signal=test, subtype=outcome, values=grid[i, :, j], **label)
     return out.frame()
