@@ -279,17 +279,30 @@ def draw_event_guides(ax, bars: list[EventBar]):
 
 
 def draw_detected(ax, intervals: pd.DataFrame, x0, x1):
-    """Shade detected intervals (grey: they are measurements, not documentation)."""
+    """Shade where the detector found outages in this panel's series (grey: measured, not
+    documented). Overlapping intervals of several series are merged into one span, so the
+    shade stays one grey; the sidecar lists each span's member intervals."""
     fig = ax.figure
-    for _, iv in intervals.iterrows():
-        s, e = max(_utc(iv["start_utc"]), x0), min(_utc(iv["end_utc"]), x1)
+    spans = []   # [start, end, members]
+    rows = [r for _, r in intervals.iterrows()] if len(intervals) else []
+    for r in sorted(rows, key=lambda r: _utc(r["start_utc"])):
+        s, e = max(_utc(r["start_utc"]), x0), min(_utc(r["end_utc"]), x1)
         if e <= s:
             continue
+        if spans and s <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], e)
+            spans[-1][2].append(r)
+        else:
+            spans.append([s, e, [r]])
+    keep = ["source", "entity_type", "entity_code", "signal", "subtype", "metric", "start_utc",
+            "end_utc", "kind", "direction", "depth", "level", "simulated"]
+    for s, e, members in spans:
         n = len(fig.shutdown.get("detected", []))
         gid = f"detected:{n}"
         ax.axvspan(_num(s), _num(e), gid=gid, zorder=0, **DETECTED_STYLE)
-        _record(fig, "detected", {"gid": gid, "panel": ax.get_label(),
-                                  **{k: _plain(iv[k]) for k in iv.index}})
+        _record(fig, "detected", {"gid": gid, "panel": ax.get_title(loc="left") or ax.get_label(),
+                                  "intervals": [{k: _plain(m[k]) for k in keep if k in m.index}
+                                                for m in members]})
 
 
 def _plain(v):
@@ -619,7 +632,8 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
     evs = [e for e in events if e.kind != "context" and e.window_utc[1] > x0 and e.window_utc[0] < x1]
     al = alignment if alignment is not None and len(alignment) else pd.DataFrame(columns=["event", "verdict"])
     groups = [(ev, display_rows(al[al["event"] == ev.id])) for ev in evs]
-    n_lines = sum(1 + max(len(r), 1) for _, r in groups) or 1
+    n_lines = sum(2 + int((r["verdict"].astype(str) != "not-measurable").sum()) if len(r) else 2
+                  for _, r in groups) or 1
     with matplotlib.rc_context(RC):
         top_in, bottom_in, left_in = 0.8, 1.05, 2.7
         h = top_in + 0.17 * n_lines + bottom_in
@@ -648,18 +662,16 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
                 yl.append("    (no alignment rows)")
                 y += 1
                 continue
+            nm = rows[rows["verdict"].astype(str) == "not-measurable"]
             for _, r in rows.iterrows():
                 v = str(r.get("verdict", "not-measurable"))
+                _record(fig, "verdicts", {"event": ev.id, "verdict": v,
+                                          **{k: _plain(r[k]) for k in ("source", "signal", "subtype",
+                                                                        "entity_type", "entity_code", "role")
+                                             if k in r.index}})
+                if v == "not-measurable":
+                    continue
                 vc, vh = VERDICT_STYLE.get(v, (OI["grey"], ""))
-                name = f"    {SOURCE_NAMES.get(str(r.get('source', '')), r.get('source', ''))} " \
-                       f"{SIGNAL_NAMES.get(str(r.get('signal', '')), r.get('signal', ''))}"
-                sub = r.get("subtype")
-                if isinstance(sub, str) and sub and sub != "all":
-                    name += f" ({sub})"
-                if str(r.get("entity_type", "country")) not in ("country", "nan", "None"):
-                    name += f" [{r.get('entity_code')}]"
-                if r.get("role") == "control":
-                    name += " (control)"
                 ds, de = r.get("det_start_utc"), r.get("det_end_utc")
                 if ds is not None and de is not None and not pd.isna(ds) and not pd.isna(de):
                     ds, de = max(_utc(ds), x0), min(_utc(de), x1)
@@ -677,11 +689,15 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
                 t = r.get("transition_utc")
                 if t is not None and not pd.isna(t) and x0 <= _utc(t) <= x1:
                     ax.plot([_num(t)], [y], marker="|", color="black", ms=7, mew=1.2)
-                _record(fig, "verdicts", {"event": ev.id, "verdict": v,
-                                          **{k: _plain(r[k]) for k in ("source", "signal", "subtype")
-                                             if k in r.index}})
                 yt.append(y)
-                yl.append(f"{name}: {v}")
+                yl.append(f"    {_clip(series_name(r), 34)}: {v}")
+                y += 1
+            if len(nm):
+                names = ", ".join(dict.fromkeys(series_name(r, short=True) for _, r in nm.iterrows()))
+                ax.plot([_num(max(s, x0))], [y], marker="o", mfc="none", mec=VERDICT_STYLE["not-measurable"][0],
+                        ms=4)
+                yt.append(y)
+                yl.append(f"    not measurable: {_clip(names, 30)}")
                 y += 1
         ax.set_ylim(y - 0.4, -0.6)
         ax.set_yticks(yt, labels=yl, fontsize=FONT_SIZE - 2)
@@ -715,6 +731,25 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
 
 
 VERDICTS_ORDER = list(VERDICT_STYLE)
+
+
+_SHORT_SIGNAL = {"ping-slash24": "probing", "merit-nt": "telescope", "bgp": "BGP", "gtr": "Google",
+                 "measurements": "volume", "probes_reachable": "probes"}
+
+
+def series_name(r, short: bool = False) -> str:
+    """'IODA probing', 'Atlas probes (end-user) [Almaty]', 'OONI telegram' ..."""
+    src = {"ioda": "IODA", "ooni": "OONI", "atlas": "Atlas"}.get(str(r.get("source")), str(r.get("source")))
+    sig = str(r.get("signal", ""))
+    name = _SHORT_SIGNAL.get(sig, sig) if short else f"{src} {_SHORT_SIGNAL.get(sig, sig)}"
+    sub = r.get("subtype")
+    if isinstance(sub, str) and sub and sub != "all" and not short:
+        name += f" ({sub.lower()})"
+    if not short and str(r.get("entity_type", "country")) not in ("country", "nan", "None"):
+        name += f" [{r.get('entity_code')}]"
+    if r.get("role") == "control":
+        name += " (control)"
+    return name
 
 
 def _clip(text: str, n: int) -> str:

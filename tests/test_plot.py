@@ -44,15 +44,23 @@ def test_events_drawn_at_their_true_window(overview, kz):
         assert d["documented"] is True
 
 
+def members(desc):
+    return [m for d in desc["detected"] for m in d.get("intervals", [d])]
+
+
 def test_detected_intervals_are_shaded_where_detected(overview, kz):
     case, _, _, iv = kz
     det = plot.describe(overview)["detected"]
-    ioda = [d for d in det if d["source"] == "ioda" and d["signal"] == "ping-slash24"]
-    assert len(ioda) == 1
+    ioda = [d for d in det if any(m["source"] == "ioda" for m in d["intervals"])]
+    assert len(ioda) == 1                         # ping-slash24 and merit-nt overlap: one span
+    assert {m["signal"] for m in ioda[0]["intervals"]} == {"ping-slash24", "merit-nt"}
     assert (ioda[0]["drawn_start_utc"], ioda[0]["drawn_end_utc"]) == \
         (OFF[0].strftime("%Y-%m-%dT%H:%M:%SZ"), OFF[1].strftime("%Y-%m-%dT%H:%M:%SZ"))
+    # the messenger panel: the telegram rise before the cut, a span of its own
+    msg = [d for d in det if d["panel"].startswith("OONI messenger")]
+    assert [m["signal"] for d in msg for m in d["intervals"]] == ["telegram"]
     # ASN intervals are not shaded on the country overview
-    assert all(d["entity_type"] == "country" for d in det)
+    assert all(m["entity_type"] == "country" for m in members(plot.describe(overview)))
 
 
 def test_series_drawn_per_source_family(overview):
@@ -108,7 +116,7 @@ def test_networks_small_multiples(kz):
     per_asn = {s["entity_code"] for s in desc["series"]}
     assert per_asn == {str(n.asn) for n in case.networks}
     # the two ASNs with detected intervals are shaded, the others are not
-    assert sorted({d["entity_code"] for d in desc["detected"]}) == sorted(str(n.asn) for n in case.networks[:2])
+    assert sorted({m["entity_code"] for m in members(desc)}) == sorted(str(n.asn) for n in case.networks[:2])
     # context events are explained in the overview, not repeated here
     assert "kz-01-protests" not in {e["id"] for e in desc["events"]}
 

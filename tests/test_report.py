@@ -48,9 +48,11 @@ def test_sidecar_contents_kazakhstan(built):
     assert got["kz-03-shutdown"] == ("2022-01-04T18:00:00Z", "2022-01-05T18:00:00Z")
     assert got["kz-08-restored"] == ("2022-01-09T18:00:00Z", "2022-01-10T18:00:00Z")
     # detected intervals drawn in the overview: the fixture's country intervals
-    det = {(d["source"], d["signal"]) for d in side["detected"]}
+    det = {(m["source"], m["signal"]) for d in side["detected"] for m in d["intervals"]}
     assert ("ioda", "ping-slash24") in det and ("atlas", "probes_reachable") in det
-    assert all(d["entity_type"] == "country" for d in side["detected"])
+    assert all(m["entity_type"] == "country" for d in side["detected"] for m in d["intervals"])
+    for d in side["detected"]:     # each shaded span covers its member intervals (clipped to the axis)
+        assert d["drawn_start_utc"] == max(min(m["start_utc"] for m in d["intervals"]), side["x_range_utc"][0])
     # data range, inputs' hashes, simulated
     assert side["data_range_utc"] == [data.tidy["ts_utc"].min().strftime("%Y-%m-%dT%H:%M:%SZ"),
                                       data.tidy["ts_utc"].max().strftime("%Y-%m-%dT%H:%M:%SZ")]
