@@ -6,6 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CASE   ?= kz-2022-01
 OUT    ?= out/$(CASE)
+DEMO_OUT ?= out/$(CASE)-demo
 
 .PHONY: setup figures demo test timeline clean
 
@@ -20,7 +21,14 @@ $(VENV)/.installed: pyproject.toml
 timeline: setup
 	$(BIN)/shutdown timeline $(CASE)
 
-figures: timeline
+# The main job: collect (live APIs, cache first), detect, align, draw, write the report.
+figures: setup
+	$(BIN)/shutdown report $(CASE) --out $(OUT)
+
+# Offline: the same on simulated data (labelled SIMULATED), then the CI check.
+demo: setup
+	$(BIN)/shutdown report $(CASE) --demo --out $(DEMO_OUT)
+	$(BIN)/shutdown check $(DEMO_OUT)
 
 test: setup
 	$(BIN)/python -m pytest
