@@ -1,5 +1,4 @@
 """The orchestrator and the ``shutdown collect`` command, against replayed and local-server responses."""
-import json
 import types
 
 import pandas as pd
