@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 import shutdown.collect as collect_mod
 from localserver import LocalServer, responses_callbacks, small_case
+from shutdown.case import load_case
 from shutdown.cli import app
 from shutdown.collect import EXIT_ALL, EXIT_NOTHING, EXIT_PARTIAL, collect_case
 from shutdown.normalize import load_ioda_outages, load_table
@@ -161,7 +162,7 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
     assert m["url"].startswith(srv.url) and m["status"] == 200
     # the normalized values are those the server sent
     kz = table[(table["source"] == "ioda") & (table["entity_code"] == "KZ") & (table["signal"] == "bgp")]
-    start, end = load_table.__globals__["_case"]("kz-2022-01").fetch_utc
+    start, end = load_case("kz-2022-01").fetch_utc
     assert kz["ts_utc"].min() == start and kz["ts_utc"].max() == end - pd.Timedelta(seconds=300)
     assert set(kz["value"].unique()) == {1000.0 + i for i in range(7)}
     vol = table[(table["source"] == "ooni") & (table["subtype"] == "all") & (table["entity_code"] == "KZ")]
