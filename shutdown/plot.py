@@ -331,7 +331,8 @@ def draw_series(ax, s: pd.Series, label: str, style: int, meta: dict):
 
 
 def _no_data(ax, what: str):
-    ax.text(0.5, 0.5, f"no data: {what}", transform=ax.transAxes, ha="center", va="center",
+    ax.set_yticks([])
+    ax.text(0.5, 0.5, what, transform=ax.transAxes, ha="center", va="center",
             fontsize=FONT_SIZE, color="#555555", style="italic")
     _record(ax.figure, "missing", {"panel": ax.get_label(), "what": what})
 
@@ -469,13 +470,13 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
                             {"source": "ioda", "signal": sig, "entity_type": "country",
                              "entity_code": cc, "transform": "baseline_ratio"})
         if not any_ioda:
-            _no_data(p_ioda, "IODA signals")
+            _no_data(p_ioda, f"no IODA data for {cc}")
         p_ioda.set_ylim(bottom=0)
 
         p_ooni.set_title("OONI: measurements uploaded per bin", loc="left")
         s = select(tidy, "ooni", "measurements", "all", "country", cc)
         if s.empty:
-            _no_data(p_ooni, "OONI measurement volume")
+            _no_data(p_ooni, f"no OONI measurement volume for {cc}")
         else:
             draw_series(p_ooni, s, "OONI measurements", 0,
                         {"source": "ooni", "signal": "measurements", "subtype": "all",
@@ -486,7 +487,7 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
                         loc="left")
         s = messenger_anomaly_share(tidy, "country", cc)
         if s.empty:
-            _no_data(p_msg, "OONI messenger tests")
+            _no_data(p_msg, f"no OONI messenger tests for {cc}")
         else:
             draw_series(p_msg, s, "messenger anomaly share", 1,
                         {"source": "ooni", "signal": ",".join(OONI_MESSENGER_TESTS),
@@ -507,7 +508,7 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
                           if how_used == {"probes_reachable/probes_reporting"}
                           else "RIPE Atlas: probes reachable, share of baseline", loc="left")
         if not any_atlas:
-            _no_data(p_atlas, "RIPE Atlas probes")
+            _no_data(p_atlas, f"no RIPE Atlas probe data for {cc}")
         p_atlas.set_ylim(bottom=0)
 
         # detected outages of each panel's own source, country level
@@ -539,26 +540,29 @@ def networks_figure(tidy: pd.DataFrame, events, intervals, case) -> Figure:
     with matplotlib.rc_context(RC):
         n_rows = stack_rows(bars, x0, x1, _axes_width_px(), FONT_SIZE - 1, DPI)
         fig, strip, panels = _new_figure(max(len(nets), 1), 0.95, n_rows,
-                                         _title(case, "per network (ASN), share of baseline", simulated))
+                                         _title(case, "per network (ASN)", simulated))
         fig.shutdown.update(figure="networks", simulated=simulated, entity=("asn", None))
-        wanted = [("ioda", "ping-slash24", None, "IODA active probing"),
-                  ("ioda", "bgp", None, "IODA BGP"),
-                  ("atlas", "probes_reachable", "end-user", "Atlas end-user probes"),
-                  ("ooni", "measurements", "all", "OONI measurements")]
+        # OONI per network is too sparse to read hour by hour: it stays in the overview
+        wanted = [("ioda", "ping-slash24", None, "IODA active probing (× baseline)"),
+                  ("ioda", "bgp", None, "IODA BGP (× baseline)"),
+                  ("atlas", "probes_reachable", "end-user", "Atlas end-user probes online (share)")]
         used = set()
         for ax, net in zip(panels, nets):
             code = str(net.asn)
             ax.set_title(f"{net.name} (AS{net.asn})", loc="left", pad=2)
             drawn = False
             for i, (src, sig, sub, name) in enumerate(wanted):
-                s = baseline_ratio(select(tidy, src, sig, sub, "asn", code), base)
+                if src == "atlas":
+                    s, how = atlas_online_share(tidy, sub, "asn", code, base)
+                else:
+                    s, how = baseline_ratio(select(tidy, src, sig, sub, "asn", code), base), "baseline_ratio"
                 if s.empty:
                     continue
                 drawn = True
                 used.add(i)
                 draw_series(ax, s, name, i, {"source": src, "signal": sig, "subtype": sub or "",
                                              "entity_type": "asn", "entity_code": code,
-                                             "transform": "baseline_ratio"})
+                                             "transform": how})
             if not drawn:
                 _no_data(ax, f"no source returned data for AS{net.asn}")
             draw_detected(ax, _intervals_for(intervals, entity_type="asn", entity_code=code), x0, x1)
@@ -567,8 +571,8 @@ def networks_figure(tidy: pd.DataFrame, events, intervals, case) -> Figure:
             _no_data(panels[0], "the case lists no networks")
         ymax = max([ax.get_ylim()[1] for ax in panels] + [1.2])
         for ax in panels:
-            ax.set_ylim(0, min(ymax, 2.0))
-            ax.set_ylabel("× baseline")
+            ax.set_ylim(0, min(ymax, 1.6))
+            ax.set_ylabel("of normal")
         format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
         draw_event_strip(strip, bars, n_rows, x0, x1)
         handles = [(matplotlib.lines.Line2D([], [], color=SERIES_STYLE[i][0], ls=SERIES_STYLE[i][1]),
