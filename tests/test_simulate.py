@@ -18,7 +18,7 @@ from shutdown.cli import app
 from shutdown.errors import InputError
 from shutdown.scenario import load_scenario
 from shutdown.simulate import demo_cache, load_ground_truth, simulate
-from shutdown.simulation import render_ooni
+from shutdown.simulation import render_atlas, render_ooni
 from shutdown.simulation.world import World, layered
 from shutdown.sources import atlas, ioda, ooni
 from shutdown.sources.atlas_reduce import result_reachable
@@ -221,6 +221,30 @@ def test_atlas_listing_and_results_parse_with_sagan(kz):
         by_probe.setdefault(e["prb_id"], []).append(e["event"])
     for seq in by_probe.values():                  # events alternate per probe
         assert all(a != b for a, b in zip(seq, seq[1:]))
+
+
+def test_atlas_listing_pages_follow_next(kz):
+    world = World(load_scenario("kz-2022-01"), kz["case"], 0)
+    first = atlas.probe_listing_request(kz["case"])
+    path, params, seen = first.path, {**first.params, "page_size": "10"}, []
+    while True:
+        status, body = render_atlas.render(world, path, params)
+        page = json.loads(body)
+        assert status == 200 and page["count"] == len(world.probes)
+        seen += [p["id"] for p in page["results"]]
+        if not page["next"]:
+            break
+        path, params = atlas._next_page(page["next"])      # the collector's own link handling
+    assert seen == sorted(p.id for p in world.probes) and len(seen) > 30
+
+
+def test_scenario_naming_a_missing_case(tmp_path):
+    text = (REPO / "data/scenarios/short-national-cut.toml").read_text()
+    p = tmp_path / "s.toml"
+    p.write_text(text.replace('case = "sim-short-national-cut"', 'case = "no-such-case"'))
+    with pytest.raises(InputError) as exc:
+        simulate(p, cache_root=tmp_path / "c")
+    assert str(p) in str(exc.value) and "'case'" in str(exc.value)
 
 
 # -- ground truth -----------------------------------------------------------------------

@@ -43,7 +43,11 @@ def _resolve(scenario, case) -> tuple[Scenario, Case]:
         if not sc.case:
             raise InputError("the scenario names no case; add case = \"<case name>\"", path=sc.path,
                              field="case")
-        case = sc.case
+        try:
+            return sc, load_case(sc.case)
+        except InputError as exc:
+            raise InputError(f"cannot load the case it names: {exc}", path=sc.path,
+                             field="case") from None
     c = case if isinstance(case, Case) else load_case(case)
     return sc, c
 
