@@ -142,17 +142,18 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
     with LocalServer() as srv:
         monkeypatch.setenv("SHUTDOWN_IODA_URL", srv.url + "/v2")
         args = ["collect", "kz-2022-01", "--source", "ioda,ooni", "--cache", str(cache),
-                "--ooni-url", srv.url, "--min-interval", "0", "--quiet"]
+                "--ooni-url", srv.url, "--min-interval", "0", "--quiet", "--baseline-days", "7"]
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output
         first = len(srv.requests)
-        assert first == 108 + 48
-        assert "requests 156" in r.output and "cache hits 0" in r.output
+        # 17 days (7 baseline + 10 window) = 3 chunks; 6 entities (country + 5 ASNs)
+        assert first == 6 * 4 * 3 + 6 * 2 + 6 * 3 * 2
+        assert f"requests {first}," in r.output and "cache hits 0" in r.output
         table = load_table("kz-2022-01", cache=cache)
         r2 = CliRunner().invoke(app, args)
         assert r2.exit_code == 0, r2.output
         assert len(srv.requests) == first                      # zero requests the second time
-        assert "requests 0, cache hits 156" in r2.output
+        assert f"requests 0, cache hits {first}" in r2.output
     assert (cache / "tables" / "kz-2022-01.parquet").is_file()
     # every raw response kept with its provenance
     metas = list(RawCache(cache).entries())
@@ -162,10 +163,11 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
     assert m["url"].startswith(srv.url) and m["status"] == 200
     # the normalized values are those the server sent
     kz = table[(table["source"] == "ioda") & (table["entity_code"] == "KZ") & (table["signal"] == "bgp")]
-    start, end = load_case("kz-2022-01").fetch_utc
+    start, end = load_case("kz-2022-01").window_utc
+    start -= pd.Timedelta(days=7)
     assert kz["ts_utc"].min() == start and kz["ts_utc"].max() == end - pd.Timedelta(seconds=300)
     assert set(kz["value"].unique()) == {1000.0 + i for i in range(7)}
     vol = table[(table["source"] == "ooni") & (table["subtype"] == "all") & (table["entity_code"] == "KZ")]
-    assert len(vol) == 24 * 24 and set(vol["value"].unique()) == {0.0, 10.0}
+    assert len(vol) == 17 * 24 and set(vol["value"].unique()) == {0.0, 10.0}
     out = load_ioda_outages("kz-2022-01", cache=cache)
     assert list(out.columns) == IODA_OUTAGE_COLUMNS and len(out) == 6 * (3 + 1)
