@@ -179,7 +179,7 @@ def test_collect_follows_next_then_normalize_counts_probes(tmp_path):
                & (df.entity_type == "country")].value == 2).all()
 
     # networks: only case networks with probes; abandoned 10005 (AS21299) does not count
-    assert set(df[df.entity_type == "asn"].entity_code) == {"9198", "29355", "35104"}
+    assert set(df[df.entity_type == "asn"].entity_code) == {"9198", "29355", "41798"}
     assert value(df, "asn", "29355", "probes_reporting", "end-user", x) == 1
     assert value(df, "asn", "29355", "probes_reachable", "end-user", x) == 0
     assert not ((df.entity_code == "29355") & (df.subtype == "infrastructure")).any()
