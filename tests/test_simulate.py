@@ -186,6 +186,19 @@ def test_ooni_refuses_hour_grain_over_a_week(kz):
                                          "given time range", "v": 0}
 
 
+def test_ooni_day_grain_adds_up_the_hours(kz):
+    world = World(load_scenario("kz-2022-01"), kz["case"], 0)
+    q = {"probe_cc": "KZ", "probe_asn": "AS9198", "since": "2022-01-04", "until": "2022-01-06",
+         "axis_x": "measurement_start_day"}
+    _, day = render_ooni.render(world, "/api/v1/aggregation", {**q, "time_grain": "day"})
+    _, hour = render_ooni.render(world, "/api/v1/aggregation", {**q, "time_grain": "hour"})
+    days = {r["measurement_start_day"]: r["measurement_count"] for r in json.loads(day)["result"]}
+    assert set(days) == {"2022-01-04", "2022-01-05"}
+    for d, n in days.items():
+        assert n == sum(r["measurement_count"] for r in json.loads(hour)["result"]
+                        if r["measurement_start_day"].startswith(d))
+
+
 def test_atlas_listing_and_results_parse_with_sagan(kz):
     cache, case = kz["cache"], kz["case"]
     first = atlas.probe_listing_request(case)

@@ -75,7 +75,6 @@ def aggregation(world: World, params: dict) -> tuple[int, bytes]:
     if asns:
         units = [u for u in units if u in asns]
     hours = world.ooni_hours
-    fun = {"hour": "h", "day": "D", "week": "W-SUN", "month": "MS"}.get(grain, "D")
     if grain == "hour":
         lo, hi = since.floor("h"), until.floor("h")
         bins = pd.to_datetime(hours, unit="s", utc=True).floor("h")
@@ -84,52 +83,60 @@ def aggregation(world: World, params: dict) -> tuple[int, bytes]:
         bins = pd.to_datetime(hours, unit="s", utc=True).floor("D")
     keep = np.asarray((bins >= lo) & (bins < hi))
 
-    # counts[unit][test, outcome, hour] -> rows keyed by the requested axes
-    acc: dict = {}
+    # counts[unit][test, outcome, hour] -> one (4, bins) array per non-time group key
+    fmt = "%Y-%m-%dT%H:%M:%SZ" if grain == "hour" else "%Y-%m-%d"
+    labels = pd.DatetimeIndex(bins[keep])
+    if grain != "hour":
+        uniq, inverse = np.unique(labels.tz_convert(None).values, return_inverse=True)
+        labels = pd.DatetimeIndex(uniq).tz_localize("UTC")
+    axes = [a for a in (axis_x, axis_y) if a]
+    groups: dict = {}
     for unit in units:
         counts = world.ooni_counts[unit]
         for ti, test in enumerate(world.ooni_tests):
             if tests and test not in tests:
                 continue
             c = counts[ti][:, keep]
-            b = bins[keep]
             if grain != "hour":
-                frame = pd.DataFrame(c.T, columns=OUTCOMES)
-                frame["b"] = b
-                g = frame.groupby("b").sum()
-                b, c = g.index, g[list(OUTCOMES)].to_numpy().T
-            total = c.sum(axis=0)
-            for j in np.nonzero(total)[0]:
-                key = []
-                for ax in (axis_x, axis_y):
-                    if ax == "measurement_start_day":
-                        key.append(("measurement_start_day", b[j]))
-                    elif ax == "test_name":
-                        key.append(("test_name", test))
-                    elif ax == "probe_asn":
-                        key.append(("probe_asn", unit if unit is not None else 0))
-                    elif ax == "probe_cc":
-                        key.append(("probe_cc", cc))
-                key = tuple(key)
-                cur = acc.setdefault(key, np.zeros(4, dtype="int64"))
-                cur += c[:, j]
-
-    fmt = "%Y-%m-%dT%H:%M:%SZ" if grain == "hour" else "%Y-%m-%d"
+                summed = np.zeros((4, len(labels)), dtype="int64")
+                for o in range(4):
+                    np.add.at(summed[o], inverse, c[o])
+                c = summed
+            gk = tuple((a, test) if a == "test_name" else
+                       (a, unit if unit is not None else 0) if a == "probe_asn" else
+                       (a, cc) for a in axes if a != "measurement_start_day")
+            cur = groups.get(gk)
+            groups[gk] = c.copy() if cur is None else cur + c
+    time_axis = "measurement_start_day" in axes
     order = ("measurement_start_day", "probe_cc", "probe_asn", "test_name")
-    rows = []
-    for key in sorted(acc, key=lambda k: tuple(v for _, v in k)):
-        c = acc[key]
+    rows, acc = [], None
+    names = [lab.strftime(fmt) for lab in labels]
+    for gk in sorted(groups, key=lambda k: tuple(v for _, v in k)):
+        c = groups[gk]
+        acc = c.sum(axis=1) if acc is None else acc + c.sum(axis=1)
+        if not time_axis:
+            if c.sum():
+                rows.append((None, gk, c.sum(axis=1)))
+            continue
+        tot = c.sum(axis=0)
+        rows.extend((j, gk, c[:, j]) for j in np.nonzero(tot)[0])
+    rows.sort(key=lambda r: ((r[0] if r[0] is not None else -1),
+                             tuple(v for _, v in r[1])))
+    out_rows = []
+    for j, gk, c in rows:
         row = {"anomaly_count": int(c[1]), "confirmed_count": int(c[2]),
                "failure_count": int(c[3]), "ok_count": int(c[0]), "measurement_count": int(c.sum())}
-        axes = dict(key)
+        ax = dict(gk)
+        if j is not None:
+            ax["measurement_start_day"] = names[j]
         for name in order:
-            if name in axes:
-                v = axes[name]
-                row[name] = v.strftime(fmt) if name == "measurement_start_day" else v
-        rows.append(row)
+            if name in ax:
+                row[name] = ax[name]
+        out_rows.append(row)
+    rows = out_rows
+    tot = acc if acc is not None else np.zeros(4, dtype="int64")
     dims = int(bool(axis_x)) + int(bool(axis_y))
     if dims == 0:
-        tot = sum((acc[k] for k in acc), np.zeros(4, dtype="int64"))
         result = {"anomaly_count": int(tot[1]), "confirmed_count": int(tot[2]),
                   "failure_count": int(tot[3]), "ok_count": int(tot[0]),
                   "measurement_count": int(tot.sum())}

@@ -324,13 +324,14 @@ def ioda_slice(world: World, etype, code, ds, subtype, frm: int, until: int):
     start = (frm // step) * step
     n = max(0, -(-(until - start) // step))
     i0 = (start - t0) // step
-    out = []
-    for i in range(i0, i0 + n):
-        if 0 <= i < len(v) and not np.isnan(v[i]):
-            x = v[i]
-            out.append(int(x) if ds in COUNT_SIGNALS else float(x))
-        else:
-            out.append(None)
+    idx = np.arange(i0, i0 + n)
+    inside = (idx >= 0) & (idx < len(v))
+    vals = np.full(n, np.nan)
+    vals[inside] = v[idx[inside]]
+    if ds in COUNT_SIGNALS:
+        out = [None if x != x else int(x) for x in vals.tolist()]
+    else:
+        out = [None if x != x else x for x in vals.tolist()]
     return start, step, out
 
 
