@@ -50,6 +50,7 @@ REASONS = {
     "no-baseline": "too little data before the window to learn normal behaviour",
     "zero-baseline": "the signal is zero (or nearly) before the window: nothing to lose",
     "no-data": "no value inside the window",
+    "too-small": "too few measurements or probes to tell a drop from chance",
 }
 
 

@@ -29,7 +29,11 @@ from shutdown.detect import thresholds as T
 from shutdown.detect.series import NS_DAY, SeriesSet
 
 MIN_EXPECTED = {   # below this expected count a zero is chance, not a cut (Poisson)
-    ("ooni", "measurements"): 5.0,      # P(0 | mean 5) = 0.7%, two hours in a row 0.005%
+    # OONI counts are judged on 3-bin sums (see ``pooled``): below 15 expected
+    # measurements in three hours, near-zero sums happen by chance often enough across
+    # dozens of series and hundreds of hours to invent outages (volunteer probes come
+    # and go together, so counts are over-dispersed: P(0) is well above Poisson's).
+    ("ooni", "measurements"): 15.0,
     ("atlas", "probes_reporting"): float(T.ATLAS_MIN_PROBES),
     ("atlas", "probes_connected"): float(T.ATLAS_MIN_PROBES),
 }
@@ -134,6 +138,15 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0) -> Base
     status = np.where(~enough, "no-baseline", "ok").astype(object)
     zero = ~mode_rise & ~(level > 0) & enough
     status[zero] = "zero-baseline"
+    # too small to judge: typical expected count below the floor where a drop can be told
+    # from chance (pooled series are compared on 3-bin sums), or too few Atlas probes
+    me = _min_expected(keys)
+    per_bin = me / np.where(pooled(keys), 3.0, 1.0)
+    small = (status == "ok") & (me > 0) & (level < per_bin)
+    if "n_probes" in keys:
+        probes = keys["n_probes"].to_numpy(dtype=float)
+        small |= (status == "ok") & (probes < T.ATLAS_MIN_PROBES)
+    status[small] = "too-small"
     b.status = status
     return b
 

@@ -29,8 +29,8 @@ from shutdown.detect import thresholds as T
 from shutdown.detect.baseline import Baseline, _min_expected, deviation, pooled
 from shutdown.detect.series import SeriesSet
 
-EXTRA_COLUMNS = ["metric", "baseline", "n_bins", "start_from", "end_to",
-                 "censored_start", "censored_end", "enter", "sigma"]
+EXTRA_COLUMNS = ["metric", "baseline", "n_bins", "start_from", "end_to", "depth_from",
+                 "depth_to", "censored_start", "censored_end", "enter", "sigma"]
 
 
 def thresholds_for(keys: pd.DataFrame, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -188,31 +188,46 @@ def _find_chunk(k, t, v, keys, b, w0, w1):
         cens0 = bool(first[a]) and (t[a] - w0) <= 2 * bin_ns[key]
         cens1 = bool(last_of_key[z - 1]) and (w1 - t[z - 1]) <= 2 * bin_ns[key]
         if mode_rise[key]:
-            pieces = [(a, z, None)]
+            pieces = [(a, z)]
         else:
-            pieces = _split_full(full[a:z], a, t, bin_ns[key])
-        for j, (p0, p1, f) in enumerate(pieces):
+            # pooled series: the 3-bin sums smear a step over one bin either side, so
+            # their pieces are at least 3 bins long (no 1-2 bin pieces at the edges)
+            pieces = levels(dev, a, z, t, int(bin_ns[key]), min_bins=3 if pool[key] else 1)
+        depths = []
+        for p0, p1 in pieces:
             d = dev[p0:p1]
             d = d[~np.isnan(d)]
-            med = float(np.median(d)) if len(d) else np.nan
+            depths.append(float(np.median(d)) if len(d) else np.nan)
+        kinds = []
+        for j, (p0, p1) in enumerate(pieces):
             if mode_rise[key]:
                 vals = v[p0:p1]
                 lvl = float(np.nanmedian(vals)) if np.isfinite(vals).any() else np.nan
-                kind = "full" if lvl >= T.FULL_SHARE else "partial"
+                kinds.append("full" if lvl >= T.FULL_SHARE else "partial")
+            else:
+                kinds.append("full" if depths[j] >= T.FULL_ENTER else "partial")
+        for j, (p0, p1) in enumerate(pieces):
+            med = depths[j]
+            if mode_rise[key]:
+                vals = v[p0:p1]
+                lvl = float(np.nanmedian(vals)) if np.isfinite(vals).any() else np.nan
                 depth, direction = max(med, 0.0), "up"
             else:
                 depth = float(np.clip(med, 0, 1))
-                lvl, kind, direction = 1.0 - depth, ("full" if f else "partial"), "down"
+                lvl, direction = 1.0 - depth, "down"
             e = b.expected(k[p0:p1], t[p0:p1])
+            last = j == len(pieces) - 1
             recs.append({
                 "key": key, "start_ns": t[p0],
                 "end_ns": t[p1] if p1 < z else (_end_time(t, k, np.array([z]), bin_ns)[0]),
-                "depth": depth, "level": lvl, "direction": direction, "kind": kind,
+                "depth": depth, "level": lvl, "direction": direction, "kind": kinds[j],
                 "baseline": float(np.nanmedian(e)) if np.isfinite(e).any() else np.nan,
                 "n_bins": p1 - p0,
-                "start_from": "normal" if j == 0 else pieces[j - 1][2] and "full" or "partial",
-                "end_to": "normal" if j == len(pieces) - 1 else pieces[j + 1][2] and "full" or "partial",
-                "censored_start": cens0 and j == 0, "censored_end": cens1 and j == len(pieces) - 1,
+                "start_from": "normal" if j == 0 else kinds[j - 1],
+                "end_to": "normal" if last else kinds[j + 1],
+                "depth_from": 0.0 if j == 0 else float(np.clip(depths[j - 1], 0, 1)),
+                "depth_to": 0.0 if last else float(np.clip(depths[j + 1], 0, 1)),
+                "censored_start": cens0 and j == 0, "censored_end": cens1 and last,
                 "enter": enter[key], "sigma": b.sigma[key],
             })
     return recs, rows
@@ -227,36 +242,64 @@ def _end_time(t, k, i1, bin_ns):
     return np.where(same, t[nxt], t[i1 - 1] + bin_ns[k[i1 - 1]])
 
 
-def _split_full(f: np.ndarray, offset: int, t: np.ndarray, bin_ns: int):
-    """Pieces (start, stop, is_full) of one interval; pieces shorter than the minimum
-    duration join the piece before them (or after, for the first)."""
-    change = np.flatnonzero(np.diff(f.astype(np.int8))) + 1
-    bounds = np.concatenate(([0], change, [len(f)]))
-    pieces = [[offset + bounds[i], offset + bounds[i + 1], bool(f[bounds[i]])]
-              for i in range(len(bounds) - 1)]
-    mind = int(min_duration(np.array([bin_ns]))[0])
-    dur = lambda p: (t[p[1]] if p[1] < len(t) else t[p[1] - 1] + bin_ns) - t[p[0]]
-    changed = True
-    while changed and len(pieces) > 1:
-        changed = False
-        for i, p in enumerate(pieces):
-            if dur(p) < mind:
-                if i > 0:
-                    pieces[i - 1][1] = p[1]
-                else:
-                    pieces[1][0] = p[0]
-                del pieces[i]
-                changed = True
-                break
-        # neighbours of the same kind become one piece
-        merged = [pieces[0]]
-        for p in pieces[1:]:
-            if p[2] == merged[-1][2]:
-                merged[-1][1] = p[1]
-            else:
-                merged.append(p)
-        pieces = merged
-    return [tuple(p) for p in pieces]
+def _gain(x: np.ndarray, min_size: int) -> tuple[int, float]:
+    """Best single split of x for a piecewise-constant (l2) model: (index, SSE reduction)."""
+    n = len(x)
+    if n < 2 * min_size:
+        return -1, 0.0
+    c = np.cumsum(x)
+    k = np.arange(min_size, n - min_size + 1)
+    left = c[k - 1]
+    g = left ** 2 / k + (c[-1] - left) ** 2 / (n - k) - c[-1] ** 2 / n
+    i = int(np.argmax(g))
+    return int(k[i]), float(g[i])
+
+
+def levels(dev: np.ndarray, a: int, z: int, t: np.ndarray, bin_ns: int,
+           min_bins: int = 1) -> list[tuple[int, int]]:
+    """Split one outage [a, z) into pieces of steady depth: (start, stop) row indices.
+
+    Binary segmentation with an l2 cost (the method of ``ruptures.Binseg``, written
+    here on cumulative sums so a year of bins costs milliseconds): split where it
+    most reduces the squared error, while the reduction beats a BIC-like penalty
+    (2 sigma^2 log n, sigma the bin-to-bin noise of the deviation); pieces are at
+    least the minimum duration long. Neighbouring pieces whose depths differ by less
+    than ``MIN_STEP`` are joined again: a step that small is not a new phase.
+    """
+    x = dev[a:z].astype(float)
+    n = len(x)
+    if n == 0:
+        return [(a, z)]
+    if np.isnan(x).any():
+        ok = ~np.isnan(x)
+        if not ok.any():
+            return [(a, z)]
+        x = np.interp(np.arange(n), np.flatnonzero(ok), x[ok])
+    x = np.clip(x, -0.5, 1.0)
+    min_size = max(min_bins, int(-(-min_duration(np.array([bin_ns]))[0] // bin_ns)))
+    d = np.diff(x)
+    sigma = 1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2) if len(d) > 2 else 0.0
+    pen = 2 * max(sigma, 0.01) ** 2 * np.log(max(n, 2))
+    cuts, todo = [], [(0, n)]
+    while todo:
+        lo, hi = todo.pop()
+        k, g = _gain(x[lo:hi], min_size)
+        if k > 0 and g > pen:
+            cuts.append(lo + k)
+            todo += [(lo, lo + k), (lo + k, hi)]
+    bounds = [0] + sorted(cuts) + [n]
+    segs = [[bounds[i], bounds[i + 1]] for i in range(len(bounds) - 1)]
+    med = [float(np.median(x[p:q])) for p, q in segs]
+    while len(segs) > 1:
+        diffs = [abs(med[i + 1] - med[i]) for i in range(len(segs) - 1)]
+        i = int(np.argmin(diffs))
+        if diffs[i] >= T.MIN_STEP:
+            break
+        segs[i][1] = segs[i + 1][1]
+        del segs[i + 1]
+        med[i] = float(np.median(x[segs[i][0]:segs[i][1]]))
+        del med[i + 1]
+    return [(a + p, a + q) for p, q in segs]
 
 
 def _frame(recs: list[dict], keys: pd.DataFrame) -> pd.DataFrame:

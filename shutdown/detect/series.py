@@ -152,12 +152,22 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame) -> tuple[pd.DataFrame, p
     else:
         total = outcome_sum
     bad = wide[["anomaly", "confirmed"]].sum(axis=1, min_count=1)
-    # Pool each bin with its two neighbours (same entity and test) before dividing: an
-    # hour with 3 measurements, one of them anomalous, is not a 33% anomaly share.
+    # Pool bins (same entity and test) before dividing: an hour with 3 measurements, one
+    # of them anomalous, is not a 33% anomaly share. The pool is as wide as it takes for a
+    # typical bin to hold OONI_MIN_COUNT measurements (3 bins at least, a day at most):
+    # a messenger test run twice an hour is judged on ~5-hour shares.
     grp = [wide.index.get_level_values(i) for i in range(3)]
-    pool = lambda x: x.groupby(grp, observed=True).transform(
-        lambda y: y.rolling(3, center=True, min_periods=1).sum())
-    pbad, ptot = pool(bad.fillna(0)), pool(total.fillna(0))
+    typical = total.groupby(grp, observed=True).transform("median")
+    width = np.clip(np.ceil(T.OONI_MIN_COUNT / typical.where(typical > 0)), 3, 24).fillna(3)
+    width = (width // 2 * 2 + 1).astype(int)                 # odd, centred
+    pbad = pd.Series(np.nan, index=bad.index)
+    ptot = pd.Series(np.nan, index=bad.index)
+    b0, t0 = bad.fillna(0), total.fillna(0)
+    for w in np.unique(width):                                # a few distinct widths
+        m = (width == w).to_numpy()
+        roll = lambda x: x.groupby([g[m] for g in grp], observed=True).transform(
+            lambda y: y.rolling(int(w), center=True, min_periods=1).sum())
+        pbad[m], ptot[m] = roll(b0[m]).to_numpy(), roll(t0[m]).to_numpy()
     share = (pbad / ptot).where((ptot >= T.OONI_MIN_COUNT) & total.notna()).clip(0, 1)
     sim = d.groupby(idx, observed=True)["simulated"].any().reindex(wide.index).fillna(False)
     out = share.rename("value").reset_index()

@@ -45,8 +45,10 @@ K_NOISE = 4.0
 #                so a 10% loss of visible /24s is already a routing event.
 #   ping-slash24 active probing: a few % of blocks flap every hour; 20% is a real loss.
 #   merit-nt     telescope counts are bursty (scanning campaigns): ask for 30%.
-#   gtr          Google traffic follows the daily cycle closely; 30% off the cycle is
-#                well outside its day-to-day variation and still catches throttling.
+#   gtr          Google traffic follows the daily cycle closely: 15% off the cycle,
+#                sustained for the minimum duration, catches the national dip of a
+#                throttled mobile network; its own noise (4 sigma) raises the bar
+#                where the series is noisier.
 #   ooni         hourly measurement counts are small and Poisson-like: only deep drops.
 #   atlas share  share of probes that reach the Internet; 20% of a country's probes
 #                failing together is beyond single-probe churn.
@@ -54,7 +56,7 @@ MIN_DROP = {
     ("ioda", "bgp"): 0.10,
     ("ioda", "ping-slash24"): 0.20,
     ("ioda", "merit-nt"): 0.30,
-    ("ioda", "gtr"): 0.30,
+    ("ioda", "gtr"): 0.15,
     ("ooni", "measurements"): 0.50,
     ("atlas", "probes_reachable"): 0.20,
     ("atlas", "probes_reporting"): 0.30,
@@ -75,10 +77,16 @@ MAX_ENTER_RISE = 0.60
 EXIT_FRACTION = 0.5
 
 # -- full vs partial ---------------------------------------------------------------------
-# A "full" cut leaves less than a quarter of normal; between the two thresholds the
-# current kind is kept (again hysteresis, so a cut at 78% does not alternate).
-FULL_ENTER = 0.80                # deviation >= 0.80 -> full
-FULL_EXIT = 0.65                 # deviation <= 0.65 -> back to partial
+# A piece whose median loss is at least 80% of normal is "full": what remains is a
+# few networks that were spared or exempted, not general access. (IODA shows national
+# shutdowns at 80-99% loss on active probing.) Per bin, for plots, the same line with
+# hysteresis: >= FULL_ENTER enters full, <= FULL_EXIT leaves it.
+FULL_ENTER = 0.80
+FULL_EXIT = 0.65
+# Inside an outage, a change of depth by at least MIN_STEP starts a new piece (e.g. a
+# national cut eased from 97% to 80% while one city is let back on). Smaller steps are
+# noise in a count of /24 blocks or probes, and not a phase a report would describe.
+MIN_STEP = 0.15
 # For the anomaly share, "full" means nearly every test of the service fails.
 FULL_SHARE = 0.80
 
