@@ -99,7 +99,7 @@ def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
         status = [{"source": s.source, "status": s.status, "message": s.message,
                    "requests": s.requests, "cache_hits": s.cache_hits, "rows": s.rows}
                   for s in rep.sources]
-        tidy = load_table(case, raw, rebuild=True)
+        tidy = load_table(case, raw)        # collect_case just rebuilt and wrote it
     if tidy is None or len(tidy) == 0:
         msgs = "; ".join(f"{s['source']}: {s.get('message') or s['status']}" for s in status)
         raise InputError(f"no source returned any data for case {case.name!r}, nothing to draw"
@@ -141,7 +141,7 @@ def analyse(case, events, tidy):
     rows = A.align(events, det, tidy, case)
     rows = with_detected_span(rows, det.intervals)
     summary = A.summarize(rows, events)
-    unexpl = A.unexplained(events, det.intervals, case)
+    unexpl = A.unexplained(events, det.fused, case)     # where independent sources agree
     exp = expectations_as_dicts(A.expectation_results(case, summary, rows), case)
     return det.intervals, rows, summary, unexpl, exp
 
@@ -333,8 +333,14 @@ def document(data: ReportData, described: dict) -> list[tuple]:
                  x["found"]] + (["SIMULATED"] if sim else []) for x in data.expectations]
         b.append(("table", cols, rows))
 
+    if data.unexplained is not None and not len(data.unexplained):
+        b.append(("h2", "Detected outages no documented event explains"))
+        b.append(("p", "None: every outage on which independent sources agree lies near a documented "
+                       "event that expects it."))
     if data.unexplained is not None and len(data.unexplained):
         b.append(("h2", "Detected outages no documented event explains"))
+        b.append(("p", "Where independent sources agree on an outage (the fused view of the detector) "
+                       "but no documented event's window, within a day, accounts for it."))
         u = data.unexplained
         cols = [c_ for c_ in ("source", "entity_type", "entity_code", "signal", "subtype", "start_utc",
                               "end_utc", "depth") if c_ in u.columns]
