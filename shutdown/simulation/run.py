@@ -52,11 +52,20 @@ def _resolve(scenario, case) -> tuple[Scenario, Case]:
     return sc, c
 
 
+def _code_sha() -> str:
+    """The simulator's own code: a fix to a renderer must rebuild demo caches."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted([*here.glob("*.py"), here.parent / "scenario.py"]):
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
 def stamp(sc: Scenario, case: Case, seed: int) -> dict:
     """What a built simulated cache was built from; equal stamps mean equal bytes."""
     return {"SIMULATED": True, "scenario": sc.name, "scenario_sha256": _sha(sc.path),
             "case": case.name, "case_sha256": _sha(case.path), "seed": int(seed),
-            "tool_version": TOOL_VERSION}
+            "tool_version": TOOL_VERSION, "code_sha256": _code_sha()}
 
 
 def _prepare(root: Path) -> RawCache:
