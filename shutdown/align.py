@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from shutdown.detect import thresholds
 from shutdown.detect.fuse import family
 from shutdown.schema import OONI_TESTS, VERDICTS
 
@@ -51,7 +52,7 @@ ALIGN_COLUMNS = ["event", "kind", "scope", "window_start_utc", "window_end_utc",
 SUMMARY_COLUMNS = ["event", "kind", "scope", "precision", "window_start_utc", "window_end_utc",
                    "window_local", "verdict", "n_sources", "sources", "transition_utc",
                    "transition_local", "minutes_off", "contradicted_by", "not_measurable",
-                   "title", "simulated"]
+                   "via", "title", "simulated"]
 UNEXPLAINED_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype",
                        "start_utc", "end_utc", "depth", "kind", "direction", "nearest_event",
                        "minutes_to_nearest", "simulated"]
@@ -116,16 +117,23 @@ def _transitions(iv: pd.DataFrame, shows: str) -> pd.Series:
     """Times of the transitions an expectation looks for, in one series' intervals."""
     if len(iv) == 0:
         return pd.Series(dtype="datetime64[ns, UTC]")
+    step = thresholds.MIN_STEP
     if shows in ("down", "may-not-show"):
         d = iv[iv["direction"] == "down"]
-        ok = (d["start_from"] == "normal") | ((d["kind"] == "full") & (d["start_from"] == "partial"))
+        if "depth_from" in d:      # a fall: from normal, or a piece deeper than the one before
+            ok = (d["start_from"] == "normal") | (d["depth"] - d["depth_from"] >= step)
+        else:
+            ok = (d["start_from"] == "normal") | ((d["kind"] == "full") & (d["start_from"] == "partial"))
         return d.loc[ok & ~d["censored_start"].astype(bool), "start_utc"]
     if shows == "anomaly-up":
         d = iv[iv["direction"] == "up"]
         return d.loc[~d["censored_start"].astype(bool), "start_utc"]
     if shows == "up":
         d = iv[iv["direction"] == "down"]
-        ok = (d["end_to"] == "normal") | ((d["kind"] == "full") & (d["end_to"] == "partial"))
+        if "depth_to" in d:        # a return: to normal, or to a shallower piece
+            ok = (d["end_to"] == "normal") | (d["depth"] - d["depth_to"] >= step)
+        else:
+            ok = (d["end_to"] == "normal") | ((d["kind"] == "full") & (d["end_to"] == "partial"))
         return d.loc[ok & ~d["censored_end"].astype(bool), "end_utc"]
     # no-change: any start or end
     starts = iv.loc[~iv["censored_start"].astype(bool), "start_utc"]
@@ -146,18 +154,21 @@ def _judge(shows: str, iv: pd.DataFrame, ws, we, horizon, main: str = "down"):
     """
     look = main if shows == "may-not-show" else shows
     tr = _transitions(iv, look).sort_values()
+    # a transition at t means "by the bin starting at t": one exactly at the window's end
+    # happened inside it
     if shows == "no-change":
-        inside = tr[(tr >= ws) & (tr < we)]
+        inside = tr[(tr >= ws) & (tr <= we)]
         if len(inside):
             t = inside.iloc[0]
             return "contradicted", t, _row_at(iv, t), "a transition where the event says nothing changes"
         return "confirmed", None, None, "stayed as it was, as expected for this kind of event"
-    inside = tr[(tr >= ws) & (tr < we)]
+    inside = tr[(tr >= ws) & (tr <= we)]
+    which = "end" if look == "up" else "start"
     if len(inside):
         t = inside.iloc[0]
-        return "confirmed", t, _row_at(iv, t), ""
+        return "confirmed", t, _row_at(iv, t, which), ""
     before = tr[(tr >= ws - horizon) & (tr < ws)]
-    after = tr[(tr >= we) & (tr < we + horizon)]
+    after = tr[(tr > we) & (tr < we + horizon)]
     if look == "down" and len(before):
         # only when the source is still down as the window opens: an earlier outage that
         # ended before it is another event
@@ -168,23 +179,29 @@ def _judge(shows: str, iv: pd.DataFrame, ws, we, horizon, main: str = "down"):
             [(abs((t - we).total_seconds()), "confirmed-later", t) for t in after]
     if cands:
         _, verdict, t = min(cands, key=lambda c: c[0])
-        return verdict, t, _row_at(iv, t), ""
+        return verdict, t, _row_at(iv, t, which), ""
     if shows == "may-not-show":
         return "not-measurable", None, None, "this source can miss this kind of event"
     if look == "up":
         if _down_during(iv, ws, we):
             return "contradicted", None, None, "still down through the whole window"
         rev = _transitions(iv, "down")
-        rev = rev[(rev >= ws) & (rev < we)]
+        rev = rev[(rev >= ws) & (rev <= we)]
         if len(rev):
-            return "contradicted", rev.iloc[0], _row_at(iv, rev.iloc[0]), "went down instead"
+            return "contradicted", rev.iloc[0], _row_at(iv, rev.iloc[0], "start"), "went down instead"
         return "not-observed", None, None, "no outage ended around the window"
     return "not-observed", None, None, "normal behaviour around the window"
 
 
-def _row_at(iv, t):
-    m = (iv["start_utc"] == t) | (iv["end_utc"] == t)
-    return iv[m].iloc[0] if m.any() else None
+def _row_at(iv, t, which: str = "start"):
+    """The interval piece a transition belongs to: the one starting at t for a fall,
+    the one ending at t for a return."""
+    first, other = ("start_utc", "end_utc") if which == "start" else ("end_utc", "start_utc")
+    for col in (first, other):
+        m = iv[col] == t
+        if m.any():
+            return iv[m].iloc[0]
+    return None
 
 
 def _has_data(det, key_row, ws, we) -> bool | None:
@@ -239,59 +256,77 @@ def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZ
             del known
         shows = {e.shows for e in exps}
         main = "up" if "up" in shows else ("anomaly-up" if "anomaly-up" in shows else "down")
+        ctx = dict(base=base, ev=ev, main=main, series=series, iv_all=iv_all, det=det,
+                   win=win, horizon=horizon, sim_any=sim_any)
         for etype, ecode in scope_entities(ev, case):
-            for exp in exps:
-                role = "control" if exp.shows == "no-change" else "primary"
-                row0 = {**base, "expects": exp.shows, "role": role, "source": exp.source,
-                        "signal": exp.signal, "subtype": exp.subtype or "",
-                        "entity_type": etype, "entity_code": ecode,
-                        "family": family(exp.source, exp.signal)}
-                cands = _candidates(series, iv_all, exp, etype, ecode)
-                if len(cands) == 0:
-                    recs.append({**row0, "verdict": "not-measurable", "simulated": sim_any,
-                                 "reason": f"no {exp.source} {exp.signal} data for {etype} {ecode}"})
-                    continue
-                for _, c in cands.iterrows():
-                    row = {**row0, "subtype": c.get("subtype", ""), "metric": c.get("metric", ""),
-                           "simulated": bool(c.get("simulated", sim_any))}
-                    status = c.get("status", "ok")
-                    if status != "ok":
-                        recs.append({**row, "verdict": "not-measurable",
-                                     "reason": c.get("reason", status) or status})
+            got = [r for exp in exps for r in _judge_entity(exp, etype, ecode, **ctx)]
+            recs += got
+            if etype == "region" and case is not None and not any(
+                    r["role"] == "primary" and r["verdict"] != "not-measurable" for r in got):
+                # No usable data for the region: the country's signals stand in, labelled
+                # "proxy" (a regional event moves the national signal only by its share).
+                for exp in exps:
+                    if exp.shows == "no-change":
                         continue
-                    if win and (we <= win[0] or ws >= win[1]):
-                        recs.append({**row, "verdict": "not-measurable",
-                                     "reason": "the event lies outside the analysed window"})
-                        continue
-                    if _has_data(det, c, ws - horizon, we + horizon) is False:
-                        recs.append({**row, "verdict": "not-measurable",
-                                     "reason": "no data around the event window"})
-                        continue
-                    m = ((iv_all["source"] == c["source"]) & (iv_all["signal"] == c["signal"])
-                         & (iv_all["subtype"] == c["subtype"])
-                         & (iv_all["entity_type"] == etype)
-                         & (iv_all["entity_code"].astype(str) == str(ecode))) if len(iv_all) else None
-                    if m is not None and "metric" in iv_all and "metric" in c:
-                        m &= iv_all["metric"] == c["metric"]
-                    iv = iv_all[m] if m is not None else iv_all
-                    verdict, t, hit, reason = _judge(exp.shows, iv, ws, we, horizon, main)
-                    if exp.shows == "may-not-show" and verdict == "not-measurable":
-                        reason = f"{reason}: {exp.why}" if exp.why else reason
-                    row.update(verdict=verdict, reason=reason)
-                    if t is not None:
-                        row.update(_times(t, ws, we, ev.tz))
-                    if hit is not None:
-                        row.update(depth=float(hit["depth"]), interval_kind=hit["kind"])
-                    recs.append(row)
+                    for r in _judge_entity(exp, "country", case.country, **ctx):
+                        r["role"] = "proxy"
+                        r["reason"] = (f"no usable data for region {ecode}; the country's signal "
+                                       "stands in" + (f" ({r['reason']})" if r.get("reason") else ""))
+                        recs.append(r)
     out = pd.DataFrame(recs, columns=ALIGN_COLUMNS)
     out["simulated"] = out["simulated"].fillna(sim_any).astype(bool)
     out["transition_utc"] = pd.to_datetime(out["transition_utc"], utc=True)
     return out
 
 
+def _judge_entity(exp, etype, ecode, *, base, ev, main, series, iv_all, det, win, horizon,
+                  sim_any) -> list[dict]:
+    """Rows for one expectation on one entity: one per matching series."""
+    ws, we = ev.window_utc
+    role = "control" if exp.shows == "no-change" else "primary"
+    row0 = {**base, "expects": exp.shows, "role": role, "source": exp.source,
+            "signal": exp.signal, "subtype": exp.subtype or "",
+            "entity_type": etype, "entity_code": ecode, "family": family(exp.source, exp.signal)}
+    cands = _candidates(series, iv_all, exp, etype, ecode)
+    if len(cands) == 0:
+        return [{**row0, "verdict": "not-measurable", "simulated": sim_any,
+                 "reason": f"no {exp.source} {exp.signal} data for {etype} {ecode}"}]
+    out = []
+    for _, c in cands.iterrows():
+        row = {**row0, "subtype": c.get("subtype", ""), "metric": c.get("metric", ""),
+               "simulated": bool(c.get("simulated", sim_any))}
+        status = c.get("status", "ok")
+        if status != "ok":
+            out.append({**row, "verdict": "not-measurable", "reason": c.get("reason", status) or status})
+            continue
+        if win and (we <= win[0] or ws >= win[1]):
+            out.append({**row, "verdict": "not-measurable",
+                        "reason": "the event lies outside the analysed window"})
+            continue
+        if _has_data(det, c, ws - horizon, we + horizon) is False:
+            out.append({**row, "verdict": "not-measurable", "reason": "no data around the event window"})
+            continue
+        m = ((iv_all["source"] == c["source"]) & (iv_all["signal"] == c["signal"])
+             & (iv_all["subtype"] == c["subtype"]) & (iv_all["entity_type"] == etype)
+             & (iv_all["entity_code"].astype(str) == str(ecode))) if len(iv_all) else None
+        if m is not None and "metric" in iv_all and "metric" in c:
+            m &= iv_all["metric"] == c["metric"]
+        iv = iv_all[m] if m is not None else iv_all
+        verdict, t, hit, reason = _judge(exp.shows, iv, ws, we, horizon, main)
+        if exp.shows == "may-not-show" and verdict == "not-measurable":
+            reason = f"{reason}: {exp.why}" if exp.why else reason
+        row.update(verdict=verdict, reason=reason)
+        if t is not None:
+            row.update(_times(t, ws, we, ev.tz))
+        if hit is not None:
+            row.update(depth=float(hit["depth"]), interval_kind=hit["kind"])
+        out.append(row)
+    return out
+
+
 def _times(t, ws, we, tz) -> dict:
     t = pd.Timestamp(t)
-    off = 0.0 if ws <= t < we else ((t - ws).total_seconds() / 60 if t < ws
+    off = 0.0 if ws <= t <= we else ((t - ws).total_seconds() / 60 if t < ws
                                     else (t - we).total_seconds() / 60)
     return {"transition_utc": t,
             "transition_local": t.tz_convert(tz).isoformat(timespec="minutes"),
@@ -321,6 +356,9 @@ def summarize(rows: pd.DataFrame, events=None) -> pd.DataFrame:
         ev = ev_by_id.get(eid)
         prim = g[g["role"] == "primary"]
         ctrl = g[g["role"] == "control"]
+        via = ""
+        if not (prim["verdict"] != "not-measurable").any() and (g["role"] == "proxy").any():
+            prim, via = g[g["role"] == "proxy"], "country signals (no regional data)"
         fam = _family_best(prim)
         conf = fam[fam["verdict"].isin(CONFIRMING)]
         if len(fam):
@@ -336,6 +374,7 @@ def summarize(rows: pd.DataFrame, events=None) -> pd.DataFrame:
                if len(fam) else "",
                "contradicted_by": ",".join(contra),
                "not_measurable": int((fam["verdict"] == "not-measurable").sum()) if len(fam) else 0,
+               "via": via,
                "simulated": bool(g["simulated"].any()) if len(g) else False}
         if len(g):
             rec.update(kind=g["kind"].iloc[0], scope=g["scope"].iloc[0],
@@ -357,8 +396,13 @@ def summarize(rows: pd.DataFrame, events=None) -> pd.DataFrame:
 
 
 def independent_sources(rows: pd.DataFrame, event: str, verdicts=CONFIRMING) -> list[str]:
-    """Families whose best verdict for ``event`` is one of ``verdicts``."""
-    g = rows[(rows["event"] == event) & (rows["role"] == "primary")]
+    """Families whose best verdict for ``event`` is one of ``verdicts`` (primary rows; the
+    country's proxy rows when the event's own entity had no usable data)."""
+    g = rows[rows["event"] == event]
+    if (g.loc[g["role"] == "primary", "verdict"] != "not-measurable").any() or not (g["role"] == "proxy").any():
+        g = g[g["role"] == "primary"]
+    else:
+        g = g[g["role"] == "proxy"]
     fam = _family_best(g)
     return sorted(fam.loc[fam["verdict"].isin(verdicts), "_fam"]) if len(fam) else []
 

@@ -13,8 +13,8 @@ from shutdown.output import render, to_records
 
 VIEWS = ("summary", "sources", "unexplained", "expectations", "all")
 TABLE_COLUMNS = {
-    "summary": ["event", "kind", "scope", "window_local", "verdict", "n_sources",
-                "transition_utc", "transition_local", "minutes_off", "contradicted_by"],
+    "summary": ["event", "kind", "window_local", "verdict", "n_sources", "transition_utc",
+                "transition_local", "minutes_off", "contradicted_by", "via"],
     "sources": ["event", "expects", "role", "source", "signal", "subtype", "entity_type",
                 "entity_code", "verdict", "transition_utc", "transition_local", "minutes_off",
                 "depth", "reason"],
