@@ -34,6 +34,8 @@ def ground_truth(scenario: Scenario) -> pd.DataFrame:
                     subs = [s.subtype] if s.subtype or s.signal != "gtr" else list(GTR_PRODUCTS)
                     keys = [("ioda", s.signal, sub, "down") for sub in subs]
                 elif s.source == "ooni":
+                    if etype == "region":
+                        continue              # OONI has no regions
                     if s.signal == "measurements":
                         keys = [("ooni", "measurements", "all", "down")]
                     else:
