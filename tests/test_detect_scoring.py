@@ -1,0 +1,94 @@
+"""Detection scored against the simulator's ground truth, on four scenarios.
+
+The simulator (shutdown.simulate) renders each scenario as raw upstream responses;
+the collectors' normalize turns them into the tidy table; detection sees only that
+table. Ground truth comes from the scenario's episodes. Figures are printed
+(``pytest -s``); ``benchmarks/score_scenarios.py`` prints the same table.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from shutdown import align as A
+from shutdown import detect
+from shutdown.case import load_case
+from shutdown.detect.score import score, summary_line
+from shutdown.normalize import load_table
+from shutdown.simulate import load_ground_truth, simulate
+from shutdown.timeline import load_timeline
+
+SCENARIOS = {"kz-2022-01": "kz-2022-01", "short-national-cut": "sim-short-national-cut",
+             "regional-cut": "sim-regional-cut", "throttling": "sim-throttling"}
+
+
+@pytest.fixture(scope="module", params=list(SCENARIOS))
+def scored(request, tmp_path_factory):
+    scenario = request.param
+    case = load_case(SCENARIOS[scenario])
+    root = tmp_path_factory.mktemp(scenario)
+    simulate(scenario, seed=0, cache_root=root, case=case)
+    tidy = load_table(case, cache=root)
+    truth = load_ground_truth(root)
+    det = detect.run(tidy, case.window_utc, case.baseline_utc, tz=case.timezone)
+    s = score(det.intervals, truth, det.fused, case.window_utc, det.series)
+    print("\n" + summary_line(scenario, s))
+    return scenario, case, det, s
+
+
+def test_every_measurable_episode_is_found(scored):
+    name, _, _, s = scored
+    assert s["episodes"] >= 1
+    assert s["episodes_found"] == s["episodes"], s["missed_episodes"]
+    # per series piece: nearly all (small Atlas networks of 3-6 probes miss some)
+    assert s["recall"] >= 0.9, s["missed"]
+
+
+def test_start_and_end_errors(scored):
+    name, _, _, s = scored
+    # IODA bins are 5-10 minutes; OONI and Atlas are hourly
+    assert s["median_start_error_min"] <= 15
+    assert s["median_end_error_min"] <= 15
+    ioda = s["per_source"]["ioda"]
+    assert ioda["median_start_error_min"] <= 10 and ioda["median_end_error_min"] <= 10
+    for src in ("ooni", "atlas"):
+        if src in s["per_source"] and s["per_source"][src]["found"]:
+            assert s["per_source"][src]["median_start_error_min"] <= 120
+            assert s["per_source"][src]["median_end_error_min"] <= 120
+
+
+def test_no_episode_that_is_not_there(scored):
+    name, _, _, s = scored
+    assert s["false_episodes"] == []            # fused: two independent sources agreeing
+    assert s["false_runs_entity"] == 0, s["false"]
+    assert s["false_runs"] <= max(2, 0.1 * s["detected_runs"]), s["false"]
+
+
+def test_simulated_intervals_are_labelled(scored):
+    _, _, det, _ = scored
+    assert len(det.intervals) and det.intervals["simulated"].all()
+    assert det.fused["simulated"].all()
+
+
+def test_kazakhstan_alignment_lists_every_event(scored):
+    name, case, det, _ = scored
+    if name != "kz-2022-01":
+        pytest.skip("Kazakhstan only")
+    events = load_timeline(case.timeline_path, case=case)
+    rows = A.align(events, det, case=case)
+    summary = A.summarize(rows, events).set_index("event")
+    assert list(summary.index) == [e.id for e in events]
+    measurable = summary[summary["kind"] != "context"]
+    confirmed = measurable[measurable["verdict"].isin(A.CONFIRMING)]
+    assert confirmed["transition_utc"].notna().all() and confirmed["minutes_off"].notna().all()
+    # the scenario cuts the country at 10:45Z on 5 Jan (16:45 local) and lets it back on
+    # at 00:00Z on 10 Jan
+    s = summary.loc["kz-03-shutdown"]
+    assert s["verdict"] == "confirmed" and s["n_sources"] >= 2
+    assert abs(s["transition_utc"] - pd.Timestamp("2022-01-05T10:45Z")) <= pd.Timedelta(minutes=30)
+    r = summary.loc["kz-08-restored"]
+    assert r["verdict"] == "confirmed"
+    assert abs(r["transition_utc"] - pd.Timestamp("2022-01-10T00:00Z")) <= pd.Timedelta(minutes=30)
+    assert summary.loc["kz-05-night-restore", "verdict"] in A.CONFIRMING
+    assert A.expectation_results(case, A.summarize(rows, events), rows)["ok"].all()
+    print("\n" + summary[["verdict", "n_sources", "transition_utc", "minutes_off", "via"]].to_string())
