@@ -1,0 +1,345 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Kazakhstan, January 2022: from the report's timeline to the measurements
+#
+# This notebook walks through the first case of the `shutdown` package the way a
+# researcher would: what the report says happened, what data we have, what the raw
+# signals look like, where the detector calls an outage (and how its thresholds
+# change that), how the documented events line up with the detections, and how to
+# redraw a figure for a paper.
+#
+# Every step uses the package's public functions; nothing here is hidden in the
+# notebook that the command line (`shutdown report kz-2022-01`) does not also do.
+#
+# **Data.** With `LIVE = False` (the default) the notebook runs offline on the
+# simulated demo cache: responses in the upstreams' own formats, rendered from the
+# scenario in `data/scenarios/kz-2022-01.toml`. Those numbers are **SIMULATED**, not
+# measurements, and every table and figure below says so. Set `LIVE = True` to
+# collect from IODA, OONI and RIPE Atlas instead (needs the network; the first run
+# takes a while because OONI is queried politely, one request a second).
+
+# %%
+LIVE = False   # False: simulated demo cache (offline). True: collect from the live APIs.
+
+# %%
+# %matplotlib inline
+# %config InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "dpi": 90}
+import contextlib
+import tempfile
+from pathlib import Path
+from unittest import mock
+
+import pandas as pd
+import matplotlib.dates as mdates
+from matplotlib.figure import Figure
+
+import shutdown
+from shutdown import align, detect, plot
+from shutdown.detect import thresholds
+from shutdown.normalize import load_table
+from shutdown.store import RawCache
+
+pd.set_option("display.max_colwidth", 80)
+pd.set_option("display.width", 160)
+
+# %% [markdown]
+# ## 1. The case and the documented timeline
+#
+# A *case* names what one analysis covers: country, local time zone, the window of
+# local days, the baseline before it, the networks worth their own panels. It is a
+# small TOML file (`data/cases/kz-2022-01.toml`, format in README "Case files").
+
+# %%
+case = shutdown.load_case("kz-2022-01")
+print(case.title)
+print("time zone       ", case.timezone)
+print("window (UTC)    ", *case.window_utc)
+print("baseline (UTC)  ", *case.baseline_utc)
+print("sources         ", ", ".join(case.sources))
+print("networks        ", ", ".join(f"AS{n.asn} {n.name}" for n in case.networks))
+
+# %% [markdown]
+# The timeline holds what the report *Qazaqstan Shutdown 2022* documents, one cited
+# event per entry. An event keeps the precision the report gives: "on 5 January" is
+# the whole local day, never a made-up instant at midnight.
+
+# %%
+events = shutdown.load_timeline(case.timeline_path, case=case)
+timeline = shutdown.events_frame(events)
+timeline[["id", "kind", "scope", "precision", "start_local", "end_local", "title"]]
+
+# %% [markdown]
+# Each kind of event says which source should show it, and how. A shutdown should
+# show in active probing, the telescope, Google traffic, RIPE Atlas and OONI's volume;
+# BGP *may not* show it (routes can stay announced while access is cut). Messenger
+# blocking shows in OONI's app tests and should leave connectivity alone.
+
+# %%
+pd.DataFrame([{"kind": kind, "source": x.source, "signal": x.signal, "subtype": x.subtype or "",
+               "shows": x.shows, "why": x.why}
+              for kind, expected in shutdown.timeline.EXPECTED_BY_KIND.items() for x in expected
+              if kind in ("shutdown", "restriction")])
+
+# %% [markdown]
+# ## 2. The data: collect, or load the demo cache
+#
+# Collectors store every upstream response as it came, with its provenance, in a raw
+# cache; a *tidy table* (one row per source, entity, signal, subtype and time bin) is
+# built from that cache only. A cache holds measured or simulated data, never both.
+
+# %%
+if LIVE:
+    from shutdown.collect import as_cache, collect_case
+    report = collect_case(case, progress=True)      # the default cache (~/.cache/shutdown)
+    print(report.summary())
+    cache = as_cache(None)
+    tidy = load_table(case, cache, rebuild=True)
+else:
+    from shutdown.simulate import demo_cache
+    cache = RawCache(demo_cache(case))              # built once, then reused
+    tidy = load_table(case, cache)
+
+if tidy["simulated"].nunique() > 1:
+    raise RuntimeError("the table mixes simulated and measured rows; rebuild it from one cache")
+SIMULATED = bool(tidy["simulated"].all())
+
+
+def banner():
+    """Say what kind of data is on screen, so a screenshot cannot lose it."""
+    if SIMULATED:
+        print("#" * 78 + "\n#  SIMULATED DATA - not measurements "
+              "(offline demo, scenario kz-2022-01)\n" + "#" * 78)
+    else:
+        print(f"measured data from the live APIs, cache {cache.root}")
+
+
+banner()
+print(f"{len(tidy):,} rows from {tidy['ts_utc'].min()} to {tidy['ts_utc'].max()}")
+print("cache:", cache.root, "| marker:", cache.kind())
+
+# %% [markdown]
+# What is in the table: for each source, entity and signal, how many bins and which
+# bin size. IODA comes in 5-minute bins (BGP, active probing, telescope) and hourly
+# Google traffic; OONI in hourly counts per outcome; RIPE Atlas in hourly probe counts.
+
+# %%
+banner()
+(tidy.groupby(["source", "entity_type", "signal"])
+     .agg(entities=("entity_code", "nunique"), rows=("value", "size"),
+          first=("ts_utc", "min"), last=("ts_utc", "max"))
+     .reset_index())
+
+# %% [markdown]
+# Every number traces back to a stored response. Here is the provenance of one IODA
+# response and the start of its body, exactly as the upstream (or, offline, the
+# simulator speaking the upstream's format) sent it.
+
+# %%
+meta = next(m for m in cache.entries("ioda")
+            if m["path"].endswith(f"/country/{case.country}") and m["params"].get("datasource") == "ping-slash24")
+print({k: meta[k] for k in ("url", "fetched_utc", "status", "bytes", "simulated")})
+body = cache.get("ioda", meta["path"], meta["params"])
+print(body.body[:300].decode("utf-8", "replace"), "...")
+
+# %% [markdown]
+# ## 3. Look at the raw signals
+#
+# Before any detection: the national IODA signals as a fraction of their baseline
+# median (1 = normal), with the report's events as shaded spans. Expect active
+# probing and the telescope to fall on 5 January, and BGP to stay flat.
+
+# %%
+x0, x1 = case.window_utc
+fig = Figure(figsize=(9, 3.2))
+ax = fig.add_subplot()
+for signal, style in (("ping-slash24", "-"), ("merit-nt", "--"), ("bgp", ":")):
+    s = plot.select(tidy, "ioda", signal, entity_code=case.country)
+    r = plot.baseline_ratio(s, case.baseline_utc)
+    ax.plot(r.index, r.to_numpy(), style, lw=0.8, label=f"IODA {plot.SIGNAL_NAMES.get(signal, signal)}")
+for ev in events:
+    if ev.kind in ("shutdown", "restoration", "partial-restoration"):
+        a, b = ev.window_utc
+        ax.axvspan(a, b, color=plot.EVENT_STYLE[ev.kind][0], alpha=0.15, lw=0)
+ax.set_xlim(x0 - pd.Timedelta(days=2), x1)
+ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+ax.set_ylim(0, 1.6)
+ax.set_ylabel("share of baseline")
+ax.set_title(("SIMULATED DATA - " if SIMULATED else "") + f"{case.country}: IODA, national (UTC)")
+ax.legend(loc="lower left", fontsize=8)
+plot.watermark(fig, SIMULATED)
+fig
+
+# %% [markdown]
+# ## 4. Detect outages
+#
+# Detection reads only the measurements, never the timeline. It learns normal
+# behaviour per series from the baseline (daily cycle, noise), then marks bins whose
+# loss exceeds a threshold, with hysteresis and a minimum duration.
+
+# %%
+det = detect.run(tidy, window=case.window_utc, baseline=case.baseline_utc, tz=case.timezone)
+banner()
+print(f"{len(det.intervals)} intervals in {det.series['status'].eq('ok').sum()} judged series")
+for note in det.notes:
+    print("note:", note)
+det.series["status"].value_counts()
+
+# %%
+national = det.intervals[det.intervals["entity_type"] == "country"]
+national[["source", "signal", "subtype", "start_utc", "end_utc", "kind", "depth"]].head(15)
+
+# %% [markdown]
+# ## 5. Tune the thresholds and see the effect
+#
+# All the detector's numbers live in `shutdown.detect.thresholds`, each with the
+# reason for its value. To try another value, patch it for one run (the module is
+# left as it was afterwards). Here: the noise multiplier `K_NOISE` (how many robust
+# standard deviations of baseline noise a drop must exceed), and the floor on the
+# relative drop (`MIN_DROP`) for the telescope and Google traffic raised from 30% to 40%.
+#
+# Deep cuts are found with any sensible setting; what moves are the shallow drops
+# and the edges. Watch the national Google traffic: the first outage it finds is
+# where the detector says the disruption began.
+
+# %%
+def detect_with(**overrides):
+    """Detection with some thresholds replaced for this one run."""
+    with mock.patch.multiple(thresholds, **overrides) if overrides else contextlib.nullcontext():
+        return detect.run(tidy, window=case.window_utc, baseline=case.baseline_utc, tz=case.timezone)
+
+
+def first_outage(d, source, signal, subtype):
+    iv = d.intervals
+    iv = iv[(iv["source"] == source) & (iv["signal"] == signal) & (iv["subtype"] == subtype)
+            & (iv["entity_type"] == "country")]
+    return iv["start_utc"].min() if len(iv) else pd.NaT
+
+
+floor40 = {**thresholds.MIN_DROP, ("ioda", "merit-nt"): 0.40, ("ioda", "gtr"): 0.40}
+settings = {
+    "default": {},
+    "K_NOISE=2": {"K_NOISE": 2.0},
+    "K_NOISE=8": {"K_NOISE": 8.0},
+    "floor 40%": {"MIN_DROP": floor40},
+}
+tuned = {name: detect_with(**o) for name, o in settings.items()}
+banner()
+print(pd.DataFrame({
+    "intervals": {n: len(d.intervals) for n, d in tuned.items()},
+    "national Google traffic down from": {n: first_outage(d, "ioda", "gtr", "WEB_SEARCH") for n, d in tuned.items()},
+    "national telescope down from": {n: first_outage(d, "ioda", "merit-nt", "") for n, d in tuned.items()},
+}).to_string())
+
+# %% [markdown]
+# Do the verdicts depend on the setting? If a verdict changes, the conclusion about
+# that event hinges on a threshold and deserves a closer look at the raw signals.
+
+# %%
+verdicts = pd.DataFrame({name: align.summarize(align.align(events, d, tidy, case), events)
+                         .set_index("event")["verdict"] for name, d in tuned.items()})
+banner()
+verdicts
+
+# %% [markdown]
+# The same comparison on one series: national Google traffic against what the
+# baseline expects, and the bins each setting calls "down".
+
+# %%
+def judged(d, signal="gtr", subtype="WEB_SEARCH"):
+    ev = detect.expected_values(d)
+    return ev[(ev["source"] == "ioda") & (ev["signal"] == signal) & (ev["subtype"] == subtype)
+              & (ev["entity_type"] == "country")].set_index("ts_utc")
+
+
+zoom = (pd.Timestamp("2022-01-03", tz="UTC"), pd.Timestamp("2022-01-07", tz="UTC"))
+fig = Figure(figsize=(9, 3.4))
+ax = fig.add_subplot()
+base = judged(tuned["default"])
+ax.plot(base.index, base["value"].to_numpy(), lw=0.9, color="black", label="measured")
+ax.plot(base.index, base["expected"].to_numpy(), lw=0.9, ls="--", color="grey", label="expected (baseline)")
+top = float(base["expected"].max())
+for i, name in enumerate(settings):
+    b = judged(tuned[name])
+    down = b.index[b["down"]]
+    ax.plot(down, [top * (1.1 + 0.07 * i)] * len(down), "|", ms=5,
+            color=plot.SERIES_STYLE[i][0], label=f"down: {name}")
+ax.set_xlim(*zoom)
+ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+ax.set_ylabel("Google traffic (IODA units)")
+ax.set_title(("SIMULATED DATA - " if SIMULATED else "") + "Google traffic (web search), national: thresholds compared")
+ax.legend(loc="lower left", fontsize=7, ncol=3)
+plot.watermark(fig, SIMULATED)
+fig
+
+# %% [markdown]
+# ## 6. Align the documented events with the detections
+#
+# Alignment is the only place where the report and the measurements meet. For each
+# event and each source expected to show it, the verdict is one of *confirmed* (a
+# matching transition inside the event's window), *confirmed-earlier/-later* (within
+# a day outside it), *not-observed*, *contradicted* or *not-measurable*.
+
+# %%
+rows = align.align(events, det, tidy, case)
+summary = align.summarize(rows, events)
+banner()
+summary[["event", "kind", "window_local", "verdict", "n_sources", "transition_local", "minutes_off"]]
+
+# %% [markdown]
+# Why a verdict is what it is: the per-source rows of one event.
+
+# %%
+rows[rows["event"] == "kz-03-shutdown"][
+    ["source", "signal", "subtype", "entity_code", "expects", "verdict", "transition_utc", "reason"]]
+
+# %% [markdown]
+# What the case requires to hold (`[[expectations]]` in the case file; `shutdown check`
+# enforces the same), and detected outages that no documented event accounts for
+# (an event of another scope or kind may still be close: see `nearest_event`).
+
+# %%
+print(align.expectation_results(case, summary, rows)[["event", "ok", "message"]].to_string(index=False))
+unexplained = align.unexplained(events, det.intervals, case)
+print(f"\n{len(unexplained)} detected intervals no documented event accounts for")
+unexplained.head(10)
+
+# %% [markdown]
+# ## 7. Redraw a figure
+#
+# The report's figures are plain functions of the data above, so a figure can be
+# redrawn with other detections, e.g. the 40% floor from section 5. Figures built
+# from simulated data carry a SIMULATED watermark. A figure is a matplotlib `Figure`:
+# `fig.savefig(...)` writes one file, `plot.save(fig, base)` writes PNG, SVG and PDF.
+# Here it goes into a temporary folder (point `out` elsewhere to keep it).
+
+# %%
+fig = plot.overview_figure(tidy, events, tuned["floor 40%"].intervals, case)
+out = Path(tempfile.mkdtemp(prefix="shutdown-notebook-"))
+fig.savefig(out / "overview-floor40.pdf")
+print("written:", out / "overview-floor40.pdf")
+fig
+
+# %%
+plot.networks_figure(tidy, events, det.intervals, case)
+
+# %% [markdown]
+# ## Next
+#
+# * The whole pipeline in one command: `shutdown report kz-2022-01 --demo` (offline,
+#   simulated) or `shutdown report kz-2022-01` (live), then `shutdown check out/kz-2022-01-demo`.
+# * Another shutdown: see `02-new-case.ipynb`.
