@@ -224,8 +224,10 @@ pd.DataFrame([{"event": ev.id, "source": x.source, "signal": x.signal, "subtype"
 # Live, `collect_case` fetches exactly what the case file asks for (the country, its
 # networks, the baseline and the window) into the cache. Offline, a scenario
 # describes a simulated world for the case: normal levels per entity and *episodes*
-# in which signals fall. The format is documented in the `shutdown.scenario` module;
-# the one below is a deliberately rough sketch (`synthetic = true`).
+# in which signals fall (README, "Offline demo (simulated data)"; every field in
+# `shutdown/scenario.py`). The one below is a deliberately rough sketch
+# (`synthetic = true`): round levels, and episode times picked to fall on the
+# documented days, not taken from any measurement.
 
 # %%
 SCENARIO = """\
