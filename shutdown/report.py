@@ -101,7 +101,8 @@ def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
                   for s in rep.sources]
         tidy = load_table(case, raw)        # collect_case just rebuilt and wrote it
     if tidy is None or len(tidy) == 0:
-        msgs = "; ".join(f"{s['source']}: {s.get('message') or s['status']}" for s in status)
+        msgs = "; ".join(s.get("message") if (s.get("message") or "").startswith(s["source"])
+                         else f"{s['source']}: {s.get('message') or s['status']}" for s in status)
         raise InputError(f"no source returned any data for case {case.name!r}, nothing to draw"
                          + (f" ({msgs})" if msgs else ""), path=raw.root)
     simulated = _simulated_only(tidy, raw)
