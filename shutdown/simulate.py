@@ -12,6 +12,7 @@ like a live cache. The scenario's episodes are written next to the payloads as
 """
 from shutdown.scenario import load_scenario  # noqa: F401
 from shutdown.simulation import (  # noqa: F401
-    GROUND_TRUTH_FILE, demo_cache, demo_cache_dir, ground_truth, load_ground_truth, simulate,
+    GROUND_TRUTH_FILE, demo_cache, demo_cache_dir, false_positives, ground_truth, load_ground_truth,
+    score, simulate, summary,
 )
 from shutdown.simulation.world import World  # noqa: F401
