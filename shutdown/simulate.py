@@ -16,3 +16,6 @@ from shutdown.simulation import (  # noqa: F401
     score, simulate, summary,
 )
 from shutdown.simulation.world import World  # noqa: F401
+
+__all__ = ["simulate", "demo_cache", "demo_cache_dir", "load_ground_truth", "ground_truth",
+           "GROUND_TRUTH_FILE", "score", "false_positives", "summary", "load_scenario", "World"]

@@ -17,7 +17,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from shutdown.simulation.world import OUTCOMES, World
+from shutdown.simulation.world import World
 
 _COUNT_COLS = ("anomaly_count", "confirmed_count", "failure_count", "ok_count")
 _OUTCOME_INDEX = {"ok": 0, "anomaly": 1, "confirmed": 2, "failure": 3}
