@@ -185,6 +185,13 @@ def _find_chunk(k, t, v, keys, b, w0, w1):
                 a += 1
             if dev1[z - 1] < exit_[key] and not np.isnan(dev1[z - 1]):
                 z -= 1
+        # IODA scores an outage by its "alert area", relative drop x duration; a shallow
+        # dip must last longer than a deep cut to count (see thresholds.MIN_AREA)
+        dd = dev[a:z]
+        dd = dd[~np.isnan(dd)]
+        span = _end_time(t, k, np.array([z]), bin_ns)[0] - t[a]
+        if len(dd) and abs(float(np.median(dd))) * span < T.MIN_AREA.value:
+            continue
         cens0 = bool(first[a]) and (t[a] - w0) <= 2 * bin_ns[key]
         cens1 = bool(last_of_key[z - 1]) and (w1 - t[z - 1]) <= 2 * bin_ns[key]
         if mode_rise[key]:

@@ -98,6 +98,11 @@ FULL_SHARE = 0.80
 MIN_DURATION = pd.Timedelta(minutes=30)
 MIN_BINS = 2
 MERGE_GAP = pd.Timedelta(minutes=30)
+# IODA's "alert area" (relative drop x duration, IODA help pages) as a floor: an outage
+# must lose at least the equivalent of 30 minutes of all traffic. A full cut passes at
+# the minimum duration; a 20% dip must last 2.5 hours -- a one-hour wobble of a noisy
+# signal at night does not become an outage.
+MIN_AREA = pd.Timedelta(minutes=30)
 MERGE_BINS = 2
 
 # -- baseline ----------------------------------------------------------------------------
