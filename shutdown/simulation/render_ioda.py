@@ -125,10 +125,13 @@ def _downsample(start, native, vals, step, until, ds):
 
 def outages(world: World, path: str, params: dict) -> tuple[int, bytes]:
     kind = "outages.alerts" if path.rstrip("/").endswith("alerts") else "outages.events"
-    req = {k: params.get(k) for k in ("from", "until", "datasource", "limit", "page", "relatedTo",
-                                      "entityType", "entityCode", "ignoreMethods")}
+    # OutagesController declares from/until and the filters as strings, limit/page as integers.
+    req = {k: (None if params.get(k) is None else str(params.get(k)))
+           for k in ("from", "until", "datasource", "limit", "page", "relatedTo", "entityType",
+                     "entityCode", "ignoreMethods")}
     req["limit"] = _int_or_none(req["limit"]) or 500
     req["page"] = _int_or_none(req["page"])
+    req["extendWindow"] = _int_or_none(params.get("extendWindow")) or 0
     return 200, _dumps(_envelope(world, kind, req, []))
 
 
