@@ -17,16 +17,8 @@ import test_plot_fixtures as F
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory, repo_root):
-    """One report (case copy + cache + report dir) that each test clones and damages."""
-    mp = pytest.MonkeyPatch()
-    mp.setattr(plot, "DPI", 60)
-    mp.setattr(plot, "FORMATS", ("png",))      # SVG and PDF are tested in test_plot
-    root = tmp_path_factory.mktemp("base")
-    case = load_case(F.copy_case(root, repo_root))
-    raw = F.make_cache(root / "cache", case, F.make_tidy(case, simulated=True), simulated=True)
-    report.write(F.make_report_data(case, raw, simulated=True), root / "out")
-    mp.undo()
-    return root
+    """The shared report (case copy + cache + report dir) that each test clones and damages."""
+    return F.shared_report(tmp_path_factory, repo_root)[0]
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +69,18 @@ def test_expectation_that_no_longer_holds_fails(rep):
     assert any("not current: the case file kz-2022-01.toml changed" in l for l in fails(r))
 
 
+_ANALYSED = {}
+
+
 def _pass_expectations(monkeypatch):
-    """Let the expectations hold, to look at the other checks alone."""
+    """Let the expectations hold, to look at the other checks alone (the alignment of the
+    unchanged data is computed once and reused: these tests are about files and drawings)."""
     real = report.analyse
 
     def analyse(case, events, tidy):
-        iv, al, summ, u, exp = real(case, events, tidy)
+        if "r" not in _ANALYSED:
+            _ANALYSED["r"] = real(case, events, tidy)
+        iv, al, summ, u, exp = _ANALYSED["r"]
         return iv, al, summ, u, [dict(x, ok=True) for x in exp]
     monkeypatch.setattr(report, "analyse", analyse)
 

@@ -117,3 +117,26 @@ def copy_case(tmp_path, repo):
     shutil.copy(repo / "data/cases/kz-2022-01.toml", tmp_path / "cases/kz-2022-01.toml")
     shutil.copy(repo / "data/events/kz-2022-01.toml", tmp_path / "events/kz-2022-01.toml")
     return tmp_path / "cases/kz-2022-01.toml"
+
+
+_SHARED = {}
+
+
+def shared_report(tmp_path_factory, repo):
+    """One simulated report (case copy + cache + report dir), built once per test session
+    and shared by test_report and test_check (drawing it is the slow part).
+    Returns (root, case, data); the report is root/"out". Treat it as read-only: copy it."""
+    if "root" not in _SHARED:
+        from shutdown import plot, report
+        from shutdown.case import load_case
+        root = tmp_path_factory.mktemp("shared-report")
+        case = load_case(copy_case(root, repo))
+        raw = make_cache(root / "cache", case, make_tidy(case, simulated=True), simulated=True)
+        data = make_report_data(case, raw, simulated=True)
+        dpi, plot.DPI = plot.DPI, 60        # fast; the layout is in inches, so it looks the same
+        try:
+            report.write(data, root / "out")
+        finally:
+            plot.DPI = dpi
+        _SHARED.update(root=root, case=case, data=data)
+    return _SHARED["root"], _SHARED["case"], _SHARED["data"]

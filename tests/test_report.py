@@ -11,20 +11,14 @@ import pytest
 from shutdown import plot, report, sidecar
 from shutdown.case import load_case
 from shutdown.errors import InputError
-from test_plot_fixtures import make_cache, make_report_data, make_tidy
+from test_plot_fixtures import make_cache, make_report_data, make_tidy, shared_report
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setattr(plot, "DPI", 60)          # fast; the layout is in inches, so it looks the same
-    case = load_case("kz-2022-01")
-    root = tmp_path_factory.mktemp("rep")
-    raw = make_cache(root / "cache", case, make_tidy(case, simulated=True), simulated=True)
-    data = make_report_data(case, raw, simulated=True)
-    out = report.write(data, root / "out")
-    yield case, data, out
-    mp.undo()
+    from pathlib import Path
+    root, case, data = shared_report(tmp_path_factory, Path(__file__).resolve().parents[1])
+    return case, data, root / "out"
 
 
 def test_directory_layout(built):
