@@ -79,7 +79,7 @@ SIGNAL_NAMES = {"ping-slash24": "active probing", "merit-nt": "telescope", "bgp"
                 "probes_reporting": "probes reporting"}
 
 # Sizes in figure-independent units (inches) for the layout.
-_LEFT_IN, _RIGHT_IN = 0.85, 0.15
+_LEFT_IN, _RIGHT_IN = 0.85, 0.35   # right: room for the last date label
 _ROW_IN = 0.24               # one row of event labels
 _GAP_PX = 6                  # minimum gap between two labels of one row
 
@@ -644,7 +644,7 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
         fig = Figure(figsize=(PAGE_WIDTH_IN, h), dpi=DPI)
         fig.shutdown = {"figure": "alignment", "simulated": simulated, "entity": ("case", case.name)}
         ax = fig.add_axes([left_in / PAGE_WIDTH_IN, bottom_in / h,
-                           1 - (left_in + 0.25) / PAGE_WIDTH_IN, 1 - (bottom_in + top_in) / h],
+                           1 - (left_in + _RIGHT_IN) / PAGE_WIDTH_IN, 1 - (bottom_in + top_in) / h],
                           label="alignment")
         fig.suptitle(_title(case, "documented events against detected intervals", simulated),
                      fontsize=FONT_SIZE + 2, y=1 - 0.12 / h, va="top")
