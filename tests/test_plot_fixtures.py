@@ -133,10 +133,12 @@ def shared_report(tmp_path_factory, repo):
         case = load_case(copy_case(root, repo))
         raw = make_cache(root / "cache", case, make_tidy(case, simulated=True), simulated=True)
         data = make_report_data(case, raw, simulated=True)
-        dpi, plot.DPI = plot.DPI, 60        # fast; the layout is in inches, so it looks the same
+        # fast: low dpi (the layout is in inches, so it looks the same), no PDF (test_plot
+        # writes one)
+        dpi, fmts, plot.DPI, plot.FORMATS = plot.DPI, plot.FORMATS, 60, ("png", "svg")
         try:
             report.write(data, root / "out")
         finally:
-            plot.DPI = dpi
+            plot.DPI, plot.FORMATS = dpi, fmts
         _SHARED.update(root=root, case=case, data=data)
     return _SHARED["root"], _SHARED["case"], _SHARED["data"]

@@ -24,7 +24,7 @@ def built(tmp_path_factory):
 def test_directory_layout(built):
     case, data, out = built
     for name in report.FIGURES:
-        for ext in ("png", "svg", "pdf", "json"):
+        for ext in ("png", "svg", "json"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 0
     for f in ("report.md", "report.html", "manifest.json"):
         assert (out / f).is_file()
@@ -55,7 +55,7 @@ def test_sidecar_contents_kazakhstan(built):
     assert side["inputs"]["tidy_sha256"] == sidecar.tidy_sha256(data.tidy)
     assert side["inputs"]["raw_entries"] == 2
     assert side["simulated"] is True
-    assert side["files"] == {"png": "overview.png", "svg": "overview.svg", "pdf": "overview.pdf"}
+    assert side["files"] == {"png": "overview.png", "svg": "overview.svg"}   # + "pdf" outside tests
     # networks: one series per case ASN; context events left out there
     net = json.loads((out / "figures/networks.json").read_text())
     assert {s["entity_code"] for s in net["series"]} == {str(n.asn) for n in case.networks}
