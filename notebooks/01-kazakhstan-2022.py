@@ -108,7 +108,7 @@ if LIVE:
     report = collect_case(case, progress=True)      # the default cache (~/.cache/shutdown)
     print(report.summary())
     cache = as_cache(None)
-    tidy = load_table(case, cache, rebuild=True)
+    tidy = load_table(case, cache)                  # the table collect_case just wrote
 else:
     from shutdown.simulate import demo_cache
     cache = RawCache(demo_cache(case))              # built once, then reused

@@ -280,7 +280,7 @@ if LIVE:
     report = collect_case(case, progress=True)
     print(report.summary())
     cache = as_cache(None)
-    tidy = load_table(case, cache, rebuild=True)
+    tidy = load_table(case, cache)                  # the table collect_case just wrote
 else:
     from shutdown.simulate import simulate
     scenario_path = WORK / "ir-2019-11-sketch.scenario.toml"
@@ -292,6 +292,8 @@ else:
 SIMULATED = bool(tidy["simulated"].all())
 if SIMULATED:
     print("#" * 78 + "\n#  SIMULATED DATA - an illustrative sketch, not measurements\n" + "#" * 78)
+else:
+    print("measured data from the live APIs")
 print(f"{len(tidy):,} rows;", tidy.groupby("source").size().to_dict())
 
 # %%
