@@ -513,9 +513,13 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
 
         # detected outages of each panel's own source, country level
         ctry = _intervals_for(intervals, entity_type="country", entity_code=cc)
-        for ax, src, sigs in ((p_ioda, "ioda", None), (p_ooni, "ooni", ["measurements"]),
-                              (p_msg, "ooni", list(OONI_MESSENGER_TESTS)), (p_atlas, "atlas", None)):
-            draw_detected(ax, _intervals_for(ctry, source=src, signal=sigs), x0, x1)
+        # (only the series a panel draws: shading gtr or probes_connected outages under
+        # lines that do not show them would mislead)
+        for ax, src, sigs, sub in ((p_ioda, "ioda", ["ping-slash24", "merit-nt", "bgp"], None),
+                                   (p_ooni, "ooni", ["measurements"], "all"),
+                                   (p_msg, "ooni", list(OONI_MESSENGER_TESTS), None),
+                                   (p_atlas, "atlas", ["probes_reachable"], ["end-user", "infrastructure"])):
+            draw_detected(ax, _intervals_for(ctry, source=src, signal=sigs, subtype=sub), x0, x1)
 
         for ax in (p_ioda, p_ooni, p_msg, p_atlas):
             draw_event_guides(ax, bars)
@@ -565,7 +569,8 @@ def networks_figure(tidy: pd.DataFrame, events, intervals, case) -> Figure:
                                              "transform": how})
             if not drawn:
                 _no_data(ax, f"no source returned data for AS{net.asn}")
-            draw_detected(ax, _intervals_for(intervals, entity_type="asn", entity_code=code), x0, x1)
+            draw_detected(ax, _intervals_for(intervals, entity_type="asn", entity_code=code,
+                                             signal=[w[1] for w in wanted]), x0, x1)
             draw_event_guides(ax, bars)
         if not nets:
             _no_data(panels[0], "the case lists no networks")
