@@ -52,6 +52,7 @@ import shutdown
 from shutdown import align, detect, plot
 from shutdown.detect import thresholds
 from shutdown.normalize import load_table
+from shutdown.report import with_detected_span
 from shutdown.store import RawCache
 
 pd.set_option("display.max_colwidth", 80)
@@ -301,6 +302,14 @@ banner()
 summary[["event", "kind", "window_local", "verdict", "n_sources", "transition_local", "minutes_off"]]
 
 # %% [markdown]
+# The same as a chart, as the report draws it: each documented event (outlined)
+# above the detected intervals its verdicts rest on, coloured by verdict.
+
+# %%
+plot.alignment_figure(events, det.intervals, with_detected_span(rows, det.intervals), case,
+                      simulated=SIMULATED)
+
+# %% [markdown]
 # Why a verdict is what it is: the per-source rows of one event.
 
 # %%
@@ -309,14 +318,21 @@ rows[rows["event"] == "kz-03-shutdown"][
 
 # %% [markdown]
 # What the case requires to hold (`[[expectations]]` in the case file; `shutdown check`
-# enforces the same), and detected outages that no documented event accounts for
-# (an event of another scope or kind may still be close: see `nearest_event`).
+# enforces the same).
 
 # %%
 print(align.expectation_results(case, summary, rows)[["event", "ok", "message"]].to_string(index=False))
-unexplained = align.unexplained(events, det.intervals, case)
-print(f"\n{len(unexplained)} detected intervals no documented event accounts for")
-unexplained.head(10)
+
+# %% [markdown]
+# The other direction: where do independent sources agree on an outage
+# (`det.fused`: at least two source families down together), and is any such
+# outage left that no documented event accounts for? The report lists those too.
+
+# %%
+unexplained = align.unexplained(events, det.fused, case)
+banner()
+print(f"{len(unexplained)} agreed outages that no documented event accounts for")
+det.fused[["entity_type", "entity_code", "start_utc", "end_utc", "kind", "n_sources", "sources"]]
 
 # %% [markdown]
 # ## 7. Redraw a figure
