@@ -247,13 +247,11 @@ def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZ
                          "simulated": sim_any})
             continue
         if ev.scope_type == "service":
-            known = {SERVICE_TESTS.get(v.lower()) for v in ev.scope_values}
             for v in ev.scope_values:
                 if SERVICE_TESTS.get(v.lower()) is None:
                     recs.append({**base, "expects": "anomaly-up", "role": "primary",
                                  "source": "ooni", "verdict": "not-measurable",
                                  "reason": f"OONI has no app test for {v!r}", "simulated": sim_any})
-            del known
         shows = {e.shows for e in exps}
         main = "up" if "up" in shows else ("anomaly-up" if "anomaly-up" in shows else "down")
         ctx = dict(base=base, ev=ev, main=main, series=series, iv_all=iv_all, det=det,

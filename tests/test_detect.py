@@ -208,7 +208,7 @@ def test_default_baseline_is_everything_before_the_window():
 
 def test_detection_never_reads_the_timeline():
     import sys
-    import shutdown.detect  # noqa: F401  (loads every detect module)
+    assert detect.run  # the package and its modules are loaded
     lines = [line for name, m in sys.modules.items()
              if name.startswith("shutdown.detect") and getattr(m, "__file__", None)
              for line in open(m.__file__).read().splitlines()]

@@ -7,29 +7,58 @@ table. Ground truth comes from the scenario's episodes. Figures are printed
 """
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+import shutdown
 from shutdown import align as A
 from shutdown import detect
 from shutdown.case import load_case
 from shutdown.detect.score import score, summary_line
 from shutdown.normalize import load_table
-from shutdown.simulate import load_ground_truth, simulate
+from shutdown.simulate import demo_cache, load_ground_truth
 from shutdown.timeline import load_timeline
 
 SCENARIOS = {"kz-2022-01": "kz-2022-01", "short-national-cut": "sim-short-national-cut",
              "regional-cut": "sim-regional-cut", "throttling": "sim-throttling"}
 
 
+def _code_key(root: Path) -> str:
+    """What the simulated table was built from: the simulator's stamp and the
+    collectors' code (normalize reads the raw cache with it)."""
+    h = hashlib.sha256()
+    stamp = root / "SIMULATION.json"
+    h.update(stamp.read_bytes() if stamp.is_file() else b"-")
+    pkg = Path(shutdown.__file__).parent
+    for f in sorted([pkg / "normalize.py", *(pkg / "sources").glob("*.py")]):
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def simulated_table(case, request):
+    """(tidy, truth) of the case's scenario, seed 0. Simulating Kazakhstan and normalizing
+    it takes ~30 s, so the result is kept in pytest's cache directory and reused while
+    the scenario, the simulator and the collectors are unchanged (demo_cache's stamp plus
+    a hash of the collectors' code)."""
+    root = Path(request.config.cache.mkdir(f"sim-{case.name}"))
+    demo_cache(case, seed=0, cache_root=root)            # rebuilds only when stale
+    key_file = root / "tables" / "detect-test.key"
+    key = _code_key(root)
+    fresh = key_file.is_file() and key_file.read_text() == key
+    tidy = load_table(case, cache=root, rebuild=not fresh)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key)
+    return tidy, load_ground_truth(root)
+
+
 @pytest.fixture(scope="module", params=list(SCENARIOS))
-def scored(request, tmp_path_factory):
+def scored(request):
     scenario = request.param
     case = load_case(SCENARIOS[scenario])
-    root = tmp_path_factory.mktemp(scenario)
-    simulate(scenario, seed=0, cache_root=root, case=case)
-    tidy = load_table(case, cache=root)
-    truth = load_ground_truth(root)
+    tidy, truth = simulated_table(case, request)
     det = detect.run(tidy, case.window_utc, case.baseline_utc, tz=case.timezone)
     s = score(det.intervals, truth, det.fused, case.window_utc, det.series)
     print("\n" + summary_line(scenario, s))

@@ -1,7 +1,6 @@
 """``shutdown detect CASE``: outage intervals found in the measurements (never the timeline)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -10,7 +9,7 @@ import typer
 
 from shutdown.cli import app, user_errors
 from shutdown.errors import InputError
-from shutdown.output import render, to_records
+from shutdown.output import render
 
 BANNER = "SIMULATED data -- not measurements (offline demo / simulator output)"
 VIEWS = ("intervals", "fused", "series")

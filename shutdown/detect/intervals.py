@@ -167,13 +167,11 @@ def _find_chunk(k, t, v, keys, b, w0, w1):
         gap = t0[1:] - t1[:-1]
         same = rk[1:] == rk[:-1]
         bridge = same & (gap <= np.minimum(T.MERGE_GAP.value, T.MERGE_BINS * bin_ns[rk[1:]]))
-        grp = np.concatenate(([0], np.cumsum(~bridge)))
         firsts = np.flatnonzero(np.concatenate(([True], ~bridge)))
         lasts = np.concatenate((firsts[1:] - 1, [len(i0) - 1]))
         i0, i1 = i0[firsts], i1[lasts]
         rk, t0 = rk[firsts], t0[firsts]
         t1 = _end_time(t, k, i1, bin_ns)
-        del grp
     keep = (t1 - t0) >= min_duration(bin_ns[rk])
     i0, i1, rk, t0, t1 = i0[keep], i1[keep], rk[keep], t0[keep], t1[keep]
 
