@@ -13,7 +13,7 @@ The pairing check reads each ``.py`` (jupytext percent format) and its
 """
 from __future__ import annotations
 
-import os
+import contextlib
 from pathlib import Path
 
 import jupytext
@@ -102,12 +102,29 @@ def shared_cache(request, tmp_path_factory):
 
     store = getattr(request.config, "cache", None)
     root = store.mkdir("shutdown-notebook-cache") if store else tmp_path_factory.mktemp("nbcache")
-    with pytest.MonkeyPatch.context() as mp:
+    # Two test runs in one checkout (e.g. an editor's and a terminal's) must not build
+    # the same cache at once: the second waits, then finds it built.
+    with _lock(Path(root) / ".lock"), pytest.MonkeyPatch.context() as mp:
         mp.setenv("SHUTDOWN_CACHE", str(root))
         case = load_case("kz-2022-01")
         built = RawCache(demo_cache(case))   # rebuilt only when scenario, case, seed or version changed
         load_table(case, built)             # writes the tidy table the notebook reads
     return Path(root)
+
+
+@contextlib.contextmanager
+def _lock(path: Path):
+    try:
+        import fcntl
+    except ImportError:          # not POSIX: no lock, one run at a time is on the user
+        yield
+        return
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
