@@ -23,15 +23,16 @@
 # change that), how the documented events line up with the detections, and how to
 # redraw a figure for a paper.
 #
-# Every step uses the package's public functions; nothing here is hidden in the
-# notebook that the command line (`shutdown report kz-2022-01`) does not also do.
+# Every step uses the package's public functions; the command line
+# (`shutdown report kz-2022-01`) runs the same functions in one go.
 #
 # **Data.** With `LIVE = False` (the default) the notebook runs offline on the
 # simulated demo cache: responses in the upstreams' own formats, rendered from the
 # scenario in `data/scenarios/kz-2022-01.toml`. Those numbers are **SIMULATED**, not
-# measurements, and every table and figure below says so. Set `LIVE = True` to
-# collect from IODA, OONI and RIPE Atlas instead (needs the network; the first run
-# takes a while because OONI is queried politely, one request a second).
+# measurements: results below carry a SIMULATED banner and every figure a SIMULATED
+# watermark. Set `LIVE = True` to collect from IODA, OONI and RIPE Atlas instead
+# (needs the network; the first run takes a while because OONI is queried politely,
+# one request a second).
 
 # %%
 LIVE = False   # False: simulated demo cache (offline). True: collect from the live APIs.
@@ -44,8 +45,8 @@ import tempfile
 from pathlib import Path
 from unittest import mock
 
-import pandas as pd
 import matplotlib.dates as mdates
+import pandas as pd
 from matplotlib.figure import Figure
 
 import shutdown
@@ -106,8 +107,8 @@ pd.DataFrame([{"kind": kind, "source": x.source, "signal": x.signal, "subtype": 
 # %%
 if LIVE:
     from shutdown.collect import as_cache, collect_case
-    report = collect_case(case, progress=True)      # the default cache (~/.cache/shutdown)
-    print(report.summary())
+    collected = collect_case(case, progress=True)   # into the default cache (~/.cache/shutdown)
+    print(collected.summary())
     cache = as_cache(None)
     tidy = load_table(case, cache)                  # the table collect_case just wrote
 else:
@@ -124,7 +125,7 @@ def banner():
     """Say what kind of data is on screen, so a screenshot cannot lose it."""
     if SIMULATED:
         print("#" * 78 + "\n#  SIMULATED DATA - not measurements "
-              "(offline demo, scenario kz-2022-01)\n" + "#" * 78)
+              f"(offline demo, scenario {case.scenario})\n" + "#" * 78)
     else:
         print(f"measured data from the live APIs, cache {cache.root}")
 
@@ -134,16 +135,20 @@ print(f"{len(tidy):,} rows from {tidy['ts_utc'].min()} to {tidy['ts_utc'].max()}
 print("cache:", cache.root, "| marker:", cache.kind())
 
 # %% [markdown]
-# What is in the table: for each source, entity and signal, how many bins and which
-# bin size. IODA comes in 5-minute bins (BGP, active probing, telescope) and hourly
-# Google traffic; OONI in hourly counts per outcome; RIPE Atlas in hourly probe counts.
+# What is in the table: per source, entity type and signal, how many series
+# (entities x subtypes), rows, the time covered and the bin size. Bins are the
+# upstream's own (IODA's step differs per signal); the detector judges each series
+# at its own bin size.
 
 # %%
+series = (tidy.groupby(["source", "entity_type", "entity_code", "signal", "subtype"])["ts_utc"]
+              .agg(rows="size", first="min", last="max",
+                   bin=lambda t: t.sort_values().diff().median()))
 banner()
-(tidy.groupby(["source", "entity_type", "signal"])
-     .agg(entities=("entity_code", "nunique"), rows=("value", "size"),
-          first=("ts_utc", "min"), last=("ts_utc", "max"))
-     .reset_index())
+(series.groupby(["source", "entity_type", "signal"])
+       .agg(series=("rows", "size"), rows=("rows", "sum"), first=("first", "min"),
+            last=("last", "max"), bin=("bin", "min"))
+       .reset_index())
 
 # %% [markdown]
 # Every number traces back to a stored response. Here is the provenance of one IODA
@@ -151,11 +156,15 @@ banner()
 # simulator speaking the upstream's format) sent it.
 
 # %%
-meta = next(m for m in cache.entries("ioda")
-            if m["path"].endswith(f"/country/{case.country}") and m["params"].get("datasource") == "ping-slash24")
-print({k: meta[k] for k in ("url", "fetched_utc", "status", "bytes", "simulated")})
-body = cache.get("ioda", meta["path"], meta["params"])
-print(body.body[:300].decode("utf-8", "replace"), "...")
+meta = next((m for m in cache.entries("ioda")
+             if m["path"].endswith(f"/country/{case.country}")
+             and m["params"].get("datasource") == "ping-slash24"), None)
+if meta is None:
+    print("no IODA active-probing response for the country in this cache")
+else:
+    print({k: meta[k] for k in ("url", "fetched_utc", "status", "bytes", "simulated")})
+    stored = cache.get("ioda", meta["path"], meta["params"])
+    print(stored.body[:300].decode("utf-8", "replace"), "...")
 
 # %% [markdown]
 # ## 3. Look at the raw signals
@@ -200,8 +209,13 @@ for note in det.notes:
     print("note:", note)
 det.series["status"].value_counts()
 
+# %% [markdown]
+# The national intervals in time order. A long outage comes in pieces, *full* (the
+# loss reaches `thresholds.FULL_ENTER`) and *partial*, so a cut eased for a few hours
+# shows as full, partial, full.
+
 # %%
-national = det.intervals[det.intervals["entity_type"] == "country"]
+national = det.intervals[det.intervals["entity_type"] == "country"].sort_values(["start_utc", "source"])
 national[["source", "signal", "subtype", "start_utc", "end_utc", "kind", "depth"]].head(15)
 
 # %% [markdown]

@@ -277,8 +277,8 @@ depth = 0.6
 # %%
 if LIVE:
     from shutdown.collect import as_cache, collect_case
-    report = collect_case(case, progress=True)
-    print(report.summary())
+    collected = collect_case(case, progress=True)   # into the default cache (~/.cache/shutdown)
+    print(collected.summary())
     cache = as_cache(None)
     tidy = load_table(case, cache)                  # the table collect_case just wrote
 else:
