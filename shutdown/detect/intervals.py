@@ -117,7 +117,7 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
         if not m.any():
             continue
         k, t, v = s.key[a:z][m], s.ts[a:z][m], s.value[a:z][m]
-        r, row = _find_chunk(k, t, v, keys, b, w0, w1)
+        r, row = _find_chunk(k, t, v, keys, b, w0, w1, s.ooni_raw)
         recs += r
         if keep:
             rows.append(row)
@@ -128,7 +128,7 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
     return _frame(recs, keys), rows
 
 
-def _find_chunk(k, t, v, keys, b, w0, w1):
+def _find_chunk(k, t, v, keys, b, w0, w1, ooni_raw=None):
     rows = {"key": k, "ts": t, "value": v}
     mode_rise = keys["mode"].to_numpy() == "rise"
     pool = pooled(keys)
@@ -193,6 +193,9 @@ def _find_chunk(k, t, v, keys, b, w0, w1):
         cens0 = bool(first[a]) and (t[a] - w0) <= 2 * bin_ns[key]
         cens1 = bool(last_of_key[z - 1]) and (w1 - t[z - 1]) <= 2 * bin_ns[key]
         if mode_rise[key]:
+            if ooni_raw is not None:
+                a, z = refine_share_edges(a, z, k, t, keys.iloc[key], float(b.level[key]),
+                                          float(np.nanmedian(v[a:z])), ooni_raw)
             pieces = [(a, z)]
         else:
             # pooled series: the 3-bin sums smear a step over one bin either side, so
@@ -245,6 +248,57 @@ def _end_time(t, k, i1, bin_ns):
     nxt = np.where(inside, i1, len(t) - 1)
     same = inside & (k[nxt] == k[np.maximum(i1 - 1, 0)])
     return np.where(same, t[nxt], t[i1 - 1] + bin_ns[k[i1 - 1]])
+
+
+def refine_share_edges(a: int, z: int, k, t, meta, p0: float, p1: float, raw: pd.DataFrame):
+    """Move the edges of an anomaly-share rise to the most likely hour.
+
+    The share was pooled over several hours to be judged at all, which smears its
+    edges by up to half the pool. With the per-hour counts, the start is the hour
+    from which the anomalous counts are best explained by the raised share p1 rather
+    than the baseline share p0 (maximum of the summed binomial log-likelihood ratio),
+    searched within one pool width of the pooled edge; the end likewise.
+    """
+    try:
+        r = raw.loc[(meta["entity_type"], meta["entity_code"], meta["signal"])]
+    except KeyError:
+        return a, z
+    if len(r) < 3 or not (0 < p1 < 1):
+        return a, z
+    p0 = min(max(p0, 0.005), 0.995)
+    p1 = min(max(p1, p0 + 0.01), 0.995)
+    ts_r = pd.DatetimeIndex(r.index).as_unit("ns").asi8
+    bad = r["bad"].fillna(0).to_numpy(float)
+    tot = r["total"].fillna(0).to_numpy(float)
+    llr = bad * np.log(p1 / p0) + (tot - bad) * np.log((1 - p1) / (1 - p0))
+    w = int(r["width"].iloc[0]) if "width" in r else 3
+    key = k[a]
+    lo = a - int(np.searchsorted(k[a::-1] != key, True)) + 1 if a else 0  # first row of key
+    hi = z + int(np.searchsorted(k[z:] != key, True)) if z < len(k) else len(k)
+    ia = int(np.searchsorted(ts_r, t[a]))
+    iz = int(np.searchsorted(ts_r, t[z - 1])) + 1
+    n = len(llr)
+    C = np.concatenate(([0.0], np.cumsum(llr)))          # C[i] = sum(llr[:i])
+
+    def best(cands, score):
+        # hours without measurements tie: take the middle of the tied stretch
+        m = score.max()
+        tied = cands[score >= m - 1e-9]
+        return int(tied[len(tied) // 2])
+
+    # start s: maximise sum(llr[s:U]) for s within one pool width of the pooled start
+    U = min(ia + w, n)
+    cands = np.arange(max(ia - w, 0), min(ia + w, iz - 1) + 1)
+    new_ia = best(cands, C[U] - C[cands]) if len(cands) else ia
+    # end e (exclusive): maximise sum(llr[L:e]) within one pool width of the pooled end
+    L = max(iz - w, new_ia)
+    cands = np.arange(max(iz - w, new_ia + 1), min(iz + w, n) + 1)
+    new_iz = best(cands, C[cands] - C[L]) if len(cands) else iz
+    na = lo + int(np.searchsorted(t[lo:hi], ts_r[new_ia]))
+    nz = lo + int(np.searchsorted(t[lo:hi], ts_r[new_iz - 1])) + 1
+    if lo <= na < nz <= hi:
+        return na, nz
+    return a, z
 
 
 def _gain(x: np.ndarray, min_size: int) -> tuple[int, float]:

@@ -41,6 +41,10 @@ class SeriesSet:
     ts: np.ndarray            # int64 ns since epoch, UTC
     value: np.ndarray         # float64
     notes: list               # what was cleaned (duplicates, order), for the user
+    # OONI per-test counts before pooling, index (entity_type, entity_code, signal,
+    # ts_utc), columns bad (anomaly + confirmed) and total: to place the edges of an
+    # anomaly-share rise on the right hour (see intervals.refine_share_edges)
+    ooni_raw: pd.DataFrame | None = None
 
     @property
     def starts(self) -> np.ndarray:
@@ -131,7 +135,7 @@ def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple
 def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Anomaly share per test, and the per-test volume when the table lacks it."""
     if df.empty:
-        return df.iloc[0:0], df.iloc[0:0]
+        return df.iloc[0:0], df.iloc[0:0], None
     d = df.assign(value=pd.to_numeric(df["value"], errors="coerce"))
     idx = ["entity_type", "entity_code", "signal", "ts_utc"]
     wide = d.pivot_table(index=idx, columns="subtype", values="value", aggfunc="mean",
@@ -169,6 +173,7 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame) -> tuple[pd.DataFrame, p
             lambda y: y.rolling(int(w), center=True, min_periods=1).sum())
         pbad[m], ptot[m] = roll(b0[m]).to_numpy(), roll(t0[m]).to_numpy()
     share = (pbad / ptot).where((ptot >= T.OONI_MIN_COUNT) & total.notna()).clip(0, 1)
+    raw = pd.DataFrame({"bad": bad, "total": total, "width": width})
     sim = d.groupby(idx, observed=True)["simulated"].any().reindex(wide.index).fillna(False)
     out = share.rename("value").reset_index()
     out["subtype"], out["source"], out["unit"] = "", "ooni", "share of measurements anomalous"
@@ -184,7 +189,7 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame) -> tuple[pd.DataFrame, p
     vol = vol[keep].rename(columns={"signal": "subtype"})
     vol["signal"], vol["source"], vol["unit"] = "measurements", "ooni", "measurements"
     vol["simulated"] = sim.to_numpy(dtype=bool)[keep]
-    return out, vol
+    return out, vol, raw
 
 
 def _atlas_share(rep: pd.DataFrame, rea: pd.DataFrame) -> pd.DataFrame:
@@ -221,14 +226,14 @@ def build(tidy: pd.DataFrame) -> SeriesSet:
     is_ooni_test = (src == "ooni").to_numpy() & np.asarray(sig.isin(OONI_TESTS))
     is_atlas_reach = (src == "atlas").to_numpy() & np.asarray(sig == "probes_reachable")
     derived_mask = is_ooni_test | is_atlas_reach
-    parts = []
+    parts, ooni_raw = [], None
     plain = tidy if not derived_mask.any() else tidy[~derived_mask]
     if len(plain):
         parts.append(_frame_part(plain, "value", "ratio", True))
     if derived_mask.any():
         ooni = tidy[is_ooni_test]
         ooni_vol = tidy[(src == "ooni").to_numpy() & np.asarray(sig == "measurements")]
-        share, vol = _ooni_tests(ooni, ooni_vol)
+        share, vol, ooni_raw = _ooni_tests(ooni, ooni_vol)
         if len(share):
             parts.append(_frame_part(share, "anomaly_share", "rise", False))
         if len(vol):
@@ -259,6 +264,7 @@ def build(tidy: pd.DataFrame) -> SeriesSet:
     ts = np.concatenate(tsarr) if len(tsarr) > 1 else tsarr[0]
     value = np.concatenate(valarr) if len(valarr) > 1 else valarr[0]
     out = _clean(keys, key, ts, value)
+    out.ooni_raw = ooni_raw
     if nan:
         out.notes.append(f"{nan} rows without a value (NaN) are treated as unknown, not zero")
     return out
