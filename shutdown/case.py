@@ -29,7 +29,9 @@ class Network:
 class Region:
     """A sub-national area. Codes differ per upstream (IODA numbers its regions)."""
     name: str
-    codes: dict = field(default_factory=dict)   # e.g. {"ioda": "1234"}
+    codes: dict = field(default_factory=dict)   # e.g. {"ioda": "1234"} or {"ioda_name": "Almaty"}
+    center: tuple[float, float] | None = None   # (lat, lon): a circle for located probes (RIPE Atlas)
+    radius_km: float | None = None
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,9 @@ def load_case(name_or_path: str | Path) -> Case:
         w = f"regions[{i}]"
         if not isinstance(r, dict) or not isinstance(r.get("name"), str):
             raise InputError("each region needs a 'name'", path=path, where=w, field="name")
-        codes = {k: str(v) for k, v in r.items() if k != "name"}
-        regions.append(Region(name=r["name"], codes=codes))
+        codes = {k: str(v) for k, v in r.items() if k not in ("name", "center", "radius_km")}
+        center, radius = _circle(r, path, w)
+        regions.append(Region(name=r["name"], codes=codes, center=center, radius_km=radius))
 
     expectations = []
     for i, e in enumerate(raw.get("expectations", [])):
@@ -202,6 +205,23 @@ def load_case(name_or_path: str | Path) -> Case:
                 timeline_path=timeline_path, sources=tuple(sources), networks=tuple(networks),
                 regions=tuple(regions), scenario=raw.get("scenario"),
                 expectations=tuple(expectations))
+
+
+def _circle(r: dict, path, where):
+    """``center = [lat, lon]`` and ``radius_km``: both or neither."""
+    if "center" not in r and "radius_km" not in r:
+        return None, None
+    c, rad = r.get("center"), r.get("radius_km")
+    ok = (isinstance(c, list) and len(c) == 2
+          and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in c)
+          and -90 <= c[0] <= 90 and -180 <= c[1] <= 180)
+    if not ok:
+        raise InputError("expected center = [latitude, longitude] in degrees", path=path,
+                         where=where, field="center")
+    if not isinstance(rad, (int, float)) or isinstance(rad, bool) or not rad > 0:
+        raise InputError(f"expected radius_km > 0 with center, got {rad!r}", path=path,
+                         where=where, field="radius_km")
+    return (float(c[0]), float(c[1])), float(rad)
 
 
 def _check_tz(name, path, where, fieldname):

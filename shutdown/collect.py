@@ -175,7 +175,11 @@ def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
             total = None
         bar = _progress(total, name, progress)
         try:
-            mod.collect(case, fetcher, bar)
+            notes = mod.collect(case, fetcher, bar)
+            # A source may return notes: what it left out but could work around
+            # (e.g. an IODA region it could not resolve); the status stays "ok".
+            if isinstance(notes, (list, tuple)) and notes:
+                rep.message = "\n       ".join(f"{name}: {n}" for n in notes)
         except SourceUnreachable as exc:
             rep.status, rep.message = "unreachable", f"{name}: {exc.url}: {exc.problem}"
         except SourceError as exc:

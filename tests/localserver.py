@@ -1,5 +1,12 @@
-"""A local HTTP server that answers like IODA v2 and OONI v1, for end-to-end tests
-and the collect benchmark (no network).
+"""A local HTTP(S) server that answers like IODA v2 and OONI v1 (and, replaying a
+cache, RIPE Atlas v2), for end-to-end tests and the collect benchmark (no network).
+
+``LocalServer(tls=True)`` serves HTTPS with a self-signed certificate made at
+start for 127.0.0.1 (openssl CLI, else the ``cryptography`` package);
+``srv.ca_bundle`` is the file to trust (``REQUESTS_CA_BUNDLE``).
+``LocalServer(replay=cache)`` answers every request found in a RawCache (e.g. a
+simulated one) with the cached body, as that upstream would: IODA under
+``/v2``, OONI under ``/api/v1``, RIPE Atlas under ``/api/v2``.
 
 Payloads follow the upstream shapes documented in shutdown/sources/ioda.py and
 shutdown/sources/ooni.py; values are deterministic functions of the request,
@@ -9,14 +16,20 @@ so tests can assert them:
   requested ``from``, native steps (bgp 300 s, ping-slash24 600 s, merit-nt
   60 s, gtr 1800 s), value ``i`` = ``BASE[datasource] + i % 7``.
 * IODA alerts: ``ALERTS_PER_ENTITY`` alerts per entity, served in pages of ``limit``.
+* IODA region lookup (``/entities/query``): ``KZ_REGIONS`` for ``relatedTo=country/KZ``.
 * OONI aggregation: a row per hour except every 5th hour (absent = zero);
   measurement_count = 10, per test ok 6 / anomaly 2 / confirmed 1 / failure 1.
 """
 from __future__ import annotations
 
 import json
+import shutil
+import ssl
+import subprocess
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
@@ -73,6 +86,21 @@ def ioda_events(q):
         "overlaps_window": False}])
 
 
+# Test data in the shape of IODA's /entities/query entities (code, name, type, subnames, attrs).
+KZ_REGIONS = [("4107", "Almaty"), ("4108", "Almaty Oblysy"), ("4111", "Astana")]
+
+
+def ioda_entities(q):
+    data = []
+    if q.get("entityType") == "region" and q.get("relatedTo") == "country/KZ":
+        data = [{"code": c, "name": n, "type": "region", "subnames": [],
+                 "attrs": {"fqid": f"geo.netacuity.AS.KZ.{c}", "country_code": "KZ",
+                           "country_name": "Kazakhstan"}} for c, n in KZ_REGIONS]
+    params = {"relatedTo": q.get("relatedTo"), "search": q.get("search"), "limit": None, "page": None,
+              "entityType": q.get("entityType"), "entityCode": q.get("entityCode")}
+    return ioda_envelope("entities.lookup", params, data)
+
+
 def ooni_aggregation(q):
     hours = pd.date_range(pd.Timestamp(q["since"], tz="UTC"), pd.Timestamp(q["until"], tz="UTC"),
                           freq="h", inclusive="left")
@@ -105,7 +133,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append(self.path)
         prefix = self.server.ioda_prefix
         status, body = 404, {"error": f"no route {path}"}
-        if path.startswith(prefix + "/signals/raw/"):
+        if self.server.replay is not None:
+            raw = self._replayed(path, q)
+            if raw is not None:
+                return self._send(200, raw)
+        if path == prefix + "/entities/query":
+            status, body = 200, ioda_entities(q)
+        elif path.startswith(prefix + "/signals/raw/"):
             etype, _, code = path[len(prefix + "/signals/raw/"):].partition("/")
             status, body = 200, ioda_signals(etype, code, q)
         elif path == prefix + "/outages/alerts":
@@ -114,7 +148,23 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = 200, ioda_events(q)
         elif path == "/api/v1/aggregation":
             status, body = 200, ooni_aggregation(q)
-        data = json.dumps(body).encode()
+        self._send(status, json.dumps(body).encode())
+
+    def _replayed(self, path: str, q: dict) -> bytes | None:
+        """The cached body for this request, looked up as the collector stored it."""
+        prefix = self.server.ioda_prefix
+        if path.startswith(prefix + "/"):
+            source, path = "ioda", path[len(prefix):]
+        elif path.startswith("/api/v1/"):
+            source = "ooni"
+        elif path.startswith("/api/v2/"):
+            source = "atlas"
+        else:
+            return None
+        hit = self.server.replay.get(source, path, q)
+        return hit.body if hit is not None else None
+
+    def _send(self, status: int, data: bytes):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -122,18 +172,78 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class LocalServer:
-    """``with LocalServer() as srv: srv.url`` -- IODA under ``srv.url + "/v2"``, OONI at ``srv.url``."""
+def self_signed_cert(directory) -> tuple[Path, Path]:
+    """(certificate, key) PEM files for 127.0.0.1, valid for a day.
 
-    def __init__(self, ioda_prefix: str = "/v2"):
+    The openssl command line when present, else the ``cryptography`` package;
+    RuntimeError when neither is available (tests skip then)."""
+    d = Path(directory)
+    cert, key = d / "cert.pem", d / "key.pem"
+    if shutil.which("openssl"):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out", str(cert),
+                        "-days", "1", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        return cert, key
+    try:
+        import datetime as dt
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        raise RuntimeError("no openssl command and no cryptography package: cannot make a "
+                           "test certificate") from None
+    k = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    c = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(k.public_key())
+         .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+         .not_valid_after(now + dt.timedelta(days=1))
+         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                        critical=False)
+         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+         .sign(k, hashes.SHA256()))
+    key.write_bytes(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+    cert.write_bytes(c.public_bytes(serialization.Encoding.PEM))
+    return cert, key
+
+
+class LocalServer:
+    """``with LocalServer() as srv: srv.url`` -- IODA under ``srv.url + "/v2"``, OONI at ``srv.url``.
+
+    ``tls=True``: HTTPS (trust ``srv.ca_bundle``); ``replay``: a RawCache (or its
+    directory) whose cached bodies are served for the requests they answer.
+    """
+
+    def __init__(self, ioda_prefix: str = "/v2", tls: bool = False, replay=None):
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.requests = []
         self.httpd.ioda_prefix = ioda_prefix
+        if replay is not None and not hasattr(replay, "get"):
+            from shutdown.store import RawCache
+            replay = RawCache(replay)
+        self.httpd.replay = replay
+        self.tls = tls
+        self.ca_bundle = None
+        self._tmp = None
+        if tls:
+            self._tmp = tempfile.TemporaryDirectory(prefix="localserver-tls-")
+            cert, key = self_signed_cert(self._tmp.name)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.ca_bundle = str(cert)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
 
     @property
     def requests(self) -> list:
@@ -146,6 +256,8 @@ class LocalServer:
     def __exit__(self, *exc):
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
 
 SMALL_CASE = """\
@@ -195,4 +307,5 @@ def responses_callbacks(rsps, ioda_url="https://ioda.test/v2", ooni_url="https:/
     rsps.add_callback("GET", re.compile(re.escape(ioda_url) + r"/signals/raw/.*"), callback=reply(signals))
     rsps.add_callback("GET", ioda_url + "/outages/alerts", callback=reply(lambda r, q: ioda_alerts(q)))
     rsps.add_callback("GET", ioda_url + "/outages/events", callback=reply(lambda r, q: ioda_events(q)))
+    rsps.add_callback("GET", ioda_url + "/entities/query", callback=reply(lambda r, q: ioda_entities(q)))
     rsps.add_callback("GET", ooni_url + "/api/v1/aggregation", callback=reply(lambda r, q: ooni_aggregation(q)))

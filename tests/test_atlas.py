@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -416,3 +417,69 @@ def test_rows_from_a_simulated_cache_are_marked_simulated(tmp_path):
                 simulated=True, scenario="test")
     df = atlas.normalize(small_case(), sim)
     assert len(df) == len(atlas.normalize(small_case(), f.cache)) and df.simulated.all()
+
+
+# -- regions: probes located inside the case's circle ----------------------------------------
+def test_distance_km_haversine():
+    # Almaty to Astana: about 970 km (great circle); one degree of latitude ~111.2 km
+    d = atlas_reduce.distance_km([51.1694], [71.4491], 43.2775, 76.8958)[0]
+    assert 940 < d < 1000
+    assert atlas_reduce.distance_km([44.0], [10.0], 43.0, 10.0)[0] == pytest.approx(111.19, abs=0.05)
+
+
+@responses.activate
+def test_region_rows_count_the_probes_inside_the_circle(tmp_path):
+    case = small_case()
+    region = case.regions[0]
+    assert region.name == "Almaty" and region.radius_km == 25
+    lat0, lon0 = region.center
+    east = lambda km: lon0 + km / (111.19 * math.cos(math.radians(lat0)))  # noqa: E731
+    replay = AtlasReplay(responses)
+    where = {10001: [lon0, lat0],                 # centre: inside
+             10002: None,                         # no location: never inside
+             10003: [east(30), lat0],             # 30 km east: outside
+             10004: [east(20), lat0]}             # 20 km east: inside
+    for page in replay.pages:
+        for p in page["results"]:
+            if p["id"] in where:
+                p["geometry"] = None if where[p["id"]] is None else {"type": "Point", "coordinates": where[p["id"]]}
+    f = fetcher(tmp_path)
+    atlas.collect(case, f)
+    meta = atlas.probe_metadata(case, f.cache)
+    assert set(atlas.probes_in_region(meta, region)) == {10001, 10004}
+    df = atlas.normalize(case, f.cache)
+    reg = df[df.entity_type == "region"]
+    assert set(reg.entity_code) == {"Almaty"}
+    # every hour of the fetch window, 3 signals, both classes (10001 end-user, 10004 infrastructure)
+    hours = int((case.fetch_utc[1] - case.fetch_utc[0]) / pd.Timedelta("1h"))
+    assert len(reg) == hours * 3 * 2
+    x = "2022-01-04T10:00"
+    assert value(df, "country", "KZ", "probes_reporting", "end-user", x) == 2        # 10001 and 10003
+    assert value(df, "region", "Almaty", "probes_reporting", "end-user", x) == 1     # 10001 only
+    assert value(df, "region", "Almaty", "probes_reachable", "end-user", x) == 1
+    assert value(df, "region", "Almaty", "probes_reporting", "infrastructure", x) == 1   # 10004, not 10002
+    # the region's counts are the per-probe bins of its probes
+    bins = atlas.probe_table(case, f.cache)
+    mine = bins[bins.probe_id == 10001].set_index("ts_utc")["reachable"]
+    got = reg[(reg.signal == "probes_reachable") & (reg.subtype == "end-user")].set_index("ts_utc")["value"]
+    assert (got.reindex(mine.index) == mine.astype(float)).all() and got.sum() == mine.sum()
+
+
+def test_ping_text_fast_path_agrees_with_the_full_parse():
+    pings = load("results_1001_ping.json")
+    full = atlas_reduce.result_arrays(pings)
+    for body in (json.dumps(pings).encode(), json.dumps(pings, separators=(",", ":")).encode()):
+        fast, parsed = atlas_reduce.body_result_arrays(body)
+        assert parsed is None                                   # read from the text
+        assert (fast.prb_id == full.prb_id).all() and (fast.timestamp == full.timestamp).all()
+        assert (fast.reachable == full.reachable).all() and full.reachable.any() and not full.reachable.all()
+    # a result without "rcvd" (counts differ) or another type: the full parse decides
+    odd = [dict(pings[0])] + pings[1:]
+    del odd[0]["rcvd"]
+    arr, parsed = atlas_reduce.body_result_arrays(json.dumps(odd).encode())
+    assert parsed == odd and not arr.reachable[0] and len(arr) == len(odd)
+    traces = load("results_5001_traceroute.json")
+    arr, parsed = atlas_reduce.body_result_arrays(json.dumps(traces).encode())
+    assert parsed == traces and list(arr.reachable) == [atlas.result_reachable(r) for r in traces]
+    empty, parsed = atlas_reduce.body_result_arrays(b"[]")
+    assert len(empty) == 0

@@ -146,8 +146,9 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output
         first = len(srv.requests)
-        # 17 days (7 baseline + 10 window) = 3 chunks; 6 entities (country + 5 ASNs)
-        assert first == 6 * 4 * 3 + 6 * 2 + 6 * 3 * 2
+        # 17 days (7 baseline + 10 window) = 3 chunks; 7 IODA entities (country, 5 ASNs and
+        # Almaty, found by name in the region lookup); OONI: country + 5 ASNs
+        assert first == 1 + 7 * 4 * 3 + 7 * 2 + 6 * 3 * 2
         assert f"requests {first}," in r.output and "cache hits 0" in r.output
         table = load_table("kz-2022-01", cache=cache)
         r2 = CliRunner().invoke(app, args)
@@ -170,4 +171,7 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
     vol = table[(table["source"] == "ooni") & (table["subtype"] == "all") & (table["entity_code"] == "KZ")]
     assert len(vol) == 17 * 24 and set(vol["value"].unique()) == {0.0, 10.0}
     out = load_ioda_outages("kz-2022-01", cache=cache)
-    assert list(out.columns) == IODA_OUTAGE_COLUMNS and len(out) == 6 * (3 + 1)
+    assert list(out.columns) == IODA_OUTAGE_COLUMNS and len(out) == 7 * (3 + 1)
+    almaty = table[(table["source"] == "ioda") & (table["entity_type"] == "region")]
+    assert set(almaty["entity_code"]) == {"Almaty"} and len(almaty)
+    assert set(out.loc[out["entity_type"] == "region", "entity_code"]) == {"Almaty"}

@@ -1,4 +1,5 @@
 """IODA collector: replayed responses in IODA v2's own shapes (see shutdown/sources/ioda.py)."""
+import dataclasses
 import json
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 import responses
 
 from localserver import responses_callbacks, small_case
+from shutdown.case import Region
 from shutdown.http import Fetcher, SourceError
 from shutdown.sources import ioda
 from shutdown.store import RawCache
@@ -66,7 +68,13 @@ def test_plan_chunks_entities_and_region_code(tmp_path):
     assert reg.entity_code == "Almaty"
     assert sig[0].params["from"] == int(pd.Timestamp("2022-01-03T18:00Z").timestamp())
     assert {r.params["datasource"] for r in sig} == set(ioda.DATASOURCES)
-    assert len(ioda.plan(small_case(tmp_path, ioda_region=None))) == 8 + 4   # no region without a code
+    # without a code: the region lookup first, then country and AS only (stage one)
+    first = ioda.plan(small_case(tmp_path, ioda_region=None))
+    assert len(first) == 1 + 8 + 4 and first[0].path == "/entities/query"
+    assert first[0].params == {"entityType": "region", "relatedTo": "country/KZ"}
+    # stage two: with the resolved code the region's requests follow
+    second = ioda.plan(small_case(tmp_path, ioda_region=None), {"Almaty": "4107"})
+    assert len(second) == 1 + 12 + 6 and "/signals/raw/region/4107" in {r.path for r in second}
 
 
 def test_plan_chunks_long_window(tmp_path):
@@ -148,7 +156,7 @@ def test_normalize_marks_simulated_payloads(tmp_path):
     """The simulator stores payloads under plan(case) keys; normalize labels them."""
     case = small_case(tmp_path, ioda_region=None)
     cache = RawCache(tmp_path / "sim")
-    req = ioda.plan(case)[0]
+    req = [r for r in ioda.plan(case) if r.path.startswith("/signals/")][0]
     body = json.dumps(fixture("signals_bgp_country.json")).encode()
     cache.put("ioda", req.path, req.params, body, url="sim://", status=200, simulated=True, scenario="t")
     df = ioda.normalize(case, cache)
@@ -180,3 +188,113 @@ def test_mixed_nested_values_keep_bins_aligned():
     df = ioda.parse_signals(env)
     assert len(df) == 4 and df["value"].iloc[1] == 6.0
     assert df["value"].iloc[[2, 3]].isna().all()   # no single value for a bin: a gap, not a guess
+
+
+# -- regions found by name (/entities/query) ---------------------------------------------
+REGION_CASE = """\
+name = "kz-region"
+country = "KZ"
+timezone = "Asia/Almaty"
+start = 2022-01-05
+end = 2022-01-05
+baseline_days = 1
+timeline = "none.toml"
+sources = ["ioda"]
+{regions}
+"""
+
+
+def region_case(tmp_path, *regions):
+    from shutdown.case import load_case
+    p = tmp_path / "kz-region.toml"
+    p.write_text(REGION_CASE.format(regions="\n".join(regions)))
+    return load_case(p)
+
+
+def replay_regions(payload):
+    """The KZ region lookup answered with ``payload``; signals and outages as the local server."""
+    responses.get(URL + "/entities/query", json=payload,
+                  match=[responses.matchers.query_param_matcher(
+                      {"entityType": "region", "relatedTo": "country/KZ"})])
+    responses_callbacks(responses, ioda_url=URL)
+
+
+@responses.activate
+def test_region_resolved_by_name_then_collected_and_normalized_offline(tmp_path):
+    case = region_case(tmp_path, '[[regions]]\nname = "almaty"')       # case-insensitive
+    replay_regions(fixture("entities_regions_kz.json"))
+    f = fetcher(tmp_path)
+    notes = ioda.collect(case, f)
+    assert notes == []
+    paths = [c.request.url for c in responses.calls]
+    assert paths[0].startswith(URL + "/entities/query?")
+    assert sum("/signals/raw/region/4107?" in u for u in paths) == 4    # "Almaty", not "Almaty Oblysy"
+    assert not any("/region/4108" in u for u in paths)
+    assert f.stats.requests == 1 + 2 * 4 + 2 * 2          # lookup; KZ and Almaty x 4; alerts, events
+    # offline: normalize resolves the code from the cached lookup, names the rows as the case
+    df = ioda.normalize(case, RawCache(tmp_path / "cache"))
+    reg = df[df["entity_type"] == "region"]
+    assert set(reg["entity_code"]) == {"almaty"} and set(reg["signal"]) == set(ioda.DATASOURCES) - {"gtr"}
+    assert len(reg[reg["signal"] == "bgp"]) == 2 * 86400 // 300
+    out = ioda.normalize_outages(case, RawCache(tmp_path / "cache"))
+    assert set(out.loc[out["entity_type"] == "region", "entity_code"]) == {"almaty"}
+    # a second run asks nothing
+    again = fetcher(tmp_path)
+    ioda.collect(case, again)
+    assert again.stats.requests == 0 and again.stats.cache_hits == f.stats.requests
+
+
+@responses.activate
+def test_ioda_name_picks_the_region_the_case_means(tmp_path):
+    case = region_case(tmp_path, '[[regions]]\nname = "Almaty region"\nioda_name = "Almaty Oblysy"')
+    replay_regions(fixture("entities_regions_kz.json"))
+    ioda.collect(case, fetcher(tmp_path))
+    df = ioda.normalize(case, RawCache(tmp_path / "cache"))
+    assert set(df.loc[df["entity_type"] == "region", "entity_code"]) == {"Almaty region"}
+    assert any("/signals/raw/region/4108?" in c.request.url for c in responses.calls)
+
+
+@responses.activate
+def test_ambiguous_region_is_left_out_with_one_message_naming_the_candidates(tmp_path):
+    payload = fixture("entities_regions_kz.json")
+    twin = json.loads(json.dumps(payload["data"][1]))
+    twin.update(code="4199", name="ALMATY")
+    payload["data"].append(twin)
+    case = region_case(tmp_path, '[[regions]]\nname = "Almaty"')
+    replay_regions(payload)
+    f = fetcher(tmp_path)
+    notes = ioda.collect(case, f)
+    assert len(notes) == 1
+    assert "ambiguous" in notes[0] and "'Almaty' (code 4107)" in notes[0] and "'ALMATY' (code 4199)" in notes[0]
+    assert "ioda_name" in notes[0] and "ioda =" in notes[0]
+    assert not any("/region/" in c.request.url for c in responses.calls)
+    df = ioda.normalize(case, f.cache)                # country and AS data still there
+    assert set(df["entity_type"]) == {"country"} and len(df)
+
+
+@responses.activate
+def test_unknown_region_name_lists_similar_names_and_the_rest_is_collected(tmp_path):
+    case = small_case(tmp_path, sources=("ioda",), ioda_region=None)
+    case = dataclasses.replace(case, regions=(Region(name="Almaty City"),))
+    replay_regions(fixture("entities_regions_kz.json"))
+    f = fetcher(tmp_path)
+    notes = ioda.collect(case, f)
+    assert len(notes) == 1 and "no IODA region of KZ is named 'Almaty City'" in notes[0]
+    assert "'Almaty' (code 4107)" in notes[0] and "Astana" not in notes[0]      # similar names only
+    df = ioda.normalize(case, f.cache)
+    assert set(df["entity_code"]) == {"KZ", "9198"}
+
+
+def test_cli_summary_says_which_region_was_left_out(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from localserver import LocalServer
+    from shutdown.cli import app
+    case = small_case(tmp_path, sources=("ioda",), ioda_region=None)
+    text = case.path.read_text().replace('name = "Almaty"', 'name = "Almaty City"')
+    case.path.write_text(text)
+    with LocalServer() as srv:
+        r = CliRunner().invoke(app, ["collect", str(case.path), "--cache", str(tmp_path / "c"),
+                                     "--ioda-url", srv.url + "/v2", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "no IODA region of KZ is named 'Almaty City'" in r.output

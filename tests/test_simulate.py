@@ -137,6 +137,13 @@ def test_ioda_envelope_and_series_shape(kz):
         assert list(obj) == ["type", "metadata", "requestParameters", "error", "perf", "data",
                              "copyright"]
         assert obj["error"] is None and isinstance(obj["data"], list)
+        if obj["type"] == "entities.lookup":          # EntitiesController / MetadataEntityNormalizer
+            assert list(obj["requestParameters"]) == ["relatedTo", "search", "limit", "page",
+                                                      "entityType", "entityCode"]
+            for e in obj["data"]:
+                assert list(e) == ["code", "name", "type", "subnames", "attrs"] and e["type"] == "region"
+                assert e["attrs"]["fqid"].endswith("." + e["code"]) and e["attrs"]["country_code"] == "KZ"
+            continue
         if obj["type"] != "signals":
             assert obj["type"] in ("outages.alerts", "outages.events") and obj["data"] == []
             continue
@@ -355,3 +362,36 @@ def test_more_specific_episode_overrides():
     assert np.allclose(r[1:6], 0.8)                          # Almaty's 1 - 0.2, not 1 - 0.8
     only_country = layered([[national]], t, 3600, 1.0, lambda ep: 1 - ep.depth)
     assert np.allclose(only_country[1:6], 0.2)
+
+
+# -- the Almaty region: IODA found by name, RIPE Atlas by probe location -------------------
+
+def test_almaty_region_resolved_from_the_simulated_lookup(kz):
+    codes, notes = ioda.resolve_regions(kz["case"], cache=kz["cache"])
+    assert notes == [] and list(codes) == ["Almaty"]
+    assert kz["cache"].get("ioda", f"/signals/raw/region/{codes['Almaty']}", {
+        **[r for r in ioda.plan(kz["case"], codes) if "/region/" in r.path][0].params}) is not None
+
+
+def test_almaty_window_of_7_jan_in_region_rows(kz):
+    """IODA ping-slash24 and the Almaty probes are up 03:00-08:00Z on 7 Jan, cut around it."""
+    df = kz["tidy"]["ioda"]
+    reg = df[df["entity_type"] == "region"]
+    assert set(reg["entity_code"]) == {"Almaty"} and reg["simulated"].all()
+    ps = series(reg, "Almaty", "ping-slash24")
+    before = window(ps, "2022-01-07T00:00", "2022-01-07T03:00").mean()
+    inside = window(ps, "2022-01-07T03:00", "2022-01-07T08:00").mean()
+    after = window(ps, "2022-01-07T08:00", "2022-01-07T11:00").mean()
+    assert inside > 5 * before and inside > 5 * after
+    at = kz["tidy"]["atlas"]
+    ar = at[at["entity_type"] == "region"]
+    assert set(ar["entity_code"]) == {"Almaty"}
+    assert set(ar["signal"]) == {"probes_reporting", "probes_reachable", "probes_connected"}
+    up = series(ar, "Almaty", "probes_reachable", "end-user")
+    assert window(up, "2022-01-07T04:00", "2022-01-07T08:00").min() > \
+        2 * window(up, "2022-01-07T09:00", "2022-01-07T12:00").max()
+    # the region's probes are those placed there, fewer than the country's
+    meta = atlas.probe_metadata(kz["case"], kz["cache"])
+    inside_ids = set(atlas.probes_in_region(meta, kz["case"].regions[0]))
+    world = World(load_scenario("kz-2022-01"), kz["case"], 0)
+    assert inside_ids == {p.id for p in world.probes if p.region == "Almaty"} and 0 < len(inside_ids) < len(meta)

@@ -8,6 +8,12 @@ the step; the step is the datasource's native step unless ``maxPoints`` asks
 for fewer points), ``src/Service/DatasourceService.php`` (native steps: bgp and
 merit-nt 300 s, ping-slash24 600 s, gtr 1800 s).
 
+Region lookup (``/entities/query``, ``src/Controller/EntitiesController.php``,
+envelope type ``entities.lookup``; entities as ``src/Entity/MetadataEntity.php``
+and ``MetadataEntityNormalizer.php`` give them: ``code``, ``name``, ``type``,
+``subnames``, ``attrs``): the scenario's regions (and the case's), numbered by a
+stable hash of country and name -- IODA's real numbers are not known here.
+
 IODA's own outage alerts and events are its *detections*, not measurements:
 the simulator answers them with an empty list rather than inventing IODA's
 detector.
@@ -15,6 +21,7 @@ detector.
 from __future__ import annotations
 
 import json
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -44,6 +51,19 @@ def _int_or_none(v):
         return None
 
 
+def region_code(country: str, name: str) -> str:
+    """The simulated IODA number of a region (4 digits, stable across runs)."""
+    return str(4000 + zlib.crc32(f"{country.upper()}|{name}".encode()) % 1000)
+
+
+def regions(world: World) -> list[tuple[str, str]]:
+    """(IODA code, name) of the simulated country's regions: the scenario's, then the case's."""
+    names = [e.name or e.code for e in world.scenario.entities if e.entity_type == "region"]
+    names += [r.name for r in world.case.regions]
+    cc = world.case.country
+    return [(region_code(cc, n), n) for n in dict.fromkeys(names)]
+
+
 def _case_code(world: World, etype: str, code: str) -> tuple[str, str]:
     """IODA's entity code -> (the case's code, display name)."""
     case = world.case
@@ -51,6 +71,11 @@ def _case_code(world: World, etype: str, code: str) -> tuple[str, str]:
         for r in case.regions:
             if r.codes.get("ioda") == code:
                 return r.name, r.name
+        for c, name in regions(world):
+            if c == code:
+                ent = next((e for e in world.scenario.entities if e.entity_type == "region"
+                            and (e.name or e.code) == name), None)
+                return (ent.code if ent else name), name
         return code, code
     if etype == "asn":
         return code, case.network_name(code)
@@ -135,7 +160,30 @@ def outages(world: World, path: str, params: dict) -> tuple[int, bytes]:
     return 200, _dumps(_envelope(world, kind, req, []))
 
 
+def entities(world: World, path: str, params: dict) -> tuple[int, bytes]:
+    """``/entities/query``: the simulated regions (only ``entityType=region`` lists any)."""
+    req = {"relatedTo": params.get("relatedTo"), "search": params.get("search"),
+           "limit": _int_or_none(params.get("limit")), "page": _int_or_none(params.get("page")),
+           "entityType": params.get("entityType"), "entityCode": params.get("entityCode")}
+    cc = world.case.country
+    country = world.scenario.entity("country", cc)
+    cname = country.name if country and country.name else cc
+    related = str(params.get("relatedTo") or "")
+    data = []
+    if params.get("entityType") == "region" and related in ("", f"country/{cc}"):
+        search = str(params.get("search") or "").casefold()
+        for code, name in regions(world):
+            if search and search not in name.casefold():
+                continue
+            data.append({"code": code, "name": name, "type": "region", "subnames": [],
+                         "attrs": {"fqid": f"geo.netacuity.AS.{cc}.{code}", "country_code": cc,
+                                   "country_name": cname}})
+    return 200, _dumps(_envelope(world, "entities.lookup", req, data))
+
+
 def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
+    if path.rstrip("/") == "/entities/query":
+        return entities(world, path, params)
     if path.startswith("/signals/raw/"):
         return signals(world, path, params)
     if path.startswith("/outages/"):

@@ -133,7 +133,15 @@ def _answers(world: World, source: str):
     from shutdown.sources import atlas, ioda, ooni
     case = world.case
     if source == "ioda":
-        for req in ioda.plan(case):
+        codes = {}
+        lookup = ioda.entities_request(case)          # regions by name first, as collect does
+        if lookup is not None:
+            status, body = render_ioda.render(world, lookup.path, lookup.params)
+            yield lookup.path, lookup.params, status, body
+            codes, _ = ioda.match_regions(case, ioda.parse_entities(json.loads(body)))
+        for req in ioda.plan(case, codes):
+            if req.path == ioda.ENTITIES_PATH:
+                continue
             status, body = render_ioda.render(world, req.path, req.params)
             yield req.path, req.params, status, body
     elif source == "ooni":

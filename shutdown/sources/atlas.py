@@ -53,8 +53,8 @@ from shutdown.http import SourceError
 from shutdown.schema import empty_tidy
 from shutdown.sources import Request
 from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
-    BIN, active_in_window, connection_bins, infrastructure_tags, is_infrastructure,
-    probe_bins, probe_frame, result_reachable, tidy_from_bins,
+    BIN, ResultArrays, active_in_window, body_result_arrays, connection_bins, infrastructure_tags,
+    is_infrastructure, probe_bins, probe_frame, probes_in_region, result_reachable, tidy_from_bins,
 )
 
 SOURCE = "atlas"
@@ -307,7 +307,7 @@ def load_probes(case, cache) -> list[dict]:
 @dataclass
 class CachedResults:
     """The cached results of a case's planned requests, and which are missing."""
-    by_msm: dict            # msm id -> list of result objects
+    by_msm: dict            # msm id -> list: ResultArrays per response for 1001/5001, event dicts for 7000
     missing: list           # planned Requests not in the cache
     complete_days: dict     # msm id -> set of UTC day starts whose every batch is cached
 
@@ -333,13 +333,17 @@ def load_results(case, cache, probes=None, strict: bool = True) -> CachedResults
             days_missing.setdefault(msm, set()).add(day)
             continue
         try:
-            obj = hit.json()
+            if msm in REACHABILITY_MSMS:
+                # reduced at once to arrays: a case has ~10^5-10^6 results
+                arrays, obj = body_result_arrays(hit.body)
+            else:
+                arrays, obj = None, hit.json()
         except ValueError:
             raise SourceError(SOURCE, hit.meta.get("url", req.path), "cached results are not JSON") from None
-        problem = _check_results(obj)
+        problem = _check_results(obj) if obj is not None else None
         if problem:
             raise SourceError(SOURCE, hit.meta.get("url", req.path), problem)
-        by_msm.setdefault(msm, []).extend(obj)
+        by_msm.setdefault(msm, []).extend([arrays] if arrays is not None else obj)
     if missing and strict:
         raise SourceError(SOURCE, missing[0].path,
                           f"{len(missing)} planned response(s) not in the cache (first: "
@@ -366,7 +370,8 @@ def probe_table(case, cache, strict: bool = True) -> pd.DataFrame:
 
 def normalize(case, cache) -> pd.DataFrame:
     """Tidy table: probes_reporting / probes_reachable / probes_connected per hour,
-    for the country and each case network with probes, per probe class.
+    for the country, each case network with probes and each case region with a
+    circle (``center``, ``radius_km``) holding probes, per probe class.
 
     Reads the cache only. Nothing cached yet -> an empty table. Hours of a UTC
     day whose responses are not all cached (an interrupted collect) get no rows
@@ -393,9 +398,8 @@ def normalize(case, cache) -> pd.DataFrame:
     return tidy[keep.astype(bool)].reset_index(drop=True)
 
 
-def _reachability_rows(res: CachedResults):
-    for m in REACHABILITY_MSMS:
-        yield from res.by_msm.get(m, [])
+def _reachability_rows(res: CachedResults) -> ResultArrays:
+    return ResultArrays.concat(a for m in REACHABILITY_MSMS for a in res.by_msm.get(m, []))
 
 
 def _split(path_and_query: str) -> tuple[str, dict]:

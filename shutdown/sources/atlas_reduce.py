@@ -17,9 +17,18 @@ hold the two to the same answers on every fixture result.
 """
 from __future__ import annotations
 
+import json
 import math
+import re
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+
+try:                        # optional: parses the same JSON 2-3x faster
+    import orjson as _fastjson
+except ImportError:         # pragma: no cover - depends on the environment
+    _fastjson = None
 
 from shutdown.schema import ATLAS_PROBE_CLASSES, SIGNALS, TIDY_COLUMNS, check_tidy, empty_tidy
 
@@ -99,14 +108,49 @@ def active_in_window(probe: dict, start, end) -> bool:
     return True
 
 
+def probe_location(probe: dict) -> tuple[float, float] | None:
+    """(lat, lon) of a probe's ``geometry`` (GeoJSON Point, ``coordinates`` =
+    [lon, lat]); None when the listing gives none. RIPE Atlas moves every
+    published location by a random 80-400 m (privacy), so a circle's edge is
+    only that precise."""
+    g = probe.get("geometry")
+    c = g.get("coordinates") if isinstance(g, dict) and g.get("type") == "Point" else None
+    if not isinstance(c, (list, tuple)) or len(c) < 2:
+        return None
+    try:
+        lon, lat = float(c[0]), float(c[1])
+    except (TypeError, ValueError):
+        return None
+    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+
+
+def distance_km(lat, lon, lat0: float, lon0: float) -> np.ndarray:
+    """Great-circle distance (haversine, mean Earth radius 6371 km) from (lat0, lon0)."""
+    lat, lon = np.radians(np.asarray(lat, dtype="float64")), np.radians(np.asarray(lon, dtype="float64"))
+    p0, l0 = math.radians(lat0), math.radians(lon0)
+    a = np.sin((lat - p0) / 2) ** 2 + np.cos(lat) * math.cos(p0) * np.sin((lon - l0) / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def probes_in_region(meta: pd.DataFrame, region) -> pd.Series:
+    """Ids of the probes of ``meta`` inside the region's circle (``center``,
+    ``radius_km``); empty when the region has no circle or a probe no location."""
+    center, radius = getattr(region, "center", None), getattr(region, "radius_km", None)
+    if center is None or radius is None or meta.empty or "latitude" not in meta:
+        return meta["probe_id"].iloc[:0]
+    d = distance_km(meta["latitude"], meta["longitude"], center[0], center[1])
+    return meta.loc[np.nan_to_num(d, nan=np.inf) <= radius, "probe_id"]
+
+
 def probe_frame(probes: list[dict]) -> pd.DataFrame:
     """One row per probe: probe_id, asn (v4, else v6), asn_v4, asn_v6,
     country_code, is_anchor, is_infrastructure, tags, status, status_since,
-    first_connected, last_connected."""
+    first_connected, last_connected, latitude, longitude (NaN without geometry)."""
     rows = []
     for p in probes:
         asn4, asn6 = _int(p.get("asn_v4")), _int(p.get("asn_v6"))
         anchor = p.get("is_anchor")
+        loc = probe_location(p)
         rows.append({
             "probe_id": int(p["id"]),
             "asn": asn4 if asn4 is not None else asn6,
@@ -119,10 +163,12 @@ def probe_frame(probes: list[dict]) -> pd.DataFrame:
             "status_since": status_since(p),
             "first_connected": _ts(p.get("first_connected")),
             "last_connected": _ts(p.get("last_connected")),
+            "latitude": loc[0] if loc else math.nan,
+            "longitude": loc[1] if loc else math.nan,
         })
     cols = ["probe_id", "asn", "asn_v4", "asn_v6", "country_code", "is_anchor",
             "is_infrastructure", "tags", "status", "status_since", "first_connected",
-            "last_connected"]
+            "last_connected", "latitude", "longitude"]
     df = pd.DataFrame(rows, columns=cols).drop_duplicates("probe_id")
     df["probe_id"] = df["probe_id"].astype("int64")
     for c in ("asn", "asn_v4", "asn_v6"):
@@ -131,6 +177,8 @@ def probe_frame(probes: list[dict]) -> pd.DataFrame:
         df[c] = df[c].astype("bool")
     for c in ("status_since", "first_connected", "last_connected"):
         df[c] = pd.to_datetime(df[c], utc=True)
+    for c in ("latitude", "longitude"):
+        df[c] = df[c].astype("float64")
     return df.sort_values("probe_id").reset_index(drop=True)
 
 
@@ -153,26 +201,122 @@ def result_reachable(result: dict) -> bool:
     return False
 
 
+@dataclass
+class ResultArrays:
+    """What reachability needs of a batch of results, one array entry per result:
+    probe id (-1 when unusable), timestamp (NaN when unusable), reached its target."""
+    prb_id: np.ndarray
+    timestamp: np.ndarray
+    reachable: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.prb_id)
+
+    @classmethod
+    def concat(cls, parts) -> "ResultArrays":
+        parts = list(parts)
+        if not parts:
+            return cls(np.empty(0, "int64"), np.empty(0, "float64"), np.empty(0, bool))
+        return cls(np.concatenate([p.prb_id for p in parts]),
+                   np.concatenate([p.timestamp for p in parts]),
+                   np.concatenate([p.reachable for p in parts]))
+
+
+def _num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def result_arrays(results) -> ResultArrays:
+    """Parsed results (dicts) -> ResultArrays."""
+    results = results if isinstance(results, list) else list(results)
+    pid = [r.get("prb_id") for r in results]
+    ts = [r.get("timestamp") for r in results]
+    return ResultArrays(
+        np.array([p if _num(p) else -1 for p in pid], dtype="int64"),
+        np.array([t if _num(t) else np.nan for t in ts], dtype="float64"),
+        np.array([result_reachable(r) for r in results], dtype=bool))
+
+
+def loads(body: bytes):
+    """JSON text -> Python objects (orjson when installed: same result, faster)."""
+    return _fastjson.loads(body) if _fastjson is not None else json.loads(body)
+
+
+# The built-in ping's results carry each of these keys once, at the top level of
+# the result object (the packets are {"rtt"}, {"x"}, {"error"}, ...), and a key
+# never appears unescaped inside a JSON string. So the n-th match of each belongs to
+# the n-th result, and reading them straight from the text skips building ~25
+# Python objects per result (most of normalize's time). Any doubt -- counts that
+# differ, another result type -- falls back to the full parse.
+_PRB = re.compile(rb'"prb_id"\s*:\s*(-?\d+)\s*[,}]')
+_TS = re.compile(rb'"timestamp"\s*:\s*(-?\d+(?:\.\d+)?)\s*[,}]')
+_RCVD = re.compile(rb'"rcvd"\s*:\s*(-?\d+)\s*[,}]')
+_TYPE = re.compile(rb'"type"\s*:\s*"([a-z_]+)"')
+
+
+def _ping_arrays_fast(body: bytes) -> ResultArrays | None:
+    text = body.strip()
+    if not (text.startswith(b"[") and text.endswith(b"]")):
+        return None
+    first = _TYPE.search(text)
+    if first is not None and first.group(1) != b"ping":
+        return None                       # a traceroute body: parse it
+    types = _TYPE.findall(text)
+    if any(t != b"ping" for t in types):
+        return None
+    pid, ts, rcvd = _PRB.findall(text), _TS.findall(text), _RCVD.findall(text)
+    if not (len(pid) == len(ts) == len(rcvd) == len(types)):
+        return None
+    if not pid:
+        return None if text[1:-1].strip() else ResultArrays.concat([])
+    return ResultArrays(np.array(pid).astype("int64"), np.array(ts).astype("float64"),
+                        np.array(rcvd).astype("int64") > 0)
+
+
+def body_result_arrays(body: bytes) -> tuple[ResultArrays, list | None]:
+    """A cached results body -> (ResultArrays, the parsed list or None).
+
+    Ping bodies are read with the text fast path when it is certain; anything
+    else is parsed (the parsed list comes back so the caller can check it)."""
+    fast = _ping_arrays_fast(body)
+    if fast is not None:
+        return fast, None
+    obj = loads(body)
+    if not isinstance(obj, list) or any(not isinstance(r, dict) for r in obj):
+        return ResultArrays.concat([]), obj
+    return result_arrays(obj), obj
+
+
 def probe_bins(results, meta: pd.DataFrame, start, end) -> pd.DataFrame:
     """Per probe and hour with at least one result: probe_id, asn,
     is_infrastructure, ts_utc, reachable (any result in the hour reached its target).
 
+    ``results``: result dicts, or ResultArrays (see ``body_result_arrays``).
     Results of probes not in ``meta`` or outside ``[start, end)`` are dropped;
     duplicates (overlapping requests) do not count twice.
     """
-    asn = dict(zip(meta["probe_id"], meta["asn"]))
-    infra = dict(zip(meta["probe_id"], meta["is_infrastructure"]))
+    if isinstance(results, ResultArrays):
+        arr = results
+    elif isinstance(results, (list, tuple)) and results and all(isinstance(r, ResultArrays) for r in results):
+        arr = ResultArrays.concat(results)
+    else:
+        arr = result_arrays(results)
     lo, hi = _epoch(start), _epoch(end)
-    acc: dict[tuple[int, int], bool] = {}
-    for r in results:
-        pid, ts = r.get("prb_id"), r.get("timestamp")
-        if pid not in asn or not isinstance(ts, (int, float)) or not lo <= ts < hi:
-            continue
-        key = (pid, int(ts // BIN_SECONDS) * BIN_SECONDS)
-        if acc.get(key):
-            continue
-        acc[key] = result_reachable(r)
-    return _probe_rows(acc, asn, infra, "reachable")
+    ts = arr.timestamp
+    keep = np.isin(arr.prb_id, meta["probe_id"].to_numpy()) & (ts >= lo) & (ts < hi)
+    pid = arr.prb_id[keep]
+    hour = (np.floor(ts[keep] / BIN_SECONDS) * BIN_SECONDS).astype("int64")
+    ok = arr.reachable[keep]
+    if not len(pid):
+        return _probe_rows({}, {}, {}, "reachable")
+    # one row per (probe, hour), True when any result reached: sort, then reduce runs
+    order = np.lexsort((hour, pid))
+    pid, hour, ok = pid[order], hour[order], ok[order]
+    first = np.ones(len(pid), dtype=bool)
+    first[1:] = (pid[1:] != pid[:-1]) | (hour[1:] != hour[:-1])
+    starts = np.flatnonzero(first)
+    any_ok = np.maximum.reduceat(ok.astype("int8"), starts).astype(bool)
+    return _probe_frame(pid[starts], hour[starts], any_ok, meta, "reachable")
 
 
 # -- connection events -> per-probe bins ---------------------------------------------------
@@ -247,8 +391,8 @@ def connection_bins(meta: pd.DataFrame, events: list[dict], start, end) -> pd.Da
 # -- per-probe bins -> tidy --------------------------------------------------------------
 def tidy_from_bins(case, meta: pd.DataFrame, bins: pd.DataFrame, conn: pd.DataFrame,
                    simulated: bool = False) -> pd.DataFrame:
-    """Counts of probes per hour for the country and each case network with
-    probes, per probe class. Every hour of the fetch window gets a row (zero is
+    """Counts of probes per hour for the country, each case network with
+    probes and each case region whose circle holds probes, per probe class. Every hour of the fetch window gets a row (zero is
     a measurement here: probes that stop reporting are the signal); a class
     with no probe in an entity gets no rows (nothing could be measured)."""
     start, end = case.fetch_utc
@@ -259,6 +403,10 @@ def tidy_from_bins(case, meta: pd.DataFrame, bins: pd.DataFrame, conn: pd.DataFr
         ids = meta.loc[meta["asn"] == n.asn, "probe_id"]
         if len(ids):
             entities.append(("asn", str(n.asn), ids))
+    for r in case.regions:            # located probes inside the region's circle
+        ids = probes_in_region(meta, r)
+        if len(ids):
+            entities.append(("region", r.name, ids))
     frames = []
     for etype, code, ids in entities:
         for subtype in ATLAS_PROBE_CLASSES:
@@ -286,6 +434,18 @@ def tidy_from_bins(case, meta: pd.DataFrame, bins: pd.DataFrame, conn: pd.DataFr
 
 
 # -- helpers -----------------------------------------------------------------------------
+def _probe_frame(pid: np.ndarray, hour: np.ndarray, flag_values: np.ndarray, meta: pd.DataFrame,
+                 flag: str) -> pd.DataFrame:
+    m = meta.drop_duplicates("probe_id").set_index("probe_id")
+    return pd.DataFrame({
+        "probe_id": pd.Series(pid, dtype="int64"),
+        "asn": pd.Series(m["asn"].reindex(pid).to_numpy(), dtype="Int64"),
+        "is_infrastructure": pd.Series(m["is_infrastructure"].reindex(pid).to_numpy(), dtype="bool"),
+        "ts_utc": pd.to_datetime(hour, unit="s", utc=True).astype("datetime64[ns, UTC]"),
+        flag: pd.Series(flag_values, dtype="bool"),
+    })
+
+
 def _probe_rows(acc: dict, asn: dict, infra: dict, flag: str) -> pd.DataFrame:
     if not acc:
         return pd.DataFrame({"probe_id": pd.Series(dtype="int64"), "asn": pd.Series(dtype="Int64"),

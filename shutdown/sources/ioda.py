@@ -23,6 +23,12 @@ src/TimeSeries/TimeSeriesNormalizer.php, src/Entity/Outages*Normalizer.php):
   ``{"location": "country/KZ", "location_name", "start", "duration",
   "uncertainty", "method", "datasource", "status", "fraction", "score",
   "overlaps_window"}``.
+* ``GET /entities/query?entityType=region&relatedTo=country/KZ`` (EntitiesController,
+  envelope type ``entities.lookup``; also ``search``, ``limit``, ``page``):
+  ``data`` is a list of entities ``{"code", "name", "type", "subnames", "attrs"}``
+  (MetadataEntity + MetadataEntityNormalizer: ``type`` is the type's name,
+  ``attrs`` a key/value object such as ``fqid``, ``country_code``). IODA numbers
+  regions; a case region without an ``ioda`` code is looked up here by name.
 """
 from __future__ import annotations
 
@@ -44,24 +50,54 @@ MAX_PAGES = 50                      # a runaway guard: 25 000 alerts per entity 
 
 
 # -- what to ask -------------------------------------------------------------------
-def entities(case) -> list[tuple[str, str, str]]:
-    """(entity_type, IODA code, the case's code) for the country, ASNs and coded regions.
+ENTITIES_PATH = "/entities/query"
 
-    A region is asked only when the case gives its IODA code (``ioda = "..."``
-    in ``[[regions]]``); IODA numbers regions, the tidy table names them.
+
+def entities(case, region_codes: dict | None = None) -> list[tuple[str, str, str]]:
+    """(entity_type, IODA code, the case's code) for the country, ASNs and regions.
+
+    A region is asked when its IODA code is known: given in the case
+    (``ioda = "..."`` in ``[[regions]]``) or resolved by name through
+    ``/entities/query`` (``region_codes``: case region name -> IODA code, see
+    ``resolve_regions``). IODA numbers regions; the tidy table names them.
     """
+    region_codes = region_codes or {}
     out = [("country", case.country, case.country)]
     out += [("asn", str(n.asn), str(n.asn)) for n in case.networks]
-    out += [("region", r.codes["ioda"], r.name) for r in case.regions if r.codes.get("ioda")]
+    for r in case.regions:
+        code = r.codes.get("ioda") or region_codes.get(r.name)
+        if code:
+            out.append(("region", str(code), r.name))
     return out
 
 
-def plan(case) -> list[Request]:
-    """Every first-page request for ``case``: signals per entity, datasource and
-    7-day chunk, then outage alerts and events per entity over the whole window."""
+def entities_params(country: str) -> dict:
+    return {"entityType": "region", "relatedTo": f"country/{country.upper()}"}
+
+
+def entities_request(case) -> Request | None:
+    """The region lookup, needed when a case region has no ``ioda`` code."""
+    if all(r.codes.get("ioda") for r in case.regions):
+        return None
+    return Request(SOURCE, ENTITIES_PATH, entities_params(case.country), entity_type="country",
+                   entity_code=case.country, label=f"IODA regions of {case.country}")
+
+
+def plan(case, region_codes: dict | None = None) -> list[Request]:
+    """Every first-page request for ``case``.
+
+    Two stages, like RIPE Atlas's listing then results: without ``region_codes``
+    the region lookup comes first (when a region needs it) and only regions
+    with an ``ioda`` code in the case are asked; with ``region_codes`` (from
+    ``resolve_regions`` on that lookup's answer) the resolved regions follow
+    too. Then: signals per entity, datasource and 7-day chunk, then outage
+    alerts and events per entity over the whole window."""
     start, end = case.fetch_utc
     reqs = []
-    for etype, code, name in entities(case):
+    lookup = entities_request(case)
+    if lookup is not None:
+        reqs.append(lookup)
+    for etype, code, name in entities(case, region_codes):
         for ds in DATASOURCES:
             for since, until in chunks(start, end, CHUNK):
                 reqs.append(Request(
@@ -69,7 +105,7 @@ def plan(case) -> list[Request]:
                     {"from": epoch(since), "until": epoch(until), "datasource": ds},
                     entity_type=etype, entity_code=name,
                     label=f"{ds} {etype}/{name} {since:%Y-%m-%d}..{until:%Y-%m-%d}"))
-    for etype, code, name in entities(case):
+    for etype, code, name in entities(case, region_codes):
         for kind in ("alerts", "events"):
             reqs.append(Request(
                 SOURCE, f"/outages/{kind}",
@@ -113,10 +149,18 @@ def check_signals(obj) -> str | None:
 
 
 # -- fetching ----------------------------------------------------------------------
-def collect(case, fetcher, progress=None) -> None:
-    """Fetch every planned request (and alerts/events follow-up pages) into the cache."""
-    for req in plan(case):
-        if req.path.startswith("/signals/"):
+def collect(case, fetcher, progress=None) -> list[str]:
+    """Fetch every planned request (and alerts/events follow-up pages) into the cache.
+
+    Regions without an ``ioda`` code are first looked up by name; a region
+    that cannot be resolved is left out with a note (returned, for the run's
+    summary) and the country and networks are still collected.
+    """
+    codes, notes = resolve_regions(case, fetcher=fetcher)
+    for req in plan(case, codes):
+        if req.path == ENTITIES_PATH:
+            pass                            # fetched (or read from the cache) just above
+        elif req.path.startswith("/signals/"):
             fetcher.get_json(req.path, req.params, validate=check_signals)
         else:
             _pages(fetcher, req)
@@ -124,6 +168,7 @@ def collect(case, fetcher, progress=None) -> None:
             if hasattr(progress, "set_postfix_str"):
                 progress.set_postfix_str(req.label, refresh=False)
             progress.update(1)
+    return notes
 
 
 def _pages(fetcher, req):
@@ -235,7 +280,8 @@ def _simulated(cache, hit) -> bool:
 def normalize(case, cache) -> pd.DataFrame:
     """The tidy table of every cached signals response of ``case``; regions named as in the case."""
     out = TidyBuilder()
-    for req in plan(case):
+    codes, _ = resolve_regions(case, cache=cache)
+    for req in plan(case, codes):
         if not req.path.startswith("/signals/"):
             continue
         hit = cache.get(SOURCE, req.path, req.params)
@@ -254,9 +300,10 @@ def normalize(case, cache) -> pd.DataFrame:
 
 def normalize_outages(case, cache) -> pd.DataFrame:
     """IODA's own alerts and events for ``case`` (IODA_OUTAGE_COLUMNS), regions named as in the case."""
-    names = {(t, c): n for t, c, n in entities(case)}
+    codes, _ = resolve_regions(case, cache=cache)
+    names = {(t, c): n for t, c, n in entities(case, codes)}
     frames = []
-    for req in plan(case):
+    for req in plan(case, codes):
         if not req.path.startswith("/outages/"):
             continue
         parse = parse_alerts if req.path.endswith("alerts") else parse_events
@@ -281,7 +328,7 @@ def normalize_outages(case, cache) -> pd.DataFrame:
     return _outage_frame(out.to_dict("records"))
 
 
-# -- finding region codes (for case files) -----------------------------------------
+# -- finding region codes ----------------------------------------------------------
 def parse_entities(payload) -> pd.DataFrame:
     """``/entities/query`` data (``[{"code", "name", "type", "attrs"}, ...]``) as code/name/type rows."""
     rows = [{"code": str(e.get("code", "")), "name": str(e.get("name", "")), "type": str(e.get("type", ""))}
@@ -290,13 +337,87 @@ def parse_entities(payload) -> pd.DataFrame:
 
 
 def region_codes(country: str, base_url: str | None = None, cache=None, fetcher=None) -> pd.DataFrame:
-    """IODA's regions of ``country`` (code, name): put the code of a case's region in
-    its ``[[regions]]`` entry as ``ioda = "<code>"``. The answer is cached like any other."""
+    """IODA's regions of ``country`` (code, name), sorted by name. ``collect``
+    uses it to resolve case regions by name; the code can also be pinned in the
+    case (``ioda = "<code>"``). The answer is cached like any other."""
     if fetcher is None:
         from shutdown.collect import as_cache
         from shutdown.config import base_url as resolve
         from shutdown.http import Fetcher
         fetcher = Fetcher(as_cache(cache), SOURCE, resolve(SOURCE, base_url))
-    obj = fetcher.get_json("/entities/query", {"entityType": "region", "relatedTo": f"country/{country.upper()}"},
-                           validate=check_envelope)
-    return parse_entities(obj).sort_values("name", kind="stable").reset_index(drop=True)
+    obj = fetcher.get_json(ENTITIES_PATH, entities_params(country), validate=check_envelope)
+    return _sorted(parse_entities(obj))
+
+
+def _sorted(table: pd.DataFrame) -> pd.DataFrame:
+    return table.sort_values(["name", "code"], kind="stable").reset_index(drop=True)
+
+
+def match_regions(case, table: pd.DataFrame) -> tuple[dict, list[str]]:
+    """Case regions without an ``ioda`` code -> IODA code, by name.
+
+    The name asked is the region's ``ioda_name`` when given, else its ``name``;
+    it must equal exactly one IODA region name (case-insensitive). Several equal
+    names, or none, leave the region out with a note naming the candidates and
+    how to pin it (``ioda_name`` or ``ioda`` in the case's ``[[regions]]``).
+    """
+    codes, notes = {}, []
+    if table is None or table.empty:
+        table = pd.DataFrame(columns=["code", "name", "type"])
+    table = table[table["type"].isin(["region", ""])] if "type" in table else table
+    folded = table["name"].astype(str).str.casefold()
+    for r in case.regions:
+        if r.codes.get("ioda"):
+            continue
+        want = r.codes.get("ioda_name") or r.name
+        key = want.casefold()
+        exact = table[folded == key]
+        if len(exact) == 1:
+            codes[r.name] = str(exact["code"].iloc[0])
+            continue
+        pin = (f"pin it in the case's [[regions]] entry for {r.name!r} with "
+               f"ioda_name = \"<IODA name>\" or ioda = \"<code>\"")
+        if len(exact) > 1:
+            listed = ", ".join(f"{n!r} (code {c})" for n, c in zip(exact["name"], exact["code"]))
+            notes.append(f"IODA region {want!r} is ambiguous in {case.country}: {listed}; {pin}; "
+                         "collecting country and network data without it")
+            continue
+        near = table[folded.str.contains(key, regex=False)
+                     | folded.map(lambda n: bool(n) and n in key)]
+        pool = near if len(near) else table
+        listed = ", ".join(f"{n!r} (code {c})" for n, c in zip(pool["name"][:12], pool["code"][:12]))
+        more = f" and {len(pool) - 12} more" if len(pool) > 12 else ""
+        what = "similar names" if len(near) else f"IODA's regions of {case.country}"
+        notes.append(f"no IODA region of {case.country} is named {want!r} ({what}: "
+                     f"{listed or 'none'}{more}); {pin}; collecting country and network data without it")
+    return codes, notes
+
+
+def resolve_regions(case, cache=None, fetcher=None) -> tuple[dict, list[str]]:
+    """IODA codes of the case regions that have none: ``({region name: code}, notes)``.
+
+    With a ``fetcher`` the lookup goes through it (cache first, else the
+    network); with only a ``cache`` (normalize, offline) it is read from there
+    and a missing answer just means no region rows.
+    """
+    req = entities_request(case)
+    if req is None:
+        return {}, []
+    if fetcher is not None:
+        from shutdown.http import SourceError, SourceUnreachable
+        try:
+            table = region_codes(case.country, fetcher=fetcher)
+        except SourceUnreachable:
+            raise
+        except SourceError as exc:      # the lookup failed: regions go, the rest stays
+            return {}, [f"region lookup failed ({exc.url}: {exc.problem}); "
+                        "collecting country and network data without regions"]
+    else:
+        hit = cache.get(SOURCE, req.path, req.params) if cache is not None else None
+        if hit is None:
+            return {}, [f"the region lookup of {case.country} is not in the cache"]
+        payload = hit.json()
+        if check_envelope(payload):
+            return {}, [f"cached region lookup is unusable: {check_envelope(payload)}"]
+        table = _sorted(parse_entities(payload))
+    return match_regions(case, table)
