@@ -63,10 +63,10 @@ print("writing into", WORK)
 #
 # Pick the window generously: a day or two before the first event and after the
 # last, so the detector sees the signals fall *and* return. `baseline_days` is how
-# much normal behaviour before the window the detector learns from (7 is the
-# minimum the collectors accept; 14 also lets it learn a weekly cycle). Networks
-# get their own panels; list them with the registry's AS holder name and cite where
-# you took them from.
+# much normal behaviour before the window the detector learns from (at least 7,
+# which `shutdown collect --baseline-days` also insists on; 14 lets it learn a weekly
+# cycle too). Networks get their own panels; list them with the registry's AS holder
+# name and cite where you took them from.
 
 # %%
 CASE = """\
@@ -80,6 +80,10 @@ baseline_days = 7
 timeline = "ir-2019-11.events.toml"   # relative to this file
 sources = ["ioda", "ooni", "atlas"]
 
+# The two largest mobile operators. Both ASNs are among the Iranian networks OONI measured
+# (OONI et al., "Internet Censorship in Iran: Network Measurement Findings from 2014-2017",
+# https://ooni.org/post/iran-internet-censorship/); holder names as registered
+# (check before publishing, e.g. whois -h whois.ripe.net AS44244).
 [[networks]]
 asn = 197207                      # Mobile Communication Company of Iran (MCI, Hamrah-e Aval)
 name = "MCI"
@@ -310,9 +314,12 @@ plot.overview_figure(tidy, events, det.intervals, case)
 # %% [markdown]
 # ## 6. Keep the case
 #
-# 1. Save the two files: `data/cases/ir-2019-11.toml` and, next to it as the case
-#    file says, the timeline (or change `timeline = "../events/ir-2019-11.toml"` and
-#    put it in `data/events/`).
+# 1. Put the timeline in `data/events/ir-2019-11.toml` and the case file in
+#    `data/cases/ir-2019-11.toml`, with `timeline = "../events/ir-2019-11.toml"`
+#    (the layout of the Kazakhstan case; `data/cases/` should hold case files only).
 # 2. Check the timeline from the command line: `shutdown timeline ir-2019-11`.
 # 3. Collect and report: `shutdown collect ir-2019-11`, then `shutdown report ir-2019-11`.
 # 4. Add `[[expectations]]` to the case file for what `shutdown check` should require.
+# 5. Optionally, for an offline demo of the case: save the scenario as
+#    `data/scenarios/ir-2019-11-sketch.toml` and add `scenario = "ir-2019-11-sketch"`
+#    to the case file; then `shutdown report ir-2019-11 --demo` works without a network.
