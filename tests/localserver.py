@@ -134,7 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
         prefix = self.server.ioda_prefix
         status, body = 404, {"error": f"no route {path}"}
         if self.server.replay is not None:
-            raw = self._replayed(path, q)
+            raw = self._replayed(path, {k: v[-1] for k, v in
+                                        parse_qs(parts.query, keep_blank_values=True).items()})
             if raw is not None:
                 return self._send(200, raw)
         if path == prefix + "/entities/query":
