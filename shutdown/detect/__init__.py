@@ -124,6 +124,10 @@ def run(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None) -> Det
     iv, rows = _intervals.find(s, fit, w0.value, w1.value)
     ser = _coverage(s, fit, w0.value, w1.value)
     bad = ser[ser["status"] == "no-baseline"]
+    small = ser[ser["status"] == "too-small"]
+    if len(small):
+        notes.append(f"{len(small)} series are too small to judge (few OONI measurements or "
+                     "Atlas probes); see --view series")
     if len(bad):
         notes.append(f"{len(bad)} series have too little data before the window "
                      f"({b0:%Y-%m-%d %H:%M} to {b1:%Y-%m-%d %H:%M} UTC) to learn a baseline; "

@@ -136,6 +136,10 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0) -> Base
     enough = np.where(bin_ns < NS_DAY, coverage >= T.MIN_BASELINE.value,
                       n_bins >= T.MIN_BASELINE_BINS)
     status = np.where(~enough, "no-baseline", "ok").astype(object)
+    # an anomaly share is NaN where too few tests ran: rows there, values not -> too small
+    inwin = (s.ts >= start_ns) & (s.ts < end_ns)
+    n_rows = np.bincount(s.key[inwin], minlength=n) if n else np.zeros(0, np.int64)
+    status[~enough & mode_rise & (n_rows > 0)] = "too-small"
     zero = ~mode_rise & ~(level > 0) & enough
     status[zero] = "zero-baseline"
     # too small to judge: typical expected count below the floor where a drop can be told
