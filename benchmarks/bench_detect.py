@@ -14,6 +14,7 @@ process's peak RSS, and how many of the planted cuts were found.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import threading
@@ -66,9 +67,10 @@ def main(argv=None) -> None:
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
-    t = time.perf_counter()
+    t, c0 = time.perf_counter(), os.times()
     res = detect.run(tidy, (w0, w1), (start, w0))
-    t_det = time.perf_counter() - t
+    t_det, c1 = time.perf_counter() - t, os.times()
+    cpu_user, cpu_sys = c1.user - c0.user, c1.system - c0.system
     stop.set()
     th.join()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
@@ -84,8 +86,9 @@ def main(argv=None) -> None:
             found += bool((abs(starts - s) <= pd.Timedelta(minutes=10)).any())
     per_cut = iv.groupby(["entity_code", "signal"]).size()
     print(f"detection: {t_det:.1f} s for {n_series} series "
-          f"({len(tidy) / t_det / 1e6:.1f} M rows/s); {len(iv):,} intervals, "
-          f"{len(res.fused):,} fused")
+          f"({len(tidy) / t_det / 1e6:.1f} M rows/s); CPU {cpu_user:.1f} s user + "
+          f"{cpu_sys:.1f} s system (wall above CPU = waiting for a core on a shared machine); "
+          f"{len(iv):,} intervals, {len(res.fused):,} fused")
     print(f"memory: peak RSS during detection {peak[0]:,.0f} MiB, of which "
           f"{peak[0] - before:,.0f} MiB above the loaded table; process peak RSS {rss:,.0f} MiB")
     print(f"planted cuts after the baseline: {len(tr)}, found {found} "
