@@ -131,7 +131,7 @@ def _lock(path: Path):
 def kernel_specs(tmp_path_factory) -> KernelSpecManager:
     """A kernelspec that runs sys.executable, whatever is on PATH or in ~/.local/share/jupyter."""
     d = tmp_path_factory.mktemp("kernels")
-    write_kernel_spec(path=d / KERNEL)
+    write_kernel_spec(path=str(d / KERNEL))
     return KernelSpecManager(kernel_dirs=[str(d)], ensure_native_kernel=False)
 
 
