@@ -240,3 +240,14 @@ def test_cli_empty_cache_says_so(tmp_path):
     r = CliRunner().invoke(app, ["detect", "kz-2022-01", "--cache", str(tmp_path / "empty")])
     assert r.exit_code == 0, r.output
     assert "no data" in r.stderr and "shutdown collect" in r.stderr
+
+
+def test_cli_source_without_any_data_is_named(tidy, tmp_path):
+    p = tmp_path / "no-atlas.parquet"
+    tidy[tidy["source"] != "atlas"].to_parquet(p)
+    r = CliRunner().invoke(app, ["align", "kz-2022-01", "--table", str(p), "--view", "sources",
+                                 "-f", "csv"])
+    assert r.exit_code == 0, r.output
+    assert "no data at all from atlas" in r.stderr
+    lines = [l for l in r.stdout.splitlines() if ",atlas," in l and "kz-03-shutdown" in l]
+    assert lines and all("not-measurable" in l for l in lines)

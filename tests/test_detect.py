@@ -224,3 +224,11 @@ def test_baseline_profile_and_expected_values(res):
     ev = detect.expected_values(res)
     cut = ev[(ev["signal"] == "ping-slash24") & (ev["ts_utc"] >= CUT.start) & (ev["ts_utc"] < CUT.end)]
     assert cut["down"].all() and cut["full"].all()
+
+
+def test_unreadable_timestamps_are_an_input_error():
+    tidy = _ping_only().head(50).copy()
+    tidy["ts_utc"] = tidy["ts_utc"].astype(str)
+    tidy.loc[tidy.index[3], "ts_utc"] = "yesterday-ish"
+    with pytest.raises(InputError, match="ts_utc"):
+        detect.run(tidy, WIN)
