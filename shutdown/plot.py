@@ -264,7 +264,8 @@ def draw_event_strip(ax, bars: list[EventBar], n_rows: int, x0, x1):
         if tx + w_days > _num(x1):
             txt.set_x(_num(x1) - w_days * 1.01)
         _record(fig, "events", {"id": b.id, "kind": b.kind, "precision": b.precision,
-                                "label": b.label, "gid": f"event:{b.id}"})
+                                "label": b.label, "gid": f"event:{b.id}",
+                                "start_utc": _plain(b.start), "end_utc": _plain(b.end)})
     ax.set_ylabel("documented", rotation=0, ha="right", va="center")
 
 
@@ -661,7 +662,8 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
                                    facecolor="white", edgecolor="black", lw=0.9, hatch=hatch,
                                    gid=f"event:{ev.id}"))
             _record(fig, "events", {"id": ev.id, "kind": ev.kind, "precision": ev.precision,
-                                    "label": event_label(ev), "gid": f"event:{ev.id}"})
+                                    "label": event_label(ev), "gid": f"event:{ev.id}",
+                                    "start_utc": _plain(s), "end_utc": _plain(e)})
             overall = _overall_verdict(rows)
             yt.append(y)
             yl.append(f"{_short_id(ev.id)} {_clip(ev.title or ev.kind, 27)} [{overall}]")
@@ -827,6 +829,9 @@ def describe(fig: Figure) -> dict:
             continue
         events.append({"id": ev["id"], "kind": ev["kind"], "precision": ev["precision"],
                        "label": ev["label"], "documented": True,
+                       # the window the figure was given, and where the artist actually is
+                       # (the same, unless clipped to the axis)
+                       "start_utc": ev.get("start_utc"), "end_utc": ev.get("end_utc"),
                        "drawn_start_utc": _plain(spans[0][0]), "drawn_end_utc": _plain(spans[0][1])})
     detected = []
     for d in meta.get("detected", []):

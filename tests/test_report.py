@@ -40,6 +40,7 @@ def test_sidecar_contents_kazakhstan(built):
     got = {e["id"]: (e["drawn_start_utc"], e["drawn_end_utc"]) for e in side["events"]}
     assert got == want
     assert got["kz-03-shutdown"] == ("2022-01-04T18:00:00Z", "2022-01-05T18:00:00Z")
+    assert {e["id"]: (e["start_utc"], e["end_utc"]) for e in side["events"]} == want
     assert got["kz-08-restored"] == ("2022-01-09T18:00:00Z", "2022-01-10T18:00:00Z")
     # detected intervals drawn in the overview: the fixture's country intervals
     det = {(m["source"], m["signal"]) for d in side["detected"] for m in d["intervals"]}
