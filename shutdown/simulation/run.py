@@ -5,7 +5,8 @@ collector asks, the renderer answers it, ``RawCache.put(..., simulated=True)``
 stores it under the same key a live answer would get. Follow-up requests are
 the collector's too: the RIPE Atlas results requests come from
 ``atlas.plan(case, probes)`` fed with the simulated probe listing (following its
-``next`` links).
+``next`` links), the IODA region requests from ``ioda.plan(case, codes)`` with
+the codes the simulated region lookup gives.
 
 Reproducible to the byte: the world is seeded, bodies are serialised with fixed
 separators, gzip has ``mtime=0`` and every provenance record carries the

@@ -157,7 +157,13 @@ def collect(case, fetcher, progress=None) -> list[str]:
     summary) and the country and networks are still collected.
     """
     codes, notes = resolve_regions(case, fetcher=fetcher)
-    for req in plan(case, codes):
+    reqs = plan(case, codes)
+    if progress is not None and hasattr(progress, "total") and codes:
+        try:
+            progress.total = len(reqs)         # the resolved regions add requests
+        except (AttributeError, TypeError):
+            pass
+    for req in reqs:
         if req.path == ENTITIES_PATH:
             pass                            # fetched (or read from the cache) just above
         elif req.path.startswith("/signals/"):
