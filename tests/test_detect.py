@@ -232,3 +232,19 @@ def test_unreadable_timestamps_are_an_input_error():
     tidy.loc[tidy.index[3], "ts_utc"] = "yesterday-ish"
     with pytest.raises(InputError, match="ts_utc"):
         detect.run(tidy, WIN)
+
+
+def test_thresholds_can_be_tuned_for_one_run_and_are_restored():
+    from shutdown.detect import thresholds
+    spec = Spec(cuts=(THROTTLE,))
+    tidy = make_tidy(spec)
+    before = thresholds.MIN_DROP.copy()
+    found = _one(run(tidy).intervals, source="ioda", signal="ping-slash24", start_utc=THROTTLE.start)
+    assert len(found) == 1
+    # A 50% throttling is not an outage when ping-slash24 must lose 60% to alert.
+    strict = {**thresholds.MIN_DROP, ("ioda", "ping-slash24"): 0.6}
+    tuned = run(tidy, thresholds={"MIN_DROP": strict}).intervals
+    assert _one(tuned, source="ioda", signal="ping-slash24", start_utc=THROTTLE.start).empty
+    assert thresholds.MIN_DROP == before
+    with pytest.raises(InputError, match="unknown detection threshold.*K_NOIZE"):
+        run(tidy, thresholds={"K_NOIZE": 3})

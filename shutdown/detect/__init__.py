@@ -36,7 +36,7 @@ from shutdown.errors import InputError
 from shutdown.detect import baseline as _baseline
 from shutdown.detect import intervals as _intervals
 from shutdown.detect import series as _series
-from shutdown.detect import thresholds
+from shutdown.detect import thresholds as _thresholds
 from shutdown.detect.fuse import FUSED_COLUMNS, family, fuse
 
 __all__ = ["run", "detect", "baseline", "coverage", "fuse", "family", "expected_values",
@@ -109,10 +109,18 @@ def _tz_offset_ns(tz, at: pd.Timestamp) -> int:
     return int(off.total_seconds() * 10**9)
 
 
-def run(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None) -> Detection:
+def run(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,
+        thresholds: dict | None = None) -> Detection:
     """Detect outages in ``window`` (UTC start, end), learning normal from ``baseline``
     (default: everything in the table before the window). ``tz`` (IANA) only decides
-    which local weekday a bin falls on, for the weekly cycle."""
+    which local weekday a bin falls on, for the weekly cycle. ``thresholds`` replaces
+    some values of ``shutdown.detect.thresholds`` for this run, e.g.
+    ``{"K_NOISE": 5.0}``."""
+    with _thresholds.overridden(thresholds):
+        return _run(tidy, window, baseline, tz)
+
+
+def _run(tidy, window, baseline, tz) -> Detection:
     _series.check_columns(tidy)
     s = _series.build(tidy)
     tmin = pd.Timestamp(int(s.ts.min()), tz="UTC") if len(s.ts) else None
@@ -136,9 +144,10 @@ def run(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None) -> Det
                      window=(w0, w1), baseline=(b0, b1), rows=rows, series_set=s, fit=fit)
 
 
-def detect(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None) -> pd.DataFrame:
+def detect(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,
+           thresholds: dict | None = None) -> pd.DataFrame:
     """The intervals only (see ``run``)."""
-    return run(tidy, window, baseline, tz).intervals
+    return run(tidy, window, baseline, tz, thresholds).intervals
 
 
 def _coverage(s, fit, w0, w1) -> pd.DataFrame:

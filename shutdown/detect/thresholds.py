@@ -33,7 +33,12 @@ How the thresholds were chosen:
 """
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
+
 import pandas as pd
+
+from shutdown.errors import InputError
 
 # -- noise-based part of the threshold -------------------------------------------------
 # The robust standard deviation (1.4826 * MAD) of the baseline deviation, times K_NOISE.
@@ -129,3 +134,32 @@ ATLAS_MIN_PROBES = 3
 # A drop of the reachable share must involve at least this many probes failing together:
 # with 8 infrastructure probes one or two failing is churn, not an outage.
 ATLAS_MIN_FAILING = 3
+
+
+# -- trying other values ---------------------------------------------------------------------
+TUNABLE = frozenset(n for n in dir() if n.isupper())
+
+
+@contextmanager
+def overridden(values: dict | None):
+    """Use other values for some thresholds while the block runs, then restore them.
+
+    ``values`` maps names of this module (``K_NOISE``, ``MIN_DROP``, ...) to new values;
+    an unknown name is an error, so a typo does not silently tune nothing. Detection
+    reads these module constants, so the override is process-wide while it lasts: not
+    for use from several threads at once.
+    """
+    values = dict(values or {})
+    unknown = sorted(set(values) - TUNABLE)
+    if unknown:
+        raise InputError(f"unknown detection threshold(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(sorted(TUNABLE))}")
+    module = sys.modules[__name__]
+    saved = {k: getattr(module, k) for k in values}
+    try:
+        for k, v in values.items():
+            setattr(module, k, v)
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(module, k, v)
