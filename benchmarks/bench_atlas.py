@@ -7,7 +7,7 @@ Without --cache the simulated KZ cache is used (built once by
 Time is measured without tracing; peak memory in one more run under tracemalloc
 (Python allocations, incl. numpy) and as the process's max RSS.
 ``--no-orjson`` parses with the standard library even when orjson is installed
-(optional; not a dependency: the text fast paths read ping and traceroute bodies).
+(optional; not a dependency: a text fast path reads ping bodies).
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def main() -> None:
     print(f"cache      {root}{' (SIMULATED)' if cache.simulated else ''}")
     print(f"input      {n} RIPE Atlas responses, {body / 1e6:.1f} MB of JSON")
     print(f"parser     {'orjson' if getattr(atlas_reduce, '_fastjson', None) else 'json (standard library)'} "
-          "+ text fast paths for ping and traceroute results")
+          "+ a text fast path for ping results")
     print(f"normalize  {rows} tidy rows; best {min(times):.2f} s, median {statistics.median(times):.2f} s "
           f"over {len(times)} runs")
     print(f"memory     peak traced {peak / 1e6:.0f} MB, max RSS {rss:.0f} MB")

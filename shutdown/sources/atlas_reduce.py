@@ -16,11 +16,12 @@ sagan object for each costs more than the whole rest of the pipeline; the tests
 hold the two to the same answers on every fixture result.
 
 For the same reason a cached body is reduced at once to three arrays (probe id,
-timestamp, reached) -- ``body_result_arrays`` -- and binned with numpy. Ping and
-traceroute bodies are read straight from the JSON text when that is certain
-(every result's keys found once at its own nesting depth), which skips building
-millions of Python objects; any doubt falls back to parsing (orjson when
-installed, else json). The tests hold the text readers to the parser's answers.
+timestamp, reached) -- ``body_result_arrays`` -- and binned with numpy. Ping
+bodies (most of the volume: one result per probe every 240 s) are read straight
+from the JSON text when that is certain (each result's keys found exactly once),
+which skips building millions of Python objects; anything else is parsed
+(orjson when installed, else json). The tests hold the text reader to the
+parser's answers.
 """
 from __future__ import annotations
 
@@ -280,116 +281,13 @@ def _ping_arrays_fast(body: bytes) -> ResultArrays | None:
                         np.array(rcvd).astype("int64") > 0)
 
 
-# Traceroutes need the last hop, so their text is measured first: which bytes are
-# inside strings (quotes not escaped by an odd run of backslashes) and the nesting
-# depth after each byte (brackets outside strings). A result object sits at depth 2,
-# its keys too; a hop object at depth 4; a packet's keys at depth 6.
-_VALUE = rb'\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)'
-_TR_KEYS = {k: re.compile(rb'"' + k + rb'"' + _VALUE) for k in (b"prb_id", b"timestamp", b"type", b"dst_addr")}
-_FROM_DST: dict[bytes, re.Pattern] = {}
-
-
-def _from_dst(dst: bytes) -> re.Pattern:
-    pat = _FROM_DST.get(dst)
-    if pat is None:
-        pat = _FROM_DST[dst] = re.compile(rb'"from"\s*:\s*"' + re.escape(dst) + rb'"')
-    return pat
-
-
-def _real_quotes(b: np.ndarray) -> np.ndarray:
-    """Positions of the quotes that open or close a string (not escaped)."""
-    q = np.flatnonzero(b == 34)
-    if not (b == 92).any():
-        return q
-    idx = np.arange(len(b), dtype=np.int64)
-    last_plain = np.maximum.accumulate(np.where(b == 92, -1, idx))
-    prev = np.maximum(q - 1, 0)
-    run = np.where(q > 0, (q - 1) - last_plain[prev], 0)      # backslashes right before
-    return q[run % 2 == 0]
-
-
-class _Nesting:
-    """Brackets outside strings, the depth after each, and the depth at any position."""
-
-    def __init__(self, b: np.ndarray):
-        self.quotes = _real_quotes(b)
-        br = np.flatnonzero((b == 123) | (b == 125) | (b == 91) | (b == 93))
-        br = br[self.outside(br)]
-        self.pos, self.char = br, b[br]
-        self.after = np.cumsum(np.where((self.char == 123) | (self.char == 91), 1, -1), dtype=np.int64)
-
-    def outside(self, pos: np.ndarray) -> np.ndarray:
-        return (np.searchsorted(self.quotes, pos) & 1) == 0
-
-    def at(self, pos: np.ndarray) -> np.ndarray:
-        i = np.searchsorted(self.pos, pos, side="right") - 1
-        return np.where(i >= 0, self.after[np.maximum(i, 0)], 0)
-
-
-def _traceroute_arrays_fast(body: bytes) -> ResultArrays | None:
-    text = body.strip()
-    if not (text.startswith(b"[") and text.endswith(b"]")):
-        return None
-    first = _TYPE.search(text)
-    if first is None or first.group(1) != b"traceroute":
-        return None
-    b = np.frombuffer(text, dtype=np.uint8)
-    nest = _Nesting(b)
-    if not len(nest.after) or nest.after[-1] != 0 or nest.after.min() < 0 or len(nest.quotes) % 2:
-        return None
-    d, c = nest.after, nest.char
-    starts = nest.pos[(d == 2) & ((c == 123) | (c == 91))]
-    ends = nest.pos[(d == 1) & ((c == 125) | (c == 93))]
-    commas = np.flatnonzero(b == 44)
-    commas = commas[nest.outside(commas)]
-    n = len(starts)
-    if (not n or len(ends) != n or (b[starts] != 123).any() or (b[ends] != 125).any()
-            or np.count_nonzero(nest.at(commas) == 1) != n - 1):
-        return None
-    # the result's own keys: depth 2, exactly one prb_id, timestamp, type each, in order
-    vals = {}
-    for key, pat in _TR_KEYS.items():
-        ms = [(m.start(), m.group(1)) for m in pat.finditer(text)]
-        pos = np.array([x[0] for x in ms], dtype=np.int64)
-        sel = np.flatnonzero(nest.at(pos) == 2) if len(ms) else np.empty(0, dtype=np.int64)
-        obj = np.searchsorted(starts, pos[sel], side="right") - 1
-        if key != b"dst_addr" and not np.array_equal(obj, np.arange(n)):
-            return None
-        if key == b"dst_addr" and len(np.unique(obj)) != len(obj):
-            return None
-        vals[key] = (obj, [ms[i][1] for i in sel])
-    pid, ts, kind = (vals[k][1] for k in (b"prb_id", b"timestamp", b"type"))
-    if any(v.startswith(b'"') for v in pid + ts) or any(v != b'"traceroute"' for v in kind):
-        return None
-    dst = [None] * n
-    for k, v in zip(*vals[b"dst_addr"]):
-        dst[k] = v[1:-1] if v.startswith(b'"') and len(v) > 2 else None
-    # reached: a packet of the last hop (the result's last depth-4 object) is from dst_addr;
-    # inside a hop object only packets carry "from"
-    hops = nest.pos[(d == 4) & (c == 123)]
-    hop_ends = nest.pos[(d == 3) & (c == 125)]
-    reach = np.zeros(n, dtype=bool)
-    if len(hops) and len(hop_ends) >= len(hops):
-        last = np.searchsorted(hops, ends) - 1
-        h = np.where(last >= 0, hops[np.maximum(last, 0)], -1)
-        has = h > starts                              # else this result has no hop
-        e = hop_ends[np.minimum(np.searchsorted(hop_ends, h), len(hop_ends) - 1)]
-        h, e = h.tolist(), e.tolist()
-        for k in np.flatnonzero(has).tolist():
-            if dst[k] is not None:
-                reach[k] = _from_dst(dst[k]).search(text, h[k], e[k]) is not None
-    return ResultArrays(np.array(pid).astype("int64"), np.array(ts).astype("float64"), reach)
-
-
 def body_result_arrays(body: bytes) -> tuple[ResultArrays, list | None]:
     """A cached results body -> (ResultArrays, the parsed list or None).
 
-    Ping and traceroute bodies are read with the text fast paths when they are
-    certain; anything else is parsed (the parsed list comes back so the caller
-    can check it)."""
+    Ping bodies are read with the text fast path when it is certain; anything else
+    (traceroutes: ~1/8 of the results, whose last hop needs real parsing) is parsed,
+    and the parsed list comes back so the caller can check it."""
     fast = _ping_arrays_fast(body)
-    if fast is None:
-        fast = _traceroute_arrays_fast(body)
     if fast is not None:
         return fast, None
     obj = loads(body)
