@@ -4,7 +4,8 @@ A scenario (``data/scenarios/<name>.toml``, see ``shutdown.scenario``) is
 rendered as raw IODA, OONI and RIPE Atlas responses in the upstreams' own
 schemas, into a cache marked SIMULATED; the collectors' ``normalize`` reads it
 like a live cache. The scenario's episodes are written next to the payloads as
-``ground_truth.json``, so detection can be scored against a known truth.
+``ground_truth.json``, so detection can be scored against a known truth
+(``shutdown.detect.score``).
 
     >>> from shutdown.simulate import simulate, load_ground_truth
     >>> out = simulate("kz-2022-01", seed=0)             # doctest: +SKIP
@@ -12,10 +13,9 @@ like a live cache. The scenario's episodes are written next to the payloads as
 """
 from shutdown.scenario import load_scenario  # noqa: F401
 from shutdown.simulation import (  # noqa: F401
-    GROUND_TRUTH_FILE, demo_cache, demo_cache_dir, false_positives, ground_truth, load_ground_truth,
-    score, simulate, summary,
+    GROUND_TRUTH_FILE, demo_cache, demo_cache_dir, ground_truth, load_ground_truth, simulate,
 )
 from shutdown.simulation.world import World  # noqa: F401
 
 __all__ = ["simulate", "demo_cache", "demo_cache_dir", "load_ground_truth", "ground_truth",
-           "GROUND_TRUTH_FILE", "score", "false_positives", "summary", "load_scenario", "World"]
+           "GROUND_TRUTH_FILE", "load_scenario", "World"]

@@ -13,7 +13,6 @@ from shutdown.simulation.run import demo_cache, demo_cache_dir, simulate  # noqa
 from shutdown.simulation.truth import (  # noqa: F401
     GROUND_TRUTH_FILE, ground_truth, load_ground_truth,
 )
-from shutdown.simulation.score import false_positives, score, summary  # noqa: F401,E402
 
 __all__ = ["simulate", "demo_cache", "demo_cache_dir", "ground_truth", "load_ground_truth",
-           "GROUND_TRUTH_FILE", "score", "false_positives", "summary"]
+           "GROUND_TRUTH_FILE"]
