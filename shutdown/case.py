@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from shutdown.errors import InputError
-from shutdown.paths import data_dir
+from shutdown.paths import list_named, resolve_named
 from shutdown.tomlfile import read_toml
 
 KNOWN_SOURCES = ("ioda", "ooni", "atlas")
@@ -103,29 +103,13 @@ def _local_days_to_utc(first: dt.date, last: dt.date, tz: ZoneInfo):
     return start, end
 
 
-def cases_dir() -> Path:
-    return data_dir() / "cases"
-
-
 def list_cases() -> list[str]:
-    d = cases_dir()
-    return sorted(p.stem for p in d.glob("*.toml")) if d.is_dir() else []
+    return list_named("cases")
 
 
 def resolve_case_path(name_or_path: str | Path) -> Path:
     """A case is named (``kz-2022-01``) or given as a path to its TOML file."""
-    s = str(name_or_path)
-    p = Path(s).expanduser()
-    if s.endswith(".toml") or p.is_file() or "/" in s or "\\" in s:
-        if not p.is_file():
-            raise InputError("case file not found", path=p)
-        return p
-    candidate = cases_dir() / f"{s}.toml"
-    if candidate.is_file():
-        return candidate
-    known = ", ".join(list_cases()) or "(none)"
-    raise InputError(f"unknown case {s!r}; known cases: {known} "
-                     f"(in {cases_dir()}), or give a path to a case file")
+    return resolve_named("case", "cases", name_or_path)
 
 
 def load_case(name_or_path: str | Path) -> Case:

@@ -50,7 +50,7 @@ from pathlib import Path
 import pandas as pd
 
 from shutdown.errors import InputError
-from shutdown.paths import data_dir
+from shutdown.paths import list_named, resolve_named
 from shutdown.schema import ATLAS_PROBE_CLASSES, ENTITY_TYPES, OONI_TESTS, SIGNALS
 from shutdown.tomlfile import read_toml
 
@@ -151,29 +151,13 @@ class Scenario:
                             atlas=_merge(BUILTIN_ATLAS, d.get("atlas", {})))
 
 
-def scenarios_dir() -> Path:
-    return data_dir() / "scenarios"
-
-
 def list_scenarios() -> list[str]:
-    d = scenarios_dir()
-    return sorted(p.stem for p in d.glob("*.toml")) if d.is_dir() else []
+    return list_named("scenarios")
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
     """A scenario is named (``kz-2022-01``) or given as a path to its TOML file."""
-    s = str(name_or_path)
-    p = Path(s).expanduser()
-    if s.endswith(".toml") or "/" in s or "\\" in s:
-        if not p.is_file():
-            raise InputError("scenario file not found", path=p)
-        return p
-    candidate = scenarios_dir() / f"{s}.toml"
-    if candidate.is_file():
-        return candidate
-    known = ", ".join(list_scenarios()) or "(none)"
-    raise InputError(f"unknown scenario {s!r}; known scenarios: {known} "
-                     f"(in {scenarios_dir()}), or give a path to a scenario file")
+    return resolve_named("scenario", "scenarios", name_or_path)
 
 
 # -- loading -------------------------------------------------------------------------
