@@ -104,7 +104,10 @@ def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
         msgs = "; ".join(s.get("message") if (s.get("message") or "").startswith(s["source"])
                          else f"{s['source']}: {s.get('message') or s['status']}" for s in status)
         raise InputError(f"no source returned any data for case {case.name!r}, nothing to draw"
-                         + (f" ({msgs})" if msgs else ""), path=raw.root)
+                         + (f" ({msgs})" if msgs else "")
+                         + ("; without network, `shutdown report CASE --demo` (make demo) runs "
+                            "offline on simulated data" if not demo and "unreachable" in msgs else ""),
+                         path=raw.root)
     simulated = _simulated_only(tidy, raw)
     intervals, alignment, summary, unexplained, expectations = analyse(case, events, tidy)
     return ReportData(case=case, events=events, tidy=tidy, intervals=intervals, alignment=alignment,
