@@ -589,6 +589,27 @@ def networks_figure(tidy: pd.DataFrame, events, intervals, case) -> Figure:
     return fig
 
 
+# The region figure compares one series per signal (country vs region), in this order;
+# where a signal has subtypes, the preferred one (else the first). One panel per signal
+# keeps the figure within a report page; the other subtypes are in the tidy table.
+REGION_PANELS = (("ioda", "ping-slash24"), ("ioda", "merit-nt"), ("ioda", "gtr"), ("ioda", "bgp"),
+                 ("atlas", "probes_reachable"), ("ooni", "measurements"))
+REGION_SUBTYPE = {("ioda", "gtr"): "WEB_SEARCH", ("atlas", "probes_reachable"): "end-user",
+                  ("ooni", "measurements"): "all"}
+
+
+def region_panels(reg: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(source, signal, subtype) of the panels the region figure draws for these rows."""
+    have = reg[["source", "signal", "subtype"]].drop_duplicates()
+    out = []
+    for src, sig in REGION_PANELS:
+        subs = sorted(have.loc[(have["source"] == src) & (have["signal"] == sig), "subtype"].astype(str))
+        if subs:
+            want = REGION_SUBTYPE.get((src, sig))
+            out.append((src, sig, want if want in subs else subs[0]))
+    return out
+
+
 def region_figure(tidy: pd.DataFrame, events, intervals, case, region: str | None = None) -> Figure:
     """A region (e.g. Almaty) against the whole country, per source with regional data."""
     simulated = _is_simulated(tidy)
@@ -597,9 +618,7 @@ def region_figure(tidy: pd.DataFrame, events, intervals, case, region: str | Non
     region = region or (case.regions[0].name if case.regions else None)
     reg = tidy[(tidy["entity_type"] == "region") & (tidy["entity_code"] == str(region))] \
         if region else tidy.iloc[0:0]
-    pairs = sorted({(r.source, r.signal, r.subtype) for r in reg[["source", "signal", "subtype"]]
-                    .drop_duplicates().itertuples(index=False)})
-    pairs = [p for p in pairs if p[1] in SIGNAL_NAMES]
+    pairs = region_panels(reg)
     bars = [b for b in event_bars(events, x0, x1) if b.kind != "context"]
     with matplotlib.rc_context(RC):
         n_rows = stack_rows(bars, x0, x1, _axes_width_px(), FONT_SIZE - 1, DPI)

@@ -192,3 +192,18 @@ def test_save_writes_png_svg_pdf_with_ids(tmp_path, overview):
     assert files["pdf"].read_bytes()[:5] == b"%PDF-"
     svg = files["svg"].read_text()
     assert 'id="event:kz-03-shutdown"' in svg     # the ids survive into the SVG
+
+
+def test_region_figure_draws_one_panel_per_signal_in_a_fixed_order():
+    import pandas as pd
+    from shutdown.plot import region_panels
+    reg = pd.DataFrame({
+        "source": ["atlas", "atlas", "atlas", "ioda", "ioda", "ioda", "ioda"],
+        "signal": ["probes_reporting", "probes_reachable", "probes_reachable", "gtr", "gtr", "bgp",
+                   "ping-slash24"],
+        "subtype": ["end-user", "infrastructure", "end-user", "YOUTUBE", "WEB_SEARCH", "", ""]})
+    assert region_panels(reg) == [("ioda", "ping-slash24", ""), ("ioda", "gtr", "WEB_SEARCH"),
+                                  ("ioda", "bgp", ""), ("atlas", "probes_reachable", "end-user")]
+    # without the preferred subtype, the first one stands in
+    only_yt = reg[reg["subtype"] != "WEB_SEARCH"]
+    assert ("ioda", "gtr", "YOUTUBE") in region_panels(only_yt)
