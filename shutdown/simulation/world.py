@@ -152,8 +152,10 @@ class World:
         return self._ioda[k]
 
     def ioda_has(self, etype: str, ds: str) -> bool:
-        """Google's traffic data exists for countries and regions, not for networks."""
-        return not (ds == "gtr" and etype == "asn")
+        """Google's traffic data (Transparency Report) is published per country and
+        product only; for a region or a network the simulator renders no gtr series,
+        rather than invent a finer grain than the upstream publishes."""
+        return not (ds == "gtr" and etype != "country")
 
     # -- OONI ---------------------------------------------------------------------
     @cached_property
