@@ -39,15 +39,19 @@ def user_errors():
         raise typer.Exit(EXIT_USAGE) from None
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-):
-    """Measure Internet shutdowns and check documented timelines against the data."""
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from shutdown import __version__
         typer.echo(f"shutdown {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+):
+    """Measure Internet shutdowns and check documented timelines against the data."""
 
 
 def _register_commands() -> None:

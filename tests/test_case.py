@@ -57,3 +57,9 @@ def test_bad_case_exits_2(tmp_path, line, replacement, field):
 def test_missing_case_file(tmp_path):
     res = runner.invoke(app, ["timeline", str(tmp_path / "nope.toml")])
     assert res.exit_code == 2 and "case file not found" in res.stderr
+
+
+def test_version_option():
+    from shutdown import __version__
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.stdout.strip() == f"shutdown {__version__}"
