@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
+
 
 import typer
 
 from shutdown.cli import app, user_errors
-from shutdown.commands.detect import BANNER, add_local, check_format, load_inputs
+from shutdown.commands.detect import (BANNER, CacheOption, DemoOption, TableOption, add_local,
+                                      check_format, load_inputs)
 from shutdown.errors import InputError
 from shutdown.output import render, to_records
 
@@ -33,12 +34,9 @@ def align_cmd(
                              "(one row per event and source series), unexplained (outages no "
                              "event accounts for, from the fused view), expectations (the "
                              "case's required verdicts), all."),
-    table: Optional[str] = typer.Option(None, "--table", help="Tidy table (Parquet or CSV) "
-                                        "instead of the cache."),
-    cache: Optional[str] = typer.Option(None, "--cache", help="Cache directory "
-                                        "(default: $SHUTDOWN_CACHE, else ~/.cache/shutdown)."),
-    demo: bool = typer.Option(False, "--demo", help="Use the simulated cache of the case's "
-                              "scenario (labelled SIMULATED)."),
+    table: TableOption = None,
+    cache: CacheOption = None,
+    demo: DemoOption = False,
 ):
     """Give every documented event of CASE a verdict per source (confirmed, confirmed-earlier,
     confirmed-later, not-observed, contradicted, not-measurable), the measured transition

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import pandas as pd
 import typer
@@ -21,6 +21,15 @@ TABLE_COLUMNS = {
     "series": ["source", "entity_type", "entity_code", "signal", "subtype", "metric",
                "bin_minutes", "n_baseline", "n_window", "status", "enter", "sigma"],
 }
+
+
+# Where detect and align read the tidy table from (shared by both commands).
+TableOption = Annotated[Optional[str], typer.Option(
+    "--table", help="Tidy table (Parquet or CSV) instead of the cache.")]
+CacheOption = Annotated[Optional[str], typer.Option(
+    "--cache", help="Cache directory (default: $SHUTDOWN_CACHE, else ~/.cache/shutdown).")]
+DemoOption = Annotated[bool, typer.Option(
+    "--demo", help="Use the simulated cache of the case's scenario (labelled SIMULATED).")]
 
 
 def read_table_file(path: str) -> pd.DataFrame:
@@ -112,12 +121,9 @@ def detect_cmd(
     view: str = typer.Option("intervals", "--view", help="intervals (per source and signal), "
                              "fused (when independent sources agree), series (coverage of "
                              "every series and whether it could be judged)."),
-    table: Optional[str] = typer.Option(None, "--table", help="Tidy table (Parquet or CSV) "
-                                        "instead of the cache."),
-    cache: Optional[str] = typer.Option(None, "--cache", help="Cache directory "
-                                        "(default: $SHUTDOWN_CACHE, else ~/.cache/shutdown)."),
-    demo: bool = typer.Option(False, "--demo", help="Use the simulated cache of the case's "
-                              "scenario (labelled SIMULATED)."),
+    table: TableOption = None,
+    cache: CacheOption = None,
+    demo: DemoOption = False,
 ):
     """Find, for every entity and signal of CASE, the intervals where the signal leaves
     its normal behaviour: start, end (UTC), depth (fraction of normal lost) and kind
