@@ -63,3 +63,11 @@ def test_version_option():
     from shutdown import __version__
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0 and res.stdout.strip() == f"shutdown {__version__}"
+
+
+@pytest.mark.parametrize("command", ["timeline", "collect", "simulate", "detect", "align",
+                                     "report", "check"])
+def test_every_command_has_help(command):
+    res = runner.invoke(app, [command, "--help"])
+    assert res.exit_code == 0, res.output
+    assert "Usage:" in res.stdout and "Example:" in res.stdout
