@@ -156,6 +156,16 @@ def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
     cache = as_cache(cache)
     names = sources if isinstance(sources, (list, tuple)) else parse_sources(sources, case)
     urls = {s: base_url(s, (base_urls or {}).get(s)) for s in names}   # bad URL -> InputError first
+    # Live data never goes into (or is read back from) a simulated cache, and one
+    # writer at a time: a second collect on this cache is refused, not interleaved.
+    cache.claim(simulated=False, write=False)
+    with cache.lock("collect"):
+        return _collect(case, cache, names, urls, refresh, session, min_interval,
+                        fetcher_options, progress, write)
+
+
+def _collect(case, cache, names, urls, refresh, session, min_interval, fetcher_options,
+             progress, write) -> CollectReport:
     report = CollectReport(case=case.name)
     modules = {}
     for name in names:

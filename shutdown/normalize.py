@@ -18,7 +18,8 @@ import pandas as pd
 
 from shutdown.http import SourceError
 from shutdown.schema import check_tidy, empty_tidy
-from shutdown.store import write_table
+from shutdown.errors import InputError
+from shutdown.store import read_table, write_table
 
 OUTAGES_SUFFIX = ".ioda-outages"
 
@@ -93,7 +94,13 @@ def load_table(case, cache=None, rebuild: bool = False) -> pd.DataFrame:
     case, cache = _case(case), _cache(cache)
     path = cache.table_path(case.name)
     if not rebuild and path.is_file():
-        return check_tidy(pd.read_parquet(path))
+        table = check_tidy(read_table(path))
+        held = cache.holds_simulated()
+        if len(table) and held is not None and bool(table["simulated"].any()) != held:
+            raise InputError(f"the table is labelled {'simulated' if not held else 'measured'} "
+                             f"but the cache holds {'simulated' if held else 'measured'} data; "
+                             "delete the table: it is rebuilt from the raw cache", path=path)
+        return table
     table = build_table(case, cache)
     if len(table):
         write_tables(case, cache, table)
@@ -105,5 +112,5 @@ def load_ioda_outages(case, cache=None) -> pd.DataFrame:
     case, cache = _case(case), _cache(cache)
     path = cache.table_path(case.name + OUTAGES_SUFFIX)
     if path.is_file():
-        return pd.read_parquet(path)
+        return read_table(path)
     return build_ioda_outages(case, cache)
