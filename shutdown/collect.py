@@ -25,9 +25,9 @@ from pathlib import Path
 from shutdown.case import KNOWN_SOURCES, Case, load_case
 from shutdown.config import base_url
 from shutdown.errors import InputError
-from shutdown.http import Fetcher, SourceError, SourceUnreachable
+from shutdown.http import Fetcher, SourceError, SourceUnreachable, redact
 from shutdown.paths import default_cache_dir
-from shutdown.store import RawCache
+from shutdown.store import RawCache, strip_secrets_from_url
 
 EXIT_ALL, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
 
@@ -198,7 +198,8 @@ def _collect(case, cache, names, urls, refresh, session, min_interval, fetcher_o
             raise
         except Exception as exc:    # a bug or an unforeseen shape: stop this source only
             rep.status = "failed"
-            rep.message = f"{name}: {urls[name]}: unexpected {type(exc).__name__}: {exc}"
+            rep.message = redact(f"{name}: {strip_secrets_from_url(urls[name])}: unexpected "
+                                 f"{type(exc).__name__}: {exc}")
         finally:
             bar.close()
         st = fetcher.stats

@@ -226,7 +226,7 @@ class RawCache:
             "source": source,
             "key": key,
             "path": path,
-            "url": _strip_secrets_from_url(url),
+            "url": strip_secrets_from_url(url),
             "params": public_params(params),
             "fetched_utc": fetched_utc or pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
             "status": int(status),
@@ -288,13 +288,18 @@ def _read_meta(p: Path) -> dict | None:
     return meta if isinstance(meta, dict) else None
 
 
-def _strip_secrets_from_url(url: str) -> str:
+def strip_secrets_from_url(url: str) -> str:
+    """``url`` as it may be stored or shown: no user info (``user:password@``), no
+    credential parameters."""
     from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    q = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in SECRET_PARAMS]
-    return urlunsplit(parts._replace(query=urlencode(q)))
+    parts = urlsplit(str(url))
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])
+    if parts.query:
+        q = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k.lower() not in SECRET_PARAMS]
+        parts = parts._replace(query=urlencode(q))
+    return urlunsplit(parts)
 
 
 def write_table(df: pd.DataFrame, path: Path) -> Path:
