@@ -210,15 +210,19 @@ def _collect(case, cache, names, urls, refresh, session, min_interval, fetcher_o
     # The table covers every source of the case found in the cache, not just
     # the ones asked for this time, so `--source ooni` never drops IODA rows.
     from shutdown.normalize import build_table, write_tables
-    problems = {}
+    problems, notes = {}, {}
     every = list(dict.fromkeys([*case.sources, *names]))
     table = build_table(case, cache, sources=every,
-                        on_error=lambda name, exc: problems.setdefault(name, exc))
+                        on_error=lambda name, exc: problems.setdefault(name, exc),
+                        on_note=lambda name, text: notes.setdefault(name, text))
     counts = table.groupby("source").size().to_dict() if len(table) else {}
     for rep in report.sources:
         rep.rows = int(counts.get(rep.source, 0))
         if rep.complete and rep.source in problems:   # fetched, yet unreadable
             rep.status, rep.message = "failed", f"{rep.source}: normalize: {problems[rep.source]}"
+        if rep.source in notes:
+            rep.message = "\n       ".join(filter(None, [rep.message,
+                                                         f"{rep.source}: {notes[rep.source]}"]))
 
     report.rows = int(len(table))
     if write:

@@ -39,6 +39,7 @@ MAX_REDIRECTS = 5
 MAX_BYTES = 512 * 1024 * 1024        # the largest real body (a day of Atlas results) is tens of MB
 DEADLINE = 600.0                     # seconds for one request, body included
 MAX_RETRY_AFTER = 300.0              # longer asked waits end the source for this run
+MAX_PAGES = 100                      # runaway guard for a paginated listing whose 'next' never ends
 
 # Every credential this process was configured with: redacted from all messages.
 _SECRETS: set[str] = set()

@@ -44,11 +44,14 @@ def _modules(case, sources=None) -> dict:
     return out
 
 
-def build_table(case, cache=None, sources=None, modules=None, on_error=None) -> pd.DataFrame:
+def build_table(case, cache=None, sources=None, modules=None, on_error=None,
+                on_note=None) -> pd.DataFrame:
     """Tidy table (schema.TIDY_COLUMNS) of everything cached for ``case``.
 
     A source whose cache cannot be normalized (e.g. never collected) is left
     out; ``on_error(source, exc)`` hears about it, else a warning is issued.
+    Garbage values inside usable answers are gaps; ``on_note(source, text)``
+    hears how many.
     """
     case, cache = _case(case), _cache(cache)
     modules = modules or _modules(case, sources)
@@ -62,6 +65,9 @@ def build_table(case, cache=None, sources=None, modules=None, on_error=None) -> 
             else:
                 warnings.warn(f"{name}: not in the table: {exc}", stacklevel=2)
             continue
+        skipped = f.attrs.get("skipped_values", 0) if f is not None else 0
+        if skipped and on_note:
+            on_note(name, f"{skipped} unreadable values or records left out as gaps")
         if f is not None and len(f):
             frames.append(check_tidy(f))
     if not frames:

@@ -49,7 +49,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pandas as pd
 from ripe.atlas.cousteau import AtlasResultsRequest, ProbeRequest
 
-from shutdown.http import SourceError
+from shutdown.http import MAX_PAGES, SourceError
 from shutdown.schema import empty_tidy
 from shutdown.sources import Request
 from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
@@ -216,6 +216,9 @@ def _listing_pages(fetcher_or_cache, first: Request, cache_only: bool = False):
         key = (path, tuple(sorted(params.items())))
         if key in seen:
             raise SourceError(SOURCE, path, "probe listing pages loop (a 'next' link points back)")
+        if len(seen) >= MAX_PAGES:
+            raise SourceError(SOURCE, path, f"probe listing goes on past {MAX_PAGES} pages of "
+                              f"{PAGE_SIZE}; stopped there (no country has that many probes)")
         seen.add(key)
         if cache_only:
             hit = fetcher_or_cache.get(SOURCE, path, params)

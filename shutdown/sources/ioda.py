@@ -39,7 +39,7 @@ import pandas as pd
 
 from shutdown.schema import IODA_OUTAGE_COLUMNS, SIGNALS
 from shutdown.sources import Request
-from shutdown.sources.blocks import TidyBuilder
+from shutdown.sources.blocks import TidyBuilder, numbers
 from shutdown.sources.windows import chunks, epoch
 
 SOURCE = "ioda"
@@ -201,19 +201,26 @@ def _flat_values(values) -> list:
     return [(v[0] if len(v) == 1 else None) if isinstance(v, list) else v for v in values]
 
 
-def iter_series(payload):
+def iter_series(payload, builder=None):
     """Each series of a ``/signals/raw`` envelope as
-    ``(entity_type, entity_code, datasource, subtype, ts_utc, values)``."""
+    ``(entity_type, entity_code, datasource, subtype, ts_utc, values)``; garbage values
+    are gaps, counted in ``builder`` (blocks.numbers)."""
     for group in payload.get("data") or []:
         for s in group or []:
             vals = _flat_values(s.get("values"))
             if not vals:
                 continue
-            step = int(s.get("step") or s.get("nativeStep") or 0)
+            try:
+                step = int(s.get("step") or s.get("nativeStep") or 0)
+                start = int(s["from"])
+            except (KeyError, TypeError, ValueError, OverflowError):   # garbage: skip this series
+                if builder is not None:
+                    builder.skipped += len(vals)
+                continue
             if step <= 0:
                 raise ValueError(f"IODA series {s.get('datasource')} has no usable step")
-            ts = pd.to_datetime(int(s["from"]) + step * np.arange(len(vals)), unit="s", utc=True)
-            values = np.array([np.nan if v is None else v for v in vals], dtype="float64")
+            ts = pd.to_datetime(start + step * np.arange(len(vals)), unit="s", utc=True)
+            values = numbers(vals, builder)
             yield (str(s.get("entityType") or ""), str(s.get("entityCode") or ""),
                    str(s.get("datasource") or ""), str(s.get("subtype") or ""), ts, values)
 
@@ -296,7 +303,7 @@ def normalize(case, cache) -> pd.DataFrame:
         sim = _simulated(cache, hit)
         lo = pd.Timestamp(req.params["from"], unit="s", tz="UTC")
         hi = pd.Timestamp(req.params["until"], unit="s", tz="UTC")
-        for _, _, ds, subtype, ts, values in iter_series(hit.json()):
+        for _, _, ds, subtype, ts, values in iter_series(hit.json(), out):
             keep = (ts >= lo) & (ts < hi)      # IODA rounds ``from`` down to the step
             out.add(source=SOURCE, entity_type=req.entity_type, entity_code=req.entity_code,
                     signal=ds, subtype=subtype, unit=SIGNALS.get((SOURCE, ds), (ds, ""))[0],

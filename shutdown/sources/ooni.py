@@ -31,7 +31,7 @@ import pandas as pd
 
 from shutdown.schema import OONI_OUTCOMES, OONI_TESTS, SIGNALS
 from shutdown.sources import Request
-from shutdown.sources.blocks import TidyBuilder
+from shutdown.sources.blocks import TidyBuilder, numbers
 from shutdown.sources.windows import chunks
 
 SOURCE = "ooni"
@@ -116,22 +116,31 @@ def _hours(params) -> pd.DatetimeIndex:
     return pd.date_range(lo.ceil("h"), hi, freq="h", inclusive="left")
 
 
-def hourly_counts(payload, hours: pd.DatetimeIndex, tests=None) -> np.ndarray:
+def hourly_counts(payload, hours: pd.DatetimeIndex, tests=None, builder=None) -> np.ndarray:
     """Counts on a full hourly grid: shape (len(tests) or 1, len(hours), 5), the last
     axis being measurement, ok, anomaly, confirmed, failure. Hours OONI left out are
-    zero; rows outside ``hours`` (or of other tests) are ignored."""
+    zero; rows outside ``hours`` (or of other tests) are ignored; a row with an
+    unreadable time or count is left out and counted in ``builder.skipped``."""
     keys = list(tests) if tests else [None]
     grid = np.zeros((len(keys), len(hours), 1 + len(COUNT_FIELDS)))
-    rows = payload.get("result") or []
+    rows = [r for r in payload.get("result") or [] if isinstance(r, dict)]
+    if builder is not None:
+        builder.skipped += len(payload.get("result") or []) - len(rows)
     if not rows or not len(hours):
         return grid
-    ts = pd.to_datetime([r["measurement_start_day"] for r in rows], utc=True, format="ISO8601")
-    idx = ((ts - hours[0]) // pd.Timedelta(hours=1)).to_numpy()
+    ts = pd.to_datetime(pd.Series([r.get("measurement_start_day") for r in rows], dtype=object),
+                        utc=True, format="ISO8601", errors="coerce")
+    idx = ((ts - hours[0]) // pd.Timedelta(hours=1)).fillna(-1).to_numpy(dtype="int64")
     where = {k: i for i, k in enumerate(keys)}
     k = np.array([where.get(r.get("test_name") if tests else None, -1) for r in rows])
-    ok = (idx >= 0) & (idx < len(hours)) & (k >= 0)
     fields = ["measurement_count", *COUNT_FIELDS.values()]
-    vals = np.array([[r.get(f) or 0 for f in fields] for r in rows], dtype="float64")
+    counts = numbers([0 if r.get(f) is None else r.get(f) for r in rows for f in fields]
+                     ).reshape(len(rows), len(fields))
+    readable = ts.notna().to_numpy() & ~np.isnan(counts).any(axis=1)
+    if builder is not None:
+        builder.skipped += int((~readable).sum())
+    ok = (idx >= 0) & (idx < len(hours)) & (k >= 0) & readable
+    vals = np.nan_to_num(counts)
     np.add.at(grid, (k[ok], idx[ok]), vals[ok])
     return grid
 
@@ -150,7 +159,7 @@ def normalize(case, cache) -> pd.DataFrame:
         label = dict(source=SOURCE, entity_type=req.entity_type, entity_code=req.entity_code,
                      unit=unit, ts=hours, simulated=sim)
         tests = req.params["test_name"].split(",") if "test_name" in req.params else None
-        grid = hourly_counts(hit.json(), hours, tests)
+        grid = hourly_counts(hit.json(), hours, tests, out)
         if tests is None:
             out.add(signal="measurements", subtype="all", values=grid[0, :, 0], **label)
             continue
