@@ -131,6 +131,10 @@ def mismatches(sc: Scenario, case: Case) -> list[str]:
            "no episodes" for t, c in sorted(case_ents - sc_ents)]
     out += [f"{t}:{c} is in scenario {sc.name} but not in case {case.name}: its episodes are in "
             "the ground truth, nothing requests its data" for t, c in sorted(sc_ents - case_ents)]
+    lo, hi = case.fetch_utc       # an episode no simulated response shows (a date typo?)
+    out += [f"episode {ep.id!r} ({ep.start:%Y-%m-%dT%H:%MZ}..{ep.end:%Y-%m-%dT%H:%MZ}) lies outside "
+            f"case {case.name}'s data ({lo:%Y-%m-%dT%H:%MZ}..{hi:%Y-%m-%dT%H:%MZ}): in the ground "
+            "truth, in no response" for ep in sc.episodes if ep.end <= lo or ep.start >= hi]
     return out
 
 
