@@ -20,12 +20,13 @@ Against a hostile or broken upstream:
 """
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import math
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 import urllib3
@@ -98,7 +99,12 @@ class Fetcher:
                  max_bytes: int = MAX_BYTES, max_retry_after: float = MAX_RETRY_AFTER):
         self.cache, self.source = cache, source
         self.base_url = base_url.rstrip("/")
-        register_secret(urlsplit(self.base_url).password)
+        parts = urlsplit(self.base_url)
+        if parts.password:          # requests sends it as Basic auth: hide both forms
+            register_secret(parts.password)
+            register_secret(unquote(parts.password))
+            register_secret(base64.b64encode(
+                f"{unquote(parts.username or '')}:{unquote(parts.password)}".encode()).decode())
         self.deadline, self.max_bytes, self.max_retry_after = deadline, max_bytes, max_retry_after
         self.refresh = refresh
         self.session = session or requests.Session()
