@@ -86,3 +86,14 @@ def test_unusable_sidecar_exits_2(rep, name):
     assert "Traceback" not in r.output
     errors = [l for l in r.output.splitlines() if l.startswith("error:")]
     assert len(errors) == 1 and str(sp) in errors[0] and needle in errors[0], r.output
+
+
+def test_truncated_table_in_the_cache_exits_2(rep):
+    tables = sorted((rep / "cache/tables").glob("*.parquet"))
+    assert tables
+    t = [p for p in tables if "outages" not in p.name][0]
+    t.write_bytes(t.read_bytes()[:100])
+    r = run(rep / "out")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    errors = [l for l in r.output.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and str(t) in errors[0] and "damaged table" in errors[0]
