@@ -22,7 +22,7 @@ from shutdown.validate import (check_date, check_name, finite_number, unknown_ke
 
 KNOWN_SOURCES = ("ioda", "ooni", "atlas")
 _CASE_KEYS = {"name", "title", "country", "timezone", "start", "end", "baseline_days", "timeline",
-              "sources", "networks", "regions", "scenario", "expectations", "description", "notes"}
+              "sources", "networks", "regions", "scenario", "expectations"}
 _NETWORK_KEYS = {"asn", "name", "note"}
 _REGION_KEYS = {"name", "center", "radius_km", "ioda", "ioda_name", "note"}
 _EXPECTATION_KEYS = {"event", "verdict", "min_sources", "note"}
@@ -188,7 +188,7 @@ def load_case(name_or_path: str | Path) -> Case:
         unknown_keys(r, _REGION_KEYS, path, w)
         if not isinstance(r.get("name"), str) or not r["name"].strip():
             raise InputError("each region needs a 'name'", path=path, where=w, field="name")
-        codes = {k: str(v) for k, v in r.items() if k not in ("name", "center", "radius_km")}
+        codes = {k: str(v) for k, v in r.items() if k not in ("name", "center", "radius_km", "note")}
         center, radius = _circle(r, path, w)
         regions.append(Region(name=r["name"], codes=codes, center=center, radius_km=radius))
 

@@ -34,7 +34,7 @@ NIGHT_END = dt.time(6, 0)
 
 _EVENT_KEYS = {"id", "kind", "scope", "date", "end_date", "precision", "start", "end", "fold",
                "timezone", "quote_kk", "text_en", "citation", "title", "supports", "note"}
-_TOP_KEYS = {"timezone", "events", "title", "case", "note", "sources"}
+_TOP_KEYS = {"timezone", "events", "title", "note"}
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 

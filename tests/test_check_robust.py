@@ -15,6 +15,16 @@ def edit_json(path, fn):
     path.write_text(json.dumps(fn(obj)))
 
 
+def unusable(rep, path, fn, needle):
+    """After ``fn`` edits the JSON file ``path``: exit 2, one line naming it and ``needle``."""
+    edit_json(path, fn)
+    r = run(rep / "out")
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output
+    errors = [l for l in r.output.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and str(path) in errors[0] and needle in errors[0], r.output
+
+
 def test_replaced_raw_body_fails_the_check(rep, monkeypatch):
     _pass_expectations(monkeypatch)
     body = sorted((rep / "cache/raw").rglob("*.body.gz"))[0]
@@ -56,13 +66,7 @@ MANIFEST_FAULTS = {
 @pytest.mark.parametrize("name", MANIFEST_FAULTS)
 def test_unusable_manifest_exits_2(rep, name):
     fn, needle = MANIFEST_FAULTS[name]
-    mp = rep / "out/manifest.json"
-    edit_json(mp, fn)
-    r = run(rep / "out")
-    assert r.exit_code == 2, r.output
-    assert "Traceback" not in r.output
-    errors = [l for l in r.output.splitlines() if l.startswith("error:")]
-    assert len(errors) == 1 and str(mp) in errors[0] and needle in errors[0], r.output
+    unusable(rep, rep / "out/manifest.json", fn, needle)
 
 
 SIDECAR_FAULTS = {
@@ -79,13 +83,7 @@ SIDECAR_FAULTS = {
 @pytest.mark.parametrize("name", SIDECAR_FAULTS)
 def test_unusable_sidecar_exits_2(rep, name):
     fn, needle = SIDECAR_FAULTS[name]
-    sp = rep / "out/figures/overview.json"
-    edit_json(sp, fn)
-    r = run(rep / "out")
-    assert r.exit_code == 2, r.output
-    assert "Traceback" not in r.output
-    errors = [l for l in r.output.splitlines() if l.startswith("error:")]
-    assert len(errors) == 1 and str(sp) in errors[0] and needle in errors[0], r.output
+    unusable(rep, rep / "out/figures/overview.json", fn, needle)
 
 
 def test_truncated_table_in_the_cache_exits_2(rep):
