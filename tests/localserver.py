@@ -210,7 +210,8 @@ def _fault_endless_pages(h, path, q):
 
 def _fault_garbage(h, path, q):
     """The normal IODA/OONI answer with one bad value per series / one bad row: text, a
-    nested object, an infinite or negative number where a count goes."""
+    nested object, an infinite or negative number where a count goes; an IODA alert
+    without a readable time, an event without a readable duration and score."""
     prefix = h.server.ioda_prefix
     if path.startswith(prefix + "/signals/raw/"):
         etype, _, code = path[len(prefix + "/signals/raw/"):].partition("/")
@@ -218,6 +219,18 @@ def _fault_garbage(h, path, q):
         for series in body["data"][0]:
             series["values"][3] = "n/a"
             series["values"][5] = {"x": 1}
+        h._send(200, json.dumps(body).encode())
+        return True
+    if path == prefix + "/outages/alerts":
+        body = ioda_alerts(q)
+        if body["data"]:
+            body["data"][0]["time"] = "soon"
+        h._send(200, json.dumps(body).encode())
+        return True
+    if path == prefix + "/outages/events":
+        body = ioda_events(q)
+        body["data"][0]["duration"] = "long"
+        body["data"][0]["score"] = {"x": 1}
         h._send(200, json.dumps(body).encode())
         return True
     if path == "/api/v1/aggregation":

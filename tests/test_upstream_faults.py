@@ -14,7 +14,7 @@ from localserver import LocalServer, small_case
 from shutdown.cli import app
 from shutdown.collect import EXIT_ALL, collect_case
 from shutdown.http import MAX_PAGES, Fetcher, SourceError
-from shutdown.normalize import load_table
+from shutdown.normalize import load_ioda_outages, load_table
 from shutdown.store import RawCache
 
 runner = CliRunner()
@@ -184,6 +184,13 @@ def test_garbage_values_are_counted_gaps_not_a_lost_source(tmp_path):
     co, do = clean[clean.source == "ooni"], dirty[dirty.source == "ooni"]
     assert len(do) == len(co) and (do.value.sum() < co.value.sum())
     assert "unreadable values or records left out" in by["ooni"].message
+    # IODA's own alerts and events: the unreadable field is empty, the rest kept
+    outages = load_ioda_outages(case, cache=tmp_path / "c-garbage")
+    clean_outages = load_ioda_outages(case, cache=tmp_path / "c-None")
+    assert len(outages) == len(clean_outages) > 0
+    alerts, events = outages[outages.kind == "alert"], outages[outages.kind == "event"]
+    assert alerts.start_utc.isna().sum() >= 1 and alerts.start_utc.notna().sum() >= 1
+    assert events.end_utc.isna().all() and events.score.isna().all()
     res = runner.invoke(app, ["collect", str(case.path), "--source", "ioda,ooni", "--cache",
                               str(tmp_path / "c-garbage"), "-q"])
     assert res.exit_code == 0 and "Traceback" not in res.output

@@ -32,7 +32,6 @@ src/TimeSeries/TimeSeriesNormalizer.php, src/Entity/Outages*Normalizer.php):
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
@@ -241,16 +240,27 @@ def parse_signals(payload) -> pd.DataFrame:
 
 
 def _ts(v):
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    """Seconds since the epoch -> UTC; None or garbage -> NaT (one bad field, not the table)."""
+    try:
+        return pd.Timestamp(int(v), unit="s", tz="UTC")
+    except (TypeError, ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return pd.NaT
-    return pd.Timestamp(int(v), unit="s", tz="UTC")
+
+
+def _float(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError, OverflowError):
+        return np.nan
 
 
 def parse_alerts(payload) -> pd.DataFrame:
     """``/outages/alerts`` data as IODA_OUTAGE_COLUMNS rows (kind "alert"; no end, no score)."""
     rows = []
     for a in payload.get("data") or []:
-        ent = a.get("entity") or {}
+        if not isinstance(a, dict):
+            continue
+        ent = a.get("entity") if isinstance(a.get("entity"), dict) else {}
         rows.append({"kind": "alert", "entity_type": str(ent.get("type") or ""),
                      "entity_code": str(ent.get("code") or ""), "datasource": a.get("datasource") or "",
                      "start_utc": _ts(a.get("time")), "end_utc": pd.NaT,
@@ -262,14 +272,15 @@ def parse_events(payload) -> pd.DataFrame:
     """``/outages/events`` (codf) data as IODA_OUTAGE_COLUMNS rows (kind "event")."""
     rows = []
     for e in payload.get("data") or []:
+        if not isinstance(e, dict):
+            continue
         etype, _, code = str(e.get("location") or "").partition("/")
         start = _ts(e.get("start"))
-        dur = e.get("duration")
-        end = start + pd.Timedelta(seconds=int(dur)) if dur is not None and start is not pd.NaT else pd.NaT
-        score = e.get("score")
+        dur = _float(e.get("duration"))
+        end = start + pd.Timedelta(seconds=dur) if np.isfinite(dur) and start is not pd.NaT else pd.NaT
         rows.append({"kind": "event", "entity_type": etype, "entity_code": code,
                      "datasource": e.get("datasource") or "", "start_utc": start, "end_utc": end,
-                     "level": "", "score": float(score) if score is not None else np.nan,
+                     "level": "", "score": _float(e.get("score")),
                      "simulated": False})
     return _outage_frame(rows)
 
