@@ -451,3 +451,27 @@ def test_simulate_is_refused_while_a_collect_holds_the_cache(tmp_path):
     with cache.lock("collect"):
         res = runner.invoke(app, ["simulate", "short-national-cut", "--cache", str(cache.root)])
     one_line_error(res, "in use")
+
+
+def test_lock_of_a_killed_run_is_released(tmp_path):
+    """Another process holds the lock (a collect in progress): refused; after that process
+    is killed with SIGKILL, the next run goes ahead (the kernel drops the lock)."""
+    import signal
+    import subprocess
+    import sys
+    cache = RawCache(tmp_path / "c")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom shutdown.store import RawCache\n"
+         f"cm = RawCache({str(cache.root)!r}).lock('collect')\ncm.__enter__()\n"
+         "print('locked', flush=True)\ntime.sleep(120)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(InputError, match=f"in use \\(collect, pid {holder.pid}\\)"):
+            with cache.lock("collect"):
+                pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    with cache.lock("collect"):
+        assert (cache.root / ".lock").read_text() == f"collect, pid {os.getpid()}"
