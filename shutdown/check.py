@@ -69,6 +69,9 @@ def open_report(out) -> dict:
                    "{path, sha256}")
             _shape(f.get("path"), str, mp, where, "path", "a relative path")
             _shape(f.get("sha256"), str, mp, where, "sha256", "a hex digest")
+    for i, x in enumerate(_shape(m.get("expectations") or [], list, mp, None, "expectations",
+                                 "a list")):
+        _shape(x, dict, mp, f"expectations[{i}]", None, "an object")
     for n, r in (m.get("reports") or {}).items():
         _shape(r, dict, mp, f"reports.{n}", None, "{path, sha256}")
         _shape(r.get("path"), str, mp, f"reports.{n}", "path", "a relative path")
@@ -97,7 +100,7 @@ def _read_sidecar(sp: Path, name: str) -> dict:
             _stamp(d.get(k), sp, f"event {d['id']!r}", k)
     xr = side.get("x_range_utc")
     if xr is not None:
-        if len(xr) != 2:
+        if len(xr) != 2 or (xr[0] is None) != (xr[1] is None):
             _shape(None, list, sp, None, "x_range_utc", "[start, end] in UTC")
         for v in xr:
             _stamp(v, sp, None, "x_range_utc")

@@ -60,6 +60,7 @@ MANIFEST_FAULTS = {
     "files-list": (_first_figure(lambda f: f.update(files=[1])), "field 'files'"),
     "case-5": (lambda m: dict(m, case=5), "field 'case'"),
     "reports-5": (lambda m: dict(m, reports={"report.md": 5}), "reports.report.md"),
+    "expectations-5": (lambda m: dict(m, expectations=[5]), "expectations[0]"),
 }
 
 
@@ -75,6 +76,8 @@ SIDECAR_FAULTS = {
     "events-5": (lambda s: dict(s, events=5), "field 'events'"),
     "x-range-garbage": (lambda s: dict(s, x_range_utc=["yesterday", "soon"]), "field 'x_range_utc'"),
     "x-range-short": (lambda s: dict(s, x_range_utc=[1]), "field 'x_range_utc'"),
+    "x-range-half": (lambda s: dict(s, x_range_utc=["2022-01-05T00:00:00Z", None]),
+                     "field 'x_range_utc'"),
     "drawn-garbage": (lambda s: dict(s, events=[{"id": "x", "drawn_start_utc": {"a": 1}}]),
                       "field 'drawn_start_utc'"),
 }

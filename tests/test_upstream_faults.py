@@ -183,6 +183,7 @@ def test_garbage_values_are_counted_gaps_not_a_lost_source(tmp_path):
     # OONI: three bad rows per answer are left out; the rest of each answer is kept
     co, do = clean[clean.source == "ooni"], dirty[dirty.source == "ooni"]
     assert len(do) == len(co) and (do.value.sum() < co.value.sum())
+    assert do.value.isna().sum() > co.value.isna().sum()       # unknown hours are gaps, not 0
     assert "unreadable values or records left out" in by["ooni"].message
     # IODA's own alerts and events: the unreadable field is empty, the rest kept
     outages = load_ioda_outages(case, cache=tmp_path / "c-garbage")

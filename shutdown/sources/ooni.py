@@ -120,7 +120,8 @@ def hourly_counts(payload, hours: pd.DatetimeIndex, tests=None, builder=None) ->
     """Counts on a full hourly grid: shape (len(tests) or 1, len(hours), 5), the last
     axis being measurement, ok, anomaly, confirmed, failure. Hours OONI left out are
     zero; rows outside ``hours`` (or of other tests) are ignored; a row with an
-    unreadable time or count is left out and counted in ``builder.skipped``."""
+    unreadable count makes its hour a gap (NaN), a row with an unreadable time is left
+    out; both are counted in ``builder.skipped``."""
     keys = list(tests) if tests else [None]
     grid = np.zeros((len(keys), len(hours), 1 + len(COUNT_FIELDS)))
     rows = [r for r in payload.get("result") or [] if isinstance(r, dict)]
@@ -139,9 +140,12 @@ def hourly_counts(payload, hours: pd.DatetimeIndex, tests=None, builder=None) ->
     readable = ts.notna().to_numpy() & ~np.isnan(counts).any(axis=1)
     if builder is not None:
         builder.skipped += int((~readable).sum())
-    ok = (idx >= 0) & (idx < len(hours)) & (k >= 0) & readable
+    placed = (idx >= 0) & (idx < len(hours)) & (k >= 0)
+    ok = placed & readable
     vals = np.nan_to_num(counts)
     np.add.at(grid, (k[ok], idx[ok]), vals[ok])
+    gap = placed & ~readable        # an hour with an unreadable row is unknown, not zero
+    grid[k[gap], idx[gap]] = np.nan
     return grid
 
 
