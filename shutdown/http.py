@@ -35,7 +35,8 @@ from shutdown.store import SECRET_PARAMS, RawCache, strip_secrets_from_url
 
 USER_AGENT = "shutdown/0.1 (+https://github.com/; Internet shutdown measurement)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-PLAIN_HEADERS = frozenset({"user-agent", "accept", "accept-encoding"})   # carry no credential
+PLAIN_HEADERS = frozenset({"user-agent", "accept", "accept-encoding", "accept-language",
+                           "content-type", "cache-control"})    # carry no credential
 MAX_REDIRECTS = 5
 MAX_BYTES = 512 * 1024 * 1024        # the largest real body (a day of Atlas results) is tens of MB
 DEADLINE = 600.0                     # seconds for one request, body included
@@ -188,19 +189,19 @@ class Fetcher:
             return resp
         raise SourceError(self.source, url, f"gave up after {self.max_attempts} attempts: {last}")
 
-    def _credentials(self) -> dict:
-        """Headers that may carry a credential (registered for redaction)."""
-        out = {k: v for k, v in self.headers.items() if k.lower() not in PLAIN_HEADERS}
-        for v in out.values():
-            register_secret(str(v))
-            register_secret(str(v).split()[-1] if str(v).split() else "")   # "Key <secret>"
-        return out
+    def _register_credentials(self) -> None:
+        """Every header that may carry a credential is redacted from messages (a source
+        may add its key header after the Fetcher was made, so this runs per request)."""
+        for k, v in self.headers.items():
+            if k.lower() not in PLAIN_HEADERS:
+                register_secret(str(v))
+                register_secret(str(v).split()[-1] if str(v).split() else "")   # "Key <secret>"
 
     def _get(self, url: str, params: dict) -> requests.Response:
         """One request, redirects followed by hand (no credential header to another
         host), the body read within the deadline and the size cap."""
         deadline = time.monotonic() + self.deadline
-        self._credentials()
+        self._register_credentials()
         origin = _origin(url)
         headers, hops = dict(self.headers), 0
         while True:
