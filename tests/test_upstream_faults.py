@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from localserver import LocalServer, small_case
+from shutdown.case import load_case
 from shutdown.cli import app
 from shutdown.collect import EXIT_ALL, collect_case
 from shutdown.http import MAX_PAGES, Fetcher, SourceError
@@ -195,3 +196,29 @@ def test_garbage_values_are_counted_gaps_not_a_lost_source(tmp_path):
     res = runner.invoke(app, ["collect", str(case.path), "--source", "ioda,ooni", "--cache",
                               str(tmp_path / "c-garbage"), "-q"])
     assert res.exit_code == 0 and "Traceback" not in res.output
+
+
+def test_atlas_results_with_garbage_fields_are_counted(tmp_path):
+    """RIPE Atlas: results whose probe id or time is unreadable are left out and counted;
+    the rest of the body, and the source, are kept."""
+    from shutdown.normalize import build_table
+    from shutdown.sources import atlas
+    res = runner.invoke(app, ["simulate", "short-national-cut", "--cache", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    cache = RawCache(tmp_path / "s")
+    case = load_case("sim-short-national-cut")
+    clean = atlas.normalize(case, cache)
+    assert clean.attrs["skipped_values"] == 0 and len(clean)
+    meta = next(m for m in cache.entries("atlas")
+                if m["path"].endswith(f"/{atlas.REACHABILITY_MSMS[0]}/results"))
+    body = json.loads(cache.get("atlas", meta["path"], meta["params"]).body)
+    assert len(body) >= 3
+    body[0]["prb_id"], body[1]["timestamp"], body[2]["timestamp"] = "x", "soon", None
+    cache.put("atlas", meta["path"], meta["params"], json.dumps(body).encode(), url=meta["url"],
+              status=200, simulated=True)
+    dirty = atlas.normalize(case, cache)
+    assert dirty.attrs["skipped_values"] == 3 and len(dirty) == len(clean)
+    notes = {}
+    table = build_table(case, cache, sources=["atlas"], on_note=notes.__setitem__)
+    assert len(table) == len(clean)
+    assert notes == {"atlas": "3 unreadable values or records left out as gaps"}
