@@ -74,6 +74,14 @@ def test_user_info_is_stripped_from_stored_and_shown_urls(tmp_path):
     assert "PaSsWoRd9" not in res.output and "dXNlcjpQYVNzV29SZDk" not in res.output
 
 
+@pytest.mark.parametrize("url", ["ftp://user:PaSsWoRd9@host/v2", "http://user:PaSsWoRd9@host:xx/v2"])
+def test_bad_base_url_with_user_info_is_refused_without_the_password(tmp_path, url):
+    res = runner.invoke(app, ["collect", "sim-short-national-cut", "--source", "ioda",
+                              "--ioda-url", url, "--cache", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "base URL for ioda" in res.output
+    assert "PaSsWoRd9" not in res.output and "Traceback" not in res.output
+
+
 # --- 7. a redirect to another host carries no credential header ----------------------------
 def test_cross_host_redirect_drops_credential_headers(tmp_path):
     creds = {"Authorization": f"Key {KEY}", "X-Api-Key": KEY}
