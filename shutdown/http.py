@@ -24,11 +24,14 @@ import base64
 import email.utils
 import json
 import math
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+import requests.adapters
 import urllib3
 
 from shutdown.store import SECRET_PARAMS, RawCache, strip_secrets_from_url
@@ -108,7 +111,11 @@ class Fetcher:
                 f"{unquote(parts.username or '')}:{unquote(parts.password)}".encode()).decode())
         self.deadline, self.max_bytes, self.max_retry_after = deadline, max_bytes, max_retry_after
         self.refresh = refresh
-        self.session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            for prefix in ("http://", "https://"):
+                session.mount(prefix, _WatchedAdapter())
+        self.session = session
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
         self.min_interval, self.timeout, self.sleep = min_interval, timeout, sleep
@@ -198,6 +205,32 @@ class Fetcher:
                 register_secret(str(v).split()[-1] if str(v).split() else "")   # "Key <secret>"
 
     def _get(self, url: str, params: dict) -> requests.Response:
+        """One request within the deadline: a watchdog cuts the connection in flight when
+        it passes (headers trickled byte by byte block inside ``requests``, where no
+        loop of ours can look at the clock)."""
+        adapter = self.session.get_adapter(url)
+        if not isinstance(adapter, _WatchedAdapter):      # a caller's session (e.g. mocked)
+            return self._get_within(url, params)
+        fired = threading.Event()
+
+        def cut():
+            fired.set()
+            adapter.cut()
+
+        timer = threading.Timer(self.deadline, cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            return self._get_within(url, params)
+        except (requests.RequestException, _BodyFailed):
+            if fired.is_set():
+                raise _BodyFailed(f"no complete answer within the {self.deadline:g}s deadline",
+                                  True) from None
+            raise
+        finally:
+            timer.cancel()
+
+    def _get_within(self, url: str, params: dict) -> requests.Response:
         """One request, redirects followed by hand (no credential header to another
         host), the body read within the deadline and the size cap."""
         deadline = time.monotonic() + self.deadline
@@ -236,8 +269,8 @@ class Fetcher:
         try:
             while True:
                 if time.monotonic() > deadline:
-                    raise _BodyFailed(f"body not complete within the {self.deadline:g}s deadline "
-                                      f"({n} bytes received)", True)
+                    raise _BodyFailed(f"no complete answer within the {self.deadline:g}s deadline "
+                                      f"({n} bytes of the body received)", True)
                 chunk = read(65536, decode_content=True)
                 if not chunk:
                     break
@@ -263,6 +296,40 @@ class Fetcher:
                                   "this tool waits; rerun later: what was fetched is cached")
             delay = max(delay, asked)
         self.sleep(delay)
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """An HTTPAdapter that knows the connection of the request in flight, so that
+    ``cut()`` (from the deadline's watchdog thread) can shut its socket down."""
+
+    def __init__(self, *args, **kwargs):
+        self.in_flight = None
+        super().__init__(*args, **kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        adapter = self
+
+        def watched(conn_cls):
+            class Watched(conn_cls):
+                def request(self, *a, **kw):
+                    adapter.in_flight = self
+                    return super().request(*a, **kw)
+            return Watched
+
+        def pool(pool_cls):
+            return type(pool_cls.__name__, (pool_cls,), {"ConnectionCls": watched(pool_cls.ConnectionCls)})
+
+        pools = self.poolmanager.pool_classes_by_scheme
+        self.poolmanager.pool_classes_by_scheme = {k: pool(v) for k, v in pools.items()}
+
+    def cut(self) -> None:
+        sock = getattr(self.in_flight, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 def _origin(url: str) -> tuple:

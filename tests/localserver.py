@@ -162,6 +162,27 @@ def _fault_trickle(h, path, q):
     return True
 
 
+def _fault_trickle_headers(h, path, q):
+    """The status line, then 400 bytes of headers one at a time, slowly (20 s in all at the
+    default pace), then a normal answer: only a total deadline stops it earlier."""
+    import time
+    sent = h.server.fault_sent
+    sent.append(0)                      # header bytes sent on this connection
+    try:
+        h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for b in b"X-Padding: " + b"a" * 389 + b"\r\n":
+            h.wfile.write(bytes([b]))
+            h.wfile.flush()
+            sent[-1] += 1
+            time.sleep(h.server.fault_arg or 0.05)
+        body = b"{}"
+        h.wfile.write(b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n" + body)
+    except OSError:
+        pass
+    h.close_connection = True
+    return True
+
+
 def _fault_slow(h, path, q):
     """Nothing for ``fault_arg`` seconds, then a normal answer (slower than a short timeout)."""
     import time
@@ -244,6 +265,7 @@ def _fault_garbage(h, path, q):
 
 
 FAULTS = {"echo_403": _fault_echo_403, "redirect": _fault_redirect, "trickle": _fault_trickle,
+          "trickle_headers": _fault_trickle_headers,
           "slow": _fault_slow, "huge": _fault_huge, "retry_after": _fault_retry_after,
           "endless_pages": _fault_endless_pages, "garbage": _fault_garbage}
 
@@ -360,6 +382,7 @@ class LocalServer:
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
         self.httpd.fault, self.httpd.fault_arg = fault, fault_arg
+        self.httpd.fault_sent = []                 # what a fault managed to send, per request
         self.httpd.ioda_prefix = ioda_prefix
         if replay is not None and not hasattr(replay, "get"):
             from shutdown.store import RawCache

@@ -112,8 +112,19 @@ def test_trickled_body_ends_at_the_total_deadline(tmp_path):
         f = fetcher(tmp_path, srv.url, deadline=0.5, timeout=10, max_attempts=2)
         with pytest.raises(SourceError) as ei:
             f.get_json("/x")
-    assert "gave up after 2 attempts: body not complete within the 0.5s deadline" in str(ei.value)
+    assert "gave up after 2 attempts: no complete answer within the 0.5s deadline" in str(ei.value)
     assert list(f.cache.entries()) == []
+
+
+def test_trickled_headers_end_at_the_total_deadline(tmp_path):
+    with LocalServer(fault="trickle_headers", fault_arg=0.05) as srv:
+        f = fetcher(tmp_path, srv.url, deadline=0.5, timeout=10, max_attempts=2)
+        with pytest.raises(SourceError) as ei:
+            f.get_json("/x")
+        sent = srv.httpd.fault_sent
+    assert "gave up after 2 attempts: no complete answer within the 0.5s deadline" in str(ei.value)
+    # the connection was cut at the deadline, not after the server finished its headers
+    assert len(sent) == 2 and all(n < 390 for n in sent), sent
 
 
 def test_response_slower_than_the_timeout(tmp_path):
