@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import html
 import os
 import shutil
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from shutdown import plot, sidecar
+from shutdown import parallel, plot, sidecar
 from shutdown.errors import InputError
 from shutdown.timeline import iso_z
 
@@ -64,8 +65,9 @@ class ReportData:
     simulated: bool = False
     demo: bool = False
 
-    @property
+    @functools.cached_property
     def inputs(self) -> dict:
+        # hashed once per run: the tidy table's hash costs as much as a figure
         return sidecar.inputs_record(self.case, self.tidy, self.entries)
 
 
@@ -198,13 +200,33 @@ CONFIRMING = ("confirmed", "confirmed-earlier", "confirmed-later")
 # --------------------------------------------------------------------------- figures
 def figures(data: ReportData) -> dict:
     """name -> matplotlib Figure."""
+    return {name: figure(data, name) for name in FIGURES}
+
+
+def figure(data: ReportData, name: str):
+    """One of FIGURES, drawn from the report's data."""
     c, ev, t, iv = data.case, data.events, data.tidy, data.intervals
-    return {
-        "overview": plot.overview_figure(t, ev, iv, c),
-        "networks": plot.networks_figure(t, ev, iv, c),
-        "region": plot.region_figure(t, ev, iv, c),
-        "alignment": plot.alignment_figure(ev, iv, _alignment_for_plot(data), c, data.simulated),
-    }
+    if name == "overview":
+        return plot.overview_figure(t, ev, iv, c)
+    if name == "networks":
+        return plot.networks_figure(t, ev, iv, c)
+    if name == "region":
+        return plot.region_figure(t, ev, iv, c)
+    if name == "alignment":
+        return plot.alignment_figure(ev, iv, _alignment_for_plot(data), c, data.simulated)
+    raise KeyError(name)
+
+
+def _draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[dict, dict]:
+    """Draw, save and read back one figure: ({format: path}, sidecar record). Runs in a
+    worker process when there is more than one core, so it returns plain data only."""
+    import matplotlib.pyplot as plt
+    fig = figure(data, name)
+    try:
+        files = plot.save(fig, figdir / name, formats=formats)
+        return {fmt: str(p) for fmt, p in files.items()}, plot.describe(fig)
+    finally:
+        plt.close(fig)
 
 
 def _alignment_for_plot(data: ReportData) -> pd.DataFrame:
@@ -216,8 +238,11 @@ def _alignment_for_plot(data: ReportData) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- write
-def write(data: ReportData, out) -> Path:
-    """Write the report directory; replaces an older report there as a whole."""
+def write(data: ReportData, out, formats=None) -> Path:
+    """Write the report directory; replaces an older report there as a whole.
+    ``formats``: the figure files to write (a subset of plot.FORMATS; PNG is always
+    written, the HTML report embeds it)."""
+    formats = plot.check_formats(plot.FORMATS if formats is None else formats)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a directory", path=out)
@@ -226,7 +251,7 @@ def write(data: ReportData, out) -> Path:
     # whose manifest disagrees with its figures.
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:
-        _write_into(data, tmp)
+        _write_into(data, tmp, formats)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -241,24 +266,23 @@ def write(data: ReportData, out) -> Path:
     return out
 
 
-def _write_into(data: ReportData, out: Path) -> None:
+def _write_into(data: ReportData, out: Path, formats) -> None:
     inputs = data.inputs
     figdir = out / sidecar.FIGURE_DIR
     figdir.mkdir(parents=True, exist_ok=True)
     fig_records, described = [], {}
-    for name, fig in figures(data).items():
-        files = plot.save(fig, figdir / name)
-        desc = plot.describe(fig)
+    drawn = parallel.run_each(FIGURES, lambda name: _draw_figure(data, name, figdir, formats))
+    for name, (files, desc) in zip(FIGURES, drawn):
         desc.update(case=data.case.name, inputs=inputs, simulated=data.simulated,
                     event_kinds=FIGURE_EVENT_KINDS[name],
-                    files={fmt: p.name for fmt, p in files.items()},
+                    files={fmt: Path(p).name for fmt, p in files.items()},
                     caption=FIGURE_CAPTIONS[name])
         side = figdir / f"{name}.json"
         side.write_bytes(sidecar.dump(desc))
         described[name] = desc
         fig_records.append({
             "name": name,
-            "files": {fmt: {"path": f"{sidecar.FIGURE_DIR}/{p.name}", "sha256": sidecar.sha256_file(p)}
+            "files": {fmt: {"path": f"{sidecar.FIGURE_DIR}/{Path(p).name}", "sha256": sidecar.sha256_file(p)}
                       for fmt, p in files.items()},
             "sidecar": {"path": f"{sidecar.FIGURE_DIR}/{side.name}", "sha256": sidecar.sha256_file(side)},
         })
