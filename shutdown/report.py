@@ -217,6 +217,38 @@ def figure(data: ReportData, name: str):
     raise KeyError(name)
 
 
+def render_key(data: ReportData, name: str, formats) -> str:
+    """Everything a figure's files are a function of: its inputs (case, timeline, tidy table,
+    raw entries), this package's code, matplotlib's version and the output settings."""
+    import matplotlib
+    return sidecar.sha256_bytes(sidecar.dump({
+        "figure": name, "inputs": data.inputs, "formats": list(formats), "dpi": plot.DPI,
+        "code": sidecar.code_sha256(), "matplotlib": matplotlib.__version__}))
+
+
+def _reuse(previous: Path | None, name: str, key: str, figdir: Path) -> tuple[dict, dict] | None:
+    """The figure as the previous report in the same directory drew it, copied over, when
+    its render key is this run's and its files still hash as recorded; else None (draw)."""
+    if previous is None:
+        return None
+    try:
+        man = sidecar.read_json(previous / sidecar.MANIFEST, "manifest")
+        rec = next(r for r in man["figures"] if r.get("name") == name and r.get("render_key") == key)
+        parts = {**{fmt: f for fmt, f in rec["files"].items()}, "sidecar": rec["sidecar"]}
+        for part in parts.values():
+            if sidecar.sha256_file(previous / part["path"]) != part["sha256"]:
+                return None
+        files = {}
+        for fmt, part in parts.items():
+            dest = figdir / Path(part["path"]).name
+            shutil.copyfile(previous / part["path"], dest)
+            files[fmt] = str(dest)
+        desc = sidecar.read_json(Path(files.pop("sidecar")), "sidecar")
+        return files, desc
+    except (StopIteration, KeyError, TypeError, AttributeError, OSError, InputError):
+        return None
+
+
 def _draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[dict, dict]:
     """Draw, save and read back one figure: ({format: path}, sidecar record). Runs in a
     worker process when there is more than one core, so it returns plain data only."""
@@ -238,10 +270,12 @@ def _alignment_for_plot(data: ReportData) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- write
-def write(data: ReportData, out, formats=None) -> Path:
+def write(data: ReportData, out, formats=None, redraw: bool = False) -> Path:
     """Write the report directory; replaces an older report there as a whole.
     ``formats``: the figure files to write (a subset of plot.FORMATS; PNG is always
-    written, the HTML report embeds it)."""
+    written, the HTML report embeds it). A figure whose render key (inputs, code,
+    settings: see ``render_key``) matches the older report's is copied from it instead
+    of drawn again, unless ``redraw``."""
     formats = plot.check_formats(plot.FORMATS if formats is None else formats)
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -251,7 +285,7 @@ def write(data: ReportData, out, formats=None) -> Path:
     # whose manifest disagrees with its figures.
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:
-        _write_into(data, tmp, formats)
+        _write_into(data, tmp, formats, previous=None if redraw or not out.exists() else out)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -266,13 +300,17 @@ def write(data: ReportData, out, formats=None) -> Path:
     return out
 
 
-def _write_into(data: ReportData, out: Path, formats) -> None:
+def _write_into(data: ReportData, out: Path, formats, previous: Path | None = None) -> None:
     inputs = data.inputs
     figdir = out / sidecar.FIGURE_DIR
     figdir.mkdir(parents=True, exist_ok=True)
+    keys = {name: render_key(data, name, formats) for name in FIGURES}
+    done = {name: _reuse(previous, name, keys[name], figdir) for name in FIGURES}
+    todo = [name for name in FIGURES if done[name] is None]
+    done.update(zip(todo, parallel.run_each(todo, lambda name: _draw_figure(data, name, figdir, formats))))
     fig_records, described = [], {}
-    drawn = parallel.run_each(FIGURES, lambda name: _draw_figure(data, name, figdir, formats))
-    for name, (files, desc) in zip(FIGURES, drawn):
+    for name in FIGURES:
+        files, desc = done[name]
         desc.update(case=data.case.name, inputs=inputs, simulated=data.simulated,
                     event_kinds=FIGURE_EVENT_KINDS[name],
                     files={fmt: Path(p).name for fmt, p in files.items()},
@@ -282,6 +320,7 @@ def _write_into(data: ReportData, out: Path, formats) -> None:
         described[name] = desc
         fig_records.append({
             "name": name,
+            "render_key": keys[name],
             "files": {fmt: {"path": f"{sidecar.FIGURE_DIR}/{Path(p).name}", "sha256": sidecar.sha256_file(p)}
                       for fmt, p in files.items()},
             "sidecar": {"path": f"{sidecar.FIGURE_DIR}/{side.name}", "sha256": sidecar.sha256_file(side)},
@@ -482,7 +521,7 @@ def not_measured(data: ReportData, described: dict) -> list[str]:
     for s in data.source_status:
         if s["status"] not in ("ok", "simulated"):
             out.append(f"{s['source']}: {s['status']} -- {s.get('message', '')}")
-    present = set(data.tidy["source"].astype(str))
+    present = {str(s) for s in data.tidy["source"].unique()}
     for src in data.case.sources:
         if src not in present:
             out.append(f"{src}: no rows in the tidy table for this case")

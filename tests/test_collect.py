@@ -80,9 +80,13 @@ def test_resume_after_interruption(tmp_path):
             run(case, tmp_path)
     finally:
         collect_mod.Fetcher.get_json = real
+    # sources run side by side, so which requests made it before the interrupt varies;
+    # what must hold: every one of them is reused, none is asked again
+    kept = sum(1 for _ in RawCache(tmp_path / "cache").entries())
+    assert 6 <= kept < 22
     rep = run(case, tmp_path)
     assert rep.exit_status == EXIT_ALL
-    assert rep.cache_hits == 6 and rep.requests == 22 - 6
+    assert rep.cache_hits == kept and rep.requests == 22 - kept
 
 
 def test_unreachable_source_one_line(tmp_path):
