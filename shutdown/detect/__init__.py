@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.errors import InputError
+from shutdown.schema import TIDY_COLUMNS
 from shutdown.detect import baseline as _baseline
 from shutdown.detect import intervals as _intervals
 from shutdown.detect import series as _series
@@ -125,23 +126,54 @@ def _run(tidy, window, baseline, tz) -> Detection:
     s = _series.build(tidy)
     tmin = pd.Timestamp(int(s.ts.min()), tz="UTC") if len(s.ts) else None
     (w0, w1), (b0, b1) = _window(window, baseline, tmin)
-    notes = list(s.notes)
-    if len(tidy) == 0:
-        notes.append("the table is empty: nothing to detect")
     fit = _baseline.fit(s, b0.value, b1.value, _tz_offset_ns(tz, w0))
     iv, rows = _intervals.find(s, fit, w0.value, w1.value)
     ser = _coverage(s, fit, w0.value, w1.value)
-    bad = ser[ser["status"] == "no-baseline"]
-    small = ser[ser["status"] == "too-small"]
-    if len(small):
-        notes.append(f"{len(small)} series are too small to judge (few OONI measurements or "
-                     "Atlas probes); see --view series")
-    if len(bad):
-        notes.append(f"{len(bad)} series have too little data before the window "
-                     f"({b0:%Y-%m-%d %H:%M} to {b1:%Y-%m-%d %H:%M} UTC) to learn a baseline; "
-                     "they are not judged (not measurable)")
+    notes = list(s.notes) + _notes(ser, (b0, b1), empty=len(tidy) == 0)
     return Detection(intervals=iv, series=ser, fused=fuse(iv), notes=notes,
                      window=(w0, w1), baseline=(b0, b1), rows=rows, series_set=s, fit=fit)
+
+
+def _notes(ser: pd.DataFrame, baseline, empty: bool) -> list[str]:
+    b0, b1 = baseline
+    notes = ["the table is empty: nothing to detect"] if empty else []
+    small = int((ser["status"] == "too-small").sum())
+    bad = int((ser["status"] == "no-baseline").sum())
+    if small:
+        notes.append(f"{small} series are too small to judge (few OONI measurements or "
+                     "Atlas probes); see --view series")
+    if bad:
+        notes.append(f"{bad} series have too little data before the window "
+                     f"({b0:%Y-%m-%d %H:%M} to {b1:%Y-%m-%d %H:%M} UTC) to learn a baseline; "
+                     "they are not judged (not measurable)")
+    return notes
+
+
+def run_groups(groups, window, baseline, tz: str | None = None,
+               thresholds: dict | None = None) -> Detection:
+    """``run`` over a table given as groups of whole entities (DataFrames, e.g.
+    ``store.read_table_groups(path)``), one group in memory at a time, so memory stays
+    that of the largest group however many entities there are. The intervals, series
+    and fused view are those ``run`` gives on the whole table; the per-bin detail
+    (``rows``, ``series_set``, ``fit``, for ``expected_values``) is not kept.
+    ``baseline`` is required: no group alone knows where the table starts
+    (``store.table_time_range`` reads it from a Parquet file's statistics)."""
+    if baseline is None:
+        raise InputError("baseline: required when detecting group by group")
+    ivs, sers, extra = [], [], []
+    with _thresholds.overridden(thresholds):
+        for g in groups:
+            d = _run(g, window, baseline, tz)
+            ivs.append(d.intervals)
+            sers.append(d.series)
+            extra += [n for n in d.series_set.notes if n not in extra]
+            w, b = d.window, d.baseline
+    if not sers:
+        return _run(pd.DataFrame(columns=TIDY_COLUMNS), window, baseline, tz)
+    iv = pd.concat(ivs, ignore_index=True) if any(len(x) for x in ivs) else ivs[0]
+    ser = pd.concat(sers, ignore_index=True)
+    return Detection(intervals=iv, series=ser, fused=fuse(iv), notes=extra + _notes(ser, b, False),
+                     window=w, baseline=b)
 
 
 def detect(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,
