@@ -235,10 +235,18 @@ def write_grouped_table(groups, path: Path) -> Path:
 
 def read_table_groups(path: Path):
     """Yield the row groups of a Parquet table as DataFrames, one at a time."""
+    for i in range(table_groups(path)):
+        yield read_table_group(path, i)
+
+
+def table_groups(path: Path) -> int:
     import pyarrow.parquet as pq
-    f = pq.ParquetFile(path)
-    for i in range(f.num_row_groups):
-        yield f.read_row_group(i).to_pandas()
+    return pq.ParquetFile(path).num_row_groups
+
+
+def read_table_group(path: Path, i: int) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+    return pq.ParquetFile(path).read_row_group(i).to_pandas()
 
 
 def table_time_range(path: Path, column: str = "ts_utc") -> tuple:

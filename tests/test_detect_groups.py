@@ -23,13 +23,19 @@ def table():
 
 def test_groups_from_parquet_equal_whole_table(table, tmp_path):
     tidy, window, baseline = table
+    assert baseline[0] == tidy["ts_utc"].min()          # run_table's default is the same
     whole = detect.run(tidy, window, baseline, tz="Asia/Almaty")
     assert len(whole.intervals) >= 12                       # the planted cuts were found at all
     codes = list(tidy["entity_code"].cat.categories)
     groups = [tidy[tidy["entity_code"].isin(codes[i:i + 2])] for i in range(0, len(codes), 2)]
     path = store.write_grouped_table(iter(groups), tmp_path / "t.parquet")
     assert store.table_time_range(path)[0] == tidy["ts_utc"].min()
-    got = detect.run_groups(store.read_table_groups(path), window, baseline, tz="Asia/Almaty")
+    for got in (detect.run_groups(store.read_table_groups(path), window, baseline, tz="Asia/Almaty"),
+                detect.run_table(path, window, None, tz="Asia/Almaty")):    # workers; baseline from the file
+        _same(got, whole)
+
+
+def _same(got, whole):
     keys = ["entity_code", "signal", "start_utc"]
     iv_w, iv_g = _sorted(whole.intervals, keys), _sorted(got.intervals, keys)
     for c in ("entity_code", "signal"):

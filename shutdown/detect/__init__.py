@@ -40,7 +40,7 @@ from shutdown.detect import series as _series
 from shutdown.detect import thresholds as _thresholds
 from shutdown.detect.fuse import FUSED_COLUMNS, family, fuse
 
-__all__ = ["run", "detect", "baseline", "coverage", "fuse", "family", "expected_values",
+__all__ = ["run", "run_groups", "run_table", "detect", "baseline", "coverage", "fuse", "family", "expected_values",
            "Detection", "thresholds", "FUSED_COLUMNS", "SERIES_COLUMNS"]
 
 SERIES_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype", "metric",
@@ -151,27 +151,49 @@ def _notes(ser: pd.DataFrame, baseline, empty: bool) -> list[str]:
 
 def run_groups(groups, window, baseline, tz: str | None = None,
                thresholds: dict | None = None) -> Detection:
-    """``run`` over a table given as groups of whole entities (DataFrames, e.g.
-    ``store.read_table_groups(path)``), one group in memory at a time, so memory stays
-    that of the largest group however many entities there are. The intervals, series
-    and fused view are those ``run`` gives on the whole table; the per-bin detail
-    (``rows``, ``series_set``, ``fit``, for ``expected_values``) is not kept.
-    ``baseline`` is required: no group alone knows where the table starts
-    (``store.table_time_range`` reads it from a Parquet file's statistics)."""
+    """``run`` over a table given as groups of whole entities (DataFrames), one group in
+    memory at a time, so memory stays that of the largest group however many entities
+    there are. The intervals, series and fused view are those ``run`` gives on the whole
+    table; the per-bin detail (``rows``, ``series_set``, ``fit``, for
+    ``expected_values``) is not kept. ``baseline`` is required: no group alone knows
+    where the table starts."""
     if baseline is None:
         raise InputError("baseline: required when detecting group by group")
-    ivs, sers, extra = [], [], []
     with _thresholds.overridden(thresholds):
-        for g in groups:
-            d = _run(g, window, baseline, tz)
-            ivs.append(d.intervals)
-            sers.append(d.series)
-            extra += [n for n in d.series_set.notes if n not in extra]
-            w, b = d.window, d.baseline
-    if not sers:
+        parts = [_run_part(g, window, baseline, tz) for g in groups]
+    return _combine(parts, window, baseline, tz)
+
+
+def run_table(path, window, baseline=None, tz: str | None = None,
+              thresholds: dict | None = None) -> Detection:
+    """``run_groups`` over a Parquet table written by ``store.write_grouped_table``, its
+    row groups judged side by side on every core (each worker reads its own group).
+    ``baseline`` defaults to everything before the window, from the file's statistics."""
+    from shutdown import parallel, store
+    if baseline is None:
+        t0, _ = store.table_time_range(path)
+        w0 = _ts(window[0], "window start") if window is not None and len(window) == 2 else None
+        baseline = (t0 if t0 is not None and w0 is not None and pd.Timestamp(t0) < w0 else w0, w0)
+    _window(window, baseline, None)          # bad input fails here, not in a worker
+    with _thresholds.overridden(thresholds):     # workers fork inside: they inherit it
+        parts = parallel.run_each(range(store.table_groups(path)),
+                                  lambda i: _run_part(store.read_table_group(path, i), window, baseline, tz))
+    return _combine(parts, window, baseline, tz)
+
+
+def _run_part(tidy, window, baseline, tz) -> tuple:
+    d = _run(tidy, window, baseline, tz)
+    return d.intervals, d.series, d.series_set.notes, d.window, d.baseline
+
+
+def _combine(parts, window, baseline, tz) -> Detection:
+    if not parts:
         return _run(pd.DataFrame(columns=TIDY_COLUMNS), window, baseline, tz)
-    iv = pd.concat(ivs, ignore_index=True) if any(len(x) for x in ivs) else ivs[0]
-    ser = pd.concat(sers, ignore_index=True)
+    ivs = [p[0] for p in parts]
+    iv = pd.concat([x for x in ivs if len(x)], ignore_index=True) if any(len(x) for x in ivs) else ivs[0]
+    ser = pd.concat([p[1] for p in parts], ignore_index=True)
+    extra = list(dict.fromkeys(n for p in parts for n in p[2]))
+    w, b = parts[0][3], parts[0][4]
     return Detection(intervals=iv, series=ser, fused=fuse(iv), notes=extra + _notes(ser, b, False),
                      window=w, baseline=b)
 
