@@ -20,7 +20,7 @@ def collect_cmd(
     ioda_url: Optional[str] = typer.Option(None, "--ioda-url", help="IODA base URL (default: $SHUTDOWN_IODA_URL, "
                                            "else https://api.ioda.inetintel.cc.gatech.edu/v2)."),
     ooni_url: Optional[str] = typer.Option(None, "--ooni-url", help="OONI base URL (default: $SHUTDOWN_OONI_URL, "
-                                           "else https://api.ooni.io)."),
+                                           "else https://api.ooni.org; the legacy service: https://api.ooni.io)."),
     atlas_url: Optional[str] = typer.Option(None, "--atlas-url", help="RIPE Atlas base URL (default: "
                                             "$SHUTDOWN_ATLAS_URL, else https://atlas.ripe.net)."),
     baseline_days: Optional[int] = typer.Option(None, "--baseline-days",
