@@ -187,9 +187,10 @@ def _connections(world: World, p: Probe, lo: int, hi: int) -> list[dict]:
         c = int(e + 10 + rng.integers(0, 50))
         for ts, ev in ((d, "disconnect"), (c, "connect")):
             if lo <= ts <= hi:
-                out.append({"fw": FW, "msm_id": 7000, "prb_id": p.id, "timestamp": ts,
-                            "type": "connection", "event": ev, "controller": "ctr-sim01",
-                            "asn": p.asn, "prefix": p.address.rsplit(".", 1)[0] + ".0/24"})
+                # the public msm 7000 sample: asn a string, no fw
+                out.append({"asn": str(p.asn), "controller": "ctr-sim01", "event": ev, "msm_id": 7000,
+                            "prb_id": p.id, "prefix": p.address.rsplit(".", 1)[0] + ".0/24",
+                            "timestamp": ts, "type": "connection"})
     return out
 
 
