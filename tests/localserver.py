@@ -204,6 +204,27 @@ def ooni_aggregation(q, flavour="fastapi"):
                  "result": result}
 
 
+# -- RIPE Atlas (without a replayed cache): the fixtures, whose sources tests/fixtures/SOURCES.md names
+ATLAS_FIXTURES = Path(__file__).parent / "fixtures" / "atlas"
+
+
+def atlas_probes(q):
+    page = json.loads((ATLAS_FIXTURES / "probes_kz_page1.json").read_text())
+    rows = [p for p in page["results"] if p.get("country_code") == q.get("country_code", "KZ")]
+    size = int(q.get("page_size", 500))
+    return {"count": len(rows), "next": None, "previous": None, "results": rows[:size]}
+
+
+def atlas_results(msm, q):
+    name = {"1001": "results_1001_ping.json", "5001": "results_5001_traceroute.json",
+            "7000": "results_7000_connection.json"}.get(msm)
+    if name is None:
+        return 404, {"error": {"status": 404, "code": 104, "detail": "Not found.", "title": "Not Found"}}
+    ids = {int(i) for i in q["probe_ids"].split(",")} if q.get("probe_ids") else None
+    rows = json.loads((ATLAS_FIXTURES / name).read_text())
+    return 200, [r for r in rows if ids is None or r["prb_id"] in ids]
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "localfake/1"
 
@@ -233,6 +254,10 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = 200, ioda_alerts(q)
         elif path == prefix + "/outages/events":
             status, body = 200, ioda_events(q)
+        elif path.rstrip("/") == "/api/v2/probes":
+            status, body = 200, atlas_probes(q)
+        elif path.startswith("/api/v2/measurements/") and path.rstrip("/").endswith("/results"):
+            status, body = atlas_results(path.split("/")[4], q)
         elif path == "/api/v1/aggregation":
             status, body = ooni_aggregation(q, self.server.ooni)
             if self.server.ooni == "fastapi":
