@@ -1,4 +1,5 @@
 """The orchestrator and the ``shutdown collect`` command, against replayed and local-server responses."""
+import re
 import types
 
 import pandas as pd
@@ -136,20 +137,28 @@ def test_bad_input_exits_2(tmp_path):
     assert r.exit_code == 2 and "at least 7" in r.output
 
 
-def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path, monkeypatch):
-    """`shutdown collect kz-2022-01` with base URLs on a local HTTP server (host:port)."""
+@pytest.mark.parametrize("flavour", ["fastapi", "legacy"])
+def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path, monkeypatch, flavour):
+    """`shutdown collect kz-2022-01` (all three sources) with base URLs on a local HTTP server
+    (host:port) playing each OONI service in turn."""
     cache = tmp_path / "kzcache"
-    with LocalServer() as srv:
+    with LocalServer(ooni=flavour) as srv:
         monkeypatch.setenv("SHUTDOWN_IODA_URL", srv.url + "/v2")
-        args = ["collect", "kz-2022-01", "--source", "ioda,ooni", "--cache", str(cache),
+        monkeypatch.setenv("SHUTDOWN_ATLAS_URL", srv.url)
+        args = ["collect", "kz-2022-01", "--cache", str(cache),
                 "--ooni-url", srv.url, "--min-interval", "0", "--quiet", "--baseline-days", "7"]
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output
+        for source in ("ioda", "ooni", "atlas"):
+            assert re.search(rf"(?m)^{source}\s+ok\s+requests [1-9]", r.output), r.output
         first = len(srv.requests)
+        atlas_asked = sum(p.startswith("/api/v2/") for p in srv.requests)
         # 17 days (7 baseline + 10 window) = 3 chunks; 7 IODA entities (country, 5 ASNs and
         # Almaty City, found by name in the region lookup); OONI: 18 whole UTC days = 3 chunks,
-        # 6 requests each (all tests + 5 tests, every network at once)
-        assert first == 1 + 7 * 4 * 3 + 7 * 2 + 3 * 6
+        # 6 requests each (all tests + 5 tests, every network at once); RIPE Atlas: one listing
+        # page, then per UTC day (18) msm 1001, 5001 and 7000 for the one batch of probes
+        assert atlas_asked == 1 + 18 * 3
+        assert first == 1 + 7 * 4 * 3 + 7 * 2 + 3 * 6 + atlas_asked
         assert "other candidates: 'Almaty' (code 990084)" in r.output
         assert f"requests {first}," in r.output and "cache hits 0" in r.output
         table = load_table("kz-2022-01", cache=cache)
@@ -179,6 +188,7 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
     almaty = table[(table["source"] == "ioda") & (table["entity_type"] == "region")]
     assert set(almaty["entity_code"]) == {"Almaty"} and len(almaty)
     assert set(out.loc[out["entity_type"] == "region", "entity_code"]) == {"Almaty"}
+    assert set(table["source"]) == {"ioda", "ooni", "atlas"}
 
 
 @pytest.mark.parametrize("flavour", ["fastapi", "legacy"])
