@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from shutdown.cli import app, user_errors
+from shutdown.commands._options import AtlasUrl, IodaUrl, OoniUrl, url_overrides
 
 
 @app.command("doctor")
@@ -14,12 +15,9 @@ def doctor_cmd(
     country: str = typer.Option("KZ", "--country", help="Country (ISO code) the test requests ask about."),
     source: Optional[str] = typer.Option(None, "--source", "-s",
                                          help="Comma-separated sources to check (default: all three)."),
-    ioda_url: Optional[str] = typer.Option(None, "--ioda-url", help="IODA base URL (default: "
-                                           "$SHUTDOWN_IODA_URL, else the public one)."),
-    ooni_url: Optional[str] = typer.Option(None, "--ooni-url", help="OONI base URL (default: "
-                                           "$SHUTDOWN_OONI_URL, else https://api.ooni.org)."),
-    atlas_url: Optional[str] = typer.Option(None, "--atlas-url", help="RIPE Atlas base URL (default: "
-                                            "$SHUTDOWN_ATLAS_URL, else https://atlas.ripe.net)."),
+    ioda_url: IodaUrl = None,
+    ooni_url: OoniUrl = None,
+    atlas_url: AtlasUrl = None,
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for each answer."),
 ):
     """Make the smallest real request per upstream and check what comes back.
@@ -40,7 +38,7 @@ def doctor_cmd(
         if timeout <= 0:
             raise InputError("must be > 0", field="--timeout")
         sources = parse_sources(source) if source else None
-        urls = {k: v for k, v in (("ioda", ioda_url), ("ooni", ooni_url), ("atlas", atlas_url)) if v}
+        urls = url_overrides(ioda_url, ooni_url, atlas_url)
         checks = doctor.run(country, urls, sources, timeout=timeout)
     for c in checks:
         typer.echo(c.line())
