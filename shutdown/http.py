@@ -84,8 +84,10 @@ class Fetcher:
         if not self.refresh:
             hit = self.cache.get(self.source, path, params)
             if hit is not None and not hit.meta.get("provisional"):
-                self.stats.cache_hits += 1
-                return hit.json()
+                obj = hit.json()
+                if not (provisional and provisional(obj)):   # also caches from before the mark
+                    self.stats.cache_hits += 1
+                    return obj
         url = self.url(path)
         resp = self._request(url, params, explain)
         try:

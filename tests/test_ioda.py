@@ -137,6 +137,18 @@ def test_silent_failure_is_cached_provisional_and_asked_again(tmp_path):
 
 
 @responses.activate
+def test_silent_failure_cached_before_the_mark_existed_is_asked_again(tmp_path):
+    params = {"from": 1, "until": 2, "datasource": "bgp"}
+    cache = RawCache(tmp_path / "cache")
+    cache.put("ioda", "/signals/raw/country/KZ", params, (FIX / "signals_silent_failure_200.json").read_bytes(),
+              url=URL, status=200)                      # an older run stored it as final
+    responses.get(URL + "/signals/raw/country/KZ", json=fixture("signals_bgp_country.json"))
+    f = fetcher(tmp_path)
+    obj = f.get_json("/signals/raw/country/KZ", params, validate=ioda.check_signals, provisional=ioda.silent_failure)
+    assert f.stats.requests == 1 and obj["data"][0]
+
+
+@responses.activate
 def test_http_400_error_envelope_message(tmp_path):
     responses.get(URL + "/signals/raw/country/KZ", json=fixture("error_400.json"), status=400)
     with pytest.raises(SourceError) as ei:
