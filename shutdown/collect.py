@@ -29,6 +29,7 @@ from shutdown.config import base_url
 from shutdown.errors import InputError
 from shutdown.http import Fetcher, SourceError, SourceUnreachable
 from shutdown.paths import default_cache_dir
+from shutdown.sources import Gap
 from shutdown.store import RawCache
 
 EXIT_ALL, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
@@ -40,7 +41,7 @@ MIN_INTERVAL = {"ioda": 0.0, "ooni": 1.0, "atlas": 0.0}
 @dataclass
 class SourceReport:
     source: str
-    status: str = "ok"          # ok | failed | unreachable | unavailable
+    status: str = "ok"          # ok | incomplete | failed | unreachable | unavailable
     requests: int = 0
     cache_hits: int = 0
     retries: int = 0
@@ -166,9 +167,10 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
     if mod is None:
         rep.status, rep.message = "unavailable", f"{name}: collector not available in this version"
         return
+    options = {"quota_wait": getattr(mod, "QUOTA_WAIT", None), **(fetcher_options or {})}
     fetcher = _StoppableFetcher(cache, name, url, stop=stop, refresh=refresh, session=session,
-                      min_interval=MIN_INTERVAL.get(name, 0.0) if min_interval is None else min_interval,
-                      **(fetcher_options or {}))
+                                min_interval=MIN_INTERVAL.get(name, 0.0) if min_interval is None
+                                else min_interval, **options)
     try:
         total = len(mod.plan(case))
     except Exception:   # a plan that cannot count itself still collects
@@ -180,6 +182,8 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
         # (e.g. an IODA region it could not resolve); the status stays "ok".
         if isinstance(notes, (list, tuple)) and notes:
             rep.message = "\n       ".join(f"{name}: {n}" for n in notes)
+            if any(isinstance(n, Gap) for n in notes):   # data missing this run: not complete
+                rep.status = "incomplete"
     except SourceUnreachable as exc:
         rep.status, rep.message = "unreachable", f"{name}: {exc.url}: {exc.problem}"
     except SourceError as exc:
