@@ -18,12 +18,7 @@ def numbers(values, builder: "TidyBuilder | None" = None) -> np.ndarray:
     """``values`` as float64. None is a gap (NaN); anything that is not a finite number
     >= 0 (text, an object, inf, a negative count) is garbage: a gap too, and counted in
     ``builder.skipped`` -- one bad value never costs the whole source."""
-    try:
-        arr = np.array(values, dtype="float64")          # None -> NaN
-    except (TypeError, ValueError):
-        arr = np.array([_number_or_nan(v) for v in values], dtype="float64")
-    if arr.ndim != 1:
-        arr = np.array([_number_or_nan(v) for v in values], dtype="float64")
+    arr = np.array([_number_or_nan(v) for v in values], dtype="float64")   # None -> NaN
     bad = ~np.isfinite(arr) | (arr < 0)
     n_bad = int(bad.sum()) - sum(v is None for v in values)
     if n_bad and builder is not None:
