@@ -325,8 +325,20 @@ def read_table(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except Exception as exc:      # pyarrow's errors differ by version: one message
-        raise InputError(f"damaged table ({type(exc).__name__}); delete it: it is rebuilt from "
-                         "the raw cache on the next run", path=path) from None
+        raise _damaged_table(path, exc) from None
+
+
+def _damaged_table(path, exc) -> InputError:
+    return InputError(f"damaged table ({type(exc).__name__}); delete it: it is rebuilt from "
+                      "the raw cache on the next run", path=path)
+
+
+def _parquet_file(path):
+    import pyarrow.parquet as pq
+    try:
+        return pq.ParquetFile(path)
+    except Exception as exc:
+        raise _damaged_table(path, exc) from None
 
 
 # Key of a group in a grouped table: all series of one entity stay together, so each
@@ -373,19 +385,21 @@ def read_table_groups(path: Path):
 
 
 def table_groups(path: Path) -> int:
-    import pyarrow.parquet as pq
-    return pq.ParquetFile(path).num_row_groups
+    return _parquet_file(path).num_row_groups
 
 
 def read_table_group(path: Path, i: int) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-    return pq.ParquetFile(path).read_row_group(i).to_pandas()
+    try:
+        return _parquet_file(path).read_row_group(i).to_pandas()
+    except InputError:
+        raise
+    except Exception as exc:
+        raise _damaged_table(path, exc) from None
 
 
 def table_time_range(path: Path, column: str = "ts_utc") -> tuple:
     """(min, max) of a column over a Parquet table, from its statistics (no data read)."""
-    import pyarrow.parquet as pq
-    meta = pq.ParquetFile(path).metadata
+    meta = _parquet_file(path).metadata
     j = meta.schema.names.index(column)
     stats = [meta.row_group(i).column(j).statistics for i in range(meta.num_row_groups)]
     lo = [st.min for st in stats if st is not None and st.has_min_max]

@@ -475,3 +475,15 @@ def test_lock_of_a_killed_run_is_released(tmp_path):
         holder.wait()
     with cache.lock("collect"):
         assert (cache.root / ".lock").read_text() == f"collect, pid {os.getpid()}"
+
+
+def test_truncated_grouped_table_is_one_line(tmp_path):
+    from shutdown import store
+    p = tmp_path / "g.parquet"
+    store.write_grouped_table([pd.DataFrame({"entity_type": ["country"], "entity_code": ["XS"],
+                                             "ts_utc": [pd.Timestamp("2022-03-03", tz="UTC")]})], p)
+    p.write_bytes(p.read_bytes()[:40])
+    for read in (store.table_groups, lambda q: store.read_table_group(q, 0), store.table_time_range):
+        with pytest.raises(InputError, match="damaged table") as ei:
+            read(p)
+        assert str(p) in str(ei.value)
