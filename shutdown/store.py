@@ -71,6 +71,15 @@ def write_failed(path: Path, exc: OSError) -> InputError:
                       path=path)
 
 
+def _abandon(tmp, path: Path, exc: BaseException) -> None:
+    """After a failed write through ``tmp``: no temporary file left behind, and an
+    OSError (full disk, read-only directory) raised as one line naming ``path``."""
+    if tmp is not None:
+        Path(tmp).unlink(missing_ok=True)
+    if isinstance(exc, OSError):
+        raise write_failed(path, exc) from None
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename: all or nothing."""
     tmp = None
@@ -83,10 +92,7 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise write_failed(path, exc) from None
+        _abandon(tmp, path, exc)
         raise
 
 
@@ -312,10 +318,7 @@ def write_table(df: pd.DataFrame, path: Path) -> Path:
         df.to_parquet(tmp, index=False)
         os.replace(tmp, path)
     except BaseException as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise write_failed(path, exc) from None
+        _abandon(tmp, path, exc)
         raise
     return path
 
@@ -370,10 +373,7 @@ def write_grouped_table(groups, path: Path) -> Path:
     except BaseException as exc:
         if writer is not None:
             writer.close()
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise write_failed(path, exc) from None
+        _abandon(tmp, path, exc)
         raise
     return path
 
