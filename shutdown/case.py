@@ -20,7 +20,6 @@ from shutdown.tomlfile import read_toml
 from shutdown.validate import (check_date, check_name, finite_number, unknown_keys,
                                whole_number)
 
-KNOWN_SOURCES = ("ioda", "ooni", "atlas")
 _CASE_KEYS = {"name", "title", "country", "timezone", "start", "end", "baseline_days", "timeline",
               "sources", "networks", "regions", "scenario", "expectations"}
 _NETWORK_KEYS = {"asn", "name", "note"}
@@ -160,12 +159,13 @@ def load_case(name_or_path: str | Path) -> Case:
     except (OSError, RuntimeError):          # a symlink loop
         raise InputError("cannot resolve the timeline path (a symlink loop?)", path=path,
                          where=where, field="timeline") from None
-    sources = raw.get("sources", list(KNOWN_SOURCES))
+    from shutdown.sources import registry     # the sources declare themselves
+    sources = raw.get("sources", list(registry.default_names()))
     if not isinstance(sources, list) or not sources:
         raise InputError("expected a non-empty list of sources", path=path, where=where, field="sources")
     for s in sources:
-        if s not in KNOWN_SOURCES:
-            raise InputError(f"unknown source {s!r}; known: {', '.join(KNOWN_SOURCES)}",
+        if s not in registry.names():
+            raise InputError(f"unknown source {s!r}; known: {', '.join(registry.names())}",
                              path=path, where=where, field="sources")
 
     scenario = raw.get("scenario")

@@ -17,14 +17,13 @@ status says how complete the result is:
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shutdown.case import KNOWN_SOURCES, Case, load_case
+from shutdown.case import Case, load_case
 from shutdown.config import base_url
 from shutdown.errors import InputError
 from shutdown.http import Fetcher, SourceError, SourceUnreachable, redact
@@ -34,8 +33,6 @@ from shutdown.store import RawCache, strip_secrets_from_url
 
 EXIT_ALL, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
 
-# Politeness per source: seconds between requests (OONI asks API users to be gentle).
-MIN_INTERVAL = {"ioda": 0.0, "ooni": 1.0, "atlas": 0.0}
 
 
 @dataclass
@@ -100,14 +97,14 @@ def as_cache(cache) -> RawCache:
 
 def parse_sources(text: str | None, case: Case | None = None) -> list[str]:
     """``"ioda,ooni"`` -> ["ioda", "ooni"]; None -> the case's sources."""
+    from shutdown.sources import registry
     if not text:
-        return list(case.sources) if case else list(KNOWN_SOURCES)
+        return list(case.sources) if case else list(registry.default_names())
     out = []
     for s in (p.strip().lower() for p in text.split(",")):
         if not s:
             continue
-        if s not in KNOWN_SOURCES:
-            raise InputError(f"unknown source {s!r}; known: {', '.join(KNOWN_SOURCES)}", field="--source")
+        registry.get(s, "--source")             # unknown -> one line naming the known ones
         if s not in out:
             out.append(s)
     if not out:
@@ -116,15 +113,9 @@ def parse_sources(text: str | None, case: Case | None = None) -> list[str]:
 
 
 def source_module(name: str):
-    """The module of source ``name``, or None when it is missing or incomplete
-    (imported lazily so one unfinished source never stops the others)."""
-    try:
-        mod = importlib.import_module(f"shutdown.sources.{name}")
-    except ImportError:
-        return None
-    if not all(callable(getattr(mod, f, None)) for f in ("plan", "collect", "normalize")):
-        return None
-    return mod
+    """The module of source ``name``, or None when it is missing or incomplete."""
+    from shutdown.sources import registry
+    return registry.module(name)
 
 
 def with_baseline(case: Case, baseline_days: int | None) -> Case:
@@ -162,14 +153,21 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
                     stop: threading.Event, refresh: bool, session, progress, min_interval,
                     fetcher_options) -> None:
     """Fetch one source into the cache; fills ``rep`` (status, message, counts)."""
+    from shutdown.sources import registry
     name = rep.source
     mod = source_module(name)
     if mod is None:
         rep.status, rep.message = "unavailable", f"{name}: collector not available in this version"
         return
+    spec = registry.get(name)
+    missing = spec.missing_credential()
+    if missing:         # say how to get it; the other sources run
+        rep.status, rep.message = "unavailable", f"{name}: {missing}"
+        return
     options = {"quota_wait": getattr(mod, "QUOTA_WAIT", None), **(fetcher_options or {})}
+    options["headers"] = {**spec.auth_headers(), **options.get("headers", {})}
     fetcher = _StoppableFetcher(cache, name, url, stop=stop, refresh=refresh, session=session,
-                                min_interval=MIN_INTERVAL.get(name, 0.0) if min_interval is None
+                                min_interval=spec.min_interval if min_interval is None
                                 else min_interval, **options)
     try:
         total = len(mod.plan(case))
@@ -230,7 +228,7 @@ def _collect(case, cache, names, urls, refresh, session, min_interval, fetcher_o
     report = CollectReport(case=case.name)
     report.sources = [SourceReport(name) for name in names]
     # The sources share nothing but the cache (distinct keys), and each keeps its own
-    # pace (MIN_INTERVAL, quotas) in its own Fetcher: run them side by side, so a case
+    # pace (its declared min_interval, quotas) in its own Fetcher: run them side by side, so a case
     # takes as long as its slowest source, not the sum of all.
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:

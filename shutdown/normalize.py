@@ -35,10 +35,10 @@ def _cache(cache):
 
 
 def _modules(case, sources=None) -> dict:
-    from shutdown.collect import source_module
+    from shutdown.sources import registry
     out = {}
     for name in sources or case.sources:
-        mod = source_module(name)
+        mod = registry.module(name)
         if mod is not None:
             out[name] = mod
     return out

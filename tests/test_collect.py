@@ -108,7 +108,8 @@ def test_missing_collector_is_unavailable_not_a_crash(tmp_path, monkeypatch):
     rep = run(case, tmp_path, sources=["atlas"])
     assert rep.sources[0].status == "unavailable" and rep.exit_status == EXIT_NOTHING
     # a module lacking plan/collect/normalize counts as missing
-    monkeypatch.setattr(collect_mod.importlib, "import_module", lambda n: types.ModuleType(n))
+    from shutdown.sources import registry
+    monkeypatch.setattr(registry.importlib, "import_module", lambda n: types.ModuleType(n))
     assert real("atlas") is None
 
 

@@ -15,6 +15,13 @@ AtlasUrl = Annotated[Optional[str], typer.Option(
     "--atlas-url", help="RIPE Atlas base URL (default: $SHUTDOWN_ATLAS_URL, else https://atlas.ripe.net).")]
 
 
-def url_overrides(ioda: str | None, ooni: str | None, atlas: str | None) -> dict:
-    """The base URLs given on the command line, by source."""
-    return {k: v for k, v in (("ioda", ioda), ("ooni", ooni), ("atlas", atlas)) if v}
+Urls = Annotated[Optional[list[str]], typer.Option(
+    "--url", metavar="SOURCE=URL", help="Base URL of a source, e.g. --url ooni=https://api.ooni.io "
+    "(repeatable; any source; default: $SHUTDOWN_<SOURCE>_URL, else the source's public API).")]
+
+
+def url_overrides(ioda: str | None, ooni: str | None, atlas: str | None, urls=None) -> dict:
+    """The base URLs given on the command line, by source (--url wins over --<source>-url)."""
+    from shutdown.config import parse_url_options
+    given = {k: v for k, v in (("ioda", ioda), ("ooni", ooni), ("atlas", atlas)) if v}
+    return {**given, **parse_url_options(urls)}

@@ -1,5 +1,5 @@
-"""``shutdown collect CASE``: fetch IODA, OONI and RIPE Atlas data into the cache and
-build the case's tidy table."""
+"""``shutdown collect CASE``: fetch the case's sources (IODA, OONI, RIPE Atlas, ...) into
+the cache and build the case's tidy table."""
 from __future__ import annotations
 
 from typing import Optional
@@ -7,26 +7,27 @@ from typing import Optional
 import typer
 
 from shutdown.cli import app, user_errors
-from shutdown.commands._options import AtlasUrl, IodaUrl, OoniUrl, url_overrides
+from shutdown.commands._options import AtlasUrl, IodaUrl, OoniUrl, Urls, url_overrides
 
 
 @app.command("collect")
 def collect_cmd(
     case: str = typer.Argument(..., help="Case name (e.g. kz-2022-01) or path to a case file."),
     source: Optional[str] = typer.Option(None, "--source", "-s",
-                                         help="Comma-separated sources (ioda,ooni,atlas); default: the case's."),
+                                         help="Comma-separated sources (e.g. ioda,ooni,atlas); default: the case's."),
     refresh: bool = typer.Option(False, "--refresh", help="Refetch even what is already cached."),
     cache: Optional[str] = typer.Option(None, "--cache", help="Cache directory "
                                         "(default: $SHUTDOWN_CACHE, else ~/.cache/shutdown)."),
     ioda_url: IodaUrl = None,
     ooni_url: OoniUrl = None,
     atlas_url: AtlasUrl = None,
+    url: Urls = None,
     baseline_days: Optional[int] = typer.Option(None, "--baseline-days",
                                                 help="Days before the window to collect as baseline "
                                                 "(at least 7; default: the case's baseline_days)."),
     min_interval: Optional[float] = typer.Option(None, "--min-interval",
                                                  help="Seconds between requests to one source "
-                                                 "(default: 1 for OONI, 0 otherwise)."),
+                                                 "(default: what each source declares; 1 for OONI)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ):
     """Collect CASE's data (country, networks, regions; window plus baseline) into the cache.
@@ -46,7 +47,7 @@ def collect_cmd(
             raise InputError("must be >= 0", field="--min-interval")
         c = as_case(case)
         sources = parse_sources(source, c)
-        urls = url_overrides(ioda_url, ooni_url, atlas_url)
+        urls = url_overrides(ioda_url, ooni_url, atlas_url, url)
         report = collect_case(c, sources, cache=cache, refresh=refresh, base_urls=urls,
                               baseline_days=baseline_days, min_interval=min_interval,
                               progress=False if quiet else None)

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from shutdown.cli import app, user_errors
-from shutdown.commands._options import AtlasUrl, IodaUrl, OoniUrl, url_overrides
+from shutdown.commands._options import AtlasUrl, IodaUrl, OoniUrl, Urls, url_overrides
 
 
 @app.command("doctor")
@@ -18,6 +18,7 @@ def doctor_cmd(
     ioda_url: IodaUrl = None,
     ooni_url: OoniUrl = None,
     atlas_url: AtlasUrl = None,
+    url: Urls = None,
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for each answer."),
 ):
     """Make the smallest real request per upstream and check what comes back.
@@ -38,7 +39,7 @@ def doctor_cmd(
         if timeout <= 0:
             raise InputError("must be > 0", field="--timeout")
         sources = parse_sources(source) if source else None
-        urls = url_overrides(ioda_url, ooni_url, atlas_url)
+        urls = url_overrides(ioda_url, ooni_url, atlas_url, url)
         checks = doctor.run(country, urls, sources, timeout=timeout)
     for c in checks:
         typer.echo(c.line())

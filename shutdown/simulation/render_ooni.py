@@ -177,3 +177,12 @@ def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
     if path.rstrip("/") == "/api/v1/aggregation":
         return aggregation(world, params)
     raise ValueError(f"the simulator does not know OONI path {path!r}")
+
+
+def answers(world: World):
+    """(path, params, status, body) for every request ``sources.ooni.collect`` makes."""
+    from shutdown.sources import ooni
+    for req in ooni.plan(world.case):
+        status, body = render(world, req.path, req.params)
+        yield req.path, req.params, status, body
+

@@ -19,14 +19,13 @@ import json
 import shutil
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from shutdown.case import Case, load_case
-from shutdown.config import DEFAULT_URLS
+from shutdown.config import default_url
 from shutdown.errors import InputError
 from shutdown.paths import default_cache_dir
 from shutdown.scenario import Scenario, load_scenario
-from shutdown.simulation import render_atlas, render_ioda, render_ooni
 from shutdown.simulation.truth import GROUND_TRUTH_FILE, truth_document
 from shutdown.simulation.world import World
 from shutdown.store import TOOL_VERSION, RawCache, atomic_write
@@ -108,7 +107,7 @@ def _simulate(sc, c, root, seed, progress, t0) -> dict:
         n = 0
         for path, params, status, body in _answers(world, source):
             query = urlencode(sorted((k, str(v)) for k, v in params.items()))
-            cache.put(source, path, params, body, url=f"{DEFAULT_URLS[source]}{path}?{query}",
+            cache.put(source, path, params, body, url=f"{default_url(source)}{path}?{query}",
                       status=status, fetched_utc=sc.fetched_utc, simulated=True, scenario=sc.name,
                       extra={"seed": int(seed)}, compresslevel=1)
             n += 1
@@ -139,42 +138,17 @@ def mismatches(sc: Scenario, case: Case) -> list[str]:
 
 
 def _answers(world: World, source: str):
-    """(path, params, status, body) for every request the collector of ``source`` makes."""
-    from shutdown.sources import atlas, ioda, ooni
-    case = world.case
-    if source == "ioda":
-        codes = {}
-        lookup = ioda.entities_request(case)          # regions by name first, as collect does
-        if lookup is not None:
-            status, body = render_ioda.render(world, lookup.path, lookup.params)
-            yield lookup.path, lookup.params, status, body
-            codes, _ = ioda.match_regions(case, ioda.parse_entities(json.loads(body)))
-        for req in ioda.plan(case, codes):
-            if req.path == ioda.ENTITIES_PATH:
-                continue
-            status, body = render_ioda.render(world, req.path, req.params)
-            yield req.path, req.params, status, body
-    elif source == "ooni":
-        for req in ooni.plan(case):
-            status, body = render_ooni.render(world, req.path, req.params)
-            yield req.path, req.params, status, body
-    elif source == "atlas":
-        first = atlas.plan(case)[0]
-        path, params, probes = first.path, dict(first.params), []
-        while True:                                   # the listing, page by page
-            status, body = render_atlas.render(world, path, params)
-            yield path, params, status, body
-            obj = json.loads(body)
-            probes.extend(obj["results"])
-            if not obj.get("next"):
-                break
-            parts = urlsplit(obj["next"])
-            path, params = parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
-        for req in atlas.plan(case, probes)[1:]:
-            status, body = render_atlas.render(world, req.path, req.params)
-            yield req.path, req.params, status, body
-    else:
-        raise InputError(f"the simulator cannot render source {source!r}")
+    """(path, params, status, body) for every request the collector of ``source`` makes:
+    ``shutdown.simulation.render_<source>.answers`` renders them."""
+    import importlib
+    try:
+        renderer = importlib.import_module(f"shutdown.simulation.render_{source}")
+    except ModuleNotFoundError:
+        renderer = None
+    if renderer is None or not callable(getattr(renderer, "answers", None)):
+        raise InputError(f"the simulator cannot render source {source!r} "
+                         f"(no shutdown/simulation/render_{source}.py with answers())")
+    return renderer.answers(world)
 
 
 def demo_cache_dir(scenario_name: str, cache_root=None) -> Path:

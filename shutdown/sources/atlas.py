@@ -51,7 +51,7 @@ import pandas as pd
 from ripe.atlas.cousteau import AtlasResultsRequest, ProbeRequest
 
 from shutdown.http import MAX_PAGES, SourceError
-from shutdown.schema import empty_tidy
+from shutdown.schema import SIGNALS, empty_tidy
 from shutdown.sources import Request
 from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
     BIN, ResultArrays, active_in_window, body_result_arrays, connection_bins, infrastructure_tags,
@@ -63,6 +63,19 @@ PROBES_PATH = ProbeRequest.url                      # "/api/v2/probes/"
 PAGE_SIZE = 500                                     # large pages: a country fits in one or few
 PROBE_BATCH = 50                                    # probe ids per results request
 KEY_ENV = ("SHUTDOWN_ATLAS_KEY", "RIPE_ATLAS_KEY")  # first one set wins
+_LABELS = {"probes_reporting": "RIPE Atlas: probes reporting", "probes_reachable": "RIPE Atlas: probes online",
+           "probes_connected": "RIPE Atlas: probes connected"}
+DECLARATION = {
+    "name": SOURCE, "title": "RIPE Atlas", "order": 3,
+    "default_url": "https://atlas.ripe.net",
+    # anonymous access works; a key (cousteau's header, request.py) only raises limits
+    "auth": {"env": KEY_ENV, "header": "Authorization", "scheme": "Key", "required": False,
+             "how": "create a key at atlas.ripe.net > My Atlas > API keys, then export RIPE_ATLAS_KEY=<key>"},
+    "min_interval": 0.0,
+    "signals": [{"signal": sig, "unit": unit, "meaning": meaning,
+                 "role": "volume" if sig == "probes_reporting" else "probes", "label": _LABELS[sig]}
+                for (src, sig), (unit, meaning) in SIGNALS.items() if src == SOURCE],
+}
 
 # Built-in measurement id -> (kind, target). 1001/5001 are the IPv4 ping
 # (every 240 s, dst 193.0.14.129) and traceroute (every 1800 s) to
@@ -160,7 +173,7 @@ def utc_days(start: pd.Timestamp, end: pd.Timestamp):
 
 # -- the API key and cousteau's notion of a server -------------------------------------
 def api_key() -> str | None:
-    for name in KEY_ENV:
+    for name in DECLARATION["auth"]["env"]:
         v = os.environ.get(name, "").strip()
         if v:
             return v

@@ -58,6 +58,18 @@ SOURCE = "ioda"
 DATASOURCES = ("bgp", "ping-slash24", "merit-nt", "gtr")
 # Google products asked of gtr (``sourceParams``); without it IODA answers WEB_SEARCH only.
 GTR_PRODUCTS = ("WEB_SEARCH", "YOUTUBE")
+_ROLES = {"bgp": "routing", "ping-slash24": "connectivity", "merit-nt": "connectivity", "gtr": "traffic"}
+_LABELS = {"bgp": "IODA BGP", "ping-slash24": "IODA active probing", "merit-nt": "IODA telescope",
+           "gtr": "Google traffic (IODA)"}
+DECLARATION = {
+    "name": SOURCE, "title": "IODA", "order": 1,
+    # the official UI's base URL (InetIntel/ioda-ui assets/js/Ioda/data/ActionCommons.js)
+    "default_url": "https://api.ioda.inetintel.cc.gatech.edu/v2",
+    "auth": None, "min_interval": 0.0,               # no limiter in IODA's application code
+    # each IODA datasource is its own way of measuring: its own family in fusion
+    "signals": [{"signal": ds, "unit": SIGNALS[(SOURCE, ds)][0], "meaning": SIGNALS[(SOURCE, ds)][1],
+                 "role": _ROLES[ds], "label": _LABELS[ds], "family": f"ioda/{ds}"} for ds in DATASOURCES],
+}
 CHUNK = pd.Timedelta(days=7)        # one signals request covers at most this much
 PAGE_LIMIT = 500                    # IODA's default page size for alerts/events
 MAX_PAGES = 50                      # a runaway guard: 25 000 alerts per entity is plenty

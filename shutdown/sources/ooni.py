@@ -46,6 +46,17 @@ PATH = "/api/v1/aggregation"
 HOUR_GRAIN_DAYS = 7                  # both services refuse hour grain over longer ranges
 MIN_INTERVAL = 1.0                   # seconds between requests: be gentle with OONI
 QUOTA_WAIT = 900.0                   # a 429 without Retry-After: 4 such waits renew the hourly window
+DECLARATION = {
+    "name": SOURCE, "title": "OONI", "order": 2,
+    # OONI's current (FastAPI) service; the legacy Flask one is https://api.ooni.io
+    # (ooni/devops tf/environments/prod: api.ooni.org -> ALB -> oonimeasurements).
+    "default_url": "https://api.ooni.org",
+    "auth": None, "min_interval": MIN_INTERVAL,
+    # measurement volume, and the outcomes of each test (a service seen from inside)
+    "signals": [{"signal": sig, "unit": unit, "meaning": meaning,
+                 "role": "volume" if sig == "measurements" else "service", "label": f"OONI {sig}"}
+                for (src, sig), (unit, meaning) in SIGNALS.items() if src == SOURCE],
+}
 COUNT_FIELDS = {o: f"{o}_count" for o in OONI_OUTCOMES}
 FIELDS = ["measurement_count", *COUNT_FIELDS.values()]
 

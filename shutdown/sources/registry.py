@@ -1,0 +1,171 @@
+"""The upstreams, each declared once, in its own module.
+
+Every module of ``shutdown.sources`` that has a ``DECLARATION`` dict is a source:
+it is found, not listed, so a new upstream is one new module (plus its simulator
+renderer, ``shutdown/simulation/render_<name>.py``). A declaration names:
+
+``name``, ``title``
+    the source's id (cases, the tidy table, ``--source``) and how a reader calls it;
+``default_url``
+    its public base URL; ``SHUTDOWN_<NAME>_URL`` or ``--url NAME=URL`` replaces it;
+``auth``
+    None, or ``{"env", "header", "scheme", "required", "how"}``: the environment
+    variable (or variables, first set wins) holding a credential, sent as ``header: scheme credential``; a
+    ``required`` one missing makes the source unavailable, said with ``how``;
+``min_interval``
+    seconds between two requests to it (its own pace; the sources run side by side);
+``default``
+    whether a case that names no sources uses it (False: a case opts in);
+``order``
+    where it stands in listings;
+``signals``
+    what it writes into the tidy table: ``signal``, ``unit``, ``meaning``,
+    ``role`` (connectivity | routing | traffic | volume | service | probes),
+    ``label`` (figures), optionally ``family`` (the independent measurement
+    method, for fusion; default: the source).
+
+Importing the registry imports every source module (and so pandas): commands
+load it when they run, never for ``--help``.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import pkgutil
+from dataclasses import dataclass, field
+
+from shutdown.errors import InputError
+
+ROLES = ("connectivity", "routing", "traffic", "volume", "service", "probes")
+
+
+@dataclass(frozen=True)
+class Signal:
+    source: str
+    signal: str
+    unit: str
+    meaning: str
+    role: str
+    label: str = ""
+    family: str = ""          # independent measurement method (fusion); default: the source
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    title: str
+    default_url: str
+    module_name: str
+    auth: dict | None = None
+    min_interval: float = 0.0
+    default: bool = True
+    order: int = 50
+    signals: tuple = field(default=(), repr=False)
+
+    @property
+    def url_env(self) -> str:
+        return f"SHUTDOWN_{self.name.upper()}_URL"
+
+    @property
+    def module(self):
+        return importlib.import_module(self.module_name)
+
+    def credential(self, env=None) -> str | None:
+        """The configured credential (from ``auth["env"]``), or None."""
+        if not self.auth:
+            return None
+        env = env if env is not None else os.environ
+        names = self.auth["env"]
+        for name in (names,) if isinstance(names, str) else names:    # first one set wins
+            if (env.get(name) or "").strip():
+                return env[name].strip()
+        return None
+
+    def auth_headers(self, env=None) -> dict:
+        cred = self.credential(env)
+        if not cred:
+            return {}
+        scheme = self.auth.get("scheme")
+        return {self.auth.get("header", "Authorization"): f"{scheme} {cred}" if scheme else cred}
+
+    def missing_credential(self, env=None) -> str | None:
+        """One line saying how to get the credential a source requires, or None."""
+        if not self.auth or not self.auth.get("required") or self.credential(env):
+            return None
+        names = self.auth["env"]
+        names = (names,) if isinstance(names, str) else names
+        return f"needs ${' or $'.join(names)}: {self.auth.get('how', 'set it and run again')}"
+
+
+def _source(module_name: str, d: dict) -> Source:
+    where = f"{module_name}.DECLARATION"
+    try:
+        name = d["name"]
+        sigs = tuple(Signal(source=name, signal=s["signal"], unit=s["unit"], meaning=s["meaning"],
+                            role=s["role"], label=s.get("label", ""), family=s.get("family") or name)
+                     for s in d.get("signals", ()))
+        src = Source(name=name, title=d.get("title", name), default_url=d["default_url"].rstrip("/"),
+                     module_name=module_name, auth=d.get("auth"),
+                     min_interval=float(d.get("min_interval", 0.0)), default=bool(d.get("default", True)),
+                     order=int(d.get("order", 50)), signals=sigs)
+    except (KeyError, TypeError, ValueError) as exc:      # a programming error in a source module
+        raise RuntimeError(f"{where}: malformed ({exc!r})") from None
+    bad = [s.role for s in sigs if s.role not in ROLES]
+    if bad:
+        raise RuntimeError(f"{where}: unknown role {bad[0]!r} (known: {', '.join(ROLES)})")
+    return src
+
+
+@functools.lru_cache(maxsize=1)
+def sources() -> dict[str, Source]:
+    """name -> Source, in declared order."""
+    import shutdown.sources as pkg
+    found = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name == "registry":
+            continue
+        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        decl = getattr(mod, "DECLARATION", None)
+        if isinstance(decl, dict):
+            found.append(_source(mod.__name__, decl))
+    found.sort(key=lambda s: (s.order, s.name))
+    return {s.name: s for s in found}
+
+
+def names() -> tuple[str, ...]:
+    return tuple(sources())
+
+
+def default_names() -> tuple[str, ...]:
+    """The sources a case uses when it names none."""
+    return tuple(n for n, s in sources().items() if s.default)
+
+
+def get(name: str, field_name: str = "source") -> Source:
+    try:
+        return sources()[name]
+    except KeyError:
+        raise InputError(f"unknown source {name!r}; known: {', '.join(names())}", field=field_name) from None
+
+
+def module(name: str):
+    """The module of source ``name``, or None when it lacks what a source must offer
+    (``plan``, ``collect``, ``normalize``): an unfinished source never stops the others."""
+    src = sources().get(name)
+    if src is None:
+        return None
+    mod = src.module
+    if not all(callable(getattr(mod, f, None)) for f in ("plan", "collect", "normalize")):
+        return None
+    return mod
+
+
+def signals(role: str | tuple | None = None) -> list[Signal]:
+    """Every declared signal, optionally of some roles."""
+    roles = (role,) if isinstance(role, str) else role
+    return [s for src in sources().values() for s in src.signals if roles is None or s.role in roles]
+
+
+def signal(source: str, name: str) -> Signal | None:
+    return next((s for s in get(source).signals if s.signal == name), None)
