@@ -19,8 +19,12 @@ FUSED_COLUMNS = INTERVAL_COLUMNS + ["n_sources", "sources"]
 
 
 def family(source: str, signal: str) -> str:
-    """The independent measurement method a (source, signal) belongs to."""
-    return f"ioda/{signal}" if source == "ioda" else str(source)
+    """The independent measurement method a (source, signal) belongs to: as the source
+    declares it (``shutdown.sources.registry``), else the source itself."""
+    from shutdown.sources import registry
+    src = registry.sources().get(str(source))
+    sig = next((s for s in src.signals if s.signal == str(signal)), None) if src else None
+    return sig.family if sig is not None else str(source)
 
 
 def _union(spans: list[tuple]) -> list[list]:
