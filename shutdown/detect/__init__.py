@@ -34,6 +34,7 @@ import pandas as pd
 
 from shutdown.errors import InputError
 from shutdown.detect import baseline as _baseline
+from shutdown.detect import evidence as _evidence
 from shutdown.detect import intervals as _intervals
 from shutdown.detect import series as _series
 from shutdown.detect import thresholds as _thresholds
@@ -65,6 +66,11 @@ class Detection:
     rows: dict = field(default_factory=dict, repr=False)
     series_set: object = field(default=None, repr=False)
     fit: object = field(default=None, repr=False)
+    # count-based signals judged by statistics (detect/evidence.py): changes with their
+    # evidence, per-series resolution and status, and the raw counts by series id
+    changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    counts: dict = field(default_factory=dict, repr=False)
 
     @property
     def simulated(self) -> bool:
@@ -133,15 +139,20 @@ def _run(tidy, window, baseline, tz) -> Detection:
     ser = _coverage(s, fit, w0.value, w1.value)
     bad = ser[ser["status"] == "no-baseline"]
     small = ser[ser["status"] == "too-small"]
+    ch, ev, counts = _evidence.changes(tidy, (w0, w1), (b0, b1), _tz_offset_ns(tz, w0))
     if len(small):
-        notes.append(f"{len(small)} series are too small to judge (few OONI measurements or "
-                     "Atlas probes); see --view series")
+        notes.append(f"{len(small)} series are too small for the per-bin detector (few OONI "
+                     "measurements or Atlas probes); see --view series. Count series are judged "
+                     f"by pooled statistics instead (hour / 6 h / day): {int((ev['status'] == 'ok').sum())} "
+                     f"judged, {int((ev['status'] != 'ok').sum())} with too few tests or probes "
+                     "even pooled (insufficient evidence)")
     if len(bad):
         notes.append(f"{len(bad)} series have too little data before the window "
                      f"({b0:%Y-%m-%d %H:%M} to {b1:%Y-%m-%d %H:%M} UTC) to learn a baseline; "
                      "they are not judged (not measurable)")
     return Detection(intervals=iv, series=ser, fused=fuse(iv), notes=notes,
-                     window=(w0, w1), baseline=(b0, b1), rows=rows, series_set=s, fit=fit)
+                     window=(w0, w1), baseline=(b0, b1), rows=rows, series_set=s, fit=fit,
+                     changes=ch, evidence=ev, counts=counts)
 
 
 def detect(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,
