@@ -20,7 +20,8 @@ import pandas as pd
 from shutdown.errors import InputError
 from shutdown.tomlfile import read_toml
 
-KINDS = ("restriction", "shutdown", "partial-restoration", "restoration", "whitelist", "context")
+KINDS = ("restriction", "shutdown", "partial-restoration", "restoration", "whitelist",
+         "unreachable-from-abroad", "context")
 PRECISIONS = ("day", "night", "hour", "minute")
 SCOPE_TYPES = ("national", "region", "service", "sites", "network")
 
@@ -76,16 +77,37 @@ EXPECTED_BY_KIND: dict[str, list[Expected]] = {
     "restriction": [
         *[Expected("ooni", t, "anomaly-up", None, "blocked apps fail OONI's app tests")
           for t in ("telegram", "whatsapp", "signal", "facebook_messenger")],
+        # Circumvention tools: OONI scores a Tor, Snowflake or Psiphon test that cannot
+        # bootstrap as an anomaly (ooni/backend fastpath/fastpath/core.py score_tor,
+        # score_vanilla_tor, score_torsf, score_psiphon, commit 32d8349d).
+        *[Expected("ooni", t, "anomaly-up", None, "a blocked tool cannot bootstrap: OONI "
+                   "scores the test an anomaly") for t in ("tor", "vanilla_tor", "torsf", "psiphon")],
+        Expected("ooni", "riseupvpn", "may-not-show", None,
+                 "OONI stopped scoring riseupvpn on 2023-10-17 (ooni/backend issue #745; "
+                 "fastpath core.py score_riseupvpn): its tests read ok whatever happened"),
         Expected("ioda", "ping-slash24", "no-change", None,
                  "blocking a service does not take hosts offline"),
         Expected("atlas", "probes_reachable", "no-change", "end-user",
                  "probes still reach the Internet"),
     ],
+    # A whitelist is a claim about *which* sites answered: OONI's per-domain
+    # web_connectivity tests of the listed sites against a control set the case declares.
     "whitelist": [
-        Expected("ooni", "web_connectivity", "may-not-show", None,
-                 "listed sites answer while others fail; few probes can upload results"),
+        Expected("ooni", "site", "listed-vs-control", None,
+                 "listed sites answer while the control set stays blocked (few probes can "
+                 "upload: results kept and sent later)"),
         Expected("ioda", "ping-slash24", "no-change", None,
                  "a whitelist opens a few sites, not general connectivity"),
+    ],
+    # Sites hosted in the country unreachable from the rest of the world: what IODA's
+    # active probing measures -- it pings the country's address blocks from its own
+    # vantage points outside it (IODA, "Active Probing", ioda.inetintel.cc.gatech.edu/help).
+    # BGP may stay up; the telescope and Atlas see from inside and are not this claim.
+    "unreachable-from-abroad": [
+        Expected("ioda", "ping-slash24", "down", None,
+                 "probes from abroad stop getting replies from the country's address blocks"),
+        Expected("ioda", "bgp", "may-not-show", None,
+                 "routes can stay announced while hosts do not answer"),
     ],
     "context": [],
 }

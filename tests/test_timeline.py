@@ -27,15 +27,20 @@ def kz():
 
 def test_every_event_of_the_brief_is_there(kz):
     _, ev = kz
-    # The table of report-brief.md: rows 1, 2, 3, 3b, 4, 5, 6, 7, 8.
+    # The table of report-brief.md: rows 1, 2, 3, 3b, 4, 5, 6, 7, 8; and two of its "other
+    # facts" (circumvention tools, lines 334-357; .kz hosting from abroad, lines 414-430).
     assert sorted(ev) == ["kz-01-protests", "kz-02-messengers", "kz-03-shutdown", "kz-03b-peak",
                           "kz-04-emergency", "kz-05-night-restore", "kz-06-almaty-window",
-                          "kz-07-whitelist", "kz-08-restored"]
+                          "kz-07-whitelist", "kz-08-restored", "kz-09-circumvention",
+                          "kz-10-kz-unreachable-abroad"]
     kinds = {k: e.kind for k, e in ev.items()}
     assert kinds["kz-02-messengers"] == "restriction"
     assert kinds["kz-03-shutdown"] == "shutdown"
     assert kinds["kz-07-whitelist"] == "whitelist"
     assert kinds["kz-08-restored"] == "restoration"
+    assert kinds["kz-09-circumvention"] == "restriction"
+    assert ev["kz-09-circumvention"].scope_values == ("tor", "psiphon", "riseupvpn")
+    assert kinds["kz-10-kz-unreachable-abroad"] == "unreachable-from-abroad"
 
 
 def test_day_precision_5_jan_is_the_whole_almaty_day(kz):
