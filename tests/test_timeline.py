@@ -82,7 +82,7 @@ def test_cli_json_lists_every_event_with_utc_windows():
     res = runner.invoke(app, ["timeline", "kz-2022-01", "--format", "json"])
     assert res.exit_code == 0, res.output
     recs = json.loads(res.stdout)
-    assert len(recs) == 9
+    assert len(recs) == 11
     need = {"id", "kind", "scope", "precision", "start_utc", "end_utc", "local_tz",
             "quote_kk", "text_en", "citation"}
     for r in recs:
@@ -104,7 +104,7 @@ def test_cli_table_and_csv_show_local_and_utc():
     assert res.exit_code == 0
     rows = res.stdout.strip().splitlines()
     assert rows[0].startswith("id,kind,scope,precision,start_utc,end_utc")
-    assert len(rows) == 10
+    assert len(rows) == 12
 
 
 # --- bad input ---------------------------------------------------------------------
