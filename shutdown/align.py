@@ -312,6 +312,14 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, series, iv_all, det, win
     for _, c in cands.iterrows():
         row = {**row0, "subtype": c.get("subtype", ""), "metric": c.get("metric", ""),
                "simulated": bool(c.get("simulated", sim_any))}
+        sid = _ev.series_id(c)
+        if c.get("metric") in COUNT_METRICS and det is not None and sid in getattr(det, "counts", {}) \
+                and not (win and (we <= win[0] or ws >= win[1])):
+            row.update(_judge_counts(exp.shows, main, det, sid, ws, we, horizon, ev.tz))
+            if exp.shows == "may-not-show" and row["verdict"] == "not-measurable" and exp.why:
+                row["reason"] = f"{row['reason']}: {exp.why}"
+            out.append(row)
+            continue
         status = c.get("status", "ok")
         if status != "ok":
             out.append({**row, "verdict": "not-measurable", "reason": c.get("reason", status) or status})
@@ -329,13 +337,6 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, series, iv_all, det, win
         if m is not None and "metric" in iv_all and "metric" in c:
             m &= iv_all["metric"] == c["metric"]
         iv = iv_all[m] if m is not None else iv_all
-        sid = _ev.series_id(c)
-        if c.get("metric") in COUNT_METRICS and det is not None and sid in getattr(det, "counts", {}):
-            row.update(_judge_counts(exp.shows, main, det, sid, ws, we, horizon, ev.tz))
-            if exp.shows == "may-not-show" and row["verdict"] == "not-measurable" and exp.why:
-                row["reason"] = f"{row['reason']}: {exp.why}"
-            out.append(row)
-            continue
         verdict, t, hit, reason = _judge(exp.shows, iv, ws, we, horizon, main)
         if exp.shows == "may-not-show" and verdict == "not-measurable":
             reason = f"{reason}: {exp.why}" if exp.why else reason
@@ -417,6 +418,23 @@ def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
                              f"{res} (day before vs window)", what)
     if srow is None or srow["status"] != "ok":
         typ = float(srow["typical_n"]) if srow is not None else 0.0
+        if (we - ws) >= DAY and shows != "no-change" and srow is not None:
+            # pooled over the event's whole window against the whole baseline: the last
+            # pooling step, and timing no finer than the window itself
+            b0, b1 = det.baseline
+            k0, n0 = cs.counts(b0, b1)
+            e = _ev.compare(k0, n0, ka, na, rising)
+            wev = _count_evidence(e, unit, "window vs baseline", what)
+            g = thresholds.EVIDENCE_MIN_GROUP
+            moved = (e["share_after"] - e["share_before"]) * (1 if rising else -1)
+            if min(n0, na) >= g and e["p_value"] < thresholds.EVIDENCE_ALPHA and \
+                    moved >= thresholds.EVIDENCE_MIN_SHIFT:
+                return {**wev, "verdict": "confirmed", "minutes_off": 0.0,
+                        "reason": "pooled over the whole window against the baseline: the share "
+                                  "moved, at some time the window does not narrow down"}
+            if min(n0, na) >= g:
+                return {**wev, "verdict": "not-observed",
+                        "reason": "pooled over the whole window, no significant change"}
         return {**win_ev, "verdict": "insufficient-evidence",
                 "reason": (f"{typ:.1f} {unit} per hour in the baseline: even pooled to a day, "
                            f"fewer than {floor} per bin" if unit == "tests" else
@@ -509,7 +527,7 @@ def _judge_sites(ev, exp, det, case, base, sim_any) -> dict:
     kp, np_ = pooled(listed, ws - DAY, we - DAY)
     if nl + nc + np_ == 0:
         return {**row, "verdict": "not-measurable", "reason": "no per-domain OONI data"}
-    floor = thresholds.EVIDENCE_MIN_N
+    floor = thresholds.EVIDENCE_MIN_GROUP
     vs_control = _ev.compare(kc, nc, kl, nl, True)
     vs_before = _ev.compare(kp, np_, kl, nl, True)
     txt = (f"window: listed {_fmt_counts(kl, nl, 'tests')} accessible vs control "

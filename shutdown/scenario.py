@@ -63,7 +63,7 @@ _OONI_KEYS = {"level", "daily", "peak_utc", "noise", "anomaly", "failure", "conf
 _ATLAS_KEYS = {"probes", "infrastructure", "missing"}
 _EPISODE_KEYS = {"id", "title", "start", "end", "entities", "signals", "type", "depth", "kind",
                  "sources", "note"}
-_TOP_KEYS = {"name", "title", "description", "synthetic", "case", "fetched_utc", "defaults",
+_TOP_KEYS = {"sites", "name", "title", "description", "synthetic", "case", "fetched_utc", "defaults",
              "entities", "episodes", "notes"}
 
 # Defaults used when neither the entity nor [defaults.<type>] says otherwise.
@@ -122,6 +122,39 @@ class EntityNormal:
 
 
 @dataclass(frozen=True)
+class Whitelist:
+    """Ground truth: during [start, end) these domains answer while the rest is cut."""
+    id: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    domains: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteBehaviour:
+    """Per-domain OONI web_connectivity tests in the country (``[sites]``)::
+
+        [sites]
+        rate = 0.3            # tests per hour per domain, normally (OONI: < 1)
+        upload_floor = 0.15   # share of that volume still seen during a cut: results a
+                              # probe could not upload are kept and sent later
+        ok = 0.93             # normal share accessible; anomaly 0.03, rest failure
+        [[sites.whitelists]]
+        id = "..."; start = ...; end = ...; domains = ["a.kz", ...]; sources = [...]
+
+    During a country cut (the country's ``ooni.measurements`` episodes) a test of a
+    blocked domain fails with the control unreachable, which OONI scores *failure*; a
+    whitelisted domain answers (ok).
+    """
+    rate: float = 0.3
+    upload_floor: float = 0.15
+    ok: float = 0.93
+    anomaly: float = 0.03
+    whitelists: tuple[Whitelist, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     title: str
@@ -133,6 +166,8 @@ class Scenario:
     entities: tuple[EntityNormal, ...]
     episodes: tuple[Episode, ...]
     description: str = ""
+    sites: "SiteBehaviour | None" = None
+
 
     def entity(self, etype: str, code: str) -> EntityNormal | None:
         for e in self.entities:
@@ -222,7 +257,44 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     return Scenario(name=name, title=str(raw.get("title", name)), path=path, synthetic=synthetic,
                     case=raw.get("case"), fetched_utc=fetched, defaults=defaults,
                     entities=tuple(entities), episodes=tuple(episodes),
-                    description=str(raw.get("description", "")))
+                    description=str(raw.get("description", "")),
+                    sites=_sites(raw.get("sites"), path))
+
+
+def _sites(block, path) -> SiteBehaviour | None:
+    if block is None:
+        return None
+    where = "sites"
+    if not isinstance(block, dict):
+        raise InputError("expected a table [sites]", path=path, field="sites")
+    _no_unknown(block, {"rate", "upload_floor", "ok", "anomaly", "whitelists"}, path, where)
+    nums = {}
+    for k in ("rate", "upload_floor", "ok", "anomaly"):
+        if k in block:
+            v = block[k]
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or \
+                    (k != "rate" and v > 1):
+                raise InputError(f"expected a number{' in 0..1' if k != 'rate' else ' >= 0'}, "
+                                 f"got {v!r}", path=path, where=where, field=k)
+            nums[k] = float(v)
+    wls = []
+    for i, w in enumerate(block.get("whitelists", [])):
+        ww = f"sites.whitelists[{i}]"
+        if not isinstance(w, dict):
+            raise InputError("expected a table", path=path, where=ww)
+        _no_unknown(w, {"id", "start", "end", "domains", "sources", "note"}, path, ww)
+        for k in ("id", "start", "end", "domains"):
+            if k not in w:
+                raise InputError("missing", path=path, where=ww, field=k)
+        a, b = _utc(w["start"], path, ww, "start"), _utc(w["end"], path, ww, "end")
+        if b <= a:
+            raise InputError("end is not after start", path=path, where=ww, field="end")
+        doms = w["domains"]
+        if not isinstance(doms, list) or not all(isinstance(d, str) and "." in d for d in doms):
+            raise InputError("expected a list of domain names", path=path, where=ww, field="domains")
+        wls.append(Whitelist(str(w["id"]), a, b, tuple(d.lower() for d in doms),
+                             tuple(str(x) for x in w.get("sources", []))))
+    return SiteBehaviour(**nums, whitelists=tuple(wls))
 
 
 def _table_list(raw, key, path):

@@ -21,7 +21,7 @@ from shutdown.errors import InputError
 from shutdown.tomlfile import read_toml
 
 KINDS = ("restriction", "shutdown", "partial-restoration", "restoration", "whitelist",
-         "unreachable-from-abroad", "context")
+         "circumvention-blocked", "unreachable-from-abroad", "context")
 PRECISIONS = ("day", "night", "hour", "minute")
 SCOPE_TYPES = ("national", "region", "service", "sites", "network")
 
@@ -77,18 +77,22 @@ EXPECTED_BY_KIND: dict[str, list[Expected]] = {
     "restriction": [
         *[Expected("ooni", t, "anomaly-up", None, "blocked apps fail OONI's app tests")
           for t in ("telegram", "whatsapp", "signal", "facebook_messenger")],
-        # Circumvention tools: OONI scores a Tor, Snowflake or Psiphon test that cannot
-        # bootstrap as an anomaly (ooni/backend fastpath/fastpath/core.py score_tor,
-        # score_vanilla_tor, score_torsf, score_psiphon, commit 32d8349d).
+        Expected("ioda", "ping-slash24", "no-change", None,
+                 "blocking a service does not take hosts offline"),
+        Expected("atlas", "probes_reachable", "no-change", "end-user",
+                 "probes still reach the Internet"),
+    ],
+    # Circumvention tools blocked: claimed for days of shutdown, so connectivity moving says
+    # nothing for or against it (no "no-change" controls, unlike a restriction). OONI scores
+    # a Tor, Snowflake or Psiphon test that cannot bootstrap as an anomaly (ooni/backend
+    # fastpath/fastpath/core.py score_tor, score_vanilla_tor, score_torsf, score_psiphon,
+    # commit 32d8349d); riseupvpn is not scored at all since 2023-10-17.
+    "circumvention-blocked": [
         *[Expected("ooni", t, "anomaly-up", None, "a blocked tool cannot bootstrap: OONI "
                    "scores the test an anomaly") for t in ("tor", "vanilla_tor", "torsf", "psiphon")],
         Expected("ooni", "riseupvpn", "may-not-show", None,
                  "OONI stopped scoring riseupvpn on 2023-10-17 (ooni/backend issue #745; "
                  "fastpath core.py score_riseupvpn): its tests read ok whatever happened"),
-        Expected("ioda", "ping-slash24", "no-change", None,
-                 "blocking a service does not take hosts offline"),
-        Expected("atlas", "probes_reachable", "no-change", "end-user",
-                 "probes still reach the Internet"),
     ],
     # A whitelist is a claim about *which* sites answered: OONI's per-domain
     # web_connectivity tests of the listed sites against a control set the case declares.

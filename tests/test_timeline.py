@@ -38,7 +38,7 @@ def test_every_event_of_the_brief_is_there(kz):
     assert kinds["kz-03-shutdown"] == "shutdown"
     assert kinds["kz-07-whitelist"] == "whitelist"
     assert kinds["kz-08-restored"] == "restoration"
-    assert kinds["kz-09-circumvention"] == "restriction"
+    assert kinds["kz-09-circumvention"] == "circumvention-blocked"
     assert ev["kz-09-circumvention"].scope_values == ("tor", "psiphon", "riseupvpn")
     assert kinds["kz-10-kz-unreachable-abroad"] == "unreachable-from-abroad"
 

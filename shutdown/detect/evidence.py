@@ -160,7 +160,7 @@ def series_changes(ts_ns, k, n, window, baseline, direction: str, unit: str = "t
     floor = T.ATLAS_MIN_PROBES if unit == "probes" else T.EVIDENCE_MIN_N
     shift = T.EVIDENCE_MIN_SHIFT
     moved = (share - p_ref) >= shift if direction == "up" else (p_ref - share) >= shift
-    calm = np.abs(share - p_ref) < shift / 2
+    calm = ~moved
     state = np.where(nn < floor, 0, np.where(moved & (pv < T.EVIDENCE_ALPHA), 1,
                                              np.where(calm, -1, 0)))
     # only bins inside the window can change; baseline bins are "before"

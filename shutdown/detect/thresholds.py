@@ -147,6 +147,10 @@ EVIDENCE_ALPHA = 0.01
 # The share must move by at least this much (absolute): blocking makes most tests of a
 # service anomalous; flaky networks move the share by a few percent.
 EVIDENCE_MIN_SHIFT = 0.30
+# Comparing two pooled groups (a whitelist's listed vs control sites; a multi-day event's
+# window vs the baseline) uses Fisher's exact test, valid at any size: the floor only
+# refuses a verdict that rests on a handful of tests.
+EVIDENCE_MIN_GROUP = 5
 
 # -- trying other values ---------------------------------------------------------------------
 TUNABLE = frozenset(n for n in dir() if n.isupper())

@@ -146,7 +146,7 @@ def _answers(world: World, source: str):
             status, body = render_ioda.render(world, req.path, req.params)
             yield req.path, req.params, status, body
     elif source == "ooni":
-        for req in ooni.plan(case):
+        for req in ooni.requests(case):
             status, body = render_ooni.render(world, req.path, req.params)
             yield req.path, req.params, status, body
     elif source == "atlas":

@@ -86,8 +86,15 @@ def check_aggregation(obj) -> str | None:
     return None
 
 
+def requests(case) -> list[Request]:
+    """Everything the OONI collector fetches: ``plan`` and the per-domain requests
+    (``ooni_sites``)."""
+    from shutdown.sources import ooni_sites
+    return plan(case) + ooni_sites.plan(case)
+
+
 def collect(case, fetcher, progress=None) -> None:
-    for req in plan(case):
+    for req in requests(case):
         fetcher.get_json(req.path, req.params, validate=check_aggregation)
         if progress is not None:
             if hasattr(progress, "set_postfix_str"):
@@ -158,4 +165,6 @@ def normalize(case, cache) -> pd.DataFrame:
             out.add(signal="measurements", subtype=test, values=grid[i, :, 0], **label)
             for j, outcome in enumerate(COUNT_FIELDS, start=1):
                 out.add(signal=test, subtype=outcome, values=grid[i, :, j], **label)
+    from shutdown.sources import ooni_sites
+    ooni_sites.normalize(case, cache, out)
     return out.frame()
