@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from shutdown import plot, sidecar
+from shutdown import plot, plot_evidence, sidecar
 from shutdown.errors import InputError
 from shutdown.timeline import iso_z
 
@@ -40,11 +40,16 @@ FIGURE_CAPTIONS = {
     "region": "A region against the whole country, for the sources that have regional data.",
     "alignment": "Each documented event (outlined, hatched by kind) above the detections matched to "
                  "it, coloured by verdict.",
+    "evidence": "OONI per local day: web_connectivity per domain (the whitelist's listed sites "
+                "above the line, the case's control sites below; colour = share accessible) and "
+                "circumvention tests (colour = share anomalous); the number in a cell is the "
+                "tests it rests on, a hatched cell had none.",
 }
 # Event kinds each figure shows ("context" events explain, they are not network events).
 FIGURE_EVENT_KINDS = {
     "overview": None,   # all kinds
     "networks": "non-context", "region": "non-context", "alignment": "non-context",
+    "evidence": "non-context",
 }
 
 
@@ -204,6 +209,7 @@ def figures(data: ReportData) -> dict:
         "networks": plot.networks_figure(t, ev, iv, c),
         "region": plot.region_figure(t, ev, iv, c),
         "alignment": plot.alignment_figure(ev, iv, _alignment_for_plot(data), c, data.simulated),
+        "evidence": plot_evidence.evidence_figure(t, ev, c),
     }
 
 
