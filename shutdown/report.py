@@ -410,7 +410,7 @@ def alignment_table(data: ReportData):
     by_id = {r["event"]: r for r in summ.to_dict("records")} if len(summ) else {}
     cols = ["event", "kind", "precision", "documented (local)", "documented (UTC)", "verdict",
             "independent sources", "per source family", "measured (local)", "minutes off window",
-            "contradicted by"] + (["data"] if sim else [])
+            "contradicted by", "resolution", "evidence"] + (["data"] if sim else [])
     rows = []
     for ev in data.events:
         s, e = ev.window_utc
@@ -422,7 +422,10 @@ def alignment_table(data: ReportData):
                      "" if ev.kind == "context" else _fmt(r.get("n_sources")),
                      "" if ev.kind == "context" else _fmt(r.get("sources")),
                      _fmt(r.get("transition_local")), _fmt(r.get("minutes_off")),
-                     _fmt(r.get("contradicted_by"))] + (["SIMULATED"] if sim else []))
+                     _fmt(r.get("contradicted_by")),
+                     "" if ev.kind == "context" else _fmt(r.get("resolution")),
+                     "" if ev.kind == "context" else _fmt(r.get("evidence"))]
+                    + (["SIMULATED"] if sim else []))
     return cols, rows
 
 
@@ -431,7 +434,8 @@ def per_source_table(data: ReportData):
     al = data.alignment
     al = al[al["role"] != "none"] if "role" in al.columns else al
     want = ["event", "role", "expects", "source", "signal", "subtype", "entity_code", "verdict",
-            "transition_utc", "minutes_off", "reason"]
+            "transition_utc", "minutes_off", "resolution", "n_before", "share_before", "n_after",
+            "share_after", "statistic", "p_value", "evidence", "reason"]
     cols = [c for c in want if c in al.columns]
     rows = [[_fmt(r[c]) for c in cols] + (["SIMULATED"] if data.simulated else []) for _, r in al.iterrows()]
     return cols + (["data"] if data.simulated else []), rows
