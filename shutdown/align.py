@@ -469,6 +469,9 @@ def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
         if best is None or abs(off) < abs(best[0]):
             best = (off, c)
     if best is None:
+        if shows == "may-not-show":
+            return {**win_ev, "verdict": "not-measurable",
+                    "reason": "this source can miss this kind of event"}
         if na < floor:
             return {**win_ev, "verdict": "insufficient-evidence",
                     "reason": f"{na:.0f} {unit} in the event's window; the floor is {floor}"}
