@@ -441,6 +441,7 @@ def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
                            f"{typ:.0f} probes report; the floor is {floor}")}
     ch = det.changes
     ch = ch[[_ev.series_id(r) == sid for _, r in ch.iterrows()]] if len(ch) else ch
+    weak = ch[ch["p_value"] >= thresholds.EVIDENCE_ALPHA] if len(ch) else ch
     ch = ch[ch["p_value"] < thresholds.EVIDENCE_ALPHA] if len(ch) else ch
     width = pd.Timedelta(seconds=_ev.width_of(res))
     if shows == "no-change":
@@ -475,6 +476,14 @@ def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
         if na < floor:
             return {**win_ev, "verdict": "insufficient-evidence",
                     "reason": f"{na:.0f} {unit} in the event's window; the floor is {floor}"}
+        near = weak[(weak["edge"] == edge) & (weak["uncertain_from"] < we + horizon)
+                    & (weak["uncertain_to"] > ws - horizon)] if len(weak) else weak
+        if len(near):
+            c = near.iloc[0]
+            return {**_count_evidence(c, unit, res, what), "uncertain_from": c["uncertain_from"],
+                    "uncertain_to": c["uncertain_to"], "verdict": "insufficient-evidence",
+                    "reason": f"a change near the window, but Fisher p={c['p_value']:.2g} is not "
+                              f"below {thresholds.EVIDENCE_ALPHA:g}: too few {unit} to tell"}
         return {**win_ev, "verdict": "not-observed",
                 "reason": f"no significant change at {res} resolution around the window"}
     off, c = best

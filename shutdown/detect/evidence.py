@@ -17,8 +17,9 @@ edges are transitions, each with its evidence:
 * ``p_value``: one-sided Fisher exact test of before vs after (small counts are
   where a chi-square approximation lies), ``lr``: the G statistic;
 * ``resolution``: hour | 6h | day, and ``uncertain_from`` / ``uncertain_to``:
-  where the change can lie -- from the end of the last bin judged as before to the
-  end of the first bin judged as after. Timing is no finer than the pooling.
+  where the change can lie -- from the *start* of the last bin judged as before (a
+  change late in a bin may not move its share enough) to the end of the first bin
+  judged as after. Timing is no finer than the pooling.
 
 Atlas shares count probe-*hours*; one probe seen for six hours is not six
 independent trials, so for ``unit == "probes"`` the evidence counts probes (the
@@ -190,7 +191,7 @@ def series_changes(ts_ns, k, n, window, baseline, direction: str, unit: str = "t
         lr, _ = g_test(kb, nb, ka, na)
         t = int(starts[b])
         changes.append({"direction": direction, "edge": edge, "unit": unit,
-                        "transition_utc": t, "uncertain_from": int(starts[a]) + width * 10**9,
+                        "transition_utc": t, "uncertain_from": int(starts[a]),
                         "uncertain_to": t + width * 10**9, "resolution": res,
                         "n_before": float(nb), "k_before": float(kb),
                         "share_before": float(kb / nb) if nb else np.nan,
