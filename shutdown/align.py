@@ -558,12 +558,15 @@ def _judge_sites(ev, exp, det, case, base, sim_any) -> dict:
         vs_control["share_after"] - vs_control["share_before"] >= shift
     above_before = vs_before["p_value"] < alpha and \
         vs_before["share_after"] - vs_before["share_before"] >= shift
+    # the transition is known to the day: it lies in the window (or the day before / after)
+    out.update({"uncertain_from": ws, "uncertain_to": we, **_times(ws, ws, we, ev.tz)})
     if above_control and above_before:
         return {**out, "verdict": "confirmed", "minutes_off": 0.0,
                 "reason": "listed sites answered while the control stayed blocked, and had not "
                           "the day before"}
     if above_control:
-        return {**out, "verdict": "confirmed-earlier", "minutes_off": -1440.0,
+        return {**out, **_times(ws - DAY, ws, we, ev.tz), "uncertain_from": ws - DAY,
+                "uncertain_to": ws, "verdict": "confirmed-earlier", "minutes_off": -1440.0,
                 "reason": "listed sites answered while the control stayed blocked, but already "
                           "the day before"}
     kn, nn = pooled(listed, ws + DAY, we + DAY)
@@ -571,7 +574,8 @@ def _judge_sites(ev, exp, det, case, base, sim_any) -> dict:
     nxt = _ev.compare(kcn, ncn, kn, nn, True)
     if min(nn, ncn) >= floor and nxt["p_value"] < alpha and \
             nxt["share_after"] - nxt["share_before"] >= shift:
-        return {**out, "verdict": "confirmed-later", "minutes_off": 1440.0,
+        return {**out, **_times(we, ws, we, ev.tz), "uncertain_from": we, "uncertain_to": we + DAY,
+                "verdict": "confirmed-later", "minutes_off": 1440.0,
                 "reason": "listed sites answered apart from the control only the day after"}
     return {**out, "verdict": "not-observed",
             "reason": "listed sites were no more accessible than the control"}

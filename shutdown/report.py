@@ -31,7 +31,7 @@ from shutdown import plot, plot_evidence, sidecar
 from shutdown.errors import InputError
 from shutdown.timeline import iso_z
 
-FIGURES = ("overview", "networks", "region", "alignment")
+FIGURES = ("overview", "networks", "region", "alignment", "evidence")
 FIGURE_CAPTIONS = {
     "overview": "Every source family on one UTC axis (local time on top). Documented events are "
                 "bars at their true window (a day-precision event spans the local day); grey "

@@ -147,8 +147,9 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
         assert r.exit_code == 0, r.output
         first = len(srv.requests)
         # 17 days (7 baseline + 10 window) = 3 chunks; 7 IODA entities (country, 5 ASNs and
-        # Almaty, found by name in the region lookup); OONI: country + 5 ASNs
-        assert first == 1 + 7 * 4 * 3 + 7 * 2 + 6 * 3 * 2
+        # Almaty, found by name in the region lookup); OONI: country + 5 ASNs, two requests
+        # each, and one per-domain request (whitelist and control sites) per chunk
+        assert first == 1 + 7 * 4 * 3 + 7 * 2 + 6 * 3 * 2 + 3
         assert f"requests {first}," in r.output and "cache hits 0" in r.output
         table = load_table("kz-2022-01", cache=cache)
         r2 = CliRunner().invoke(app, args)

@@ -38,7 +38,9 @@ def test_plan_splits_hour_grain_into_7_day_chunks():
     tests = [r for r in reqs if "test_name" in r.params]
     assert tests[0].params["axis_y"] == "test_name"
     assert set(tests[0].params["test_name"].split(",")) == {"web_connectivity", "telegram", "whatsapp",
-                                                           "signal", "facebook_messenger"}
+                                                           "signal", "facebook_messenger", "tor",
+                                                           "vanilla_tor", "torsf", "psiphon",
+                                                           "riseupvpn"}
 
 
 def test_parse_aggregation_hour_rows():

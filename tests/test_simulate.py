@@ -174,12 +174,13 @@ def test_ooni_aggregation_shape(kz):
         keys = []
         for row in obj["result"]:
             want = ["anomaly_count", "confirmed_count", "failure_count", "ok_count",
-                    "measurement_count", "measurement_start_day"] + (["test_name"] if "axis_y" in p else [])
+                    "measurement_count", "measurement_start_day"] + \
+                ([p["axis_y"]] if "axis_y" in p else [])
             assert list(row) == want
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:00:00Z", row["measurement_start_day"])
             assert lo <= pd.Timestamp(row["measurement_start_day"]) < hi
             assert row["measurement_count"] == sum(row[k] for k in want[:4]) > 0
-            keys.append(tuple(row.get(k) for k in ("measurement_start_day", "test_name")))
+            keys.append(tuple(row.get(k) for k in ("measurement_start_day", "test_name", "domain")))
         assert keys == sorted(keys)
 
 
