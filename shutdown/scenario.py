@@ -61,7 +61,7 @@ FULL_DEPTH = 0.9                 # depth from which an episode is a "full" cut b
 _IODA_KEYS = {"level", "daily", "peak_utc", "noise", "missing", "glitch"}
 _OONI_KEYS = {"level", "daily", "peak_utc", "noise", "anomaly", "failure", "confirmed", "tests"}
 _ATLAS_KEYS = {"probes", "infrastructure", "missing"}
-_EPISODE_KEYS = {"id", "title", "start", "end", "entities", "signals", "type", "depth", "kind",
+_EPISODE_KEYS = {"documents", "id", "title", "start", "end", "entities", "signals", "type", "depth", "kind",
                  "sources", "note"}
 _TOP_KEYS = {"sites", "name", "title", "description", "synthetic", "case", "fetched_utc", "defaults",
              "entities", "episodes", "notes"}
@@ -104,6 +104,9 @@ class Episode:
     title: str = ""
     sources: tuple[str, ...] = ()
     note: str = ""
+    # which documented event edges this episode is the truth of ("kz-02-messengers@start"),
+    # for scoring verdicts (benchmarks/score_scenarios.py); changes nothing in the data
+    documents: tuple[str, ...] = ()
 
     def touches(self, etype: str, code: str) -> bool:
         return (etype, code) in self.entities
@@ -129,6 +132,7 @@ class Whitelist:
     end: pd.Timestamp
     domains: tuple[str, ...]
     sources: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,17 @@ class Scenario:
     description: str = ""
     sites: "SiteBehaviour | None" = None
 
+
+    def documented(self) -> dict:
+        """event id -> the true UTC time of the change it documents, from the episodes'
+        and whitelists' ``documents`` ("<event>@start|end")."""
+        out = {}
+        items = list(self.episodes) + list(self.sites.whitelists if self.sites else ())
+        for it in items:
+            for d in it.documents:
+                eid, edge = d.split("@")
+                out[eid] = it.start if edge == "start" else it.end
+        return out
 
     def entity(self, etype: str, code: str) -> EntityNormal | None:
         for e in self.entities:
@@ -261,6 +276,16 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
                     sites=_sites(raw.get("sites"), path))
 
 
+def _documents(block, path, where) -> tuple[str, ...]:
+    docs = block.get("documents", [])
+    if not isinstance(docs, list) or not all(
+            isinstance(d, str) and d.count("@") == 1 and d.split("@")[1] in ("start", "end")
+            for d in docs):
+        raise InputError("expected a list like [\"kz-02-messengers@start\"] (event id @ start|end)",
+                         path=path, where=where, field="documents")
+    return tuple(docs)
+
+
 def _sites(block, path) -> SiteBehaviour | None:
     if block is None:
         return None
@@ -282,7 +307,7 @@ def _sites(block, path) -> SiteBehaviour | None:
         ww = f"sites.whitelists[{i}]"
         if not isinstance(w, dict):
             raise InputError("expected a table", path=path, where=ww)
-        _no_unknown(w, {"id", "start", "end", "domains", "sources", "note"}, path, ww)
+        _no_unknown(w, {"id", "start", "end", "domains", "sources", "note", "documents"}, path, ww)
         for k in ("id", "start", "end", "domains"):
             if k not in w:
                 raise InputError("missing", path=path, where=ww, field=k)
@@ -293,7 +318,8 @@ def _sites(block, path) -> SiteBehaviour | None:
         if not isinstance(doms, list) or not all(isinstance(d, str) and "." in d for d in doms):
             raise InputError("expected a list of domain names", path=path, where=ww, field="domains")
         wls.append(Whitelist(str(w["id"]), a, b, tuple(d.lower() for d in doms),
-                             tuple(str(x) for x in w.get("sources", []))))
+                             tuple(str(x) for x in w.get("sources", [])),
+                             _documents(w, path, ww)))
     return SiteBehaviour(**nums, whitelists=tuple(wls))
 
 
@@ -522,7 +548,8 @@ def _episode(block, i, path, declared) -> Episode:
         sources = [sources]
     return Episode(id=eid, start=start, end=end, entities=tuple(refs), signals=signals, type=etype,
                    depth=depth, kind=kind, title=str(block.get("title", "")),
-                   sources=tuple(str(s) for s in sources), note=str(block.get("note", "")))
+                   sources=tuple(str(s) for s in sources), note=str(block.get("note", "")),
+                   documents=_documents(block, path, where))
 
 
 def effect_keys(ep: Episode):
