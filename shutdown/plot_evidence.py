@@ -63,6 +63,14 @@ def _heat(ax, k, n, rows, label, cmap, meta, fig, dark_low=True):
     return matplotlib.cm.ScalarMappable(norm=norm, cmap=cm)
 
 
+def _colorbar(fig, sm, ax):
+    """A small horizontal scale above the panel's right end (the page has no right margin)."""
+    cax = ax.inset_axes([0.80, 1.04, 0.19, 0.05])
+    cb = fig.colorbar(sm, cax=cax, orientation="horizontal", ticks=[0, 0.5, 1])
+    cb.ax.tick_params(labelsize=P.FONT_SIZE - 3, length=2, pad=1)
+    cb.ax.xaxis.set_ticks_position("top")
+
+
 def evidence_figure(tidy: pd.DataFrame, events, case) -> Figure:
     """Whitelist (listed vs control sites) and circumvention tests, per local day."""
     simulated = P._is_simulated(tidy)
@@ -85,24 +93,25 @@ def evidence_figure(tidy: pd.DataFrame, events, case) -> Figure:
         # panel heights follow their rows (same total as _new_figure laid out)
         gs = p_sites.get_subplotspec().get_gridspec()
         gs.set_height_ratios([0.25 + n_rows * P._ROW_IN, hs, hc])
+        for ax in (strip, p_sites, p_circ):           # recompute positions from the new ratios
+            ax.set_subplotspec(ax.get_subplotspec())
         fig.shutdown.update(figure="evidence", simulated=simulated, entity=("country", case.country))
         if len(ns):
             fig.shutdown["_next"] = {"source": "ooni", "signal": SITE_SIGNAL, "entity_type": "country",
                                      "entity_code": case.country, "transform": "ok/all per local day"}
             sm = _heat(p_sites, ks, ns, site_rows,
-                       f"OONI web_connectivity: share accessible; top {len(listed)} listed, "
-                       "below the line control", "cividis", fig.shutdown, fig)
+                       f"OONI web_connectivity, share accessible: {len(listed)} listed | control", "cividis", fig.shutdown, fig)
             p_sites.axhline(len(listed), color="black", lw=1.2)
-            fig.colorbar(sm, cax=p_sites.inset_axes([1.01, 0, 0.015, 1])).set_label("accessible", fontsize=P.FONT_SIZE - 2)
+            _colorbar(fig, sm, p_sites)
         else:
             P._no_data(p_sites, "no per-domain OONI data")
         if len(nc):
             fig.shutdown["_next"] = {"source": "ooni", "signal": ",".join(circ_rows),
                                      "entity_type": "country", "entity_code": case.country,
                                      "transform": "(anomaly+confirmed)/all per local day"}
-            sm = _heat(p_circ, kc, nc, circ_rows, "OONI circumvention tests: share anomalous (number = tests)",
+            sm = _heat(p_circ, kc, nc, circ_rows, "OONI circumvention tests, share anomalous",
                        "cividis_r", fig.shutdown, fig, dark_low=False)
-            fig.colorbar(sm, cax=p_circ.inset_axes([1.01, 0, 0.015, 1])).set_label("anomalous", fontsize=P.FONT_SIZE - 2)
+            _colorbar(fig, sm, p_circ)
         else:
             P._no_data(p_circ, "no OONI circumvention tests")
         for ax in (p_sites, p_circ):
