@@ -143,3 +143,50 @@ def test_collect_is_gentle(tmp_path):
     vol = df[(df["signal"] == "measurements") & (df["subtype"] == "all") & (df["entity_code"] == "9198")]
     assert len(vol) == 48 and (vol["value"] == 0).sum() == 48 // 5 + (1 if 48 % 5 == 4 else 0)
     assert vol["value"].max() == 10
+
+
+# -- per-domain web_connectivity (sources/ooni_sites.py) --------------------------------------
+# aggregation_sites_hour.json: the FastAPI answer to axis_x=measurement_start_day&axis_y=domain,
+# time_grain=hour (ooni/backend 32d8349d, ooniapi/services/oonimeasurements/src/
+# oonimeasurements/routers/v1/aggregation.py: MeasurementAggregation v, dimension_count,
+# db_stats, result; AggregationResult field order; rows ordered by the group-by axes; hour
+# bins formatted %Y-%m-%dT%H:%M:%SZ; a (domain, hour) without measurements has no row).
+def test_site_plan_names_the_whitelist_and_the_control_sites():
+    from shutdown.case import load_case
+    from shutdown.sources import ooni_sites
+    case = load_case("kz-2022-01")
+    reqs = ooni_sites.plan(case)
+    assert len(reqs) == len(ooni.plan(case)) // (2 * (1 + len(case.networks)))   # one per chunk
+    p = reqs[0].params
+    doms = p["domain"].split(",")
+    assert doms[:3] == ["inform.kz", "qazaqstan.kz", "tengrinews.kz"]      # the timeline's sites
+    assert set(case.control_sites) <= set(doms) and len(doms) == len(set(doms)) == 20
+    assert (p["test_name"], p["axis_x"], p["axis_y"], p["time_grain"]) == (
+        "web_connectivity", "measurement_start_day", "domain", "hour")
+    assert "probe_asn" not in p and p["probe_cc"] == "KZ"
+    assert ooni.requests(case)[-len(reqs):] == reqs
+
+
+def test_site_rows_per_domain_and_outcome(tmp_path):
+    from shutdown.case import load_case
+    from shutdown.sources import ooni_sites
+    case = load_case("kz-2022-01")
+    cache = RawCache(tmp_path / "c")
+    req = next(r for r in ooni_sites.plan(case)
+               if pd.Timestamp(r.params["since"], tz="UTC") <= pd.Timestamp("2022-01-08T04:00Z")
+               < pd.Timestamp(r.params["until"], tz="UTC"))
+    assert ooni.check_aggregation(fixture("aggregation_sites_hour.json")) is None
+    _store(cache, req, "aggregation_sites_hour.json")
+    df = ooni_sites.normalize(case, cache)
+    assert set(df["signal"]) == {"site"} and set(df["entity_code"]) == {"KZ"}
+    v = df.set_index(["subtype", "ts_utc"])["value"]
+    t = pd.Timestamp
+    assert v[("inform.kz/ok", t("2022-01-08T04:00Z"))] == 2
+    assert v[("nur.kz/failure", t("2022-01-08T04:00Z"))] == 2
+    assert v[("nur.kz/failure", t("2022-01-07T22:00Z"))] == 1
+    assert v[("vlast.kz/anomaly", t("2022-01-08T05:00Z"))] == 1
+    assert v[("inform.kz/ok", t("2022-01-08T05:00Z"))] == 0               # absent hour -> 0
+    assert v[("akorda.kz/ok", t("2022-01-08T04:00Z"))] == 0               # absent domain -> 0
+    # one row per domain, outcome and hour of the chunk
+    hours = len(pd.date_range(req.params["since"], req.params["until"], freq="h", inclusive="left"))
+    assert len(df) == 20 * 4 * hours
