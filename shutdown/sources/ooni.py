@@ -21,8 +21,9 @@ Per entity (the country, and each ASN within it) and 7-day chunk, two requests:
 the volume over all tests (``signal="measurements", subtype="all"``) and the
 five tests of interest split by ``axis_y=test_name`` (``signal=<test>``,
 ``subtype`` = ok|anomaly|confirmed|failure, plus ``signal="measurements",
-subtype=<test>``). OONI is rate limited: the fetcher keeps ``MIN_INTERVAL``
-seconds between requests.
+subtype=<test>``). Per-domain results are requested by ``ooni_sites`` (``requests``
+lists both). OONI is rate limited: the fetcher keeps ``MIN_INTERVAL`` seconds
+between requests.
 """
 from __future__ import annotations
 
