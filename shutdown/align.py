@@ -496,6 +496,14 @@ def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
         return {**out, "verdict": "insufficient-evidence",
                 "reason": f"judged at {res} resolution, too coarse to place an event whose window "
                           f"is {(we - ws).total_seconds() / 3600:g} h"}
+    uf, ut = c["uncertain_from"], c["uncertain_to"]
+    if off == 0 and not (uf >= ws - width and ut <= we + width):
+        # the data cannot place the change more narrowly than [uf, ut) (no usable bins in
+        # between), and the window covers only part of that: it may lie outside
+        return {**out, "verdict": "insufficient-evidence",
+                "reason": f"the change lies somewhere between {uf:%Y-%m-%d %H:%M} and "
+                          f"{ut:%Y-%m-%d %H:%M} UTC (too few {unit} in between), wider than the "
+                          "window"}
     verdict = "confirmed" if off == 0 else ("confirmed-earlier" if off < 0 else "confirmed-later")
     return {**out, "verdict": verdict,
             "reason": f"change between {c['uncertain_from']:%Y-%m-%d %H:%M} and "

@@ -90,7 +90,7 @@ def test_three_probes_moving_together_are_not_enough():
 
 # -- alignment on count evidence -------------------------------------------------------------
 def _tidy(case, rate_msg=2.0, block_from=T("2022-01-04T06:00Z"), probes=10, seed=3,
-          site_rate=0.3, whitelist=(T("2022-01-08T03:00Z"), T("2022-01-10T00:00Z"))):
+          site_rate=0.3, whitelist=(T("2022-01-08T03:00Z"), T("2022-01-10T00:00Z")), gap=None):
     """A small table: messenger tests (telegram) at ``rate_msg`` an hour, blocked from
     ``block_from``; Almaty end-user probes, cut 5 Jan 11:00Z, back 7 Jan 03-08Z; per-domain
     tests of the whitelist's sites and the case's control sites, cut with the country."""
@@ -105,6 +105,8 @@ def _tidy(case, rate_msg=2.0, block_from=T("2022-01-04T06:00Z"), probes=10, seed
                                   "signal": signal, "subtype": subtype, "ts_utc": hours,
                                   "value": values.astype(float), "unit": "", "simulated": True}))
     n = rng.poisson(rate_msg, len(ts))
+    if gap is not None:                  # no messenger test uploaded in [gap)
+        n[(ts >= gap[0].value) & (ts < gap[1].value)] = 0
     bad = rng.binomial(n, np.where(ts >= block_from.value, 0.9, 0.02))
     add("telegram", "anomaly", bad)
     add("telegram", "ok", n - bad)
@@ -204,3 +206,13 @@ def test_almaty_window_with_ten_probes_is_confirmed_at_the_hour(case, events):
     assert r["verdict"] == "confirmed" and r["resolution"] == "hour"
     assert r["uncertain_from"] <= T("2022-01-07T03:00Z") < r["uncertain_to"]
     assert r["n_before"] == 10 and r["p_value"] < 0.01
+
+
+def test_a_change_inside_a_data_gap_wider_than_the_window_is_insufficient(case, events):
+    # no test from 2 Jan 18:00Z to 6 Jan 18:00Z: the block (4 Jan 06:00Z) could lie anywhere
+    # in those four days, of which the documented day is only one
+    rows, _ = _align(case, events, _tidy(case, gap=(T("2022-01-02T18:00Z"), T("2022-01-06T18:00Z"))))
+    r = rows[(rows["event"] == "kz-02-messengers") & (rows["signal"] == "telegram")].iloc[0]
+    assert r["verdict"] == "insufficient-evidence"
+    assert r["uncertain_from"] <= T("2022-01-02T18:00Z") and r["uncertain_to"] >= T("2022-01-06T18:00Z")
+    assert "wider than the window" in r["reason"]
