@@ -33,7 +33,7 @@ import pandas as pd
 from shutdown.detect import evidence as _ev
 from shutdown.detect import thresholds
 from shutdown.detect.fuse import family
-from shutdown.schema import OONI_TESTS, SITE_SIGNAL, VERDICTS
+from shutdown.schema import OONI_ALL_TESTS, SITE_SIGNAL, VERDICTS
 
 # How far outside its window an event may still be matched. A report that gives a day
 # can be off by a day (local vs UTC date, news reported the next morning); further
@@ -99,7 +99,7 @@ def _expectations(event) -> list:
     exp = list(event.expected)
     if event.scope_type == "service":
         tests = {t for v in event.scope_values for t in service_tests(v)}
-        exp = [e for e in exp if not (e.source == "ooni" and e.signal in OONI_TESTS)
+        exp = [e for e in exp if not (e.source == "ooni" and e.signal in OONI_ALL_TESTS)
                or e.signal in tests]
     return exp
 
@@ -116,7 +116,7 @@ def _candidates(series: pd.DataFrame, intervals: pd.DataFrame, exp, etype, ecode
     out = base[m]
     if "metric" in out:
         # a test's anomaly share is what a restriction moves; Atlas counts yield to the share
-        if exp.source == "ooni" and exp.signal in OONI_TESTS:
+        if exp.source == "ooni" and exp.signal in OONI_ALL_TESTS:
             out = out[out["metric"] == "anomaly_share"]
         elif exp.source == "atlas" and exp.signal == "probes_reachable":
             out = out[out["metric"] == "reachable_share"]

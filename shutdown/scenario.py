@@ -51,7 +51,7 @@ import pandas as pd
 
 from shutdown.errors import InputError
 from shutdown.paths import list_named, resolve_named
-from shutdown.schema import ATLAS_PROBE_CLASSES, ENTITY_TYPES, OONI_TESTS, SIGNALS
+from shutdown.schema import ATLAS_PROBE_CLASSES, ENTITY_TYPES, OONI_ALL_TESTS as OONI_TESTS, SIGNALS
 from shutdown.tomlfile import read_toml
 
 IODA_SIGNALS = ("bgp", "ping-slash24", "merit-nt", "gtr")

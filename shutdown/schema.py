@@ -56,8 +56,11 @@ SIGNALS = {
 # score_torsf, score_psiphon: a failure to bootstrap is an anomaly; score_riseupvpn scores
 # nothing since 2023-10-17, backend issue #745) at commit 32d8349d.
 OONI_CIRCUMVENTION_TESTS = ("tor", "vanilla_tor", "torsf", "psiphon", "riseupvpn")
-OONI_TESTS = ("web_connectivity", "telegram", "whatsapp", "signal", "facebook_messenger",
-              *OONI_CIRCUMVENTION_TESTS)
+# Tests collected per network (one request each, split by probe_asn).
+OONI_TESTS = ("web_connectivity", "telegram", "whatsapp", "signal", "facebook_messenger")
+# Every test whose outcomes the table holds: the circumvention tests are collected for the
+# country only, all in one request (sources/ooni_targeted.py).
+OONI_ALL_TESTS = OONI_TESTS + OONI_CIRCUMVENTION_TESTS
 # Per-domain web_connectivity outcomes: signal SITE_SIGNAL, subtype "<domain>/<outcome>".
 SITE_SIGNAL = "site"
 OONI_MESSENGER_TESTS = ("telegram", "whatsapp", "signal", "facebook_messenger")

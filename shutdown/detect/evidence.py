@@ -217,7 +217,7 @@ def count_series(tidy: pd.DataFrame):
     OONI tests (anomaly + confirmed of all outcomes; rising), OONI sites (accessible =
     ok of all outcomes; falling), RIPE Atlas probes reaching the Internet of those
     reporting (falling)."""
-    from shutdown.schema import OONI_OUTCOMES, OONI_TESTS, SITE_SIGNAL
+    from shutdown.schema import OONI_ALL_TESTS, OONI_OUTCOMES, SITE_SIGNAL
     if tidy is None or not len(tidy):
         return
     d = tidy[["source", "entity_type", "entity_code", "signal", "subtype", "ts_utc", "value",
@@ -228,7 +228,7 @@ def count_series(tidy: pd.DataFrame):
     ts = pd.DatetimeIndex(pd.to_datetime(d["ts_utc"], utc=True)).as_unit("ns").asi8
     d["ts"] = ts
     src = d["source"]
-    tests = d[(src == "ooni") & d["signal"].isin(OONI_TESTS) & d["subtype"].isin(OONI_OUTCOMES)]
+    tests = d[(src == "ooni") & d["signal"].isin(OONI_ALL_TESTS) & d["subtype"].isin(OONI_OUTCOMES)]
     if len(tests):
         w = tests.pivot_table(index=["entity_type", "entity_code", "signal", "ts"], columns="subtype",
                               values="value", aggfunc="sum", fill_value=0.0)
