@@ -43,7 +43,6 @@ daily peak), ``noise`` (relative standard deviation per bin), ``missing``
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +52,14 @@ from shutdown.errors import InputError
 from shutdown.paths import list_named, resolve_named
 from shutdown.schema import ATLAS_PROBE_CLASSES, ENTITY_TYPES, OONI_ALL_TESTS as OONI_TESTS, SIGNALS
 from shutdown.tomlfile import read_toml
+from shutdown.validate import (FIRST_DATE, LAST_DATE, check_date, finite_number, unknown_keys,
+                               whole_number)
+
+# Ranges of the normal-behaviour parameters: beyond them the simulator would overflow
+# or run for hours; no real signal comes near them.
+MAX_LEVEL = 1e9
+MAX_NOISE = 10.0
+MAX_PROBES = 20_000              # RIPE Atlas probes of one entity; a country has at most a few thousand
 
 IODA_SIGNALS = ("bgp", "ping-slash24", "merit-nt", "gtr")
 EPISODE_TYPES = ("cut", "throttling", "service-block")
@@ -223,7 +230,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not isinstance(synthetic, bool):
         raise InputError("expected true or false", path=path, where="scenario", field="synthetic")
     fetched = raw.get("fetched_utc", "1970-01-01T00:00:00Z")
-    fetched_ts = _utc(fetched, path, "scenario", "fetched_utc")
+    fetched_ts = _utc_any(fetched, path, "scenario", "fetched_utc")
     fetched = fetched_ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     defaults = {}
@@ -331,10 +338,7 @@ def _table_list(raw, key, path):
 
 
 def _no_unknown(block: dict, allowed: set, path, where):
-    for k in block:
-        if k not in allowed:
-            raise InputError(f"unknown field; allowed: {', '.join(sorted(allowed))}",
-                             path=path, where=where, field=k)
+    unknown_keys(block, allowed, path, where)
 
 
 def _entity_ref(s: str, path, where, fieldname) -> tuple[str, str]:
@@ -357,13 +361,7 @@ def _entity_ref(s: str, path, where, fieldname) -> tuple[str, str]:
 
 
 def _number(val, path, where, fieldname, lo=None, hi=None):
-    if isinstance(val, bool) or not isinstance(val, (int, float)) or math.isnan(val):
-        raise InputError(f"expected a number, got {val!r}", path=path, where=where, field=fieldname)
-    if (lo is not None and val < lo) or (hi is not None and val > hi):
-        rng = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
-        raise InputError(f"expected a number {rng}, got {val!r}", path=path, where=where,
-                         field=fieldname)
-    return float(val)
+    return finite_number(val, path, where, fieldname, lo, hi)
 
 
 def _behaviour(block: dict, path, where, allow_meta: bool) -> dict:
@@ -416,16 +414,15 @@ def _params(params, allowed, path, where) -> dict:
                 _number(share, path, f"{where}.tests", t, 0)
             out[k] = {t: float(s) for t, s in v.items()}
         elif k in ("probes", "infrastructure"):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise InputError(f"expected a whole number >= 0, got {v!r}", path=path, where=where,
-                                 field=k)
-            out[k] = int(v)
+            out[k] = whole_number(v, path, where, k, 0, MAX_PROBES)
         elif k == "peak_utc":
             out[k] = _number(v, path, where, k, 0, 24)
         elif k in ("missing", "glitch", "anomaly", "failure", "confirmed", "daily"):
             out[k] = _number(v, path, where, k, 0, 1)
+        elif k == "noise":
+            out[k] = _number(v, path, where, k, 0, MAX_NOISE)
         else:
-            out[k] = _number(v, path, where, k, 0)
+            out[k] = _number(v, path, where, k, 0, MAX_LEVEL)
     return out
 
 
@@ -443,8 +440,17 @@ def _merge_ioda(defaults: dict, own: dict) -> dict:
 
 
 def _utc(val, path, where, fieldname) -> pd.Timestamp:
-    """A UTC instant from a TOML offset datetime or an ISO string with a zone."""
+    """A UTC instant from a TOML offset datetime or an ISO string with a zone, in the
+    dates the tool handles."""
+    ts = _utc_any(val, path, where, fieldname)
+    check_date(ts.date(), path, where, fieldname)
+    return ts
+
+
+def _utc_any(val, path, where, fieldname) -> pd.Timestamp:
     if isinstance(val, dt.datetime):
+        if val.tzinfo is not None and not FIRST_DATE <= val.date() <= LAST_DATE:
+            check_date(val.date(), path, where, fieldname)
         if val.tzinfo is None:
             raise InputError("give the time zone (e.g. 2022-01-05T11:15:00Z); a local time is ambiguous",
                              path=path, where=where, field=fieldname)
@@ -452,7 +458,7 @@ def _utc(val, path, where, fieldname) -> pd.Timestamp:
     if isinstance(val, str):
         try:
             ts = pd.Timestamp(val)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             ts = None
         if ts is None or ts is pd.NaT:
             raise InputError(f"not a date-time: {val!r}", path=path, where=where, field=fieldname)
