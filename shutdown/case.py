@@ -21,7 +21,7 @@ from shutdown.validate import (check_date, check_name, finite_number, unknown_ke
                                whole_number)
 
 _CASE_KEYS = {"name", "title", "country", "timezone", "start", "end", "baseline_days", "timeline",
-              "sources", "networks", "regions", "scenario", "expectations"}
+              "sources", "networks", "regions", "scenario", "expectations", "control_sites"}
 _NETWORK_KEYS = {"asn", "name", "note"}
 _REGION_KEYS = {"name", "center", "radius_km", "ioda", "ioda_name", "note"}
 _EXPECTATION_KEYS = {"event", "verdict", "min_sources", "note"}
@@ -69,6 +69,25 @@ class Case:
     regions: tuple[Region, ...] = ()
     scenario: str | None = None
     expectations: tuple[Expectation, ...] = ()
+    # domains whose OONI web_connectivity tests are the control for a whitelist event
+    # (sites the whitelist did not name); see README "Case files"
+    control_sites: tuple[str, ...] = ()
+
+    def site_domains(self) -> tuple[str, ...]:
+        """Domains measured one by one: those a ``sites:`` event of the timeline names,
+        then the control set. The timeline is read raw (no validation: ``timeline``
+        validates it); an unreadable timeline names no sites."""
+        from shutdown.tomlfile import read_toml
+        listed = []
+        try:
+            raw = read_toml(self.timeline_path)
+        except Exception:   # the timeline command reports its own errors
+            raw = {}
+        for e in raw.get("events", []) if isinstance(raw, dict) else []:
+            scope = e.get("scope", "") if isinstance(e, dict) else ""
+            if isinstance(scope, str) and scope.startswith("sites:"):
+                listed += [d.strip().lower() for d in scope[6:].split(",") if d.strip()]
+        return tuple(dict.fromkeys(listed + list(self.control_sites)))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -208,11 +227,18 @@ def load_case(name_or_path: str | Path) -> Case:
         expectations.append(Expectation(event=e["event"], verdicts=tuple(verdicts),
                                         min_sources=ms, note=str(e.get("note", ""))))
 
+    control = raw.get("control_sites", [])
+    if not isinstance(control, list) or not all(isinstance(d, str) and "." in d and "/" not in d
+                                                for d in control):
+        raise InputError(f"expected a list of domain names, e.g. [\"example.kz\"], got {control!r}",
+                         path=path, where=where, field="control_sites")
+
     return Case(name=name, title=str(raw.get("title", name)), path=path, country=country,
                 timezone=tzname, start=start, end=end, baseline_days=baseline_days,
                 timeline_path=timeline_path, sources=tuple(sources), networks=tuple(networks),
                 regions=tuple(regions), scenario=scenario,
-                expectations=tuple(expectations))
+                expectations=tuple(expectations),
+                control_sites=tuple(dict.fromkeys(d.strip().lower() for d in control)))
 
 
 def _circle(r: dict, path, where):

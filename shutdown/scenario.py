@@ -50,7 +50,7 @@ import pandas as pd
 
 from shutdown.errors import InputError
 from shutdown.paths import list_named, resolve_named
-from shutdown.schema import ATLAS_PROBE_CLASSES, ENTITY_TYPES, OONI_TESTS, SIGNALS
+from shutdown.schema import ATLAS_PROBE_CLASSES, ENTITY_TYPES, OONI_ALL_TESTS as OONI_TESTS, SIGNALS
 from shutdown.tomlfile import read_toml
 from shutdown.validate import (FIRST_DATE, LAST_DATE, check_date, finite_number, unknown_keys,
                                whole_number)
@@ -68,9 +68,9 @@ FULL_DEPTH = 0.9                 # depth from which an episode is a "full" cut b
 _IODA_KEYS = {"level", "daily", "peak_utc", "noise", "missing", "glitch"}
 _OONI_KEYS = {"level", "daily", "peak_utc", "noise", "anomaly", "failure", "confirmed", "tests"}
 _ATLAS_KEYS = {"probes", "infrastructure", "missing"}
-_EPISODE_KEYS = {"id", "title", "start", "end", "entities", "signals", "type", "depth", "kind",
+_EPISODE_KEYS = {"documents", "id", "title", "start", "end", "entities", "signals", "type", "depth", "kind",
                  "sources", "note"}
-_TOP_KEYS = {"name", "title", "description", "synthetic", "case", "fetched_utc", "defaults",
+_TOP_KEYS = {"sites", "name", "title", "description", "synthetic", "case", "fetched_utc", "defaults",
              "entities", "episodes", "notes"}
 
 # Defaults used when neither the entity nor [defaults.<type>] says otherwise.
@@ -111,6 +111,9 @@ class Episode:
     title: str = ""
     sources: tuple[str, ...] = ()
     note: str = ""
+    # which documented event edges this episode is the truth of ("kz-02-messengers@start"),
+    # for scoring verdicts (benchmarks/score_scenarios.py); changes nothing in the data
+    documents: tuple[str, ...] = ()
 
     def touches(self, etype: str, code: str) -> bool:
         return (etype, code) in self.entities
@@ -129,6 +132,40 @@ class EntityNormal:
 
 
 @dataclass(frozen=True)
+class Whitelist:
+    """Ground truth: during [start, end) these domains answer while the rest is cut."""
+    id: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    domains: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteBehaviour:
+    """Per-domain OONI web_connectivity tests in the country (``[sites]``)::
+
+        [sites]
+        rate = 0.3            # tests per hour per domain, normally (OONI: < 1)
+        upload_floor = 0.15   # share of that volume still seen during a cut: results a
+                              # probe could not upload are kept and sent later
+        ok = 0.93             # normal share accessible; anomaly 0.03, rest failure
+        [[sites.whitelists]]
+        id = "..."; start = ...; end = ...; domains = ["a.kz", ...]; sources = [...]
+
+    During a country cut (the country's ``ooni.measurements`` episodes) a test of a
+    blocked domain fails with the control unreachable, which OONI scores *failure*; a
+    whitelisted domain answers (ok).
+    """
+    rate: float = 0.3
+    upload_floor: float = 0.15
+    ok: float = 0.93
+    anomaly: float = 0.03
+    whitelists: tuple[Whitelist, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     title: str
@@ -140,6 +177,19 @@ class Scenario:
     entities: tuple[EntityNormal, ...]
     episodes: tuple[Episode, ...]
     description: str = ""
+    sites: "SiteBehaviour | None" = None
+
+
+    def documented(self) -> dict:
+        """event id -> the true UTC time of the change it documents, from the episodes'
+        and whitelists' ``documents`` ("<event>@start|end")."""
+        out = {}
+        items = list(self.episodes) + list(self.sites.whitelists if self.sites else ())
+        for it in items:
+            for d in it.documents:
+                eid, edge = d.split("@")
+                out[eid] = it.start if edge == "start" else it.end
+        return out
 
     def entity(self, etype: str, code: str) -> EntityNormal | None:
         for e in self.entities:
@@ -229,7 +279,55 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     return Scenario(name=name, title=str(raw.get("title", name)), path=path, synthetic=synthetic,
                     case=raw.get("case"), fetched_utc=fetched, defaults=defaults,
                     entities=tuple(entities), episodes=tuple(episodes),
-                    description=str(raw.get("description", "")))
+                    description=str(raw.get("description", "")),
+                    sites=_sites(raw.get("sites"), path))
+
+
+def _documents(block, path, where) -> tuple[str, ...]:
+    docs = block.get("documents", [])
+    if not isinstance(docs, list) or not all(
+            isinstance(d, str) and d.count("@") == 1 and d.split("@")[1] in ("start", "end")
+            for d in docs):
+        raise InputError("expected a list like [\"kz-02-messengers@start\"] (event id @ start|end)",
+                         path=path, where=where, field="documents")
+    return tuple(docs)
+
+
+def _sites(block, path) -> SiteBehaviour | None:
+    if block is None:
+        return None
+    where = "sites"
+    if not isinstance(block, dict):
+        raise InputError("expected a table [sites]", path=path, field="sites")
+    _no_unknown(block, {"rate", "upload_floor", "ok", "anomaly", "whitelists"}, path, where)
+    nums = {}
+    for k in ("rate", "upload_floor", "ok", "anomaly"):
+        if k in block:
+            v = block[k]
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or \
+                    (k != "rate" and v > 1):
+                raise InputError(f"expected a number{' in 0..1' if k != 'rate' else ' >= 0'}, "
+                                 f"got {v!r}", path=path, where=where, field=k)
+            nums[k] = float(v)
+    wls = []
+    for i, w in enumerate(block.get("whitelists", [])):
+        ww = f"sites.whitelists[{i}]"
+        if not isinstance(w, dict):
+            raise InputError("expected a table", path=path, where=ww)
+        _no_unknown(w, {"id", "start", "end", "domains", "sources", "note", "documents"}, path, ww)
+        for k in ("id", "start", "end", "domains"):
+            if k not in w:
+                raise InputError("missing", path=path, where=ww, field=k)
+        a, b = _utc(w["start"], path, ww, "start"), _utc(w["end"], path, ww, "end")
+        if b <= a:
+            raise InputError("end is not after start", path=path, where=ww, field="end")
+        doms = w["domains"]
+        if not isinstance(doms, list) or not all(isinstance(d, str) and "." in d for d in doms):
+            raise InputError("expected a list of domain names", path=path, where=ww, field="domains")
+        wls.append(Whitelist(str(w["id"]), a, b, tuple(d.lower() for d in doms),
+                             tuple(str(x) for x in w.get("sources", [])),
+                             _documents(w, path, ww)))
+    return SiteBehaviour(**nums, whitelists=tuple(wls))
 
 
 def _table_list(raw, key, path):
@@ -456,7 +554,8 @@ def _episode(block, i, path, declared) -> Episode:
         sources = [sources]
     return Episode(id=eid, start=start, end=end, entities=tuple(refs), signals=signals, type=etype,
                    depth=depth, kind=kind, title=str(block.get("title", "")),
-                   sources=tuple(str(s) for s in sources), note=str(block.get("note", "")))
+                   sources=tuple(str(s) for s in sources), note=str(block.get("note", "")),
+                   documents=_documents(block, path, where))
 
 
 def effect_keys(ep: Episode):

@@ -23,7 +23,8 @@ from shutdown.localtime import to_utc
 from shutdown.tomlfile import read_toml
 from shutdown.validate import check_date, check_name, unknown_keys
 
-KINDS = ("restriction", "shutdown", "partial-restoration", "restoration", "whitelist", "context")
+KINDS = ("restriction", "shutdown", "partial-restoration", "restoration", "whitelist",
+         "circumvention-blocked", "unreachable-from-abroad", "context")
 PRECISIONS = ("day", "night", "hour", "minute")
 SCOPE_TYPES = ("national", "region", "service", "sites", "network")
 
@@ -86,11 +87,36 @@ EXPECTED_BY_KIND: dict[str, list[Expected]] = {
         Expected("atlas", "probes_reachable", "no-change", "end-user",
                  "probes still reach the Internet"),
     ],
+    # Circumvention tools blocked: claimed for days of shutdown, so connectivity moving says
+    # nothing for or against it (no "no-change" controls, unlike a restriction). OONI scores
+    # a Tor, Snowflake or Psiphon test that cannot bootstrap as an anomaly (ooni/backend
+    # fastpath/fastpath/core.py score_tor, score_vanilla_tor, score_torsf, score_psiphon,
+    # commit 32d8349d); riseupvpn is not scored at all since 2023-10-17.
+    "circumvention-blocked": [
+        *[Expected("ooni", t, "anomaly-up", None, "a blocked tool cannot bootstrap: OONI "
+                   "scores the test an anomaly") for t in ("tor", "vanilla_tor", "torsf", "psiphon")],
+        Expected("ooni", "riseupvpn", "may-not-show", None,
+                 "OONI stopped scoring riseupvpn on 2023-10-17 (ooni/backend issue #745; "
+                 "fastpath core.py score_riseupvpn): its tests read ok whatever happened"),
+    ],
+    # A whitelist is a claim about *which* sites answered: OONI's per-domain
+    # web_connectivity tests of the listed sites against a control set the case declares.
     "whitelist": [
-        Expected("ooni", "web_connectivity", "may-not-show", None,
-                 "listed sites answer while others fail; few probes can upload results"),
+        Expected("ooni", "site", "listed-vs-control", None,
+                 "listed sites answer while the control set stays blocked (few probes can "
+                 "upload: results kept and sent later)"),
         Expected("ioda", "ping-slash24", "no-change", None,
                  "a whitelist opens a few sites, not general connectivity"),
+    ],
+    # Sites hosted in the country unreachable from the rest of the world: what IODA's
+    # active probing measures -- it pings the country's address blocks from its own
+    # vantage points outside it (IODA, "Active Probing", ioda.inetintel.cc.gatech.edu/help).
+    # BGP may stay up; the telescope and Atlas see from inside and are not this claim.
+    "unreachable-from-abroad": [
+        Expected("ioda", "ping-slash24", "down", None,
+                 "probes from abroad stop getting replies from the country's address blocks"),
+        Expected("ioda", "bgp", "may-not-show", None,
+                 "routes can stay announced while hosts do not answer"),
     ],
     "context": [],
 }

@@ -31,6 +31,8 @@ Per 7-day chunk of whole days: one request for the volume of all tests and one
 per test of interest (``test_name=<test>``), each split by ``probe_asn``:
 ``signal="measurements", subtype="all"|<test>`` and ``signal=<test>``,
 ``subtype`` = ok|anomaly|confirmed|failure, for the country and each case network.
+Per-domain and circumvention results: ``ooni_targeted`` (``requests`` lists
+everything).
 """
 from __future__ import annotations
 
@@ -237,8 +239,15 @@ def hourly_counts(payload, hours: pd.DatetimeIndex, asns=None, builder=None) -> 
     return grid
 
 
+def requests(case) -> list[Request]:
+    """Everything the OONI collector fetches: ``plan``, then the per-domain and the
+    circumvention requests (``ooni_targeted``)."""
+    from shutdown.sources import ooni_targeted
+    return plan(case) + ooni_targeted.plan(case)
+
+
 def collect(case, fetcher, progress=None) -> None:
-    for req in plan(case):
+    for req in requests(case):
         fetcher.get_json(req.path, req.params, validate=check_aggregation, explain=error_message)
         if progress is not None:
             if hasattr(progress, "set_postfix_str"):
@@ -272,4 +281,6 @@ def normalize(case, cache) -> pd.DataFrame:
             if test:
                 for j, outcome in enumerate(COUNT_FIELDS, start=1):
                     out.add(signal=test, subtype=outcome, values=counts[k, :, j], **label)
+    from shutdown.sources import ooni_targeted
+    ooni_targeted.normalize(case, cache, out)
     return out.frame()
