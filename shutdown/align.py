@@ -95,8 +95,10 @@ def scope_entities(event, case) -> list[tuple[str, str]]:
     return [("country", country)] if country else []
 
 
-def _expectations(event) -> list:
+def _expectations(event, case=None) -> list:
     exp = list(event.expected)
+    if case is not None:        # a source the case does not collect has nothing to say
+        exp = [e for e in exp if e.source in case.sources]
     if event.scope_type == "service":
         tests = {t for v in event.scope_values for t in service_tests(v)}
         exp = [e for e in exp if not (e.source == "ooni" and e.signal in OONI_ALL_TESTS)
@@ -254,7 +256,7 @@ def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZ
         ws, we = ev.window_utc
         base = {"event": ev.id, "kind": ev.kind, "scope": ev.scope,
                 "window_start_utc": ws, "window_end_utc": we}
-        exps = _expectations(ev)
+        exps = _expectations(ev, case)
         if not exps:
             recs.append({**base, "expects": "", "role": "none", "verdict": "not-measurable",
                          "reason": f"a {ev.kind} event has no measurable signature",
@@ -739,7 +741,7 @@ def unexplained(events, intervals: pd.DataFrame, case=None, horizon: pd.Timedelt
                 nearest, dist = ev.id, d
             if not _covers(ev, case, r["entity_type"], r["entity_code"]):
                 continue
-            moves = [e for e in _expectations(ev) if e.shows in PRIMARY
+            moves = [e for e in _expectations(ev, case) if e.shows in PRIMARY
                      and e.source == r["source"] and (e.signal == r["signal"] or r["source"] == "fused")]
             if r["source"] == "fused":
                 moves = [e for e in ev.expected if e.shows in ("down", "up")]

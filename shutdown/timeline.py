@@ -9,6 +9,8 @@ Detection never imports this module; alignment is where the two meet.
 """
 from __future__ import annotations
 
+import functools
+
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -122,6 +124,27 @@ EXPECTED_BY_KIND: dict[str, list[Expected]] = {
 }
 
 
+# Kinds where access itself goes or returns: every signal a source declares with one of
+# these roles is expected to move, whether or not it is listed above (a new upstream's
+# connectivity or traffic series joins without an edit here).
+MOVES_WITH_ACCESS = {"shutdown": "down", "partial-restoration": "up", "restoration": "up"}
+ACCESS_ROLES = ("connectivity", "traffic")
+
+
+@functools.lru_cache(maxsize=None)
+def expected_for(kind: str) -> list[Expected]:
+    """EXPECTED_BY_KIND[kind], plus, for kinds in MOVES_WITH_ACCESS, every declared signal
+    of an ACCESS_ROLES role that the table does not name yet (shutdown.sources.registry)."""
+    out = list(EXPECTED_BY_KIND[kind])
+    shows = MOVES_WITH_ACCESS.get(kind)
+    if shows:
+        from shutdown.sources import registry
+        named = {(e.source, e.signal) for e in out}
+        out += [Expected(s.source, s.signal, shows, None, f"{s.label or s.signal}: {s.meaning}")
+                for s in registry.signals(ACCESS_ROLES) if (s.source, s.signal) not in named]
+    return out
+
+
 @dataclass(frozen=True)
 class Event:
     id: str
@@ -175,7 +198,7 @@ class Event:
 
     @property
     def expected(self) -> list[Expected]:
-        return EXPECTED_BY_KIND[self.kind]
+        return expected_for(self.kind)
 
     def to_record(self) -> dict:
         s, e = self.window_utc
