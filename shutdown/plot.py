@@ -459,8 +459,9 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
     bars = event_bars(events, x0, x1)
     with matplotlib.rc_context(RC):
         n_rows = stack_rows(bars, x0, x1, _axes_width_px(), FONT_SIZE - 1, DPI)
-        fig, strip, (p_ioda, p_ooni, p_msg, p_atlas) = _new_figure(
-            4, 1.25, n_rows, _title(case, "the Internet shutdown as measured", simulated))
+        declared = declared_panels(tidy, case, "country", case.country)
+        fig, strip, (p_ioda, p_ooni, p_msg, p_atlas, *p_declared) = _new_figure(
+            4 + len(declared), 1.25, n_rows, _title(case, "the Internet shutdown as measured", simulated))
         fig.shutdown.update(figure="overview", simulated=simulated, entity=("country", case.country))
         cc = case.country
 
@@ -525,18 +526,53 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
                                    (p_msg, "ooni", list(OONI_MESSENGER_TESTS), None),
                                    (p_atlas, "atlas", ["probes_reachable"], ["end-user", "infrastructure"])):
             draw_detected(ax, _intervals_for(ctry, source=src, signal=sigs, subtype=sub), x0, x1)
+        for ax, (src, sigs) in zip(p_declared, declared):
+            draw_declared_panel(ax, tidy, src, sigs, "country", cc, base)
+            draw_detected(ax, _intervals_for(ctry, source=src.name, signal=[g.signal for g in sigs]), x0, x1)
 
-        for ax in (p_ioda, p_ooni, p_msg, p_atlas):
+        for ax in (p_ioda, p_ooni, p_msg, p_atlas, *p_declared):
             draw_event_guides(ax, bars)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="lower left", frameon=True, framealpha=0.85, ncol=3,
                           fontsize=FONT_SIZE - 2, borderpad=0.3, handlelength=2.5)
-        format_time_axes([strip, p_ioda, p_ooni, p_msg, p_atlas], strip, x0, x1, case.timezone)
+        format_time_axes([strip, p_ioda, p_ooni, p_msg, p_atlas, *p_declared], strip, x0, x1,
+                         case.timezone)
         draw_event_strip(strip, bars, n_rows, x0, x1)
         _legend(fig, None, _kind_handles(bars))
         watermark(fig, simulated)
     _finish(fig, tidy, x0, x1)
     return fig
+
+
+# Sources drawn by panels of their own above; any other source the case collects gets a
+# panel from what it declares (shutdown.sources.registry): its connectivity and traffic
+# signals as shares of their baseline, labelled as the source labels them.
+OWN_PANELS = ("ioda", "ooni", "atlas")
+
+
+def declared_panels(tidy, case, entity_type, entity_code) -> list[tuple]:
+    """[(Source, [Signal, ...])] for the case's other sources with data for the entity."""
+    from shutdown.sources import registry
+    out = []
+    for name in case.sources:
+        if name in OWN_PANELS:
+            continue
+        src = registry.get(name)
+        sigs = [g for g in src.signals if g.role in ("connectivity", "traffic")
+                and not select(tidy, name, g.signal, None, entity_type, entity_code).empty]
+        if sigs:
+            out.append((src, sigs))
+    return out
+
+
+def draw_declared_panel(ax, tidy, src, sigs, entity_type, entity_code, base) -> None:
+    ax.set_title(f"{src.title}: share of baseline (1 = normal)", loc="left")
+    for i, g in enumerate(sigs):
+        s = baseline_ratio(select(tidy, src.name, g.signal, None, entity_type, entity_code), base)
+        draw_series(ax, s, g.label or g.signal, i,
+                    {"source": src.name, "signal": g.signal, "entity_type": entity_type,
+                     "entity_code": entity_code, "transform": "baseline_ratio"})
+    ax.set_ylim(bottom=0)
 
 
 def networks_figure(tidy: pd.DataFrame, events, intervals, case) -> Figure:

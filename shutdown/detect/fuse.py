@@ -22,8 +22,7 @@ def family(source: str, signal: str) -> str:
     """The independent measurement method a (source, signal) belongs to: as the source
     declares it (``shutdown.sources.registry``), else the source itself."""
     from shutdown.sources import registry
-    src = registry.sources().get(str(source))
-    sig = next((s for s in src.signals if s.signal == str(signal)), None) if src else None
+    sig = registry.signal(source, signal)
     return sig.family if sig is not None else str(source)
 
 

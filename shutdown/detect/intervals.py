@@ -38,7 +38,7 @@ def thresholds_for(keys: pd.DataFrame, sigma: np.ndarray) -> tuple[np.ndarray, n
     if len(keys) == 0:
         return np.zeros(0), np.zeros(0)
     rise = keys["mode"].to_numpy() == "rise"
-    floor = np.array([T.MIN_RISE if r else T.MIN_DROP.get((a, b), T.DEFAULT_MIN_DROP)
+    floor = np.array([T.MIN_RISE if r else T.min_drop(a, b)
                       for r, a, b in zip(rise, keys["source"], keys["signal"])])
     if "n_probes" in keys:
         # Atlas share: at least ATLAS_MIN_FAILING probes must fail together (Disco's bursts)

@@ -71,6 +71,15 @@ MIN_DROP = {
     ("atlas", "probes_connected"): 0.30,
 }
 DEFAULT_MIN_DROP = 0.30          # a signal this module does not know yet
+
+
+def min_drop(source: str, signal: str) -> float:
+    """MIN_DROP for the signal, else the floor its source declares, else DEFAULT_MIN_DROP."""
+    if (source, signal) in MIN_DROP:
+        return MIN_DROP[(source, signal)]
+    from shutdown.sources import registry
+    sig = registry.signal(source, signal)
+    return sig.floor if sig is not None and sig.floor is not None else DEFAULT_MIN_DROP
 # OONI anomaly share (absolute rise, 0..1): blocking a messenger makes most of its tests
 # anomalous; ordinary noise (flaky networks) moves the share by a few percent.
 MIN_RISE = 0.30

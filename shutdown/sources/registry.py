@@ -22,7 +22,8 @@ renderer, ``shutdown/simulation/render_<name>.py``). A declaration names:
     what it writes into the tidy table: ``signal``, ``unit``, ``meaning``,
     ``role`` (connectivity | routing | traffic | volume | service | probes),
     ``label`` (figures), optionally ``family`` (the independent measurement
-    method, for fusion; default: the source).
+    method, for fusion; default: the source) and ``floor`` (the smallest relative
+    drop detection may call an outage; default: ``detect.thresholds``).
 
 Importing the registry imports every source module (and so pandas): commands
 load it when they run, never for ``--help``.
@@ -49,6 +50,7 @@ class Signal:
     role: str
     label: str = ""
     family: str = ""          # independent measurement method (fusion); default: the source
+    floor: float | None = None   # smallest relative drop that may enter an outage (detection)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ def _source(module_name: str, d: dict) -> Source:
     try:
         name = d["name"]
         sigs = tuple(Signal(source=name, signal=s["signal"], unit=s["unit"], meaning=s["meaning"],
-                            role=s["role"], label=s.get("label", ""), family=s.get("family") or name)
+                            role=s["role"], label=s.get("label", ""), family=s.get("family") or name,
+                            floor=None if s.get("floor") is None else float(s["floor"]))
                      for s in d.get("signals", ()))
         src = Source(name=name, title=d.get("title", name), default_url=d["default_url"].rstrip("/"),
                      module_name=module_name, auth=d.get("auth"),
@@ -168,4 +171,6 @@ def signals(role: str | tuple | None = None) -> list[Signal]:
 
 
 def signal(source: str, name: str) -> Signal | None:
-    return next((s for s in get(source).signals if s.signal == name), None)
+    """The declared signal, or None (an unknown source or signal is not an error here)."""
+    src = sources().get(str(source))
+    return next((s for s in src.signals if s.signal == str(name)), None) if src else None
