@@ -160,10 +160,6 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
         rep.status, rep.message = "unavailable", f"{name}: collector not available in this version"
         return
     spec = registry.get(name)
-    missing = spec.missing_credential()
-    if missing:         # say how to get it; the other sources run
-        rep.status, rep.message = "unavailable", f"{name}: {missing}"
-        return
     options = {"quota_wait": getattr(mod, "QUOTA_WAIT", None), **(fetcher_options or {})}
     options["headers"] = {**spec.auth_headers(), **options.get("headers", {})}
     fetcher = _StoppableFetcher(cache, name, url, stop=stop, refresh=refresh, session=session,
@@ -186,6 +182,9 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
         rep.status, rep.message = "unreachable", f"{name}: {exc.url}: {exc.problem}"
     except SourceError as exc:
         rep.status, rep.message = "failed", f"{exc.source}: {exc.url}: {exc.problem}"
+        missing = spec.missing_credential()
+        if missing:     # what was not cached needs a credential: say how to get one
+            rep.status, rep.message = "unavailable", f"{name}: {missing}"
     except InputError:
         raise
     except Exception as exc:    # a bug or an unforeseen shape: stop this source only

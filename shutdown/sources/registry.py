@@ -15,7 +15,8 @@ renderer, ``shutdown/simulation/render_<name>.py``). A declaration names:
 ``min_interval``
     seconds between two requests to it (its own pace; the sources run side by side);
 ``default``
-    whether a case that names no sources uses it (False: a case opts in);
+    whether a case that names no sources uses it (False: a case opts in; the
+    default is False for a source that requires a credential, else True);
 ``order``
     where it stands in listings;
 ``signals``
@@ -110,7 +111,9 @@ def _source(module_name: str, d: dict) -> Source:
                      for s in d.get("signals", ()))
         src = Source(name=name, title=d.get("title", name), default_url=d["default_url"].rstrip("/"),
                      module_name=module_name, auth=d.get("auth"),
-                     min_interval=float(d.get("min_interval", 0.0)), default=bool(d.get("default", True)),
+                     min_interval=float(d.get("min_interval", 0.0)),
+                     # a source that needs a credential is one a case opts into
+                     default=bool(d.get("default", not (d.get("auth") or {}).get("required"))),
                      order=int(d.get("order", 50)), signals=sigs)
     except (KeyError, TypeError, ValueError) as exc:      # a programming error in a source module
         raise RuntimeError(f"{where}: malformed ({exc!r})") from None
