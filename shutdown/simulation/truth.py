@@ -44,11 +44,33 @@ def ground_truth(scenario: Scenario) -> pd.DataFrame:
                     subs = [s.subtype] if s.subtype else list(ATLAS_PROBE_CLASSES)
                     keys = [("atlas", s.signal, sub, "down") for sub in subs]
                 for source, signal, sub, direction in keys:
-                    rows.append({"entity_type": etype, "entity_code": code, "source": source,
-                                 "signal": signal, "subtype": sub, "start_utc": ep.start,
-                                 "end_utc": ep.end, "kind": ep.kind, "depth": ep.depth,
-                                 "direction": direction, "episode": ep.id, "type": ep.type})
+                    rows.append(truth_row(ep, etype, code, source, signal, sub, direction))
+    for renderer in _renderers_with_truth():
+        rows += renderer.truth_rows(scenario)
     return _frame(rows)
+
+
+def truth_row(ep, etype, code, source, signal, subtype, direction) -> dict:
+    return {"entity_type": etype, "entity_code": code, "source": source, "signal": signal,
+            "subtype": subtype, "start_utc": ep.start, "end_utc": ep.end, "kind": ep.kind,
+            "depth": ep.depth, "direction": direction, "episode": ep.id, "type": ep.type}
+
+
+def _renderers_with_truth() -> list:
+    """The renderers of other sources (``render_<source>.truth_rows(scenario)``): a source
+    whose simulated series follow the scenario's episodes says which rows they make."""
+    import importlib
+
+    from shutdown.sources import registry
+    out = []
+    for name in registry.names():
+        try:
+            mod = importlib.import_module(f"shutdown.simulation.render_{name}")
+        except ModuleNotFoundError:
+            continue
+        if callable(getattr(mod, "truth_rows", None)):
+            out.append(mod)
+    return out
 
 
 def _frame(rows) -> pd.DataFrame:
