@@ -280,6 +280,7 @@ def _write_into(data: ReportData, out: Path) -> None:
         "inputs": inputs,
         "raw": [{"key": e["key"], "sha256": e["sha256"], "source": e["source"]} for e in data.entries],
         "figures": fig_records,
+        "charts": sorted(charts),          # interactive charts in report.html (shutdown check reads them)
         "reports": {n: {"path": n, "sha256": sidecar.sha256_file(out / n)} for n in ("report.md", "report.html")},
         "verdicts": _records(data.summary),
         "expectations": data.expectations,
