@@ -524,8 +524,8 @@ CSS = """
 .fig .event-details:empty{display:none}
 .fig .event-details{border:1px solid #999;padding:.4rem .8rem;margin:.4rem 0;background:#fafafa}
 .chart-banner{font-weight:bold;border:2px solid #000;padding:.2rem .5rem;background:#ffe;margin:.3rem 0}
-#vg-tooltip-element{max-width:34rem}
-#vg-tooltip-element td.value{max-width:26rem;white-space:normal;overflow-wrap:anywhere}
+#vg-tooltip-element{max-width:36rem}
+#vg-tooltip-element table tr td.value{max-width:28rem;max-height:none;white-space:normal;overflow-wrap:anywhere}
 @media print{.fig .interactive,.fig .event-details,.chart-banner{display:none!important}
 .fig.live .static{display:block!important}}
 """
