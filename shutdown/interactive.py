@@ -39,8 +39,9 @@ from shutdown import plot
 from shutdown.timeline import iso_z
 
 MAX_POINTS = 1000          # per series on the page; min+max per bucket above that
-WIDTH = 680                # px, the plotting area (the page is 60rem wide, legends to the right)
+WIDTH = 640                # px, the plotting area (the page is 60rem wide, legends to the right)
 PANEL_H = 110              # px per data panel
+_CHAR_PX = 5.6             # mean width of a 10 px label character
 ROW_H = 22                 # px per event row (strip) or Gantt row
 # Columns of the per-event verdict row that identify the event rather than judge it.
 _NOT_EVIDENCE = {"event", "kind", "scope", "precision", "window_start_utc", "window_end_utc",
@@ -141,7 +142,7 @@ def _fmt(v) -> str:
 def evidence(verdict_row: dict) -> str:
     """The evidence of a per-event verdict row: every column that is not an identity
     column and not empty, as ``name: value``."""
-    return "; ".join(f"{k}: {_fmt(v)}" for k, v in verdict_row.items()
+    return "; ".join(f"{k}: {_fmt(v).replace(',', ', ')}" for k, v in verdict_row.items()
                      if k not in _NOT_EVIDENCE and _fmt(v) not in ("", "0"))
 
 
@@ -310,12 +311,17 @@ def panel_chart(fig, desc: dict, data, name: str) -> dict:
         stroke="black", strokeWidth=0.5, opacity=0.9, height=8, yOffset=4, cursor="pointer").encode(
         x=alt.X("drawn_start_utc:T", **_local_axis(x0, x1, tz)), x2="drawn_end_utc:T",
         y=alt.Y("row:O", axis=None), fill=kind_colour, tooltip=_event_tooltip())
-    text = alt.Chart(ev_data).mark_text(align="left", baseline="bottom", dy=2, fontSize=10,
-                                        cursor="pointer").encode(
-        x=alt.X("drawn_start_utc:T", **dict(_local_axis(x0, x1, tz), scale=alt.Scale(type="utc"))),
-        y=alt.Y("row:O", axis=None),
-        text="label:N", tooltip=_event_tooltip())
-    strip = alt.layer(bars, text).properties(width=WIDTH, height=strip_h, title=alt.TitleParams(
+    # a label that would run off the right edge ends at its bar's end instead
+    span = (x1 - x0).total_seconds()
+    for e in events:
+        left_px = (pd.Timestamp(e["drawn_start_utc"]) - x0).total_seconds() / span * WIDTH
+        e["label_right"] = bool(left_px + _CHAR_PX * len(e["label"]) > WIDTH)
+    strip_x = dict(_local_axis(x0, x1, tz), scale=alt.Scale(type="utc"))
+    text = [alt.Chart(ev_data).transform_filter(f"{'' if right else '!'}datum.label_right").mark_text(
+        baseline="bottom", dy=2, fontSize=10, cursor="pointer", align="right" if right else "left").encode(
+        x=alt.X(f"{'drawn_end_utc' if right else 'drawn_start_utc'}:T", **strip_x),
+        y=alt.Y("row:O", axis=None), text="label:N", tooltip=_event_tooltip()) for right in (False, True)]
+    strip = alt.layer(bars, *text).properties(width=WIDTH, height=strip_h, title=alt.TitleParams(
         "documented events (hover: quote, verdict, evidence; click: details)", anchor="start",
         fontSize=11))
 
@@ -351,7 +357,7 @@ def panel_chart(fig, desc: dict, data, name: str) -> dict:
         if guides:
             layers.append(alt.Chart(ev_data).transform_filter("datum.kind !== 'context'").mark_rect(
                 opacity=0.07).encode(x=alt.X("drawn_start_utc:T", **xa),
-                                     x2="drawn_end_utc:T", fill=alt.Fill("kind:N", scale=kind_scale, legend=None)))
+                                     x2="drawn_end_utc:T", fill=kind_colour))
         line = base.properties(name=f"{name}_line{i}").transform_filter(visible).mark_line(strokeWidth=1.2, interpolate="linear").encode(
             x=alt.X("t:T", **xa),
             y=ys, color=series_colour, strokeDash=dash)
