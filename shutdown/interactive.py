@@ -458,7 +458,7 @@ def alignment_chart(fig, desc: dict, data, name: str = "alignment") -> dict:
                  alt.Tooltip("utc:N", title="detected (UTC)"), alt.Tooltip("local:N", title=f"local ({tz})"),
                  alt.Tooltip("transition:N", title="transition (UTC)"), alt.Tooltip("minutes_off:N"),
                  alt.Tooltip("reason:N")])
-    tick = alt.Chart(alt.Data(name="marks")).mark_point(color="black", filled=False).encode(
+    tick = alt.Chart(alt.Data(name="marks")).mark_point(color="black", filled=False, size=90, strokeWidth=1.4).encode(
         x=alt.X("t:T", **x), y=y, shape=alt.Shape("marker:N", scale=alt.Scale(
             domain=["|", "o"], range=["M0,-1L0,1", "circle"]), legend=None),
         tooltip=[alt.Tooltip("what:N"), alt.Tooltip("utc:N", title="UTC")])
