@@ -7,6 +7,14 @@ Without --cache, a temporary cache is first filled from a local HTTP server that
 answers in IODA's and OONI's shapes (tests/localserver.py; no network), so the
 figures measure this code, not the upstreams. Atlas is left out unless named
 (its answers are not served by the local server).
+
+    python benchmarks/bench_collect.py --cold [--sources ioda,ooni,atlas]
+
+A cold collect of the whole case from a local server that replays a simulated
+cache as the three upstreams (no delay): each source alone into an empty cache,
+then all of them together, with each source's own pace (OONI: one request a
+second). The sources run side by side, so together should take about as long
+as the slowest alone, not the sum.
 """
 from __future__ import annotations
 
@@ -27,7 +35,11 @@ def main() -> None:
     ap.add_argument("--case", default="kz-2022-01")
     ap.add_argument("--sources", default="ioda,ooni")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cold", action="store_true",
+                    help="time a cold collect of each source alone and of all together")
     args = ap.parse_args()
+    if args.cold:
+        return cold_collect(args.case, args.sources.split(","))
 
     from shutdown.collect import collect_case
     from shutdown.normalize import build_table
@@ -75,6 +87,35 @@ def main() -> None:
     print(f"peak Python heap during a warm collect: {peak / 2**20:.1f} MiB{rss_s}")
     if tmp:
         tmp.cleanup()
+
+
+def cold_collect(case_name: str, sources: list[str]) -> None:
+    from localserver import LocalServer
+    from shutdown.case import load_case
+    from shutdown.collect import collect_case
+    from shutdown.simulate import simulate
+
+    case = load_case(case_name)
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
+        t0 = time.perf_counter()
+        upstream = simulate(case.scenario, seed=0, cache_root=Path(tmp) / "upstream", case=case)["cache"]
+        print(f"simulated upstream built in {time.perf_counter() - t0:.1f} s (not counted)")
+        with LocalServer(replay=upstream) as srv:
+            urls = {"ioda": srv.url + "/v2", "ooni": srv.url, "atlas": srv.url}
+
+            def once(names, label):
+                t = time.perf_counter()
+                rep = collect_case(case, names, cache=Path(tmp) / label, progress=False, base_urls=urls)
+                dt = time.perf_counter() - t
+                per = ", ".join(f"{s.source} {s.status} {s.requests} req" for s in rep.sources)
+                print(f"  {label:16s} {dt:6.1f} s  ({per})")
+                return dt
+
+            alone = {s: once([s], f"{s} alone") for s in sources}
+            together = once(sources, "all together")
+    slowest = max(alone.values())
+    print(f"together / slowest alone = {together / slowest:.2f}  (1.0 = bound by the slowest source); "
+          f"together / sum of alone = {together / sum(alone.values()):.2f}")
 
 
 if __name__ == "__main__":

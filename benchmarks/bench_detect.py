@@ -10,6 +10,15 @@ and judges the rest of the year. Prints the wall time of detection, the peak
 resident memory during detection above what the table itself holds (sampled
 from /proc every 20 ms; tracemalloc would slow numpy down several-fold), the
 process's peak RSS, and how many of the planted cuts were found.
+
+    python benchmarks/bench_detect.py --stream --entities 250     # group by group from Parquet
+    python benchmarks/bench_detect.py --scale 25,250,1000 --days 90
+
+``--stream`` writes the table to Parquet one group of 25 entities at a time (it is
+never whole in memory) and detects group by group (``detect.run_table``: each core
+reads and judges one group at a time): memory is that of a group per core, whatever
+the number of entities; CPU time is summed over the worker processes. ``--scale`` runs ``--stream`` at each size in a fresh process and prints
+how time per row and peak memory grow (both should stay flat: time linear in rows).
 """
 from __future__ import annotations
 
@@ -25,8 +34,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from shutdown import detect  # noqa: E402
-from synthetic import large_table  # noqa: E402
+from shutdown import detect, store  # noqa: E402
+from synthetic import large_table, large_table_groups  # noqa: E402
 
 
 def _rss() -> float:
@@ -43,7 +52,14 @@ def main(argv=None) -> None:
     ap.add_argument("--entities", type=int, default=250)
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--baseline-days", type=int, default=14)
+    ap.add_argument("--stream", action="store_true", help="detect group by group from a Parquet table")
+    ap.add_argument("--per-group", type=int, default=25, help="entities per group with --stream")
+    ap.add_argument("--scale", help="comma-separated entity counts: --stream at each, in fresh processes")
     args = ap.parse_args(argv)
+    if args.scale:
+        return scale([int(x) for x in args.scale.split(",")], args)
+    if args.stream:
+        return stream(args)
 
     t = time.perf_counter()
     tidy, truth = large_table(n_entities=args.entities, days=args.days)
@@ -94,6 +110,114 @@ def main(argv=None) -> None:
     print(f"planted cuts after the baseline: {len(tr)}, found {found} "
           f"({100 * found / max(len(tr), 1):.1f}%); intervals per entity and signal: "
           f"median {per_cut.median() if len(per_cut) else 0:.0f}")
+
+
+def _rss_tree() -> float:
+    """Resident memory of this process and its worker processes, MiB (pages a forked worker
+    still shares with its parent count twice: an upper bound)."""
+    total = _rss()
+    try:
+        kids = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    except OSError:
+        kids = []
+    for pid in kids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
+
+
+class _Peak:
+    """Peak resident memory of this process and its workers while the block runs
+    (sampled from /proc every 20 ms)."""
+
+    def __enter__(self):
+        self.before = _rss_tree()
+        self.peak = self.before
+        self._stop = threading.Event()
+        self._th = threading.Thread(target=self._sample, daemon=True)
+        self._th.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss_tree())
+            time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._th.join()
+        self.peak = max(self.peak, _rss_tree())
+
+
+def _recall(iv: pd.DataFrame, truth: pd.DataFrame, w0) -> tuple[int, int]:
+    tr = truth[truth["start_utc"] >= w0]
+    starts = {c: g["start_utc"] for c, g in iv.assign(entity_code=iv["entity_code"].astype(str)).groupby("entity_code")}
+    found = sum(bool(c in starts and (abs(starts[c] - s) <= pd.Timedelta(minutes=10)).any())
+                for c, s in zip(tr["entity_code"], tr["start_utc"]))
+    return found, len(tr)
+
+
+def stream(args) -> None:
+    import json
+    import tempfile
+    truths, rows = [], [0]
+
+    def groups():
+        for t, tr in large_table_groups(args.entities, args.per_group, args.days):
+            truths.append(tr)
+            rows[0] += len(t)
+            yield t
+
+    with tempfile.TemporaryDirectory(prefix="bench-detect-") as tmp:
+        t = time.perf_counter()
+        path = store.write_grouped_table(groups(), Path(tmp) / "table.parquet")
+        t_write = time.perf_counter() - t
+        start, _ = store.table_time_range(path)
+        start = pd.Timestamp(start)
+        start = start.tz_localize("UTC") if start.tzinfo is None else start
+        w0 = start + pd.Timedelta(days=args.baseline_days)
+        w1 = start + pd.Timedelta(days=args.days)
+        with _Peak() as mem:
+            t, c0 = time.perf_counter(), os.times()
+            res = detect.run_table(path, (w0, w1), (start, w0))
+            t_det, c1 = time.perf_counter() - t, os.times()
+    found, cuts = _recall(res.intervals, pd.concat(truths, ignore_index=True), w0)
+    out = {"entities": args.entities, "rows": rows[0], "seconds": t_det,
+           # the workers' CPU too (children's times, counted once they have ended)
+           "cpu": sum(getattr(c1, f) - getattr(c0, f)
+                      for f in ("user", "system", "children_user", "children_system")),
+           "rows_per_s": rows[0] / t_det, "mib_above": mem.peak - mem.before, "peak_mib": mem.peak,
+           "intervals": len(res.intervals), "found": found, "cuts": cuts}
+    print(f"streamed: {rows[0]:,} rows ({args.entities} entities x 3 signals x {args.days} days, "
+          f"groups of {args.per_group}; written in {t_write:.1f} s); detection {t_det:.1f} s "
+          f"({out['rows_per_s'] / 1e6:.1f} M rows/s wall; CPU {out['cpu']:.1f} s, "
+          f"{rows[0] / out['cpu'] / 1e6:.1f} M rows per CPU-second); peak RSS (with workers) "
+          f"{mem.peak:,.0f} MiB, {out['mib_above']:,.0f} MiB above the start; "
+          f"planted cuts found {found}/{cuts}")
+    print("JSON " + json.dumps(out))
+
+
+def scale(sizes: list[int], args) -> None:
+    import json
+    import subprocess
+    res = []
+    for n in sizes:
+        cmd = [sys.executable, __file__, "--stream", "--entities", str(n), "--days", str(args.days),
+               "--per-group", str(args.per_group), "--baseline-days", str(args.baseline_days)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        print(out.splitlines()[0])
+        res.append(json.loads(next(x for x in out.splitlines() if x.startswith("JSON "))[5:]))
+    ref = res[0]
+    print(f"growth relative to {ref['entities']} entities (time per row and memory should stay ~1.0):")
+    for r in res:
+        print(f"  {r['entities']:5d} entities: rows x{r['rows'] / ref['rows']:6.1f}, time x"
+              f"{r['seconds'] / ref['seconds']:6.1f}, time per row x"
+              f"{(r['seconds'] / r['rows']) / (ref['seconds'] / ref['rows']):4.2f}, memory above start x"
+              f"{r['mib_above'] / max(ref['mib_above'], 1):4.2f} ({r['mib_above']:,.0f} MiB)")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from shutdown.config import base_url
 from shutdown.errors import InputError
 from shutdown.http import Fetcher, SourceError, SourceUnreachable
 from shutdown.paths import default_cache_dir
+from shutdown.sources import Gap
 from shutdown.store import RawCache
 
 EXIT_ALL, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
@@ -38,7 +41,7 @@ MIN_INTERVAL = {"ioda": 0.0, "ooni": 1.0, "atlas": 0.0}
 @dataclass
 class SourceReport:
     source: str
-    status: str = "ok"          # ok | failed | unreachable | unavailable
+    status: str = "ok"          # ok | incomplete | failed | unreachable | unavailable
     requests: int = 0
     cache_hits: int = 0
     retries: int = 0
@@ -132,11 +135,68 @@ def with_baseline(case: Case, baseline_days: int | None) -> Case:
     return dataclasses.replace(case, baseline_days=baseline_days)
 
 
-def _progress(total: int, desc: str, enabled: bool | None):
+def _progress(total: int, desc: str, enabled: bool | None, position: int = 0):
     from tqdm import tqdm
-    # enabled=None: show only on a terminal, so logs and CI stay clean.
-    return tqdm(total=total, desc=desc, unit="req", file=sys.stderr, leave=False,
-                disable=(None if enabled is None else not enabled), dynamic_ncols=True)
+    # enabled=None: show only on a terminal, so logs and CI stay clean. One line per
+    # source (position), since the sources run at the same time.
+    return tqdm(total=total, desc=f"{desc:5s}", unit="req", file=sys.stderr, leave=False,
+                position=position, disable=(None if enabled is None else not enabled),
+                dynamic_ncols=True)
+
+
+class _StoppableFetcher(Fetcher):
+    """A Fetcher that stops before its next request once ``stop`` is set: Ctrl-C reaches
+    only the main thread, which then stops the sources running beside it."""
+
+    def __init__(self, *args, stop: threading.Event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._stop = stop
+
+    def get_json(self, *args, **kwargs):
+        if self._stop.is_set():
+            raise KeyboardInterrupt("collect stopped")
+        return super().get_json(*args, **kwargs)
+
+
+def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *, position: int,
+                    stop: threading.Event, refresh: bool, session, progress, min_interval,
+                    fetcher_options) -> None:
+    """Fetch one source into the cache; fills ``rep`` (status, message, counts)."""
+    name = rep.source
+    mod = source_module(name)
+    if mod is None:
+        rep.status, rep.message = "unavailable", f"{name}: collector not available in this version"
+        return
+    options = {"quota_wait": getattr(mod, "QUOTA_WAIT", None), **(fetcher_options or {})}
+    fetcher = _StoppableFetcher(cache, name, url, stop=stop, refresh=refresh, session=session,
+                                min_interval=MIN_INTERVAL.get(name, 0.0) if min_interval is None
+                                else min_interval, **options)
+    try:
+        total = len(mod.plan(case))
+    except Exception:   # a plan that cannot count itself still collects
+        total = None
+    bar = _progress(total, name, progress, position)
+    try:
+        notes = mod.collect(case, fetcher, bar)
+        # A source may return notes: what it left out but could work around
+        # (e.g. an IODA region it could not resolve); the status stays "ok".
+        if isinstance(notes, (list, tuple)) and notes:
+            rep.message = "\n       ".join(f"{name}: {n}" for n in notes)
+            if any(isinstance(n, Gap) for n in notes):   # data missing this run: not complete
+                rep.status = "incomplete"
+    except SourceUnreachable as exc:
+        rep.status, rep.message = "unreachable", f"{name}: {exc.url}: {exc.problem}"
+    except SourceError as exc:
+        rep.status, rep.message = "failed", f"{exc.source}: {exc.url}: {exc.problem}"
+    except InputError:
+        raise
+    except Exception as exc:    # a bug or an unforeseen shape: stop this source only
+        rep.status = "failed"
+        rep.message = f"{name}: {url}: unexpected {type(exc).__name__}: {exc}"
+    finally:
+        bar.close()
+        st = fetcher.stats
+        rep.requests, rep.cache_hits, rep.retries = st.requests, st.cache_hits, st.retries
 
 
 def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
@@ -157,42 +217,22 @@ def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
     names = sources if isinstance(sources, (list, tuple)) else parse_sources(sources, case)
     urls = {s: base_url(s, (base_urls or {}).get(s)) for s in names}   # bad URL -> InputError first
     report = CollectReport(case=case.name)
-    modules = {}
-    for name in names:
-        rep = SourceReport(name)
-        report.sources.append(rep)
-        mod = source_module(name)
-        if mod is None:
-            rep.status, rep.message = "unavailable", f"{name}: collector not available in this version"
-            continue
-        modules[name] = mod
-        fetcher = Fetcher(cache, name, urls[name], refresh=refresh, session=session,
-                          min_interval=MIN_INTERVAL.get(name, 0.0) if min_interval is None else min_interval,
-                          **(fetcher_options or {}))
+    report.sources = [SourceReport(name) for name in names]
+    # The sources share nothing but the cache (distinct keys), and each keeps its own
+    # pace (MIN_INTERVAL, quotas) in its own Fetcher: run them side by side, so a case
+    # takes as long as its slowest source, not the sum of all.
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
+        futures = [pool.submit(_collect_source, case, rep, cache, urls[rep.source], position=i,
+                               stop=stop, refresh=refresh, session=session, progress=progress,
+                               min_interval=min_interval, fetcher_options=fetcher_options)
+                   for i, rep in enumerate(report.sources)]
         try:
-            total = len(mod.plan(case))
-        except Exception:   # a plan that cannot count itself still collects
-            total = None
-        bar = _progress(total, name, progress)
-        try:
-            notes = mod.collect(case, fetcher, bar)
-            # A source may return notes: what it left out but could work around
-            # (e.g. an IODA region it could not resolve); the status stays "ok".
-            if isinstance(notes, (list, tuple)) and notes:
-                rep.message = "\n       ".join(f"{name}: {n}" for n in notes)
-        except SourceUnreachable as exc:
-            rep.status, rep.message = "unreachable", f"{name}: {exc.url}: {exc.problem}"
-        except SourceError as exc:
-            rep.status, rep.message = "failed", f"{exc.source}: {exc.url}: {exc.problem}"
-        except InputError:
+            for f in futures:
+                f.result()      # re-raises an InputError (or Ctrl-C) from any source
+        except BaseException:
+            stop.set()          # the others stop before their next request
             raise
-        except Exception as exc:    # a bug or an unforeseen shape: stop this source only
-            rep.status = "failed"
-            rep.message = f"{name}: {urls[name]}: unexpected {type(exc).__name__}: {exc}"
-        finally:
-            bar.close()
-        st = fetcher.stats
-        rep.requests, rep.cache_hits, rep.retries = st.requests, st.cache_hits, st.retries
 
     # Normalize from the cache (never the network): what failed mid-way still
     # contributes what it fetched, and a rerun resumes from there.

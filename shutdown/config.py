@@ -15,7 +15,9 @@ from shutdown.errors import InputError
 
 DEFAULT_URLS = {
     "ioda": "https://api.ioda.inetintel.cc.gatech.edu/v2",
-    "ooni": "https://api.ooni.io",
+    # OONI's current (FastAPI) service; the legacy Flask one is https://api.ooni.io
+    # (ooni/devops tf/environments/prod: api.ooni.org -> ALB -> oonimeasurements).
+    "ooni": "https://api.ooni.org",
     "atlas": "https://atlas.ripe.net",
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -48,7 +49,7 @@ class Fetcher:
                  session: requests.Session | None = None, headers: dict | None = None,
                  max_attempts: int = 5, backoff: float = 2.0, max_backoff: float = 60.0,
                  min_interval: float = 0.0, timeout: float = 60.0, sleep=time.sleep,
-                 connect_attempts: int = 3):
+                 connect_attempts: int = 3, quota_wait: float | None = None, say=None):
         self.cache, self.source = cache, source
         self.base_url = base_url.rstrip("/")
         self.refresh = refresh
@@ -59,26 +60,36 @@ class Fetcher:
         # A refused connection or an unknown host rarely heals within a minute: give up
         # sooner on those, so "no network" is said in seconds, not after the full backoff.
         self.connect_attempts = max(1, min(connect_attempts, max_attempts))
+        # A 429 without Retry-After (OONI's quota) waits at least ``quota_wait`` s, said via ``say``.
+        self.quota_wait = quota_wait
+        self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
         self.stats = FetchStats()
         self._last_request = 0.0
 
     def url(self, path: str) -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
 
-    def get_json(self, path: str, params: dict | None = None, validate=None):
+    def get_json(self, path: str, params: dict | None = None, validate=None, explain=None,
+                 provisional=None):
         """Parsed JSON for ``path?params``, from the cache or the network.
 
         ``validate(obj)`` returns None when the payload is usable, else a string
         saying what is wrong (raised as SourceError, nothing cached).
+        ``explain(obj)``: the upstream's own message in an HTTP 4xx JSON body.
+        ``provisional(obj)``: a reason when a usable answer may not be final (e.g.
+        IODA's silent backend failure); it is cached marked so, and asked again
+        next run instead of being read from the cache.
         """
         params = dict(params or {})
         if not self.refresh:
             hit = self.cache.get(self.source, path, params)
-            if hit is not None:
-                self.stats.cache_hits += 1
-                return hit.json()
+            if hit is not None and not hit.meta.get("provisional"):
+                obj = hit.json()
+                if not (provisional and provisional(obj)):   # also caches from before the mark
+                    self.stats.cache_hits += 1
+                    return obj
         url = self.url(path)
-        resp = self._request(url, params)
+        resp = self._request(url, params, explain)
         try:
             obj = json.loads(resp.content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -86,10 +97,12 @@ class Fetcher:
         problem = validate(obj) if validate else None
         if problem:
             raise SourceError(self.source, resp.url, problem)
-        self.cache.put(self.source, path, params, resp.content, url=resp.url, status=resp.status_code)
+        reason = provisional(obj) if provisional else None
+        self.cache.put(self.source, path, params, resp.content, url=resp.url, status=resp.status_code,
+                       extra={"provisional": reason} if reason else None)
         return obj
 
-    def _request(self, url: str, params: dict) -> requests.Response:
+    def _request(self, url: str, params: dict, explain=None) -> requests.Response:
         last = "no attempt made"
         for attempt in range(1, self.max_attempts + 1):
             wait = self.min_interval - (time.monotonic() - self._last_request)
@@ -115,18 +128,22 @@ class Fetcher:
                 last = f"HTTP {resp.status_code}"
                 if attempt == self.max_attempts:
                     break
-                self._pause(attempt, resp.headers.get("Retry-After"))
+                self._pause(attempt, resp.headers.get("Retry-After"), resp.status_code)
                 continue
             if resp.status_code >= 400:
-                raise SourceError(self.source, resp.url, f"HTTP {resp.status_code}: {_excerpt(resp)}")
+                raise SourceError(self.source, resp.url, f"HTTP {resp.status_code}: {_excerpt(resp, explain)}")
             return resp
         raise SourceError(self.source, url, f"gave up after {self.max_attempts} attempts: {last}")
 
-    def _pause(self, attempt: int, retry_after: str | None) -> None:
+    def _pause(self, attempt: int, retry_after: str | None, status: int | None = None) -> None:
         self.stats.retries += 1
         delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         if retry_after:
             delay = min(self.max_backoff, max(delay, _retry_after_seconds(retry_after)))
+        elif status == 429 and self.quota_wait:
+            delay = max(delay, self.quota_wait)
+            self.say(f"{self.source}: HTTP 429 without Retry-After (quota used up); waiting "
+                     f"{delay:g} s before attempt {attempt + 1} of {self.max_attempts}")
         self.sleep(delay)
 
 
@@ -141,9 +158,12 @@ def _retry_after_seconds(value: str) -> float:
             return 0.0
 
 
-def _excerpt(resp: requests.Response, n: int = 200) -> str:
+def _excerpt(resp: requests.Response, explain=None, n: int = 200) -> str:
     try:
         obj = resp.json()
+        said = explain(obj) if explain else None
+        if said:
+            return str(said)[:n]
         if isinstance(obj, dict):
             for k in ("error", "detail", "message", "msg"):
                 if obj.get(k):

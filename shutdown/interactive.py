@@ -29,6 +29,7 @@ import json
 import math
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -510,16 +511,26 @@ def _finish(chart, name: str, desc: dict, datasets: dict, selections: list) -> d
     return spec
 
 
-def charts(figs: dict, described: dict, data, names=("overview", "networks", "alignment")) -> dict:
-    """name -> Vega-Lite spec (a dict), for the figures that have an interactive version."""
-    out = {}
-    for name in names:
-        if name not in figs:
-            continue
-        desc = dict(described[name], event_kinds=described[name].get("event_kinds"))
-        fn = alignment_chart if name == "alignment" else panel_chart
-        out[name] = fn(figs[name], desc, data, name)
-    return out
+CHARTS = ("overview", "networks", "alignment")     # the figures with an interactive version
+FORMAT = "vega-lite"        # its key among a figure's files: figures/<name>.vl.json
+
+
+def chart(name: str, fig, desc: dict, data) -> dict:
+    """The Vega-Lite spec of figure ``name``, read back from ``fig`` and its sidecar record."""
+    fn = alignment_chart if name == "alignment" else panel_chart
+    return fn(fig, desc, data, name)
+
+
+def save(spec: dict, base) -> Path:
+    """Write the spec beside the figure's other files (figures/<name>.vl.json): what the page
+    embeds, and a chart any Vega-Lite tool opens."""
+    p = Path(base).with_suffix(".vl.json")
+    p.write_text(json.dumps(spec, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return p
+
+
+def load(path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- page

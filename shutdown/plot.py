@@ -29,6 +29,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
+from shutdown.errors import InputError  # noqa: E402
 from shutdown.schema import OONI_MESSENGER_TESTS  # noqa: E402
 
 # Okabe & Ito (2008) colour-blind-safe palette.
@@ -890,8 +891,18 @@ def label_overlaps(fig: Figure) -> list[tuple[str, str]]:
     return out
 
 
-def save(fig: Figure, base) -> dict:
-    """Write ``base``.png/.svg/.pdf; return {format: path}."""
+def check_formats(formats) -> tuple[str, ...]:
+    """Validated figure formats, in FORMATS order; PNG always (the HTML report embeds it)."""
+    asked = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
+    known = ("png", "svg", "pdf")
+    unknown = [f for f in asked if f and f not in known]
+    if unknown:
+        raise InputError(f"unknown figure format {unknown[0]!r} (known: {', '.join(known)})")
+    return tuple(f for f in known if f in asked or f == "png")
+
+
+def save(fig: Figure, base, formats=None) -> dict:
+    """Write ``base``.png (and .svg/.pdf if asked); return {format: path}."""
     from pathlib import Path
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -904,7 +915,7 @@ def save(fig: Figure, base) -> dict:
     meta = {"png": {"Software": "shutdown"}, "svg": {"Date": None, "Creator": "shutdown"},
             "pdf": {"CreationDate": None, "Creator": "shutdown", "Producer": "shutdown"}}
     with matplotlib.rc_context({"svg.hashsalt": "shutdown"}):
-        for fmt in FORMATS:
+        for fmt in (FORMATS if formats is None else formats):
             p = base.with_suffix(f".{fmt}")
             fig.savefig(p, format=fmt, dpi=DPI, metadata=meta[fmt])
             out[fmt] = p

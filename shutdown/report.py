@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import html
 import os
 import shutil
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from shutdown import plot, sidecar
+from shutdown import parallel, plot, sidecar
 from shutdown.errors import InputError
 from shutdown.timeline import iso_z
 
@@ -64,8 +65,9 @@ class ReportData:
     simulated: bool = False
     demo: bool = False
 
-    @property
+    @functools.cached_property
     def inputs(self) -> dict:
+        # hashed once per run: the tidy table's hash costs as much as a figure
         return sidecar.inputs_record(self.case, self.tidy, self.entries)
 
 
@@ -198,13 +200,73 @@ CONFIRMING = ("confirmed", "confirmed-earlier", "confirmed-later")
 # --------------------------------------------------------------------------- figures
 def figures(data: ReportData) -> dict:
     """name -> matplotlib Figure."""
+    return {name: figure(data, name) for name in FIGURES}
+
+
+def figure(data: ReportData, name: str):
+    """One of FIGURES, drawn from the report's data."""
     c, ev, t, iv = data.case, data.events, data.tidy, data.intervals
-    return {
-        "overview": plot.overview_figure(t, ev, iv, c),
-        "networks": plot.networks_figure(t, ev, iv, c),
-        "region": plot.region_figure(t, ev, iv, c),
-        "alignment": plot.alignment_figure(ev, iv, _alignment_for_plot(data), c, data.simulated),
-    }
+    if name == "overview":
+        return plot.overview_figure(t, ev, iv, c)
+    if name == "networks":
+        return plot.networks_figure(t, ev, iv, c)
+    if name == "region":
+        return plot.region_figure(t, ev, iv, c)
+    if name == "alignment":
+        return plot.alignment_figure(ev, iv, _alignment_for_plot(data), c, data.simulated)
+    raise KeyError(name)
+
+
+def render_key(data: ReportData, name: str, formats) -> str:
+    """Everything a figure's files are a function of: its inputs (case, timeline, tidy table,
+    raw entries), this package's code, matplotlib's and Altair's versions and the output settings."""
+    from importlib.metadata import version
+
+    import matplotlib
+    return sidecar.sha256_bytes(sidecar.dump({
+        "figure": name, "inputs": data.inputs, "formats": list(formats), "dpi": plot.DPI,
+        "code": sidecar.code_sha256(), "matplotlib": matplotlib.__version__, "altair": version("altair")}))
+
+
+def _reuse(previous: Path | None, name: str, key: str, figdir: Path) -> tuple[dict, dict] | None:
+    """The figure as the previous report in the same directory drew it, copied over, when
+    its render key is this run's and its files still hash as recorded; else None (draw)."""
+    if previous is None:
+        return None
+    try:
+        man = sidecar.read_json(previous / sidecar.MANIFEST, "manifest")
+        rec = next(r for r in man["figures"] if r.get("name") == name and r.get("render_key") == key)
+        parts = {**{fmt: f for fmt, f in rec["files"].items()}, "sidecar": rec["sidecar"]}
+        for part in parts.values():
+            if sidecar.sha256_file(previous / part["path"]) != part["sha256"]:
+                return None
+        files = {}
+        for fmt, part in parts.items():
+            dest = figdir / Path(part["path"]).name
+            shutil.copyfile(previous / part["path"], dest)
+            files[fmt] = str(dest)
+        desc = sidecar.read_json(Path(files.pop("sidecar")), "sidecar")
+        return files, desc
+    except (StopIteration, KeyError, TypeError, AttributeError, OSError, InputError):
+        return None
+
+
+def _draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[dict, dict]:
+    """Draw, save and read back one figure: ({format: path}, sidecar record). Runs in a
+    worker process when there is more than one core, so it returns plain data only."""
+    import matplotlib.pyplot as plt
+
+    from shutdown import interactive
+    fig = figure(data, name)
+    try:
+        files = {fmt: str(p) for fmt, p in plot.save(fig, figdir / name, formats=formats).items()}
+        desc = plot.describe(fig)
+        if name in interactive.CHARTS:      # report.html's interactive chart, read back from this figure
+            spec = interactive.chart(name, fig, dict(desc, event_kinds=FIGURE_EVENT_KINDS[name]), data)
+            files[interactive.FORMAT] = str(interactive.save(spec, figdir / name))
+        return files, desc
+    finally:
+        plt.close(fig)
 
 
 def _alignment_for_plot(data: ReportData) -> pd.DataFrame:
@@ -216,8 +278,13 @@ def _alignment_for_plot(data: ReportData) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- write
-def write(data: ReportData, out) -> Path:
-    """Write the report directory; replaces an older report there as a whole."""
+def write(data: ReportData, out, formats=None, redraw: bool = False) -> Path:
+    """Write the report directory; replaces an older report there as a whole.
+    ``formats``: the figure files to write (a subset of plot.FORMATS; PNG is always
+    written, the HTML report embeds it). A figure whose render key (inputs, code,
+    settings: see ``render_key``) matches the older report's is copied from it instead
+    of drawn again, unless ``redraw``."""
+    formats = plot.check_formats(plot.FORMATS if formats is None else formats)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a directory", path=out)
@@ -226,7 +293,7 @@ def write(data: ReportData, out) -> Path:
     # whose manifest disagrees with its figures.
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:
-        _write_into(data, tmp)
+        _write_into(data, tmp, formats, previous=None if redraw or not out.exists() else out)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -241,32 +308,36 @@ def write(data: ReportData, out) -> Path:
     return out
 
 
-def _write_into(data: ReportData, out: Path) -> None:
+def _write_into(data: ReportData, out: Path, formats, previous: Path | None = None) -> None:
     inputs = data.inputs
     figdir = out / sidecar.FIGURE_DIR
     figdir.mkdir(parents=True, exist_ok=True)
+    keys = {name: render_key(data, name, formats) for name in FIGURES}
+    done = {name: _reuse(previous, name, keys[name], figdir) for name in FIGURES}
+    todo = [name for name in FIGURES if done[name] is None]
+    done.update(zip(todo, parallel.run_each(todo, lambda name: _draw_figure(data, name, figdir, formats))))
     fig_records, described = [], {}
-    figs = figures(data)
-    for name, fig in figs.items():
-        files = plot.save(fig, figdir / name)
-        desc = plot.describe(fig)
+    for name in FIGURES:
+        files, desc = done[name]
         desc.update(case=data.case.name, inputs=inputs, simulated=data.simulated,
                     event_kinds=FIGURE_EVENT_KINDS[name],
-                    files={fmt: p.name for fmt, p in files.items()},
+                    files={fmt: Path(p).name for fmt, p in files.items()},
                     caption=FIGURE_CAPTIONS[name])
         side = figdir / f"{name}.json"
         side.write_bytes(sidecar.dump(desc))
         described[name] = desc
         fig_records.append({
             "name": name,
-            "files": {fmt: {"path": f"{sidecar.FIGURE_DIR}/{p.name}", "sha256": sidecar.sha256_file(p)}
+            "render_key": keys[name],
+            "files": {fmt: {"path": f"{sidecar.FIGURE_DIR}/{Path(p).name}", "sha256": sidecar.sha256_file(p)}
                       for fmt, p in files.items()},
             "sidecar": {"path": f"{sidecar.FIGURE_DIR}/{side.name}", "sha256": sidecar.sha256_file(side)},
         })
     blocks = document(data, described)
     (out / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
     from shutdown import interactive
-    charts = interactive.charts(figs, described, data)     # read back from the same figures
+    charts = {name: interactive.load(done[name][0][interactive.FORMAT]) for name in FIGURES
+              if interactive.FORMAT in done[name][0]}
     (out / "report.html").write_text(to_html(blocks, out, data, charts), encoding="utf-8")
     manifest = {
         "format": sidecar.FORMAT_VERSION,
@@ -470,7 +541,7 @@ def not_measured(data: ReportData, described: dict) -> list[str]:
     for s in data.source_status:
         if s["status"] not in ("ok", "simulated"):
             out.append(f"{s['source']}: {s['status']} -- {s.get('message', '')}")
-    present = set(data.tidy["source"].astype(str))
+    present = {str(s) for s in data.tidy["source"].unique()}
     for src in data.case.sources:
         if src not in present:
             out.append(f"{src}: no rows in the tidy table for this case")

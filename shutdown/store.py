@@ -196,3 +196,66 @@ def write_table(df: pd.DataFrame, path: Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# Key of a group in a grouped table: all series of one entity stay together, so each
+# group can be judged alone (detection and fusion never look across entities).
+GROUP_KEY = ("entity_type", "entity_code")
+
+
+def write_grouped_table(groups, path: Path) -> Path:
+    """Write DataFrames (each holding whole entities, see GROUP_KEY) as one Parquet
+    file, one row group per DataFrame, atomically, without holding them all in memory:
+    ``read_table_groups`` gives them back one at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    writer = None
+    try:
+        for df in groups:
+            t = pa.Table.from_pandas(df, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, t.schema)
+            writer.write_table(t, row_group_size=max(1, len(df)))
+        if writer is None:
+            raise ValueError("write_grouped_table: no group to write")
+        writer.close()
+        writer = None
+        os.replace(tmp, path)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_table_groups(path: Path):
+    """Yield the row groups of a Parquet table as DataFrames, one at a time."""
+    for i in range(table_groups(path)):
+        yield read_table_group(path, i)
+
+
+def table_groups(path: Path) -> int:
+    import pyarrow.parquet as pq
+    return pq.ParquetFile(path).num_row_groups
+
+
+def read_table_group(path: Path, i: int) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+    return pq.ParquetFile(path).read_row_group(i).to_pandas()
+
+
+def table_time_range(path: Path, column: str = "ts_utc") -> tuple:
+    """(min, max) of a column over a Parquet table, from its statistics (no data read)."""
+    import pyarrow.parquet as pq
+    meta = pq.ParquetFile(path).metadata
+    j = meta.schema.names.index(column)
+    stats = [meta.row_group(i).column(j).statistics for i in range(meta.num_row_groups)]
+    lo = [st.min for st in stats if st is not None and st.has_min_max]
+    hi = [st.max for st in stats if st is not None and st.has_min_max]
+    return (min(lo), max(hi)) if lo else (None, None)
+

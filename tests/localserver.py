@@ -1,5 +1,6 @@
 """A local HTTP(S) server that answers like IODA v2 and OONI v1 (and, replaying a
-cache, RIPE Atlas v2), for end-to-end tests and the collect benchmark (no network).
+cache, RIPE Atlas v2), for end-to-end tests, ``shutdown doctor`` tests and the
+collect benchmark (no network).
 
 ``LocalServer(tls=True)`` serves HTTPS with a self-signed certificate made at
 start for 127.0.0.1 (openssl CLI, else the ``cryptography`` package);
@@ -7,18 +8,29 @@ start for 127.0.0.1 (openssl CLI, else the ``cryptography`` package);
 ``LocalServer(replay=cache)`` answers every request found in a RawCache (e.g. a
 simulated one) with the cached body, as that upstream would: IODA under
 ``/v2``, OONI under ``/api/v1``, RIPE Atlas under ``/api/v2``.
+``LocalServer(ooni="fastapi"|"legacy")`` picks which OONI service it plays;
+``ioda_silent_failure`` is a predicate on (path, params) for requests answered
+with IODA's silent backend failure.
 
-Payloads follow the upstream shapes documented in shutdown/sources/ioda.py and
-shutdown/sources/ooni.py; values are deterministic functions of the request,
-so tests can assert them:
+Shapes follow the upstreams' code as ../shared/docs/upstreams.md cites it (and
+tests/fixtures/SOURCES.md lists per fixture); values are deterministic
+functions of the request, so tests can assert them:
 
-* IODA signals: one series per request (gtr: two subtypes), ``from`` = the
-  requested ``from``, native steps (bgp 300 s, ping-slash24 600 s, merit-nt
-  60 s, gtr 1800 s), value ``i`` = ``BASE[datasource] + i % 7``.
+* IODA signals (``SignalsController::lookup``, ``TimeSeriesNormalizer``): one
+  series per request, gtr one per product in ``sourceParams`` (``WEB_SEARCH``
+  only without it; country only), ``from`` = the requested ``from`` rounded
+  down to the native step (bgp 300 s, ping-slash24 600 s, merit-nt 300 s, gtr
+  1800 s), value ``i`` = ``BASE[datasource] + i % 7``; ``geo.*`` fqids read
+  ``geo.provider``. A silent failure is HTTP 200, ``error: null``, ``data: []``.
 * IODA alerts: ``ALERTS_PER_ENTITY`` alerts per entity, served in pages of ``limit``.
+* IODA events (codf): one closed event and one still open at ``until``
+  (clipped there, ``overlaps_window: true``).
 * IODA region lookup (``/entities/query``): ``KZ_REGIONS`` for ``relatedTo=country/KZ``.
-* OONI aggregation: a row per hour except every 5th hour (absent = zero);
-  measurement_count = 10, per test ok 6 / anomaly 2 / confirmed 1 / failure 1.
+* OONI aggregation: a row per hour and network (``probe_asn`` axis) except every
+  5th hour (absent = zero); per row measurement_count = 10: ok 6 / anomaly 2 /
+  confirmed 1 / failure 1. FastAPI: ``since``/``until`` are dates (422 pydantic
+  body otherwise), errors ``{"msg"}``, ``X-RateLimit-Remaining``; legacy: any
+  datetime, errors ``{"error"}``.
 """
 from __future__ import annotations
 
@@ -34,43 +46,57 @@ from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 
-NATIVE_STEP = {"bgp": 300, "ping-slash24": 600, "merit-nt": 60, "gtr": 1800}
+NATIVE_STEP = {"bgp": 300, "ping-slash24": 600, "merit-nt": 300, "gtr": 1800}
 BASE = {"bgp": 1000, "ping-slash24": 500, "merit-nt": 2000, "gtr": 100}
-GTR_SUBTYPES = ("WEB_SEARCH", "YOUTUBE")
 ALERTS_PER_ENTITY = 3
+COPYRIGHT = "This data is Copyright (c) 2021-2025 Georgia Tech Research Corporation. All Rights Reserved."
 
 
 def ioda_envelope(type_, params, data, error=None):
     return {"type": type_, "metadata": {"requestTime": "2026-01-01T00:00:00+00:00",
                                         "responseTime": "2026-01-01T00:00:01+00:00"},
-            "requestParameters": params, "error": error, "perf": None, "data": data,
-            "copyright": "This data is Copyright (c) 2021 Georgia Tech Research Corporation. "
-                         "All Rights Reserved."}
+            "requestParameters": params, "error": error, "perf": None if error else [],
+            "data": None if error else data, "copyright": COPYRIGHT}
 
 
 def ioda_series(etype, code, ds, frm, until, subtype=""):
     step = NATIVE_STEP[ds]
-    n = (until - frm) // step
-    return {"entityType": etype, "entityCode": code, "entityName": code,
-            "entityFqid": f"geo.provider.AS.{code}", "datasource": ds, "subtype": subtype,
-            "from": frm, "until": frm + n * step, "step": step, "nativeStep": step,
-            "values": [BASE[ds] + i % 7 for i in range(n)]}
+    frm = frm // step * step                   # SignalsService::roundDownFromTs
+    n = -(-(until - frm) // step)              # the last bin may reach past until
+    fqid = {"country": f"geo.provider.AS.{code}", "region": f"geo.provider.AS.KZ.{code}"}.get(etype, f"asn.{code}")
+    return {"entityType": etype, "entityCode": code, "entityName": code, "entityFqid": fqid,
+            "datasource": ds, "subtype": subtype, "from": frm, "until": frm + n * step, "step": step,
+            "nativeStep": step, "values": [BASE[ds] + i % 7 for i in range(n)]}
+
+
+def gtr_products(q) -> list[str]:
+    """InfluxService: without ``sourceParams`` only WEB_SEARCH; SEARCH/MAIL are aliases."""
+    alias = {"SEARCH": "WEB_SEARCH", "MAIL": "GMAIL"}
+    given = [p.strip().upper() for p in (q.get("sourceParams") or "").split(",") if p.strip()]
+    return [alias.get(p, p) for p in given] or ["WEB_SEARCH"]
 
 
 def ioda_signals(etype, code, q):
     frm, until, ds = int(q["from"]), int(q["until"]), q["datasource"]
+    params = {"from": frm, "until": until, "datasource": ds, "sourceParams": q.get("sourceParams"),
+              "maxPoints": None}
     if ds == "gtr":
-        series = [ioda_series(etype, code, ds, frm, until, st) for st in GTR_SUBTYPES] if etype == "country" else []
+        series = [ioda_series(etype, code, ds, frm, until, p) for p in gtr_products(q)] if etype == "country" else []
     else:
         series = [ioda_series(etype, code, ds, frm, until)]
-    return ioda_envelope("signals", q, [series])
+    return ioda_envelope("signals", params, [series])
+
+
+def ioda_silent_failure(q):
+    """SignalsController::lookup on a BackendException: setError, then setData([]) clears it."""
+    return ioda_envelope("signals", q, [])
 
 
 def ioda_alerts(q):
     limit, page = int(q.get("limit", 500)), int(q.get("page", 0))
     frm = int(q["from"])
-    allrows = [{"datasource": "bgp", "entity": {"type": q["entityType"], "code": q["entityCode"],
-                                               "name": q["entityCode"], "attrs": {}},
+    allrows = [{"datasource": "bgp", "entity": {"code": q["entityCode"], "name": q["entityCode"],
+                                               "type": q["entityType"], "subnames": [], "attrs": {}},
                 "time": frm + 3600 * (i + 1), "level": "critical", "condition": "< 0.99",
                 "value": 900, "historyValue": 1000, "method": "median"}
                for i in range(ALERTS_PER_ENTITY)]
@@ -78,16 +104,21 @@ def ioda_alerts(q):
 
 
 def ioda_events(q):
-    frm = int(q["from"])
-    return ioda_envelope("outages.events", q, [{
-        "location": f"{q['entityType']}/{q['entityCode']}", "location_name": q["entityCode"],
-        "start": frm + 7200, "duration": 5400, "uncertainty": None, "method": "median",
-        "datasource": "bgp", "status": 0, "fraction": None, "score": 1234.5,
-        "overlaps_window": False}])
+    frm, until = int(q["from"]), int(q["until"])
+    loc = f"{q['entityType']}/{q['entityCode']}"
+    base = {"location": loc, "uncertainty": None, "method": "median", "datasource": "bgp",
+            "status": 0, "fraction": None, "score": 1234.5, "location_name": q["entityCode"]}
+    return ioda_envelope("outages.events", q, [
+        {**base, "start": frm + 7200, "duration": 5400, "overlaps_window": False},
+        # still open at ``until``: OutagesEventsService closes it there and marks it
+        {**base, "start": until - 3600, "duration": 3600, "overlaps_window": True}])
 
 
-# Test data in the shape of IODA's /entities/query entities (code, name, type, subnames, attrs).
-KZ_REGIONS = [("4107", "Almaty"), ("4108", "Almaty Oblysy"), ("4111", "Astana")]
+# IODA's KZ region names follow the Natural Earth admin-1 set behind ``attrs.ne_region_id``
+# (CAIDA/ioda-geo-polygons, ne_10m_admin_1 v3.0.0: 2084 "Almaty" is the oblast, 2088
+# "Almaty City"). IODA's own codes (NetAcuity ids) for KZ are not public: the codes here
+# are placeholders, outside the ids seen live (4107 is Izmir, TR).
+KZ_REGIONS = [("990084", "Almaty", "2084"), ("990088", "Almaty City", "2088"), ("990089", "Astana", "2089")]
 
 
 def ioda_entities(q):
@@ -95,29 +126,103 @@ def ioda_entities(q):
     if q.get("entityType") == "region" and q.get("relatedTo") == "country/KZ":
         data = [{"code": c, "name": n, "type": "region", "subnames": [],
                  "attrs": {"fqid": f"geo.netacuity.AS.KZ.{c}", "country_code": "KZ",
-                           "country_name": "Kazakhstan"}} for c, n in KZ_REGIONS]
+                           "country_name": "Kazakhstan", "ne_region_id": ne}} for c, n, ne in KZ_REGIONS]
     params = {"relatedTo": q.get("relatedTo"), "search": q.get("search"), "limit": None, "page": None,
               "entityType": q.get("entityType"), "entityCode": q.get("entityCode")}
     return ioda_envelope("entities.lookup", params, data)
 
 
-def ooni_aggregation(q):
-    hours = pd.date_range(pd.Timestamp(q["since"], tz="UTC"), pd.Timestamp(q["until"], tz="UTC"),
-                          freq="h", inclusive="left")
-    tests = q["test_name"].split(",") if q.get("test_name") else [None]
+# -- OONI ------------------------------------------------------------------------------
+OONI_ASNS = (9198, 21299, 29355)         # the networks every fake answer has rows for
+_GRAINS = ((7, ("hour", "day", "auto")), (30, ("day", "week", "auto")),
+           (365, ("day", "week", "month", "auto")), (9999999, ("day", "week", "month", "year", "auto")))
+
+
+def _pydantic_date(name, value):
+    """A pydantic v2 lax ``date`` check: (date, None) or (None, the 422 error item)."""
+    try:
+        t = pd.Timestamp(value)
+    except ValueError:
+        return None, {"type": "date_from_datetime_parsing", "loc": ["query", name],
+                      "msg": "Input should be a valid date or datetime, invalid character in year",
+                      "input": value, "url": "https://errors.pydantic.dev/2.14/v/date_from_datetime_parsing"}
+    if t != t.normalize():
+        return None, {"type": "date_from_datetime_inexact", "loc": ["query", name],
+                      "msg": "Datetimes provided to dates should have zero time - e.g. be exact dates",
+                      "input": value, "url": "https://errors.pydantic.dev/2.14/v/date_from_datetime_inexact"}
+    return t.tz_localize(None) if t.tzinfo else t, None
+
+
+def ooni_aggregation(q, flavour="fastapi"):
+    """(status, body) of ``GET /api/v1/aggregation`` as ``flavour`` answers it."""
+    key = "msg" if flavour == "fastapi" else "error"
+    if flavour == "fastapi":
+        bad, dates = [], {}
+        for name in ("since", "until"):
+            if q.get(name):
+                dates[name], err = _pydantic_date(name, q[name])
+                if err:
+                    bad.append(err)
+        if bad:
+            return 422, {"detail": bad}
+        since, until = dates.get("since"), dates.get("until")
+    else:
+        since = pd.Timestamp(q["since"]) if q.get("since") else None
+        until = pd.Timestamp(q["until"]) if q.get("until") else None
+    if q.get("axis_x") and q.get("axis_x") == q.get("axis_y"):
+        return 200, {key: "Axis X and Y cannot be the same", "v": 0}
+    if since is None or until is None or until <= since:
+        return 400, {key: "Invalid since and until values", "v": 0}
+    grain = q.get("time_grain", "auto")
+    for days, allowed in _GRAINS:
+        if until - since <= pd.Timedelta(days=days):
+            if grain not in allowed:
+                return 400, {key: f"Choose time_grain between {', '.join(allowed)} for the given time range",
+                             "v": 0}
+            break
+    hours = pd.date_range(since, until, freq="h", inclusive="left")
+    asns = list(OONI_ASNS) if q.get("axis_y") == "probe_asn" else [None]
+    if q.get("probe_asn"):
+        want = {int(a.upper().removeprefix("AS")) for a in q["probe_asn"].split(",")}
+        asns = [a for a in asns if a is None or a in want]
+    tests = q["test_name"].split(",") if q.get("axis_y") == "test_name" and q.get("test_name") else [None]
     result = []
     for i, h in enumerate(hours):
         if i % 5 == 4:          # absent bin: no measurement that hour
             continue
-        for t in tests:
-            row = {"anomaly_count": 2, "confirmed_count": 1, "failure_count": 1,
-                   "measurement_count": 10, "measurement_start_day": h.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                   "ok_count": 6}
-            if t:
-                row["test_name"] = t
-            result.append(row)
-    return {"v": 0, "dimension_count": 2 if q.get("axis_y") else 1, "result": result,
-            "db_stats": {"row_count": 1, "bytes": 1, "total_row_count": 1, "elapsed_seconds": 0.01}}
+        for a in asns:
+            for t in tests:
+                row = {"anomaly_count": 2, "confirmed_count": 1, "failure_count": 1, "ok_count": 6,
+                       "measurement_count": 10, "measurement_start_day": h.strftime("%Y-%m-%dT%H:%M:%SZ")}
+                if a is not None:
+                    row["probe_asn"] = a
+                if t:
+                    row["test_name"] = t
+                result.append(row)
+    return 200, {"v": 0, "dimension_count": 2 if q.get("axis_y") else 1,
+                 "db_stats": {"row_count": 1, "bytes": 1, "total_row_count": 1, "elapsed_seconds": 0.01},
+                 "result": result}
+
+
+# -- RIPE Atlas (without a replayed cache): the fixtures, whose sources tests/fixtures/SOURCES.md names
+ATLAS_FIXTURES = Path(__file__).parent / "fixtures" / "atlas"
+
+
+def atlas_probes(q):
+    page = json.loads((ATLAS_FIXTURES / "probes_kz_page1.json").read_text())
+    rows = [p for p in page["results"] if p.get("country_code") == q.get("country_code", "KZ")]
+    size = int(q.get("page_size", 500))
+    return {"count": len(rows), "next": None, "previous": None, "results": rows[:size]}
+
+
+def atlas_results(msm, q):
+    name = {"1001": "results_1001_ping.json", "5001": "results_5001_traceroute.json",
+            "7000": "results_7000_connection.json"}.get(msm)
+    if name is None:
+        return 404, {"error": {"status": 404, "code": 104, "detail": "Not found.", "title": "Not Found"}}
+    ids = {int(i) for i in q["probe_ids"].split(",")} if q.get("probe_ids") else None
+    rows = json.loads((ATLAS_FIXTURES / name).read_text())
+    return 200, [r for r in rows if ids is None or r["prb_id"] in ids]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -132,7 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path
         self.server.requests.append(self.path)
         prefix = self.server.ioda_prefix
-        status, body = 404, {"error": f"no route {path}"}
+        status, body, headers = 404, {"error": f"no route {path}"}, {}
         if self.server.replay is not None:
             raw = self._replayed(path, {k: v[-1] for k, v in
                                         parse_qs(parts.query, keep_blank_values=True).items()})
@@ -142,14 +247,24 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = 200, ioda_entities(q)
         elif path.startswith(prefix + "/signals/raw/"):
             etype, _, code = path[len(prefix + "/signals/raw/"):].partition("/")
-            status, body = 200, ioda_signals(etype, code, q)
+            silent = self.server.ioda_silent_failure
+            status, body = 200, (ioda_silent_failure(q) if silent and silent(path[len(prefix):], q)
+                                 else ioda_signals(etype, code, q))
         elif path == prefix + "/outages/alerts":
             status, body = 200, ioda_alerts(q)
         elif path == prefix + "/outages/events":
             status, body = 200, ioda_events(q)
+        elif path.rstrip("/") == "/api/v2/probes":
+            status, body = 200, atlas_probes(q)
+        elif path.startswith("/api/v2/measurements/") and path.rstrip("/").endswith("/results"):
+            status, body = atlas_results(path.split("/")[4], q)
         elif path == "/api/v1/aggregation":
-            status, body = 200, ooni_aggregation(q)
-        self._send(status, json.dumps(body).encode())
+            status, body = ooni_aggregation(q, self.server.ooni)
+            if self.server.ooni == "fastapi":
+                headers["X-RateLimit-Remaining"] = "3990"
+        if self.server.mutate is not None:
+            body = self.server.mutate(path, body)
+        self._send(status, json.dumps(body).encode(), headers)
 
     def _replayed(self, path: str, q: dict) -> bytes | None:
         """The cached body for this request, looked up as the collector stored it."""
@@ -165,9 +280,11 @@ class _Handler(BaseHTTPRequestHandler):
         hit = self.server.replay.get(source, path, q)
         return hit.body if hit is not None else None
 
-    def _send(self, status: int, data: bytes):
+    def _send(self, status: int, data: bytes, headers: dict | None = None):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -221,10 +338,16 @@ class LocalServer:
     directory) whose cached bodies are served for the requests they answer.
     """
 
-    def __init__(self, ioda_prefix: str = "/v2", tls: bool = False, replay=None):
+    def __init__(self, ioda_prefix: str = "/v2", tls: bool = False, replay=None, ooni: str = "fastapi",
+                 ioda_silent_failure=None, mutate=None):
+        if ooni not in ("fastapi", "legacy"):
+            raise ValueError(f"ooni must be 'fastapi' or 'legacy', got {ooni!r}")
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.requests = []
         self.httpd.ioda_prefix = ioda_prefix
+        self.httpd.ooni = ooni
+        self.httpd.ioda_silent_failure = ioda_silent_failure
+        self.httpd.mutate = mutate          # (path, body) -> body: a changed upstream, for doctor tests
         if replay is not None and not hasattr(replay, "get"):
             from shutdown.store import RawCache
             replay = RawCache(replay)
@@ -291,7 +414,7 @@ def small_case(tmp_path, sources=("ioda", "ooni"), ioda_region: str | None = "12
     return load_case(p)
 
 
-def responses_callbacks(rsps, ioda_url="https://ioda.test/v2", ooni_url="https://ooni.test"):
+def responses_callbacks(rsps, ioda_url="https://ioda.test/v2", ooni_url="https://ooni.test", ooni="fastapi"):
     """Register ``responses`` callbacks answering every IODA/OONI request like the local server."""
     import re
 
@@ -309,4 +432,10 @@ def responses_callbacks(rsps, ioda_url="https://ioda.test/v2", ooni_url="https:/
     rsps.add_callback("GET", ioda_url + "/outages/alerts", callback=reply(lambda r, q: ioda_alerts(q)))
     rsps.add_callback("GET", ioda_url + "/outages/events", callback=reply(lambda r, q: ioda_events(q)))
     rsps.add_callback("GET", ioda_url + "/entities/query", callback=reply(lambda r, q: ioda_entities(q)))
-    rsps.add_callback("GET", ooni_url + "/api/v1/aggregation", callback=reply(lambda r, q: ooni_aggregation(q)))
+
+    def aggregation(request):
+        q = {k: v[-1] for k, v in parse_qs(urlsplit(request.url).query).items()}
+        status, body = ooni_aggregation(q, ooni)
+        return status, {"Content-Type": "application/json"}, json.dumps(body)
+
+    rsps.add_callback("GET", ooni_url + "/api/v1/aggregation", callback=aggregation)

@@ -134,16 +134,24 @@ def make_tidy(spec: Spec = Spec()) -> pd.DataFrame:
     return check_tidy(pd.concat(frames, ignore_index=True))
 
 
+def large_table_groups(n_entities: int, per_group: int = 25, days: int = 365, seed: int = 7, **kw):
+    """``large_table`` in groups of ``per_group`` entities (distinct ASNs), generated one
+    at a time: yields (table, truth) pairs, so a table larger than memory can be written."""
+    for i, first in enumerate(range(0, n_entities, per_group)):
+        yield large_table(min(per_group, n_entities - first), days, seed=seed + i, first=first, **kw)
+
+
 def large_table(n_entities: int = 250, days: int = 365, signals=("ping-slash24", "bgp", "merit-nt"),
-                freq: str = "5min", n_cuts: int = 2, seed: int = 7) -> pd.DataFrame:
+                freq: str = "5min", n_cuts: int = 2, seed: int = 7, first: int = 0) -> pd.DataFrame:
     """A big tidy table (categorical columns) for the benchmark: n_entities x signals
-    series of 5-minute bins, each entity with ``n_cuts`` random cuts of 1-12 hours."""
+    series of 5-minute bins, each entity with ``n_cuts`` random cuts of 1-12 hours.
+    Entities are AS64500 + ``first`` onwards."""
     rng = np.random.default_rng(seed)
     ts = pd.date_range(T0, T0 + pd.Timedelta(days=days), freq=freq, inclusive="left")
     nb = len(ts)
     hours = ((ts.hour + ts.minute / 60.0 + 6) % 24).to_numpy()
     n_series = n_entities * len(signals)
-    codes = [str(64500 + i) for i in range(n_entities)]
+    codes = [str(64500 + first + i) for i in range(n_entities)]
     values = np.empty((n_series, nb), dtype=np.float64)
     for j, sig in enumerate(signals):          # per signal: vectorised over entities and bins
         cyc = 1.0 + CYCLE[sig] * np.sin((hours - 10.0) / 24.0 * 2 * np.pi)

@@ -363,6 +363,42 @@ def test_reachability_agrees_with_sagan_on_every_fixture_result():
         assert atlas.result_reachable(r) == TracerouteResult(r).destination_ip_responded
 
 
+SAGAN = "RIPE-NCC/ripe.atlas.sagan tests/ping.py and tests/traceroute.py at 242bd920bfc7712768cdce02c4dabfe93e41c190"
+
+
+@pytest.mark.parametrize("kind", ["ping", "traceroute"])
+def test_reachability_agrees_with_sagan_on_its_own_real_test_results(kind):
+    """Every ping and traceroute result in sagan's test suite (real results, old firmware
+    included: see tests/fixtures/SOURCES.md), judged by sagan and by us, alike."""
+    from ripe.atlas.sagan import Result
+    results = load(f"sagan_{kind}_results.json")
+    assert len(results) == {"ping": 15, "traceroute": 21}[kind]        # all of them, per SAGAN
+    sagan = []
+    for r in results:
+        parsed = Result.get(json.dumps(r), on_error=Result.ACTION_IGNORE, on_malformation=Result.ACTION_IGNORE)
+        sagan.append((parsed.packets_received or 0) > 0 if kind == "ping" else parsed.destination_ip_responded)
+    ours = [atlas.result_reachable(r) for r in results]
+    assert ours == sagan and True in sagan and False in sagan
+    arr, _ = atlas_reduce.body_result_arrays(json.dumps(results).encode())   # the path normalize takes
+    assert list(arr.reachable) == sagan
+    # the two cases the old rule got wrong are in there
+    if kind == "ping":
+        assert any(isinstance(r.get("rcvd"), str) and int(r["rcvd"]) > 0 for r in results)
+    else:
+        assert any(any("late" in p for p in r["result"][-1].get("result", [])) for r in results)
+
+
+def test_connection_events_with_string_or_int_asn(tmp_path):
+    events = load("results_7000_connection.json")
+    assert all(isinstance(e["asn"], str) and "fw" not in e for e in events)   # as the public sample
+    meta = atlas.probe_frame(load("probes_kz_page1.json")["results"])
+    start, end = pd.Timestamp("2022-01-05", tz="UTC"), pd.Timestamp("2022-01-06", tz="UTC")
+    as_str = atlas_reduce.connection_bins(meta, events, start, end)
+    as_int = atlas_reduce.connection_bins(meta, [{**e, "asn": int(e["asn"])} for e in events], start, end)
+    pd.testing.assert_frame_equal(as_str, as_int)
+    assert len(as_str)
+
+
 def test_probe_metadata_classes_and_activity():
     probes = all_probes()
     start, end = small_case().fetch_utc

@@ -1,4 +1,5 @@
 """The orchestrator and the ``shutdown collect`` command, against replayed and local-server responses."""
+import re
 import types
 
 import pandas as pd
@@ -34,7 +35,7 @@ def test_collect_then_rerun_reads_cache_only(tmp_path):
     rep = run(case, tmp_path)
     assert rep.exit_status == EXIT_ALL
     n = len(responses.calls)
-    assert n == rep.requests == 18 + 4
+    assert n == rep.requests == 18 + 6
     table = load_table(case, cache=tmp_path / "cache")
     assert list(table.columns) == TIDY_COLUMNS
     assert {s.source: s.rows for s in rep.sources} == table.groupby("source").size().to_dict()
@@ -50,7 +51,7 @@ def test_collect_then_rerun_reads_cache_only(tmp_path):
 def test_failed_source_does_not_stop_the_others(tmp_path):
     case = small_case(tmp_path)
     responses_callbacks(responses, IODA, OONI)
-    responses.replace("GET", OONI + "/api/v1/aggregation", json={"error": "Invalid ASN value", "v": 0})
+    responses.replace("GET", OONI + "/api/v1/aggregation", json={"error": "Invalid ASN value", "v": 0})   # legacy
     rep = run(case, tmp_path)
     by = {s.source: s for s in rep.sources}
     assert by["ioda"].status == "ok" and by["ioda"].rows > 0
@@ -80,9 +81,13 @@ def test_resume_after_interruption(tmp_path):
             run(case, tmp_path)
     finally:
         collect_mod.Fetcher.get_json = real
+    # sources run side by side, so which requests made it before the interrupt varies;
+    # what must hold: every one of them is reused, none is asked again
+    kept = sum(1 for _ in RawCache(tmp_path / "cache").entries())
+    assert 6 <= kept < 24
     rep = run(case, tmp_path)
     assert rep.exit_status == EXIT_ALL
-    assert rep.cache_hits == 6 and rep.requests == 22 - 6
+    assert rep.cache_hits == kept and rep.requests == 24 - kept
 
 
 def test_unreachable_source_one_line(tmp_path):
@@ -136,19 +141,29 @@ def test_bad_input_exits_2(tmp_path):
     assert r.exit_code == 2 and "at least 7" in r.output
 
 
-def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path, monkeypatch):
-    """`shutdown collect kz-2022-01` with base URLs on a local HTTP server (host:port)."""
+@pytest.mark.parametrize("flavour", ["fastapi", "legacy"])
+def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path, monkeypatch, flavour):
+    """`shutdown collect kz-2022-01` (all three sources) with base URLs on a local HTTP server
+    (host:port) playing each OONI service in turn."""
     cache = tmp_path / "kzcache"
-    with LocalServer() as srv:
+    with LocalServer(ooni=flavour) as srv:
         monkeypatch.setenv("SHUTDOWN_IODA_URL", srv.url + "/v2")
-        args = ["collect", "kz-2022-01", "--source", "ioda,ooni", "--cache", str(cache),
+        monkeypatch.setenv("SHUTDOWN_ATLAS_URL", srv.url)
+        args = ["collect", "kz-2022-01", "--cache", str(cache),
                 "--ooni-url", srv.url, "--min-interval", "0", "--quiet", "--baseline-days", "7"]
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output
+        for source in ("ioda", "ooni", "atlas"):
+            assert re.search(rf"(?m)^{source}\s+ok\s+requests [1-9]", r.output), r.output
         first = len(srv.requests)
+        atlas_asked = sum(p.startswith("/api/v2/") for p in srv.requests)
         # 17 days (7 baseline + 10 window) = 3 chunks; 7 IODA entities (country, 5 ASNs and
-        # Almaty, found by name in the region lookup); OONI: country + 5 ASNs
-        assert first == 1 + 7 * 4 * 3 + 7 * 2 + 6 * 3 * 2
+        # Almaty City, found by name in the region lookup); OONI: 18 whole UTC days = 3 chunks,
+        # 6 requests each (all tests + 5 tests, every network at once); RIPE Atlas: one listing
+        # page, then per UTC day (18) msm 1001, 5001 and 7000 for the one batch of probes
+        assert atlas_asked == 1 + 18 * 3
+        assert first == 1 + 7 * 4 * 3 + 7 * 2 + 3 * 6 + atlas_asked
+        assert "other candidates: 'Almaty' (code 990084)" in r.output
         assert f"requests {first}," in r.output and "cache hits 0" in r.output
         table = load_table("kz-2022-01", cache=cache)
         r2 = CliRunner().invoke(app, args)
@@ -169,9 +184,62 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
     assert kz["ts_utc"].min() == start and kz["ts_utc"].max() == end - pd.Timedelta(seconds=300)
     assert set(kz["value"].unique()) == {1000.0 + i for i in range(7)}
     vol = table[(table["source"] == "ooni") & (table["subtype"] == "all") & (table["entity_code"] == "KZ")]
-    assert len(vol) == 17 * 24 and set(vol["value"].unique()) == {0.0, 10.0}
+    assert len(vol) == 17 * 24 and set(vol["value"].unique()) == {0.0, 30.0}     # 3 networks x 10
+    kcell = table[(table["source"] == "ooni") & (table["subtype"] == "all") & (table["entity_code"] == "29355")]
+    assert set(kcell["value"].unique()) == {0.0, 10.0}
     out = load_ioda_outages("kz-2022-01", cache=cache)
-    assert list(out.columns) == IODA_OUTAGE_COLUMNS and len(out) == 7 * (3 + 1)
+    assert list(out.columns) == IODA_OUTAGE_COLUMNS and len(out) == 7 * (3 + 2)
     almaty = table[(table["source"] == "ioda") & (table["entity_type"] == "region")]
     assert set(almaty["entity_code"]) == {"Almaty"} and len(almaty)
     assert set(out.loc[out["entity_type"] == "region", "entity_code"]) == {"Almaty"}
+    assert set(table["source"]) == {"ioda", "ooni", "atlas"}
+
+
+@pytest.mark.parametrize("flavour", ["fastapi", "legacy"])
+def test_ooni_both_services_collect_then_zero_requests(tmp_path, monkeypatch, flavour):
+    cache = tmp_path / "c"
+    case = small_case(tmp_path, sources=("ooni",))
+    with LocalServer(ooni=flavour) as srv:
+        args = ["collect", str(case.path), "--cache", str(cache), "--ooni-url", srv.url,
+                "--min-interval", "0", "--quiet"]
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 0, r.output
+        assert len(srv.requests) == 6 and all("since=2022-01-03&until=2022-01-06" in p for p in srv.requests)
+        r2 = CliRunner().invoke(app, args)
+        assert r2.exit_code == 0 and len(srv.requests) == 6
+
+
+def test_ooni_error_ends_source_with_its_own_message(tmp_path):
+    """The FastAPI 422 body (a list of pydantic errors) becomes one readable line."""
+    case = small_case(tmp_path, sources=("ooni",))
+    bad = lambda path, body: ({"detail": [{"type": "date_from_datetime_inexact", "loc": ["query", "since"],
+                                           "msg": "Datetimes provided to dates should have zero time",
+                                           "input": "2022-01-03T18:00:00"}]}
+                              if path == "/api/v1/aggregation" else body)
+    with LocalServer(mutate=bad) as srv:
+        rep = run(case, tmp_path, sources=["ooni"], base_urls={"ooni": srv.url})
+    (s,) = rep.sources
+    assert s.status == "failed" and "\n" not in s.message
+    assert "since: Datetimes provided to dates should have zero time (got '2022-01-03T18:00:00')" in s.message
+
+
+def test_ioda_silent_failure_is_named_and_asked_again_next_run(tmp_path):
+    case = small_case(tmp_path, sources=("ioda",))
+    hit = lambda path, q: path == "/signals/raw/country/KZ" and q.get("datasource") == "ping-slash24"
+    with LocalServer(ioda_silent_failure=hit) as srv:
+        urls = {"ioda": srv.url + "/v2"}
+        rep = run(case, tmp_path, sources=["ioda"], base_urls=urls)
+        (s,) = rep.sources
+        assert s.status == "incomplete" and rep.exit_status == EXIT_PARTIAL
+        assert "ping-slash24 country/KZ 2022-01-03..2022-01-05: no data, IODA's silent backend failure" in s.message
+        assert "incomplete" in rep.summary() and "asked again next run" in rep.summary()
+        n = len(srv.requests)
+        rep2 = run(case, tmp_path, sources=["ioda"], base_urls=urls)
+        assert len(srv.requests) == n + 1 and rep2.requests == 1      # only the failed chunk again
+        srv.httpd.ioda_silent_failure = None                         # the backend is back
+        rep3 = run(case, tmp_path, sources=["ioda"], base_urls=urls)
+        assert rep3.requests == 1 and rep3.exit_status == EXIT_ALL and rep3.sources[0].status == "ok"
+        rep4 = run(case, tmp_path, sources=["ioda"], base_urls=urls)
+        assert rep4.requests == 0
+    table = load_table(case, cache=tmp_path / "cache")
+    assert len(table[(table["signal"] == "ping-slash24") & (table["entity_code"] == "KZ")]) == 2 * 144

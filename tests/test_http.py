@@ -100,7 +100,7 @@ def test_retry_after_http_date_and_min_interval(tmp_path):
 
 def test_base_url_resolution(monkeypatch):
     monkeypatch.delenv("SHUTDOWN_OONI_URL", raising=False)
-    assert base_url("ooni") == DEFAULT_URLS["ooni"] == "https://api.ooni.io"
+    assert base_url("ooni") == DEFAULT_URLS["ooni"] == "https://api.ooni.org"
     assert base_url("ioda") == "https://api.ioda.inetintel.cc.gatech.edu/v2"
     assert base_url("atlas") == "https://atlas.ripe.net"
     monkeypatch.setenv("SHUTDOWN_OONI_URL", "https://127.0.0.1:8443/")

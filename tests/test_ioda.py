@@ -35,14 +35,29 @@ def test_parse_signals_scalar_values_and_nulls():
     assert set(df["datasource"]) == {"bgp"} and set(df["subtype"]) == {""}
 
 
-def test_parse_signals_nested_values_and_subtypes():
-    df = ioda.parse_signals(fixture("signals_gtr_nested.json"))
+def test_parse_signals_gtr_one_series_per_product():
+    df = ioda.parse_signals(fixture("signals_gtr_products.json"))
     web = df[df["subtype"] == "WEB_SEARCH"]
-    assert list(web["value"].iloc[[0, 1, 3]]) == [955040520.0, 761764750.0, 12.0]
+    assert list(web["value"].iloc[[0, 1, 3]]) == [955040520.0, 761764750.5, 12.0]
     assert np.isnan(web["value"].iloc[2])
-    yt = df[df["subtype"] == "YOUTUBE"]              # list of lists: pieces concatenated
+    yt = df[df["subtype"] == "YOUTUBE"]
     assert list(yt["value"]) == [40.0, 41.0, 3.0, 2.0]
     assert yt["ts_utc"].iloc[3] - yt["ts_utc"].iloc[0] == pd.Timedelta(seconds=3 * 1800)
+
+
+def test_plan_asks_gtr_for_the_products_shown():
+    p = ioda.signals_params(pd.Timestamp("2022-01-05", tz="UTC"), pd.Timestamp("2022-01-06", tz="UTC"), "gtr")
+    assert p["sourceParams"] == "WEB_SEARCH,YOUTUBE" and "maxPoints" not in p
+    assert "sourceParams" not in ioda.signals_params(pd.Timestamp(0, tz="UTC"), pd.Timestamp(1, tz="UTC"), "bgp")
+
+
+def test_nested_agg_values_are_refused_per_datasource_never_a_crash():
+    env = fixture("signals_nested_agg_values.json")
+    assert ioda.check_signals(env) is None
+    df = ioda.parse_signals(env)
+    assert set(df["datasource"]) == {"gtr"} and len(df) == 4          # the flat series is kept
+    assert ioda.nested_datasources(env) == ["upstream-delay-penult-asns"]
+    assert ioda.nested_datasources(fixture("signals_gtr_products.json")) == []
 
 
 def test_parse_signals_empty_window():
@@ -50,10 +65,23 @@ def test_parse_signals_empty_window():
     assert df.empty and "value" in df.columns
 
 
-def test_check_envelope_rejects_error_on_http_200():
-    assert "INFLUXDB_SECRET" in ioda.check_signals(fixture("error_200.json"))
+def test_silent_failure_is_told_apart_from_no_data():
+    assert ioda.check_signals(fixture("signals_silent_failure_200.json")) is None   # a valid envelope...
+    assert "backend" in ioda.silent_failure(fixture("signals_silent_failure_200.json"))   # ...but not final
+    assert ioda.silent_failure(fixture("signals_empty.json")) is None                # [[]]: no data
+    assert ioda.silent_failure(fixture("signals_bgp_country.json")) is None
     assert ioda.check_signals(fixture("signals_bgp_country.json")) is None
     assert ioda.check_signals([1, 2]).startswith("unexpected body")
+
+
+@pytest.mark.parametrize("ask", ["Almaty City", "almaty city"])
+def test_region_match_reports_every_candidate(tmp_path, ask):
+    case = region_case(tmp_path, f'[[regions]]\nname = "Almaty"\nioda_name = "{ask}"')
+    table = ioda.parse_entities(fixture("entities_regions_kz.json"))
+    codes, notes = ioda.match_regions(case, table)
+    assert codes == {"Almaty": "990088"}
+    assert len(notes) == 1 and "'Almaty City' (code 990088) chosen by the case's ioda_name" in notes[0]
+    assert "other candidates: 'Almaty' (code 990084)" in notes[0] and "Astana" not in notes[0]
 
 
 def test_plan_chunks_entities_and_region_code(tmp_path):
@@ -89,15 +117,35 @@ def test_plan_chunks_long_window(tmp_path):
 
 
 @responses.activate
-def test_error_envelope_on_200_ends_source_and_is_not_cached(tmp_path):
-    responses.get(URL + "/signals/raw/country/KZ", json=fixture("error_200.json"))
+def test_silent_failure_is_cached_provisional_and_asked_again(tmp_path):
+    params = {"from": 1, "until": 2, "datasource": "bgp"}
+    responses.get(URL + "/signals/raw/country/KZ", json=fixture("signals_silent_failure_200.json"))
     f = fetcher(tmp_path)
-    with pytest.raises(SourceError) as ei:
-        f.get_json("/signals/raw/country/KZ", {"from": 1, "until": 2, "datasource": "bgp"},
-                   validate=ioda.check_signals)
-    assert "ioda" in str(ei.value) and "/signals/raw/country/KZ" in str(ei.value)
-    assert "INFLUXDB_SECRET" in str(ei.value)
-    assert list(f.cache.entries()) == []
+    f.get_json("/signals/raw/country/KZ", params, validate=ioda.check_signals, provisional=ioda.silent_failure)
+    (meta,) = f.cache.entries()
+    assert "backend" in meta["provisional"]
+    responses.replace("GET", URL + "/signals/raw/country/KZ", json=fixture("signals_bgp_country.json"))
+    again = fetcher(tmp_path)
+    obj = again.get_json("/signals/raw/country/KZ", params, validate=ioda.check_signals,
+                         provisional=ioda.silent_failure)
+    assert again.stats.requests == 1 and again.stats.cache_hits == 0 and obj["data"][0]
+    (meta,) = again.cache.entries()
+    assert "provisional" not in meta                       # final now: the next run reads the cache
+    third = fetcher(tmp_path)
+    third.get_json("/signals/raw/country/KZ", params, validate=ioda.check_signals, provisional=ioda.silent_failure)
+    assert third.stats.requests == 0 and third.stats.cache_hits == 1
+
+
+@responses.activate
+def test_silent_failure_cached_before_the_mark_existed_is_asked_again(tmp_path):
+    params = {"from": 1, "until": 2, "datasource": "bgp"}
+    cache = RawCache(tmp_path / "cache")
+    cache.put("ioda", "/signals/raw/country/KZ", params, (FIX / "signals_silent_failure_200.json").read_bytes(),
+              url=URL, status=200)                      # an older run stored it as final
+    responses.get(URL + "/signals/raw/country/KZ", json=fixture("signals_bgp_country.json"))
+    f = fetcher(tmp_path)
+    obj = f.get_json("/signals/raw/country/KZ", params, validate=ioda.check_signals, provisional=ioda.silent_failure)
+    assert f.stats.requests == 1 and obj["data"][0]
 
 
 @responses.activate
@@ -129,6 +177,11 @@ def test_alerts_pagination_and_events(tmp_path):
     ev = ioda.parse_events(fixture("events.json"))
     assert ev["end_utc"].iloc[0] - ev["start_utc"].iloc[0] == pd.Timedelta(days=5)
     assert ev["score"].iloc[0] == 81234.5 and ev["entity_code"].iloc[0] == "KZ"
+    # still open at the query's until: IODA clipped it there (overlaps_window); the end is unknown
+    assert ev["start_utc"].iloc[1] == pd.Timestamp(1641423600, unit="s", tz="UTC")
+    assert pd.isna(ev["end_utc"].iloc[1])
+    assert pd.isna(ioda.parse_events(fixture("events.json"), until=1641427200)["end_utc"].iloc[1])
+    assert ioda.parse_events(fixture("events.json"), until=1641513600)["end_utc"].notna().all()
 
 
 @responses.activate
@@ -182,12 +235,11 @@ def test_malformed_series_is_rejected_before_caching():
     assert "expected a list" in ioda.check_signals(env)
 
 
-def test_mixed_nested_values_keep_bins_aligned():
+def test_mixed_nested_values_are_refused_not_guessed():
     env = fixture("signals_bgp_country.json")
     env["data"][0][0]["values"] = [5, [6], [7, 8], None]
-    df = ioda.parse_signals(env)
-    assert len(df) == 4 and df["value"].iloc[1] == 6.0
-    assert df["value"].iloc[[2, 3]].isna().all()   # no single value for a bin: a gap, not a guess
+    assert ioda.parse_signals(env).empty                 # no single value per bin: no guess
+    assert ioda.nested_datasources(env) == ["bgp"]
 
 
 # -- regions found by name (/entities/query) ---------------------------------------------
@@ -225,11 +277,12 @@ def test_region_resolved_by_name_then_collected_and_normalized_offline(tmp_path)
     replay_regions(fixture("entities_regions_kz.json"))
     f = fetcher(tmp_path)
     notes = ioda.collect(case, f)
-    assert notes == []
+    assert notes == ["region 'almaty': IODA region 'Almaty' (code 990084) chosen by its name; "
+                     "other candidates: 'Almaty City' (code 990088)"]
     paths = [c.request.url for c in responses.calls]
     assert paths[0].startswith(URL + "/entities/query?")
-    assert sum("/signals/raw/region/4107?" in u for u in paths) == 4    # "Almaty", not "Almaty Oblysy"
-    assert not any("/region/4108" in u for u in paths)
+    assert sum("/signals/raw/region/990084?" in u for u in paths) == 4    # "Almaty", exactly
+    assert not any("/region/990088" in u for u in paths)
     assert f.stats.requests == 1 + 2 * 4 + 2 * 2          # lookup; KZ and Almaty x 4; alerts, events
     # offline: normalize resolves the code from the cached lookup, names the rows as the case
     df = ioda.normalize(case, RawCache(tmp_path / "cache"))
@@ -246,26 +299,27 @@ def test_region_resolved_by_name_then_collected_and_normalized_offline(tmp_path)
 
 @responses.activate
 def test_ioda_name_picks_the_region_the_case_means(tmp_path):
-    case = region_case(tmp_path, '[[regions]]\nname = "Almaty region"\nioda_name = "Almaty Oblysy"')
+    case = region_case(tmp_path, '[[regions]]\nname = "Almaty"\nioda_name = "Almaty City"')
     replay_regions(fixture("entities_regions_kz.json"))
     ioda.collect(case, fetcher(tmp_path))
     df = ioda.normalize(case, RawCache(tmp_path / "cache"))
-    assert set(df.loc[df["entity_type"] == "region", "entity_code"]) == {"Almaty region"}
-    assert any("/signals/raw/region/4108?" in c.request.url for c in responses.calls)
+    assert set(df.loc[df["entity_type"] == "region", "entity_code"]) == {"Almaty"}
+    assert any("/signals/raw/region/990088?" in c.request.url for c in responses.calls)
+    assert not any("/signals/raw/region/990084?" in c.request.url for c in responses.calls)
 
 
 @responses.activate
 def test_ambiguous_region_is_left_out_with_one_message_naming_the_candidates(tmp_path):
     payload = fixture("entities_regions_kz.json")
-    twin = json.loads(json.dumps(payload["data"][1]))
-    twin.update(code="4199", name="ALMATY")
+    twin = json.loads(json.dumps(payload["data"][0]))
+    twin.update(code="990199", name="ALMATY")
     payload["data"].append(twin)
     case = region_case(tmp_path, '[[regions]]\nname = "Almaty"')
     replay_regions(payload)
     f = fetcher(tmp_path)
     notes = ioda.collect(case, f)
     assert len(notes) == 1
-    assert "ambiguous" in notes[0] and "'Almaty' (code 4107)" in notes[0] and "'ALMATY' (code 4199)" in notes[0]
+    assert "ambiguous" in notes[0] and "'Almaty' (code 990084)" in notes[0] and "'ALMATY' (code 990199)" in notes[0]
     assert "ioda_name" in notes[0] and "ioda =" in notes[0]
     assert not any("/region/" in c.request.url for c in responses.calls)
     df = ioda.normalize(case, f.cache)                # country and AS data still there
@@ -275,12 +329,13 @@ def test_ambiguous_region_is_left_out_with_one_message_naming_the_candidates(tmp
 @responses.activate
 def test_unknown_region_name_lists_similar_names_and_the_rest_is_collected(tmp_path):
     case = small_case(tmp_path, sources=("ioda",), ioda_region=None)
-    case = dataclasses.replace(case, regions=(Region(name="Almaty City"),))
+    case = dataclasses.replace(case, regions=(Region(name="Almaty", codes={"ioda_name": "Almaty Qalasy"}),))
     replay_regions(fixture("entities_regions_kz.json"))
     f = fetcher(tmp_path)
     notes = ioda.collect(case, f)
-    assert len(notes) == 1 and "no IODA region of KZ is named 'Almaty City'" in notes[0]
-    assert "'Almaty' (code 4107)" in notes[0] and "Astana" not in notes[0]      # similar names only
+    assert len(notes) == 1 and "no IODA region of KZ is named 'Almaty Qalasy'" in notes[0]
+    assert "'Almaty' (code 990084), 'Almaty City' (code 990088)" in notes[0]
+    assert "Astana" not in notes[0]      # similar names only
     df = ioda.normalize(case, f.cache)
     assert set(df["entity_code"]) == {"KZ", "9198"}
 
@@ -291,10 +346,10 @@ def test_cli_summary_says_which_region_was_left_out(tmp_path, monkeypatch):
     from localserver import LocalServer
     from shutdown.cli import app
     case = small_case(tmp_path, sources=("ioda",), ioda_region=None)
-    text = case.path.read_text().replace('name = "Almaty"', 'name = "Almaty City"')
+    text = case.path.read_text().replace('name = "Almaty"', 'name = "Almaty"\nioda_name = "Almaty Qalasy"')
     case.path.write_text(text)
     with LocalServer() as srv:
         r = CliRunner().invoke(app, ["collect", str(case.path), "--cache", str(tmp_path / "c"),
                                      "--ioda-url", srv.url + "/v2", "--quiet"])
     assert r.exit_code == 0, r.output
-    assert "no IODA region of KZ is named 'Almaty City'" in r.output
+    assert "no IODA region of KZ is named 'Almaty Qalasy'" in r.output

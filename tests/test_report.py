@@ -56,7 +56,8 @@ def test_sidecar_contents_kazakhstan(built):
     assert side["inputs"]["tidy_sha256"] == sidecar.tidy_sha256(data.tidy)
     assert side["inputs"]["raw_entries"] == 2
     assert side["simulated"] is True
-    assert side["files"] == {"png": "overview.png", "svg": "overview.svg"}   # + "pdf" outside tests
+    assert side["files"] == {"png": "overview.png", "svg": "overview.svg",    # + "pdf" outside tests
+                             "vega-lite": "overview.vl.json"}        # the interactive chart
     # networks: one series per case ASN; context events left out there
     net = json.loads((out / "figures/networks.json").read_text())
     assert {s["entity_code"] for s in net["series"]} == {str(n.asn) for n in case.networks}
@@ -261,7 +262,7 @@ def test_measured_charts_say_no_simulated(tmp_path, monkeypatch):
     data = make_report_data(case, raw, simulated=False)
     fig = plot.overview_figure(data.tidy, data.events, data.intervals, case)
     desc = dict(plot.describe(fig), event_kinds=report.FIGURE_EVENT_KINDS["overview"])
-    spec = interactive.charts({"overview": fig}, {"overview": desc}, data, names=("overview",))["overview"]
+    spec = interactive.chart("overview", fig, desc, data)
     assert "SIMULATED" not in json.dumps(spec)
     assert spec["usermeta"]["shutdown"]["simulated"] is False
     assert "chart-banner" not in interactive.figure_html("overview", spec, "<img>", False)

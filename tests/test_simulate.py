@@ -18,7 +18,7 @@ from shutdown.cli import app
 from shutdown.errors import InputError
 from shutdown.scenario import load_scenario
 from shutdown.simulate import demo_cache, load_ground_truth, simulate
-from shutdown.simulation import render_atlas, render_ooni
+from shutdown.simulation import render_atlas, render_ioda, render_ooni
 from shutdown.simulation.world import World, layered
 from shutdown.sources import atlas, ioda, ooni
 from shutdown.sources.atlas_reduce import result_reachable
@@ -150,15 +150,16 @@ def test_ioda_envelope_and_series_shape(kz):
         rp = obj["requestParameters"]
         assert rp["from"] == int(meta["params"]["from"]) and rp["datasource"] == meta["params"]["datasource"]
         for s in obj["data"][0]:
-            assert list(s) == ["entityType", "entityCode", "entityName", "datasource", "subtype",
-                               "from", "until", "step", "nativeStep", "values"]
+            assert list(s) == ["entityType", "entityCode", "entityName", "entityFqid", "datasource",
+                               "subtype", "from", "until", "step", "nativeStep", "values"]
+            assert s["entityFqid"].startswith("geo.provider.") or s["entityFqid"].startswith("asn.")
             assert s["from"] % s["step"] == 0 and s["from"] <= rp["from"]
             assert len(s["values"]) == math.ceil((s["until"] - s["from"]) / s["step"])
             assert s["step"] == {"bgp": 300, "merit-nt": 300, "ping-slash24": 600, "gtr": 1800}[s["datasource"]]
             if s["datasource"] != "gtr":
                 assert all(v is None or isinstance(v, int) for v in s["values"])
-            else:
-                assert s["subtype"] in ("WEB_SEARCH", "YOUTUBE")
+            else:       # one series per product asked in sourceParams (WEB_SEARCH only without it)
+                assert s["subtype"] in meta["params"].get("sourceParams", "WEB_SEARCH").split(",")
             seen += 1
         if "/asn/" in meta["path"] and meta["params"]["datasource"] == "gtr":
             assert obj["data"] == [[]]          # no Google traffic data per network
@@ -174,12 +175,14 @@ def test_ooni_aggregation_shape(kz):
         keys = []
         for row in obj["result"]:
             want = ["anomaly_count", "confirmed_count", "failure_count", "ok_count",
-                    "measurement_count", "measurement_start_day"] + (["test_name"] if "axis_y" in p else [])
+                    "measurement_count", "measurement_start_day"] + ([p["axis_y"]] if "axis_y" in p else [])
             assert list(row) == want
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:00:00Z", row["measurement_start_day"])
             assert lo <= pd.Timestamp(row["measurement_start_day"]) < hi
             assert row["measurement_count"] == sum(row[k] for k in want[:4]) > 0
-            keys.append(tuple(row.get(k) for k in ("measurement_start_day", "test_name")))
+            if p.get("axis_y") == "probe_asn":
+                assert isinstance(row["probe_asn"], int)
+            keys.append(tuple(row.get(k) for k in ("measurement_start_day", p.get("axis_y"))))
         assert keys == sorted(keys)
 
 
@@ -189,8 +192,18 @@ def test_ooni_refuses_hour_grain_over_a_week(kz):
         "probe_cc": "KZ", "since": "2022-01-01T00:00:00", "until": "2022-01-09T00:00:00",
         "axis_x": "measurement_start_day", "time_grain": "hour"})
     assert status == 400
-    assert json.loads(body) == {"error": "Choose time_grain between day, week, auto for the "
-                                         "given time range", "v": 0}
+    assert json.loads(body) == {"msg": "Choose time_grain between day, week, auto for the "
+                                       "given time range", "v": 0}
+
+
+def test_ooni_since_with_a_time_is_the_fastapi_422(kz):
+    world = World(load_scenario("kz-2022-01"), kz["case"], 0)
+    status, body = render_ooni.render(world, "/api/v1/aggregation", {
+        "probe_cc": "KZ", "since": "2022-01-01T18:00:00", "until": "2022-01-03",
+        "axis_x": "measurement_start_day", "time_grain": "hour"})
+    assert status == 422
+    (item,) = json.loads(body)["detail"]
+    assert item["type"] == "date_from_datetime_inexact" and item["loc"] == ["query", "since"]
 
 
 def test_ooni_day_grain_adds_up_the_hours(kz):
@@ -368,7 +381,10 @@ def test_more_specific_episode_overrides():
 
 def test_almaty_region_resolved_from_the_simulated_lookup(kz):
     codes, notes = ioda.resolve_regions(kz["case"], cache=kz["cache"])
-    assert notes == [] and list(codes) == ["Almaty"]
+    assert list(codes) == ["Almaty"]            # the city, pinned by ioda_name; the other candidate named
+    assert notes == [f"region 'Almaty': IODA region 'Almaty City' (code {codes['Almaty']}) chosen by the "
+                     "case's ioda_name; other candidates: 'Almaty' (code "
+                     f"{render_ioda.region_code('KZ', 'Almaty')})"]
     assert kz["cache"].get("ioda", f"/signals/raw/region/{codes['Almaty']}", {
         **[r for r in ioda.plan(kz["case"], codes) if "/region/" in r.path][0].params}) is not None
 

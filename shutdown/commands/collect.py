@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from shutdown.cli import app, user_errors
+from shutdown.commands._options import AtlasUrl, IodaUrl, OoniUrl, url_overrides
 
 
 @app.command("collect")
@@ -17,12 +18,9 @@ def collect_cmd(
     refresh: bool = typer.Option(False, "--refresh", help="Refetch even what is already cached."),
     cache: Optional[str] = typer.Option(None, "--cache", help="Cache directory "
                                         "(default: $SHUTDOWN_CACHE, else ~/.cache/shutdown)."),
-    ioda_url: Optional[str] = typer.Option(None, "--ioda-url", help="IODA base URL (default: $SHUTDOWN_IODA_URL, "
-                                           "else https://api.ioda.inetintel.cc.gatech.edu/v2)."),
-    ooni_url: Optional[str] = typer.Option(None, "--ooni-url", help="OONI base URL (default: $SHUTDOWN_OONI_URL, "
-                                           "else https://api.ooni.io)."),
-    atlas_url: Optional[str] = typer.Option(None, "--atlas-url", help="RIPE Atlas base URL (default: "
-                                            "$SHUTDOWN_ATLAS_URL, else https://atlas.ripe.net)."),
+    ioda_url: IodaUrl = None,
+    ooni_url: OoniUrl = None,
+    atlas_url: AtlasUrl = None,
     baseline_days: Optional[int] = typer.Option(None, "--baseline-days",
                                                 help="Days before the window to collect as baseline "
                                                 "(at least 7; default: the case's baseline_days)."),
@@ -48,7 +46,7 @@ def collect_cmd(
             raise InputError("must be >= 0", field="--min-interval")
         c = as_case(case)
         sources = parse_sources(source, c)
-        urls = {k: v for k, v in (("ioda", ioda_url), ("ooni", ooni_url), ("atlas", atlas_url)) if v}
+        urls = url_overrides(ioda_url, ooni_url, atlas_url)
         report = collect_case(c, sources, cache=cache, refresh=refresh, base_urls=urls,
                               baseline_days=baseline_days, min_interval=min_interval,
                               progress=False if quiet else None)

@@ -33,13 +33,14 @@ import numpy as np
 import pandas as pd
 
 from shutdown.errors import InputError
+from shutdown.schema import TIDY_COLUMNS
 from shutdown.detect import baseline as _baseline
 from shutdown.detect import intervals as _intervals
 from shutdown.detect import series as _series
 from shutdown.detect import thresholds as _thresholds
 from shutdown.detect.fuse import FUSED_COLUMNS, family, fuse
 
-__all__ = ["run", "detect", "baseline", "coverage", "fuse", "family", "expected_values",
+__all__ = ["run", "run_groups", "run_table", "detect", "baseline", "coverage", "fuse", "family", "expected_values",
            "Detection", "thresholds", "FUSED_COLUMNS", "SERIES_COLUMNS"]
 
 SERIES_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype", "metric",
@@ -125,23 +126,76 @@ def _run(tidy, window, baseline, tz) -> Detection:
     s = _series.build(tidy)
     tmin = pd.Timestamp(int(s.ts.min()), tz="UTC") if len(s.ts) else None
     (w0, w1), (b0, b1) = _window(window, baseline, tmin)
-    notes = list(s.notes)
-    if len(tidy) == 0:
-        notes.append("the table is empty: nothing to detect")
     fit = _baseline.fit(s, b0.value, b1.value, _tz_offset_ns(tz, w0))
     iv, rows = _intervals.find(s, fit, w0.value, w1.value)
     ser = _coverage(s, fit, w0.value, w1.value)
-    bad = ser[ser["status"] == "no-baseline"]
-    small = ser[ser["status"] == "too-small"]
-    if len(small):
-        notes.append(f"{len(small)} series are too small to judge (few OONI measurements or "
-                     "Atlas probes); see --view series")
-    if len(bad):
-        notes.append(f"{len(bad)} series have too little data before the window "
-                     f"({b0:%Y-%m-%d %H:%M} to {b1:%Y-%m-%d %H:%M} UTC) to learn a baseline; "
-                     "they are not judged (not measurable)")
+    notes = list(s.notes) + _notes(ser, (b0, b1), empty=len(tidy) == 0)
     return Detection(intervals=iv, series=ser, fused=fuse(iv), notes=notes,
                      window=(w0, w1), baseline=(b0, b1), rows=rows, series_set=s, fit=fit)
+
+
+def _notes(ser: pd.DataFrame, baseline, empty: bool) -> list[str]:
+    b0, b1 = baseline
+    notes = ["the table is empty: nothing to detect"] if empty else []
+    small = int((ser["status"] == "too-small").sum())
+    bad = int((ser["status"] == "no-baseline").sum())
+    if small:
+        notes.append(f"{small} series are too small to judge (few OONI measurements or "
+                     "Atlas probes); see --view series")
+    if bad:
+        notes.append(f"{bad} series have too little data before the window "
+                     f"({b0:%Y-%m-%d %H:%M} to {b1:%Y-%m-%d %H:%M} UTC) to learn a baseline; "
+                     "they are not judged (not measurable)")
+    return notes
+
+
+def run_groups(groups, window, baseline, tz: str | None = None,
+               thresholds: dict | None = None) -> Detection:
+    """``run`` over a table given as groups of whole entities (DataFrames), one group in
+    memory at a time, so memory stays that of the largest group however many entities
+    there are. The intervals, series and fused view are those ``run`` gives on the whole
+    table; the per-bin detail (``rows``, ``series_set``, ``fit``, for
+    ``expected_values``) is not kept. ``baseline`` is required: no group alone knows
+    where the table starts."""
+    if baseline is None:
+        raise InputError("baseline: required when detecting group by group")
+    with _thresholds.overridden(thresholds):
+        parts = [_run_part(g, window, baseline, tz) for g in groups]
+    return _combine(parts, window, baseline, tz)
+
+
+def run_table(path, window, baseline=None, tz: str | None = None,
+              thresholds: dict | None = None) -> Detection:
+    """``run_groups`` over a Parquet table written by ``store.write_grouped_table``, its
+    row groups judged side by side on every core (each worker reads its own group).
+    ``baseline`` defaults to everything before the window, from the file's statistics."""
+    from shutdown import parallel, store
+    if baseline is None:
+        t0, _ = store.table_time_range(path)
+        w0 = _ts(window[0], "window start") if window is not None and len(window) == 2 else None
+        baseline = (t0 if t0 is not None and w0 is not None and pd.Timestamp(t0) < w0 else w0, w0)
+    _window(window, baseline, None)          # bad input fails here, not in a worker
+    with _thresholds.overridden(thresholds):     # workers fork inside: they inherit it
+        parts = parallel.run_each(range(store.table_groups(path)),
+                                  lambda i: _run_part(store.read_table_group(path, i), window, baseline, tz))
+    return _combine(parts, window, baseline, tz)
+
+
+def _run_part(tidy, window, baseline, tz) -> tuple:
+    d = _run(tidy, window, baseline, tz)
+    return d.intervals, d.series, d.series_set.notes, d.window, d.baseline
+
+
+def _combine(parts, window, baseline, tz) -> Detection:
+    if not parts:
+        return _run(pd.DataFrame(columns=TIDY_COLUMNS), window, baseline, tz)
+    ivs = [p[0] for p in parts]
+    iv = pd.concat([x for x in ivs if len(x)], ignore_index=True) if any(len(x) for x in ivs) else ivs[0]
+    ser = pd.concat([p[1] for p in parts], ignore_index=True)
+    extra = list(dict.fromkeys(n for p in parts for n in p[2]))
+    w, b = parts[0][3], parts[0][4]
+    return Detection(intervals=iv, series=ser, fused=fuse(iv), notes=extra + _notes(ser, b, False),
+                     window=w, baseline=b)
 
 
 def detect(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,

@@ -106,20 +106,20 @@ def _lts(p: Probe, t: np.ndarray, rng) -> np.ndarray:
 _PING_UP = ('{"fw":%d,"lts":%%d,"dst_name":"%s","af":4,"dst_addr":"%s","src_addr":"%%s",'
             '"proto":"ICMP","ttl":55,"size":48,"result":[{"rtt":%%s},{"rtt":%%s},{"rtt":%%s}],'
             '"min":%%s,"max":%%s,"avg":%%s,"dup":0,"rcvd":3,"sent":3,"prb_id":%%d,'
-            '"timestamp":%%d,"msm_name":"Ping","from":"%%s","type":"ping","group_id":1001,'
+            '"timestamp":%%d,"msm_name":"Ping","from":"%%s","type":"ping",'
             '"step":%d,"msm_id":1001}') % (FW, K_ROOT, K_ROOT, PING_INTERVAL)
 _PING_DOWN = ('{"fw":%d,"lts":%%d,"dst_name":"%s","af":4,"dst_addr":"%s","src_addr":"%%s",'
               '"proto":"ICMP","size":48,"result":[{"x":"*"},{"x":"*"},{"x":"*"}],'
               '"min":-1,"max":-1,"avg":-1,"dup":0,"rcvd":0,"sent":3,"prb_id":%%d,'
-              '"timestamp":%%d,"msm_name":"Ping","from":"%%s","type":"ping","group_id":1001,'
+              '"timestamp":%%d,"msm_name":"Ping","from":"%%s","type":"ping",'
               '"step":%d,"msm_id":1001}') % (FW, K_ROOT, K_ROOT, PING_INTERVAL)
 _STARS = '[{"x":"*"},{"x":"*"},{"x":"*"}]'
 _HOP = '{"hop":%d,"result":[{"from":"%s","ttl":%d,"size":%d,"rtt":%.3f},' \
        '{"from":"%s","ttl":%d,"size":%d,"rtt":%.3f},{"from":"%s","ttl":%d,"size":%d,"rtt":%.3f}]}'
 _TRACE = ('{"fw":%d,"lts":%%d,"endtime":%%d,"dst_name":"%s","dst_addr":"%s","src_addr":"%%s",'
           '"proto":"ICMP","af":4,"size":48,"paris_id":%%d,"result":[%%s],"msm_id":5001,'
-          '"prb_id":%%d,"timestamp":%%d,"msm_name":"Traceroute","from":"%%s","type":"traceroute",'
-          '"group_id":5001}') % (FW, K_ROOT, K_ROOT)
+          '"prb_id":%%d,"timestamp":%%d,"msm_name":"Traceroute","from":"%%s","type":"traceroute"}'
+          ) % (FW, K_ROOT, K_ROOT)
 
 
 def _src(p: Probe) -> str:
@@ -187,9 +187,10 @@ def _connections(world: World, p: Probe, lo: int, hi: int) -> list[dict]:
         c = int(e + 10 + rng.integers(0, 50))
         for ts, ev in ((d, "disconnect"), (c, "connect")):
             if lo <= ts <= hi:
-                out.append({"fw": FW, "msm_id": 7000, "prb_id": p.id, "timestamp": ts,
-                            "type": "connection", "event": ev, "controller": "ctr-sim01",
-                            "asn": p.asn, "prefix": p.address.rsplit(".", 1)[0] + ".0/24"})
+                # the public msm 7000 sample: asn a string, no fw
+                out.append({"asn": str(p.asn), "controller": "ctr-sim01", "event": ev, "msm_id": 7000,
+                            "prb_id": p.id, "prefix": p.address.rsplit(".", 1)[0] + ".0/24",
+                            "timestamp": ts, "type": "connection"})
     return out
 
 

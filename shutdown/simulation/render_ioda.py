@@ -26,9 +26,9 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from shutdown.simulation.world import COUNT_SIGNALS, GTR_PRODUCTS, NATIVE_STEP, World, ioda_slice
+from shutdown.simulation.world import COUNT_SIGNALS, NATIVE_STEP, World, ioda_slice
 
-COPYRIGHT = "This data is Copyright (c) 2021 Georgia Tech Research Corporation. All Rights Reserved."
+COPYRIGHT = "This data is Copyright (c) 2021-2025 Georgia Tech Research Corporation. All Rights Reserved."
 ALLOWED_STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 172800,
                  604800, 1209600, 2419200, 31536000, 63072000, 315360000)
 
@@ -52,14 +52,17 @@ def _int_or_none(v):
 
 
 def region_code(country: str, name: str) -> str:
-    """The simulated IODA number of a region (4 digits, stable across runs)."""
-    return str(4000 + zlib.crc32(f"{country.upper()}|{name}".encode()) % 1000)
+    """The simulated IODA number of a region (stable across runs). Made up: IODA's
+    NetAcuity ids are not public for every country; 99xxxx stays clear of the
+    4-digit ids seen live (4107 is Izmir, TR)."""
+    return str(990000 + zlib.crc32(f"{country.upper()}|{name}".encode()) % 10000)
 
 
 def regions(world: World) -> list[tuple[str, str]]:
-    """(IODA code, name) of the simulated country's regions: the scenario's, then the case's."""
+    """(IODA code, name) of the simulated country's regions: the scenario's, then
+    the names the case asks IODA for (``ioda_name``, else the region's name)."""
     names = [e.name or e.code for e in world.scenario.entities if e.entity_type == "region"]
-    names += [r.name for r in world.case.regions]
+    names += [r.codes.get("ioda_name") or r.name for r in world.case.regions]
     cc = world.case.country
     return [(region_code(cc, n), n) for n in dict.fromkeys(names)]
 
@@ -73,6 +76,9 @@ def _case_code(world: World, etype: str, code: str) -> tuple[str, str]:
                 return r.name, r.name
         for c, name in regions(world):
             if c == code:
+                for r in case.regions:          # the name the case asked IODA for
+                    if r.codes.get("ioda_name") == name:
+                        return r.name, name
                 ent = next((e for e in world.scenario.entities if e.entity_type == "region"
                             and (e.name or e.code) == name), None)
                 return (ent.code if ent else name), name
@@ -115,19 +121,31 @@ def signals(world: World, path: str, params: dict) -> tuple[int, bytes]:
         env["error"] = f"from ({frm}) must be earlier than until ({until})"
         return 400, _dumps(env)
     code, name = _case_code(world, etype, ioda_code)
+    cc = world.case.country
+    # TimeSeriesNormalizer rewrites geo fqids to read "provider"
+    fqid = {"country": f"geo.provider.AS.{ioda_code}",
+            "region": f"geo.provider.AS.{cc}.{ioda_code}"}.get(etype, f"{etype}.{ioda_code}")
     series = []
     for ds in ([ds_param] if ds_param else list(NATIVE_STEP)):
         if ds not in NATIVE_STEP or not world.ioda_has(etype, ds):
             continue
-        for sub in (GTR_PRODUCTS if ds == "gtr" else [""]):
+        for sub in (gtr_products(params) if ds == "gtr" else [""]):
             start, native, vals = ioda_slice(world, etype, code, ds, sub, frm, until)
             step = _step(frm, until, max_points, native)
             if step != native:
                 start, vals = _downsample(start, native, vals, step, until, ds)
             series.append({"entityType": etype, "entityCode": ioda_code, "entityName": name,
-                           "datasource": ds, "subtype": sub, "from": start, "until": until,
+                           "entityFqid": fqid, "datasource": ds, "subtype": sub, "from": start, "until": until,
                            "step": step, "nativeStep": native, "values": vals})
     return 200, _dumps(_envelope(world, "signals", req, [series]))
+
+
+def gtr_products(params: dict) -> list[str]:
+    """The products a gtr request asks for (``sourceParams``; InfluxService maps
+    SEARCH/MAIL to WEB_SEARCH/GMAIL); only WEB_SEARCH without it."""
+    alias = {"SEARCH": "WEB_SEARCH", "MAIL": "GMAIL"}
+    given = [p.strip().upper() for p in str(params.get("sourceParams") or "").split(",") if p.strip()]
+    return list(dict.fromkeys(alias.get(p, p) for p in given)) or ["WEB_SEARCH"]
 
 
 def _downsample(start, native, vals, step, until, ds):
@@ -161,7 +179,9 @@ def outages(world: World, path: str, params: dict) -> tuple[int, bytes]:
 
 
 def entities(world: World, path: str, params: dict) -> tuple[int, bytes]:
-    """``/entities/query``: the simulated regions (only ``entityType=region`` lists any)."""
+    """``/entities/query``: the simulated regions (only ``entityType=region`` lists any).
+    Every simulated region answers under its made-up code, so an ``ioda_name`` the
+    case asks for is listed too (e.g. "Almaty City" beside the scenario's "Almaty")."""
     req = {"relatedTo": params.get("relatedTo"), "search": params.get("search"),
            "limit": _int_or_none(params.get("limit")), "page": _int_or_none(params.get("page")),
            "entityType": params.get("entityType"), "entityCode": params.get("entityCode")}

@@ -7,8 +7,12 @@ has ``anomaly_count`` (anomaly, not confirmed, not failed), ``confirmed_count``,
 ``failure_count``, ``ok_count``, ``measurement_count`` and the axis columns
 (``measurement_start_day`` as ``"%Y-%m-%dT%H:%M:%SZ"`` for hour grain,
 ``"%Y-%m-%d"`` for day grain; ``probe_asn`` an integer); rows are ordered by
-the axes; a bin without measurements has no row. Hour grain over more than 7
-days is refused with HTTP 400 and ``{"error": ..., "v": 0}``.
+the axes; a bin without measurements has no row.
+
+It plays the current (FastAPI) service, the collector's default:
+``since``/``until`` are dates (a time other than midnight is pydantic's 422
+``{"detail": [...]}``, ``date_from_datetime_inexact``); errors are
+``{"msg": ..., "v": 0}`` (hour grain over more than 7 days: HTTP 400).
 """
 from __future__ import annotations
 
@@ -30,7 +34,22 @@ def _dumps(obj) -> bytes:
 
 
 def _error(msg: str, status: int = 200) -> tuple[int, bytes]:
-    return status, _dumps({"error": msg, "v": 0})
+    return status, _dumps({"msg": msg, "v": 0})
+
+
+def _date(name: str, value: str):
+    """pydantic v2's lax ``date``: a date, or a datetime at exactly midnight; else a 422 item."""
+    try:
+        t = pd.Timestamp(value)
+    except ValueError:
+        return None, {"type": "date_from_datetime_parsing", "loc": ["query", name],
+                      "msg": "Input should be a valid date or datetime", "input": value}
+    if t != t.normalize():
+        return None, {"type": "date_from_datetime_inexact", "loc": ["query", name],
+                      "msg": "Datetimes provided to dates should have zero time - e.g. be exact dates",
+                      "input": value,
+                      "url": "https://errors.pydantic.dev/2.14/v/date_from_datetime_inexact"}
+    return (t.tz_convert("UTC") if t.tzinfo else t.tz_localize("UTC")), None
 
 
 def _time_grain(since, until, grain):
@@ -54,11 +73,15 @@ def aggregation(world: World, params: dict) -> tuple[int, bytes]:
             return _error("Invalid axis name")   # the simulator only knows these axes
     if axis_x and axis_x == axis_y:
         return _error("Axis X and Y cannot be the same")
-    try:
-        since = pd.Timestamp(params["since"], tz="UTC") if params.get("since") else None
-        until = pd.Timestamp(params["until"], tz="UTC") if params.get("until") else None
-    except ValueError as exc:
-        return _error(str(exc), 400)
+    dates, bad = {}, []
+    for name in ("since", "until"):
+        if params.get(name):
+            dates[name], err = _date(name, str(params[name]))
+            if err:
+                bad.append(err)
+    if bad:
+        return 422, _dumps({"detail": bad})
+    since, until = dates.get("since"), dates.get("until")
     if since is None or until is None:
         return _error("the simulator needs since and until", 400)
     try:

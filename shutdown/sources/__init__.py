@@ -24,3 +24,9 @@ class Request:
     entity_type: str = ""          # what the request is about, for progress and normalizing
     entity_code: str = ""
     label: str = ""                # e.g. "ping-slash24 2022-01-01..2022-01-08"
+
+
+class Gap(str):
+    """A note from ``collect`` about data the upstream did not deliver this run
+    (e.g. IODA's silent backend failure): the source is then incomplete, and
+    the next run asks again."""

@@ -192,20 +192,25 @@ def probe_frame(probes: list[dict]) -> pd.DataFrame:
 
 # -- results -> per-probe bins ------------------------------------------------------------
 def result_reachable(result: dict) -> bool:
-    """Did this built-in result reach its target? (sagan's notion, on the raw dict.)"""
+    """Did this built-in result reach its target? sagan's notion, on the raw dict
+    (ripe.atlas.sagan 242bd920: ``PingResult.packets_received`` is ``int(rcvd)``,
+    so old firmware's ``"rcvd": "3"`` counts; ``TracerouteResult.destination_ip_responded``
+    looks for ``dst_addr`` among the last hop's packets, and packets that carry
+    ``late`` are not packets there)."""
     kind = result.get("type")
     if kind == "ping":
-        rcvd = result.get("rcvd")
-        return isinstance(rcvd, (int, float)) and rcvd > 0
+        return (_int(result.get("rcvd")) or 0) > 0
     if kind == "traceroute":
         dst = result.get("dst_addr")
         hops = result.get("result")
-        if not dst or not isinstance(hops, list) or not hops or not isinstance(hops[-1], dict):
+        if dst is None or not isinstance(hops, list) or not hops or not isinstance(hops[-1], dict):
             return False
         last = hops[-1].get("result")
         if not isinstance(last, list):
             return False
-        return any(isinstance(pk, dict) and pk.get("from") == dst for pk in last)
+        dst = str(dst)
+        return any(isinstance(pk, dict) and "late" not in pk and pk.get("from") is not None
+                   and str(pk["from"]) == dst for pk in last)
     return False
 
 
@@ -258,7 +263,7 @@ def loads(body: bytes):
 # differ, another result type -- falls back to the full parse.
 _PRB = re.compile(rb'"prb_id"\s*:\s*(-?\d+)\s*[,}]')
 _TS = re.compile(rb'"timestamp"\s*:\s*(-?\d+(?:\.\d+)?)\s*[,}]')
-_RCVD = re.compile(rb'"rcvd"\s*:\s*(-?\d+)\s*[,}]')
+_RCVD = re.compile(rb'"rcvd"\s*:\s*(-?\d+)\s*[,}]')      # a quoted "3" (old firmware) does not match: parsed
 _TYPE = re.compile(rb'"type"\s*:\s*"([a-z_]+)"')
 
 

@@ -5,16 +5,27 @@ src/Controller/SignalsController.php, src/Controller/OutagesController.php,
 src/TimeSeries/TimeSeriesNormalizer.php, src/Entity/Outages*Normalizer.php):
 
 * every answer is an envelope ``{"type", "metadata", "requestParameters", "error",
-  "perf", "data", "copyright"}``; ``error`` can be set on HTTP 200 (a backend
-  failure), then ``data`` is null.
-* ``GET /signals/raw/{country|region|asn}/{code}?from=&until=&datasource=[&maxPoints=]``
+  "perf", "data", "copyright"}``; parameter errors are HTTP 400 with ``error``
+  set and ``data`` null.
+* ``GET /signals/raw/{country|region|asn}/{code}?from=&until=&datasource=[&sourceParams=]``
   (epoch seconds): ``data`` is one list per requested entity, each a list of
   series ``{"entityType", "entityCode", "entityName", "entityFqid", "datasource",
   "subtype", "from", "until", "step", "nativeStep", "values"}``; value ``i`` is
-  the bin starting at ``from + i*step``; ``null`` is a gap. An entity without
-  data is an empty list: ``data: [[]]``. Without ``maxPoints`` the step is the
-  datasource's native step. ``datasource=gtr`` answers one series per Google
-  product (``subtype``, e.g. ``WEB_SEARCH``).
+  the bin starting at ``from + i*step`` (``from`` rounded down to the step);
+  ``null`` is a gap. An entity without data is an empty list: ``data: [[]]``.
+  Without ``maxPoints`` the step is the datasource's native step.
+* a backend failure is **HTTP 200, ``error: null``, ``data: []``**
+  (SignalsController::lookup sets the error, then ``setData([])`` clears it):
+  such an answer is cached as provisional, asked again next run and named in
+  the summary (``silent_failure``).
+* ``datasource=gtr`` answers one series per Google product listed in
+  ``sourceParams`` (``subtype``), only ``WEB_SEARCH`` without it
+  (InfluxService::buildGTRFluxQueries), and only for countries.
+* datasources whose series IODA merges by appending (``gtr-sarima``,
+  ``ping-slash24-loss``/``-latency``, ``mozilla``, ``upstream-delay-*``) may
+  answer per-bin lists of ``{..labels.., "agg_values": {metric: value}}``
+  (InfluxV2Backend): such a series has no single value per bin and is left
+  out, said once per datasource (``nested_datasources``).
 * ``GET /outages/alerts?entityType=&entityCode=&from=&until=&limit=&page=``:
   ``data`` is a list of ``{"datasource", "entity": {"type", "code", "name",
   "attrs"}, "time", "level", "condition", "value", "historyValue", "method"}``;
@@ -22,7 +33,9 @@ src/TimeSeries/TimeSeriesNormalizer.php, src/Entity/Outages*Normalizer.php):
 * ``GET /outages/events?...`` (default ``format=codf``): ``data`` is a list of
   ``{"location": "country/KZ", "location_name", "start", "duration",
   "uncertainty", "method", "datasource", "status", "fraction", "score",
-  "overlaps_window"}``.
+  "overlaps_window"}``. An event still open at ``until`` is closed there with
+  ``overlaps_window: true`` (OutagesEventsService::buildEvents): its end is
+  unknown, not ``start + duration``.
 * ``GET /entities/query?entityType=region&relatedTo=country/KZ`` (EntitiesController,
   envelope type ``entities.lookup``; also ``search``, ``limit``, ``page``):
   ``data`` is a list of entities ``{"code", "name", "type", "subnames", "attrs"}``
@@ -44,6 +57,8 @@ from shutdown.sources.windows import chunks, epoch
 
 SOURCE = "ioda"
 DATASOURCES = ("bgp", "ping-slash24", "merit-nt", "gtr")
+# Google products asked of gtr (``sourceParams``); without it IODA answers WEB_SEARCH only.
+GTR_PRODUCTS = ("WEB_SEARCH", "YOUTUBE")
 CHUNK = pd.Timedelta(days=7)        # one signals request covers at most this much
 PAGE_LIMIT = 500                    # IODA's default page size for alerts/events
 MAX_PAGES = 50                      # a runaway guard: 25 000 alerts per entity is plenty
@@ -101,8 +116,7 @@ def plan(case, region_codes: dict | None = None) -> list[Request]:
         for ds in DATASOURCES:
             for since, until in chunks(start, end, CHUNK):
                 reqs.append(Request(
-                    SOURCE, f"/signals/raw/{etype}/{code}",
-                    {"from": epoch(since), "until": epoch(until), "datasource": ds},
+                    SOURCE, f"/signals/raw/{etype}/{code}", signals_params(since, until, ds),
                     entity_type=etype, entity_code=name,
                     label=f"{ds} {etype}/{name} {since:%Y-%m-%d}..{until:%Y-%m-%d}"))
     for etype, code, name in entities(case, region_codes):
@@ -113,6 +127,14 @@ def plan(case, region_codes: dict | None = None) -> list[Request]:
                  "until": epoch(end), "limit": PAGE_LIMIT},
                 entity_type=etype, entity_code=name, label=f"{kind} {etype}/{name}"))
     return reqs
+
+
+def signals_params(since, until, datasource: str) -> dict:
+    """Parameters of one ``/signals/raw`` request (native step: no ``maxPoints``)."""
+    p = {"from": epoch(since), "until": epoch(until), "datasource": datasource}
+    if datasource in ("gtr", "gtr-norm"):
+        p["sourceParams"] = ",".join(GTR_PRODUCTS)
+    return p
 
 
 def page_params(params: dict, page: int) -> dict:
@@ -148,15 +170,37 @@ def check_signals(obj) -> str | None:
     return None
 
 
+def silent_failure(obj) -> str | None:
+    """IODA's backend-failure answer to ``/signals/raw`` (HTTP 200, ``error``
+    null, ``data: []``): a reason, else None. An entity without data is ``[[]]``."""
+    if isinstance(obj, dict) and obj.get("error") is None and obj.get("data") == []:
+        return "IODA answered data: [] (its backend failed; an entity without data is [[]])"
+    return None
+
+
+def nested_datasources(payload) -> list[str]:
+    """Datasources of series whose bins are lists (per-frame ``agg_values`` objects)."""
+    out = []
+    for group in payload.get("data") or []:
+        for s in group or []:
+            if isinstance(s, dict) and any(isinstance(v, (list, dict)) for v in s.get("values") or []):
+                out.append(str(s.get("datasource") or "?"))
+    return list(dict.fromkeys(out))
+
+
 # -- fetching ----------------------------------------------------------------------
 def collect(case, fetcher, progress=None) -> list[str]:
     """Fetch every planned request (and alerts/events follow-up pages) into the cache.
 
     Regions without an ``ioda`` code are first looked up by name; a region
     that cannot be resolved is left out with a note (returned, for the run's
-    summary) and the country and networks are still collected.
+    summary) and the country and networks are still collected. A signals
+    chunk answered with IODA's silent failure is kept provisional and returned
+    as a ``Gap`` (the run is incomplete; the next run asks again).
     """
+    from shutdown.sources import Gap
     codes, notes = resolve_regions(case, fetcher=fetcher)
+    nested = {}
     reqs = plan(case, codes)
     if progress is not None and hasattr(progress, "total") and codes:
         try:
@@ -167,13 +211,20 @@ def collect(case, fetcher, progress=None) -> list[str]:
         if req.path == ENTITIES_PATH:
             pass                            # fetched (or read from the cache) just above
         elif req.path.startswith("/signals/"):
-            fetcher.get_json(req.path, req.params, validate=check_signals)
+            obj = fetcher.get_json(req.path, req.params, validate=check_signals, provisional=silent_failure)
+            if silent_failure(obj):
+                notes.append(Gap(f"{req.label}: no data, IODA's silent backend failure "
+                                 "(HTTP 200, data: []); asked again next run"))
+            for ds in nested_datasources(obj):
+                nested.setdefault(ds, req.label)
         else:
             _pages(fetcher, req)
         if progress is not None:
             if hasattr(progress, "set_postfix_str"):
                 progress.set_postfix_str(req.label, refresh=False)
             progress.update(1)
+    notes += [f"{ds}: values are per-frame objects (agg_values), not one series; left out "
+              f"(first seen: {label})" for ds, label in nested.items()]
     return notes
 
 
@@ -186,24 +237,20 @@ def _pages(fetcher, req):
 
 
 # -- parsing (pure: payload in, DataFrame out) -------------------------------------
-def _flat_values(values) -> list:
-    """``values`` as a flat list of numbers/None.
-
-    Besides the usual flat list, accept the nested forms some series take: a
-    list of lists (pieces appended across IODA's data eras) is concatenated,
-    and a one-element list standing for a bin is unwrapped.
-    """
+def _flat_values(values) -> list | None:
+    """``values`` as a flat list of numbers/None; None when the bins are nested
+    (lists of per-frame ``agg_values`` objects: no single value per bin)."""
     if values is None:
         return []
-    if values and all(isinstance(v, list) for v in values):
-        return [x for v in values for x in v]
-    # scalars with the odd wrapped bin; a longer list in a bin has no single value: a gap
-    return [(v[0] if len(v) == 1 else None) if isinstance(v, list) else v for v in values]
+    if any(isinstance(v, (list, dict)) for v in values):
+        return None
+    return [v if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in values]
 
 
 def iter_series(payload):
     """Each series of a ``/signals/raw`` envelope as
-    ``(entity_type, entity_code, datasource, subtype, ts_utc, values)``."""
+    ``(entity_type, entity_code, datasource, subtype, ts_utc, values)``; nested
+    series (see ``nested_datasources``) are skipped."""
     for group in payload.get("data") or []:
         for s in group or []:
             vals = _flat_values(s.get("values"))
@@ -251,14 +298,23 @@ def parse_alerts(payload) -> pd.DataFrame:
     return _outage_frame(rows)
 
 
-def parse_events(payload) -> pd.DataFrame:
-    """``/outages/events`` (codf) data as IODA_OUTAGE_COLUMNS rows (kind "event")."""
+def parse_events(payload, until=None) -> pd.DataFrame:
+    """``/outages/events`` (codf) data as IODA_OUTAGE_COLUMNS rows (kind "event").
+
+    An event marked ``overlaps_window`` whose end is the query's ``until``
+    (epoch s; else the envelope's ``requestParameters.until``) was still open
+    there: IODA clipped it, so its end is unknown (NaT)."""
+    if until is None:
+        until = (payload.get("requestParameters") or {}).get("until")
+    until = _ts(until) if until not in (None, "") else pd.NaT
     rows = []
     for e in payload.get("data") or []:
         etype, _, code = str(e.get("location") or "").partition("/")
         start = _ts(e.get("start"))
         dur = e.get("duration")
         end = start + pd.Timedelta(seconds=int(dur)) if dur is not None and start is not pd.NaT else pd.NaT
+        if e.get("overlaps_window") and end is not pd.NaT and until is not pd.NaT and end >= until:
+            end = pd.NaT                 # clipped at the query's end: still open there
         score = e.get("score")
         rows.append({"kind": "event", "entity_type": etype, "entity_code": code,
                      "datasource": e.get("datasource") or "", "start_utc": start, "end_utc": end,
@@ -319,7 +375,7 @@ def normalize_outages(case, cache) -> pd.DataFrame:
             if hit is None:
                 break
             payload = hit.json()
-            df = parse(payload)
+            df = parse_events(payload, req.params.get("until")) if parse is parse_events else parse(payload)
             df["simulated"] = _simulated(cache, hit)
             frames.append(df)
             if len(payload.get("data") or []) < int(req.params.get("limit", PAGE_LIMIT)):
@@ -360,42 +416,52 @@ def _sorted(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def match_regions(case, table: pd.DataFrame) -> tuple[dict, list[str]]:
-    """Case regions without an ``ioda`` code -> IODA code, by name.
+    """Case regions without an ``ioda`` code -> IODA code, by name, with a note
+    naming every candidate.
 
     The name asked is the region's ``ioda_name`` when given, else its ``name``;
-    it must equal exactly one IODA region name (case-insensitive). Several equal
-    names, or none, leave the region out with a note naming the candidates and
-    how to pin it (``ioda_name`` or ``ioda`` in the case's ``[[regions]]``).
+    it must equal exactly one IODA region name (case-insensitive). Candidates
+    are the IODA regions whose names contain, or are contained in, either
+    name (e.g. "Almaty", the oblast, and "Almaty City"): the note lists them
+    all, so a bind to the wrong one shows. Several equal names, or none, leave
+    the region out with a note saying how to pin it (``ioda_name`` or ``ioda``
+    in the case's ``[[regions]]``).
     """
     codes, notes = {}, []
     if table is None or table.empty:
         table = pd.DataFrame(columns=["code", "name", "type"])
     table = table[table["type"].isin(["region", ""])] if "type" in table else table
     folded = table["name"].astype(str).str.casefold()
+
+    def listing(rows) -> str:
+        return ", ".join(f"{n!r} (code {c})" for n, c in zip(rows["name"], rows["code"]))
+
     for r in case.regions:
         if r.codes.get("ioda"):
             continue
         want = r.codes.get("ioda_name") or r.name
-        key = want.casefold()
-        exact = table[folded == key]
-        if len(exact) == 1:
-            codes[r.name] = str(exact["code"].iloc[0])
-            continue
+        keys = {want.casefold(), r.name.casefold()}
+        exact = table[folded == want.casefold()]
+        near = table[folded.map(lambda n: bool(n) and any(k in n or n in k for k in keys))]
         pin = (f"pin it in the case's [[regions]] entry for {r.name!r} with "
                f"ioda_name = \"<IODA name>\" or ioda = \"<code>\"")
+        if len(exact) == 1:
+            codes[r.name] = str(exact["code"].iloc[0])
+            others = near[near["code"].astype(str) != codes[r.name]]
+            if len(others):
+                how = "the case's ioda_name" if r.codes.get("ioda_name") else "its name"
+                notes.append(f"region {r.name!r}: IODA region {exact['name'].iloc[0]!r} (code "
+                             f"{codes[r.name]}) chosen by {how}; other candidates: {listing(others)}")
+            continue
         if len(exact) > 1:
-            listed = ", ".join(f"{n!r} (code {c})" for n, c in zip(exact["name"], exact["code"]))
-            notes.append(f"IODA region {want!r} is ambiguous in {case.country}: {listed}; {pin}; "
+            notes.append(f"IODA region {want!r} is ambiguous in {case.country}: {listing(exact)}; {pin}; "
                          "collecting country and network data without it")
             continue
-        near = table[folded.str.contains(key, regex=False)
-                     | folded.map(lambda n: bool(n) and n in key)]
         pool = near if len(near) else table
-        listed = ", ".join(f"{n!r} (code {c})" for n, c in zip(pool["name"][:12], pool["code"][:12]))
         more = f" and {len(pool) - 12} more" if len(pool) > 12 else ""
         what = "similar names" if len(near) else f"IODA's regions of {case.country}"
         notes.append(f"no IODA region of {case.country} is named {want!r} ({what}: "
-                     f"{listed or 'none'}{more}); {pin}; collecting country and network data without it")
+                     f"{listing(pool[:12]) or 'none'}{more}); {pin}; collecting country and network data without it")
     return codes, notes
 
 

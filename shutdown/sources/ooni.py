@@ -1,28 +1,36 @@
 """OONI API v1: hourly measurement counts through the aggregation endpoint.
 
-Upstream shapes, from OONI's API code and its tests (ooni/backend:
-api/ooniapi/aggregation.py, api/ooniapi/urlparams.py,
-api/tests/integ/test_aggregation.py):
+Two services answer ``GET /api/v1/aggregation`` today (ooni/backend):
 
-* ``GET /api/v1/aggregation?probe_cc=KZ[&probe_asn=AS9198][&test_name=a,b]
-  &since=2022-01-01T18:00:00&until=...&axis_x=measurement_start_day
-  &time_grain=hour[&axis_y=test_name]``; ``since`` is inclusive, ``until``
-  exclusive; ``probe_asn`` takes ``AS9198`` or ``9198``.
-* answer ``{"v": 0, "dimension_count": n, "result": [...], "db_stats": {...}}``;
-  each result row has ``anomaly_count``, ``confirmed_count``, ``failure_count``,
-  ``ok_count``, ``measurement_count`` and the axis columns. With hour grain,
-  ``measurement_start_day`` is ``"2021-07-09T00:00:00Z"`` (day grain: ``"2021-07-09"``).
-* hours without a measurement are absent (not zero).
-* hour grain is refused for ranges longer than 7 days: HTTP 400 with
-  ``{"error": "Choose time_grain between ...", "v": 0}``; a bad parameter comes
-  back as HTTP 200 with ``{"error": ..., "v": 0}``. Both end the source.
+* the FastAPI service behind ``https://api.ooni.org`` (the default here):
+  ``ooniapi/services/oonimeasurements/src/oonimeasurements/routers/v1/aggregation.py``;
+* the legacy Flask app, most likely still behind ``https://api.ooni.io``
+  (``--ooni-url`` / ``$SHUTDOWN_OONI_URL``): ``api/ooniapi/aggregation.py``.
 
-Per entity (the country, and each ASN within it) and 7-day chunk, two requests:
-the volume over all tests (``signal="measurements", subtype="all"``) and the
-five tests of interest split by ``axis_y=test_name`` (``signal=<test>``,
-``subtype`` = ok|anomaly|confirmed|failure, plus ``signal="measurements",
-subtype=<test>``). OONI is rate limited: the fetcher keeps ``MIN_INTERVAL``
-seconds between requests.
+What both accept, and so what is asked:
+
+* ``since``/``until`` as dates ``YYYY-MM-DD``: the FastAPI service types them
+  as ``date`` (a time other than midnight is a 422 ``date_from_datetime_inexact``)
+  and truncates to 00:00 UTC; the legacy app parses any date. Requests therefore
+  cover whole UTC days and are trimmed to the case window after parsing.
+* hour grain only over at most 7 days (both services' time-grain ranges).
+* ``axis_x=measurement_start_day&time_grain=hour&axis_y=probe_asn``: every
+  network of the country in one request (a measurement has exactly one
+  ``probe_asn``, so the country's count is the sum of its rows). Rows carry
+  ``probe_asn`` as an int, ``measurement_start_day`` as ``"2022-01-05T13:00:00Z"``,
+  the five counts; an hour without a measurement has no row.
+
+Errors (each ends the source with OONI's own message, see ``error_message``):
+FastAPI ``{"msg": ..., "v": 0}`` (HTTP 200 or 400), ``{"detail": "..."}`` (400)
+and pydantic's 422 ``{"detail": [{"loc": [...], "msg": ...}, ...]}``; legacy
+``{"error": ..., "v": 0}`` (HTTP 200 or 400). The quota (FastAPI: 40 s of
+server time per hour per IP; legacy: per day) answers 429 without
+``Retry-After``: the fetcher waits ``QUOTA_WAIT`` and says so.
+
+Per 7-day chunk of whole days: one request for the volume of all tests and one
+per test of interest (``test_name=<test>``), each split by ``probe_asn``:
+``signal="measurements", subtype="all"|<test>`` and ``signal=<test>``,
+``subtype`` = ok|anomaly|confirmed|failure, for the country and each case network.
 """
 from __future__ import annotations
 
@@ -32,50 +40,119 @@ import pandas as pd
 from shutdown.schema import OONI_OUTCOMES, OONI_TESTS, SIGNALS
 from shutdown.sources import Request
 from shutdown.sources.blocks import TidyBuilder
-from shutdown.sources.windows import chunks
 
 SOURCE = "ooni"
 PATH = "/api/v1/aggregation"
-CHUNK = pd.Timedelta(days=7)         # upstream refuses hour grain beyond 7 days
+HOUR_GRAIN_DAYS = 7                  # both services refuse hour grain over longer ranges
 MIN_INTERVAL = 1.0                   # seconds between requests: be gentle with OONI
+QUOTA_WAIT = 900.0                   # a 429 without Retry-After: 4 such waits renew the hourly window
 COUNT_FIELDS = {o: f"{o}_count" for o in OONI_OUTCOMES}
+FIELDS = ["measurement_count", *COUNT_FIELDS.values()]
 
 
-def _when(ts: pd.Timestamp) -> str:
-    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S")
+# -- building requests ----------------------------------------------------------------
+def whole_days(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[start, end)`` widened to UTC midnights."""
+    lo = pd.Timestamp(start).tz_convert("UTC").floor("D")
+    hi = pd.Timestamp(end).tz_convert("UTC").ceil("D")
+    return lo, hi
 
 
-def entities(case) -> list[tuple[str, str]]:
-    """OONI knows countries and networks; it has no regions."""
-    return [("country", case.country)] + [("asn", str(n.asn)) for n in case.networks]
+def day_chunks(start, end, days: int = HOUR_GRAIN_DAYS) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Consecutive whole-UTC-day ``(since, until)`` pairs of at most ``days`` covering ``[start, end)``."""
+    lo, hi = whole_days(start, end)
+    out = []
+    while lo < hi:
+        out.append((lo, min(lo + pd.Timedelta(days=days), hi)))
+        lo = out[-1][1]
+    return out
+
+
+def aggregation_params(since, until, *, probe_cc: str, time_grain: str = "hour",
+                       axis_x: str = "measurement_start_day", axis_y: str | None = None,
+                       test_name: str | None = None, probe_asn: int | str | None = None,
+                       **filters) -> dict:
+    """Query parameters of one aggregation request, valid for both OONI services.
+
+    ``since``/``until`` must be UTC midnights (the FastAPI service takes dates
+    only) and, for hour grain, at most 7 days apart; else ValueError. ``filters``
+    are further OONI parameters (e.g. ``domain``), passed as given.
+    """
+    since, until = pd.Timestamp(since), pd.Timestamp(until)
+    for name, t in (("since", since), ("until", until)):
+        if t.tzinfo is None or t != t.tz_convert("UTC").floor("D"):
+            raise ValueError(f"OONI {name} must be a UTC midnight, got {t}")
+    if until <= since:
+        raise ValueError(f"OONI until ({until:%Y-%m-%d}) must be after since ({since:%Y-%m-%d})")
+    if time_grain == "hour" and until - since > pd.Timedelta(days=HOUR_GRAIN_DAYS):
+        raise ValueError(f"OONI hour grain covers at most {HOUR_GRAIN_DAYS} days")
+    p = {"probe_cc": probe_cc, "since": f"{since:%Y-%m-%d}", "until": f"{until:%Y-%m-%d}",
+         "axis_x": axis_x, "time_grain": time_grain}
+    if axis_y:
+        p["axis_y"] = axis_y
+    if test_name:
+        p["test_name"] = test_name
+    if probe_asn is not None:
+        p["probe_asn"] = f"AS{str(probe_asn).upper().removeprefix('AS')}"
+    p.update({k: v for k, v in filters.items() if v is not None})
+    return p
+
+
+def window(params: dict) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[since, until)`` of a request as UTC timestamps."""
+    return pd.Timestamp(params["since"], tz="UTC"), pd.Timestamp(params["until"], tz="UTC")
 
 
 def plan(case) -> list[Request]:
     start, end = case.fetch_utc
-    tests = ",".join(sorted(OONI_TESTS))
     reqs = []
-    for etype, code in entities(case):
-        base = {"probe_cc": case.country}
-        if etype == "asn":
-            base["probe_asn"] = f"AS{code}"
-        for since, until in chunks(start, end, CHUNK):
-            win = {"since": _when(since), "until": _when(until),
-                   "axis_x": "measurement_start_day", "time_grain": "hour"}
-            span = f"{since:%Y-%m-%d}..{until:%Y-%m-%d}"
-            reqs.append(Request(SOURCE, PATH, {**base, **win}, entity_type=etype,
-                                entity_code=code, label=f"volume {etype}/{code} {span}"))
-            reqs.append(Request(SOURCE, PATH, {**base, **win, "test_name": tests, "axis_y": "test_name"},
-                                entity_type=etype, entity_code=code,
-                                label=f"tests {etype}/{code} {span}"))
+    for since, until in day_chunks(start, end):
+        span = f"{since:%Y-%m-%d}..{until:%Y-%m-%d}"
+        for test in (None, *sorted(OONI_TESTS)):
+            params = aggregation_params(since, until, probe_cc=case.country, axis_y="probe_asn",
+                                        test_name=test)
+            reqs.append(Request(SOURCE, PATH, params, entity_type="country", entity_code=case.country,
+                                label=f"{test or 'all tests'} by network {case.country} {span}"))
     return reqs
 
 
+# -- reading answers --------------------------------------------------------------------
+def error_message(obj) -> str | None:
+    """OONI's own message in an error body of either service, else None.
+
+    FastAPI: ``{"msg": ...}``, ``{"detail": "..."}``, pydantic's 422
+    ``{"detail": [{"loc": [..., "since"], "msg": ..., "input": ...}, ...]}``,
+    the 429 ``{"error": "quota exceeded"}``; legacy: ``{"error": ...}``.
+    """
+    if not isinstance(obj, dict):
+        return None
+    for key in ("error", "msg"):
+        if key in obj and "result" not in obj:
+            return str(obj[key]) or f"(empty {key!r})"
+    detail = obj.get("detail")
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        parts = []
+        for d in detail:
+            if isinstance(d, dict):
+                loc = d.get("loc") or []
+                where = str(loc[-1]) if loc else "?"
+                got = f" (got {d['input']!r})" if "input" in d else ""
+                parts.append(f"{where}: {d.get('msg', d.get('type', 'invalid'))}{got}")
+            else:
+                parts.append(str(d))
+        return "; ".join(parts) or "invalid request"
+    return None
+
+
 def check_aggregation(obj) -> str | None:
-    """None when ``obj`` is a usable aggregation answer, else what is wrong."""
+    """None when ``obj`` is a usable aggregation answer (with at least one axis), else what is wrong."""
     if not isinstance(obj, dict):
         return f"unexpected body: expected a JSON object, got {type(obj).__name__}"
-    if obj.get("error"):
-        return f"OONI error: {obj['error']}"
+    said = error_message(obj)
+    if said is not None:
+        return f"OONI error: {said}"
     if "result" not in obj:
         return "unexpected body: aggregation answer without 'result'"
     if not isinstance(obj["result"], list):
@@ -86,76 +163,92 @@ def check_aggregation(obj) -> str | None:
     return None
 
 
+def _asn(v):
+    """``probe_asn`` of a row as an int (FastAPI and ClickHouse give ints; ``"AS123"`` is read too)."""
+    if v is None:
+        return None
+    try:
+        return int(str(v).upper().removeprefix("AS"))
+    except ValueError:
+        return None
+
+
+def parse_aggregation(payload) -> pd.DataFrame:
+    """Result rows as a frame: ts_utc, the count columns, and each axis column
+    present (``probe_asn`` as an int). Works on either service's answer."""
+    rows = payload.get("result") or []
+    if isinstance(rows, dict):              # no axis: one total
+        rows = [rows]
+    df = pd.DataFrame(rows)
+    if df.empty or "measurement_start_day" not in df:
+        return pd.DataFrame({"ts_utc": pd.Series(dtype="datetime64[ns, UTC]"),
+                             **{c: pd.Series(dtype="float64") for c in FIELDS}})
+    df["ts_utc"] = pd.to_datetime(df["measurement_start_day"], utc=True,
+                                  format="ISO8601").astype("datetime64[ns, UTC]")
+    for c in FIELDS:
+        df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype("float64") if c in df else 0.0
+    if "probe_asn" in df:
+        df["probe_asn"] = pd.array([_asn(v) for v in df["probe_asn"]], dtype="Int64")
+    keep = ["ts_utc", *FIELDS] + [c for c in ("test_name", "probe_asn", "probe_cc", "domain",
+                                              "input", "category_code", "blocking_type") if c in df]
+    return df[keep]
+
+
+def hourly_counts(payload, hours: pd.DatetimeIndex, asns=None) -> np.ndarray:
+    """Counts on an hourly grid: shape (1 + len(asns), len(hours), 5); row 0 is
+    every row (the country), row 1+i the rows of ``asns[i]``; the last axis is
+    measurement, ok, anomaly, confirmed, failure. Hours OONI left out are zero;
+    rows outside ``hours`` are dropped (the trim to the case window)."""
+    asns = [int(a) for a in (asns or [])]
+    grid = np.zeros((1 + len(asns), len(hours), len(FIELDS)))
+    df = parse_aggregation(payload)
+    if df.empty or not len(hours):
+        return grid
+    idx = ((df["ts_utc"] - hours[0]) // pd.Timedelta(hours=1)).to_numpy()
+    on_grid = (idx >= 0) & (idx < len(hours))
+    vals = df[FIELDS].to_numpy()
+    np.add.at(grid[0], idx[on_grid], vals[on_grid])
+    if asns and "probe_asn" in df:
+        row_asn = df["probe_asn"].to_numpy(dtype="float64", na_value=np.nan)
+        for i, a in enumerate(asns, start=1):
+            m = on_grid & (row_asn == a)
+            np.add.at(grid[i], idx[m], vals[m])
+    return grid
+
+
 def collect(case, fetcher, progress=None) -> None:
     for req in plan(case):
-        fetcher.get_json(req.path, req.params, validate=check_aggregation)
+        fetcher.get_json(req.path, req.params, validate=check_aggregation, explain=error_message)
         if progress is not None:
             if hasattr(progress, "set_postfix_str"):
                 progress.set_postfix_str(req.label, refresh=False)
             progress.update(1)
 
 
-def parse_aggregation(payload) -> pd.DataFrame:
-    """Result rows as a frame: ts_utc, the count columns, and test_name/probe_asn when present."""
-    rows = payload.get("result") or []
-    df = pd.DataFrame(rows)
-    cols = ["measurement_count", *COUNT_FIELDS.values()]
-    if df.empty:
-        return pd.DataFrame({"ts_utc": pd.Series(dtype="datetime64[ns, UTC]"),
-                             **{c: pd.Series(dtype="float64") for c in cols}})
-    df["ts_utc"] = pd.to_datetime(df["measurement_start_day"], utc=True).astype("datetime64[ns, UTC]")
-    for c in cols:
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64") if c in df else 0.0
-    keep = ["ts_utc", *cols] + [c for c in ("test_name", "probe_asn", "probe_cc") if c in df]
-    return df[keep]
-
-
-def _hours(params) -> pd.DatetimeIndex:
-    lo = pd.Timestamp(params["since"], tz="UTC")
-    hi = pd.Timestamp(params["until"], tz="UTC")
-    return pd.date_range(lo.ceil("h"), hi, freq="h", inclusive="left")
-
-
-def hourly_counts(payload, hours: pd.DatetimeIndex, tests=None) -> np.ndarray:
-    """Counts on a full hourly grid: shape (len(tests) or 1, len(hours), 5), the last
-    axis being measurement, ok, anomaly, confirmed, failure. Hours OONI left out are
-    zero; rows outside ``hours`` (or of other tests) are ignored."""
-    keys = list(tests) if tests else [None]
-    grid = np.zeros((len(keys), len(hours), 1 + len(COUNT_FIELDS)))
-    rows = payload.get("result") or []
-    if not rows or not len(hours):
-        return grid
-    ts = pd.to_datetime([r["measurement_start_day"] for r in rows], utc=True, format="ISO8601")
-    idx = ((ts - hours[0]) // pd.Timedelta(hours=1)).to_numpy()
-    where = {k: i for i, k in enumerate(keys)}
-    k = np.array([where.get(r.get("test_name") if tests else None, -1) for r in rows])
-    ok = (idx >= 0) & (idx < len(hours)) & (k >= 0)
-    fields = ["measurement_count", *COUNT_FIELDS.values()]
-    vals = np.array([[r.get(f) or 0 for f in fields] for r in rows], dtype="float64")
-    np.add.at(grid, (k[ok], idx[ok]), vals[ok])
-    return grid
-
-
 def normalize(case, cache) -> pd.DataFrame:
-    """Tidy rows for every cached aggregation answer; hours missing from a
-    fetched chunk are zero measurements (that is how OONI reports them)."""
+    """Tidy rows of the country and each case network from every cached answer,
+    on the case's hourly grid; hours missing from a fetched chunk are zero
+    measurements (that is how OONI reports them)."""
     out = TidyBuilder()
     unit = SIGNALS[(SOURCE, "measurements")][0]
+    start, end = case.fetch_utc
+    grid = pd.date_range(pd.Timestamp(start).tz_convert("UTC").ceil("h"), end, freq="h", inclusive="left")
+    asns = [int(n.asn) for n in case.networks]
+    entities = [("country", case.country)] + [("asn", str(a)) for a in asns]
     for req in plan(case):
         hit = cache.get(SOURCE, req.path, req.params)
         if hit is None:
             continue
         sim = bool(hit.meta.get("simulated", False)) or cache.simulated
-        hours = _hours(req.params)
-        label = dict(source=SOURCE, entity_type=req.entity_type, entity_code=req.entity_code,
-                     unit=unit, ts=hours, simulated=sim)
-        tests = req.params["test_name"].split(",") if "test_name" in req.params else None
-        grid = hourly_counts(hit.json(), hours, tests)
-        if tests is None:
-            out.add(signal="measurements", subtype="all", values=grid[0, :, 0], **label)
-            continue
-        for i, test in enumerate(tests):
-            out.add(signal="measurements", subtype=test, values=grid[i, :, 0], **label)
-            for j, outcome in enumerate(COUNT_FIELDS, start=1):
-                out.add(signal=test, subtype=outcome, values=grid[i, :, j], **label)
+        lo, hi = window(req.params)
+        hours = grid[(grid >= lo) & (grid < hi)]
+        counts = hourly_counts(hit.json(), hours, asns)
+        test = req.params.get("test_name")
+        for k, (etype, code) in enumerate(entities):
+            label = dict(source=SOURCE, entity_type=etype, entity_code=code, unit=unit, ts=hours,
+                         simulated=sim)
+            out.add(signal="measurements", subtype=test or "all", values=counts[k, :, 0], **label)
+            if test:
+                for j, outcome in enumerate(COUNT_FIELDS, start=1):
+                    out.add(signal=test, subtype=outcome, values=counts[k, :, j], **label)
     return out.frame()

@@ -1,0 +1,51 @@
+"""Run independent pieces of work (one figure each, say) on every core.
+
+Workers are forked, so they inherit the parent's data (the tidy table, the events)
+without pickling it; only each result travels back, and must be plain data. Where
+fork is not the platform's way (macOS, Windows) or there is one core, the work runs
+in this process, one item after another: the same results, only slower.
+
+``SHUTDOWN_WORKERS=1`` forces the serial path (for debugging or profiling).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable
+
+_JOB: tuple = ()   # (fn, items), set just before the workers fork
+
+
+def workers(n_items: int) -> int:
+    """How many worker processes for ``n_items`` (1 means: run here)."""
+    env = os.environ.get("SHUTDOWN_WORKERS", "").strip()
+    want = int(env) if env.isdigit() and int(env) > 0 else (os.cpu_count() or 1)
+    if not sys.platform.startswith("linux"):
+        return 1
+    return max(1, min(want, n_items))
+
+
+def _call(i: int):
+    fn, items = _JOB
+    return fn(items[i])
+
+
+def run_each(items: Iterable, fn: Callable) -> list:
+    """``[fn(x) for x in items]``, in order, spread over worker processes."""
+    global _JOB
+    items = list(items)
+    n = workers(len(items))
+    if n == 1:
+        return [fn(x) for x in items]
+    _JOB = (fn, items)
+    try:
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_call, range(len(items))))
+    except BrokenProcessPool:
+        # a worker died (out of memory, killed): do it here rather than fail the run
+        return [fn(x) for x in items]
+    finally:
+        _JOB = ()

@@ -1,0 +1,99 @@
+"""Writing a report again: an unchanged figure is copied from the report already there
+(same render key, files hash as recorded), a changed one is drawn again; the files are
+the same either way. Figures are drawn in worker processes or here, with the same result."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import pytest
+
+from shutdown import parallel, plot, report, sidecar
+from shutdown.errors import InputError
+from test_plot_fixtures import shared_report
+
+
+@pytest.fixture
+def fast_plots(monkeypatch):
+    monkeypatch.setattr(plot, "DPI", 60)
+
+
+@pytest.fixture
+def base(tmp_path_factory, repo):
+    root, case, data = shared_report(tmp_path_factory, repo)
+    return case, data
+
+
+def _drawn(monkeypatch):
+    """Count figures drawn (in this process: one worker)."""
+    monkeypatch.setenv("SHUTDOWN_WORKERS", "1")
+    calls = []
+    real = report._draw_figure
+    monkeypatch.setattr(report, "_draw_figure", lambda data, name, *a: calls.append(name) or real(data, name, *a))
+    return calls
+
+
+def _hashes(out):
+    return {p.name: sidecar.sha256_file(p) for p in sorted((out / "figures").iterdir())}
+
+
+def test_unchanged_figures_are_copied_not_drawn(base, tmp_path, monkeypatch, fast_plots):
+    case, data = base
+    out = tmp_path / "out"
+    calls = _drawn(monkeypatch)
+    report.write(data, out, formats=("png",))
+    assert calls == list(report.FIGURES)
+    first = _hashes(out)
+    calls.clear()
+    report.write(data, out, formats=("png",))
+    assert calls == []                                   # all four reused
+    assert _hashes(out) == first
+    man = json.loads((out / "manifest.json").read_text())
+    assert [f["render_key"] for f in man["figures"]] == [report.render_key(data, n, ("png",))
+                                                          for n in report.FIGURES]
+    report.write(data, out, formats=("png",), redraw=True)
+    assert calls == list(report.FIGURES)                 # --redraw draws them all
+    assert _hashes(out) == first
+
+
+def test_changed_input_or_damaged_file_is_drawn_again(base, tmp_path, monkeypatch, fast_plots):
+    case, data = base
+    out = tmp_path / "out"
+    calls = _drawn(monkeypatch)
+    report.write(data, out, formats=("png",))
+    calls.clear()
+    # a damaged figure in the old report is not copied
+    (out / "figures/region.png").write_bytes(b"not a png")
+    # another format set is another render
+    report.write(data, out, formats=("png", "svg"))
+    assert calls == list(report.FIGURES)
+    calls.clear()
+    (out / "figures/region.png").write_bytes(b"not a png")
+    report.write(data, out, formats=("png", "svg"))
+    assert calls == ["region"]
+    # an edited timeline changes every figure's inputs
+    tl = tmp_path / "timeline.toml"
+    shutil.copy(case.timeline_path, tl)
+    tl.write_text(tl.read_text().replace("Kazakhtelecom", "Kazakhtelecom JSC", 1), encoding="utf-8")
+    moved = dataclasses.replace(data, case=dataclasses.replace(case, timeline_path=tl))
+    calls.clear()
+    report.write(moved, out, formats=("png",))
+    assert calls == list(report.FIGURES)
+
+
+def test_workers_draw_the_same_files_as_one_process(base, tmp_path, monkeypatch, fast_plots):
+    case, data = base
+    if parallel.workers(4) == 1:
+        pytest.skip("one core or no fork here: the parallel path is the serial one")
+    report.write(data, tmp_path / "par", formats=("png", "svg"))
+    monkeypatch.setenv("SHUTDOWN_WORKERS", "1")
+    report.write(data, tmp_path / "one", formats=("png", "svg"))
+    assert _hashes(tmp_path / "par") == _hashes(tmp_path / "one")
+
+
+def test_formats_checked():
+    assert plot.check_formats("svg") == ("png", "svg")            # PNG always
+    assert plot.check_formats(["pdf", "png"]) == ("png", "pdf")
+    with pytest.raises(InputError, match="unknown figure format 'tiff'"):
+        plot.check_formats("png,tiff")
