@@ -7,9 +7,11 @@ Two halves, so a notebook or a test can use either:
     live APIs through ``collect``), the tidy table, detected intervals, the
     alignment of the documented timeline with them.
 ``write(data, out) -> Path``
-    draws the figures (PNG, SVG, PDF + sidecar JSON each), writes
-    ``report.md``, a self-contained ``report.html`` (figures embedded as base64
-    PNG) and ``manifest.json`` (what ``shutdown check`` verifies).
+    draws the figures (PNG, SVG, PDF + sidecar JSON each, and for the overview,
+    networks and alignment figures the interactive chart read back from them:
+    ``shutdown.interactive``), writes ``report.md``, a self-contained
+    ``report.html`` (figures embedded as base64 PNG under their interactive
+    charts) and ``manifest.json`` (what ``shutdown check`` verifies).
 
 Both reports are built from one list of blocks (heading, paragraph, table,
 figure, quote), so the Markdown and the HTML never say different things.
