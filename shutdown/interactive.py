@@ -288,7 +288,8 @@ def panel_chart(fig, desc: dict, data, name: str) -> dict:
         colours[(p, lab)] = (ln.get_color(), _dash(ln))
         if k > 1:
             notes[(p, lab)] = f"lowest and highest of every {k} points shown"
-        pts.extend({"p": p, "s": lab, "t": int(a), "v": _sig(b)} for a, b in zip(t, v))
+        # the series by its index in ``labels`` (the label itself would repeat on every point)
+        pts.extend({"p": p, "i": labels.index(lab), "t": int(a), "v": _sig(b)} for a, b in zip(t, v))
     detected = []
     for d in desc.get("detected", []):
         ax = _panel_of(fig, d.get("panel"))
@@ -340,11 +341,14 @@ def panel_chart(fig, desc: dict, data, name: str) -> dict:
         dash = alt.StrokeDash("s:N", scale=alt.Scale(domain=mine, range=[colours[(i, s_)][1] for s_ in mine]),
                               legend=None)
         ys = alt.Y("v:Q", title=ax.get_ylabel() or None, scale=alt.Scale(domain=[y0, y1], clamp=True))
-        base = alt.Chart(alt.Data(name="series")).transform_filter(f"datum.p === {i}")
+        base = alt.Chart(alt.Data(name="series")).transform_filter(f"datum.p === {i}").transform_calculate(
+            s=f"{json.dumps(labels, ensure_ascii=False)}[datum.i]")
         hov = {"param": f"{name}_hover{i}", "empty": False}
         selections.append({"name": hov["param"], "views": [f"{name}_points{i}"],
+                           # not "nearest": Vega-Lite's voronoi cells lose the calculated fields
+                           # (series, UTC, local) from their tooltips; the points are dense enough
                            "select": {"type": "point", "on": "pointerover", "clear": "pointerout",
-                                      "nearest": True, "fields": ["t", "s"]}})
+                                      "fields": ["t", "s"]}})
         zoom_views.append(f"{name}_line{i}")
         layers = []
         det = [d for d in detected if d["p"] == i]
@@ -365,7 +369,7 @@ def panel_chart(fig, desc: dict, data, name: str) -> dict:
         points = base.properties(name=f"{name}_points{i}").transform_filter(visible).transform_calculate(
             utc=f"utcFormat(datum.t, '%Y-%m-%d %H:%M') + ' UTC'",
             local=f"utcFormat(datum.t + {off_e}, '%Y-%m-%d %H:%M ') + {lab_e}").mark_point(
-            size=40, filled=True).encode(
+            size=60, filled=True).encode(
             x=alt.X("t:T", **xa), y=ys, color=series_colour,
             opacity=alt.condition(hov, alt.value(1), alt.value(0)),
             tooltip=[alt.Tooltip("s:N", title="series"), alt.Tooltip("utc:N", title="UTC"),
@@ -390,7 +394,8 @@ def panel_chart(fig, desc: dict, data, name: str) -> dict:
                               subtitle=["drag to pan, scroll to zoom the time axis (all panels together); "
                                         "double-click to reset"]))
     selections.append(_zoom(zoom_views))
-    return _finish(chart, name, desc, {"events": events, "series": pts, "detected": detected}, selections)
+    return _finish(chart, name, desc, {"events": events, "series": pts, "detected": detected}, selections,
+                   series=labels)
 
 
 def alignment_chart(fig, desc: dict, data, name: str = "alignment") -> dict:
@@ -497,11 +502,11 @@ def _zoom(views: list) -> dict:
             "views": views}
 
 
-def _finish(chart, name: str, desc: dict, datasets: dict, selections: list) -> dict:
+def _finish(chart, name: str, desc: dict, datasets: dict, selections: list, series=()) -> dict:
     from altair.vegalite.v6.schema import core
     spec = chart.properties(usermeta={"shutdown": {
         "figure": name, "simulated": bool(desc.get("simulated")), "x_range_utc": desc["x_range_utc"],
-        "event_kinds": desc.get("event_kinds"), "source": f"figures/{name}.json (sidecar) and the figure's artists"}}
+        "event_kinds": desc.get("event_kinds"), "series": list(series), "source": f"figures/{name}.json (sidecar) and the figure's artists"}}
     ).to_dict()
     views = {v for sel in selections for v in sel.get("views", [])}
     _restore_names(spec, views)

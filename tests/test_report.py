@@ -210,6 +210,7 @@ def test_interactive_series_are_the_drawn_points(built):
     desc = plot.describe(fig)
     x0, x1 = (pd.Timestamp(t).value // 10**6 for t in desc["x_range_utc"])
     pts = pd.DataFrame(spec["datasets"]["series"])
+    pts["s"] = [spec["usermeta"]["shutdown"]["series"][i] for i in pts["i"]]
     assert len(pts) and pts["t"].between(x0, x1).all()
     for rec in desc["series"]:
         ax = interactive._panel_of(fig, rec["panel"])

@@ -149,6 +149,48 @@ def test_hovering_an_event_shows_its_quote_and_verdict(opened, demo_report):
     assert f"Verdict: {verdicts['kz-03-shutdown']}" in card
 
 
+_POINTS_JS = """
+([name, series]) => {
+  const found = [];
+  const walk = (node) => {
+    if (!node) return;
+    if (node.marktype === 'symbol' && node.name && node.name.startsWith(name + '_points'))
+      for (const it of node.items || []) if (it.datum.s === series) {
+        const r = it._svg.getBoundingClientRect();
+        found.push({t: it.datum.t, v: it.datum.v, box: [r.x, r.y, r.width, r.height]});
+      }
+    for (const it of node.items || []) walk(it);
+  };
+  walk(window.shutdownCharts[name].scenegraph().root);
+  return found;
+}
+"""
+
+
+def test_hovering_a_line_reads_the_point_in_utc_and_local_time(opened):
+    """The readout names a point of the line as the chart has it: its UTC time, the same
+    instant in Almaty (UTC+6 in 2022), its value."""
+    import re
+    import pandas as pd
+    page = opened.page
+    for other in ("telescope", "BGP"):          # the panel's other lines, off
+        page.locator("#fig-overview .vega-bindings label", has_text=f"show {other}").locator("input").uncheck()
+    pts = page.evaluate(_POINTS_JS, ["overview", "active probing"])
+    x, y, w, h = pts[400]["box"]
+    page.mouse.move(x + w / 2, y + h / 2)
+    tip = page.locator("#vg-tooltip-element")
+    tip.wait_for(state="visible")
+    text = " ".join(tip.inner_text().split())
+    m = re.fullmatch(r"series active probing UTC (\S+ \S+) UTC local \(Asia/Almaty\) (\S+ \S+) UTC\+6 "
+                     r"value (\S+)", text)
+    assert m, text
+    t = pd.Timestamp(m.group(1), tz="UTC")
+    assert pd.Timestamp(m.group(2), tz="Asia/Almaty") == t           # the same instant, local
+    by_t = {p["t"]: p["v"] for p in pts}
+    assert float(m.group(3)) == pytest.approx(by_t[t.value // 10**6], rel=1e-3)
+    assert abs(t.value // 10**6 - pts[400]["t"]) <= 3600_000          # a point under the pointer
+
+
 _LINE_POINTS_JS = """
 ([name, series]) => {
   let n = 0;
