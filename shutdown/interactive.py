@@ -447,7 +447,7 @@ def alignment_chart(fig, desc: dict, data, name: str = "alignment") -> dict:
                           "marker": ln.get_marker()})
     verdicts = [v for v in plot.VERDICT_STYLE if any(d["verdict"] == v for d in detected)]
     x = _x(x0, x1, title="UTC")
-    first = dict(x, scale=_local_axis(x0, x1, tz)["scale"])
+    first = _local_axis(x0, x1, tz)       # the window, and local dates on top (as the PNG)
     y = alt.Y("row:O", title=None, scale=alt.Scale(domain=list(range(len(labels)))),
               axis=alt.Axis(labelExpr="rowLabels[datum.value]", labelLimit=260, labelFontSize=10))
     lab_param = alt.param(name="rowLabels", value=labels)
@@ -464,11 +464,14 @@ def alignment_chart(fig, desc: dict, data, name: str = "alignment") -> dict:
                  alt.Tooltip("utc:N", title="detected (UTC)"), alt.Tooltip("local:N", title=f"local ({tz})"),
                  alt.Tooltip("transition:N", title="transition (UTC)"), alt.Tooltip("minutes_off:N"),
                  alt.Tooltip("reason:N")])
-    tick = alt.Chart(alt.Data(name="marks")).mark_point(color="black", filled=False, size=90, strokeWidth=1.4).encode(
-        x=alt.X("t:T", **x), y=y, shape=alt.Shape("marker:N", scale=alt.Scale(
-            domain=["|", "o"], range=["M0,-1L0,1", "circle"]), legend=None),
-        tooltip=[alt.Tooltip("what:N"), alt.Tooltip("utc:N", title="UTC")])
-    layers = [ev, det, tick]
+    marks_data, tip = alt.Data(name="marks"), [alt.Tooltip("what:N"), alt.Tooltip("utc:N", title="UTC")]
+    tick = alt.Chart(marks_data).transform_filter("datum.marker === '|'").mark_tick(
+        color="black", orient="vertical", thickness=1.5, size=ROW_H * 0.8).encode(
+        x=alt.X("t:T", **dict(x, axis=None)), y=y, tooltip=tip)
+    ring = alt.Chart(marks_data).transform_filter("datum.marker === 'o'").mark_point(
+        color=plot.VERDICT_STYLE["not-measurable"][0], filled=False, size=40).encode(
+        x=alt.X("t:T", **dict(x, axis=None)), y=y, tooltip=tip)
+    layers = [ev, det, tick, ring]
     wm = _watermark(sim, ROW_H * len(labels), WIDTH - 200)
     if wm is not None:
         layers.append(wm)
@@ -477,7 +480,7 @@ def alignment_chart(fig, desc: dict, data, name: str = "alignment") -> dict:
         title=alt.TitleParams(fig._suptitle.get_text() if fig._suptitle else name, anchor="start",
                               subtitle=["hover a bar for the verdict and its evidence; click an event for "
                                         "its quote; drag/scroll to pan and zoom"])
-    ).add_params(lab_param)
+    ).add_params(lab_param).resolve_axis(x="independent")
     return _finish(chart, name, desc, {"events": events, "detected": detected, "marks": marks},
                    [_zoom([f"{name}_events"])])
 
