@@ -18,6 +18,10 @@ network and works from file://. Each chart's spec is embedded as JSON
 check`` verifies in ``usermeta.shutdown`` and the events in
 ``datasets.events``: :func:`embedded` reads them back.
 
+``report`` builds each chart right after drawing its figure (in the same worker) and
+saves it beside the figure's files (``figures/<name>.vl.json``, hashed in the
+manifest and reused with the figure); ``report.html`` embeds it.
+
 Dense series are thinned for the page (:data:`MAX_POINTS`): per time bucket the
 lowest and the highest drawn point, both real points at their real times, so a
 drop or a spike stays visible; windows and verdicts are never thinned.
@@ -111,11 +115,8 @@ _DASH = {"-": [], "solid": [], "--": [6, 3], "dashed": [6, 3], ":": [1.5, 2.5], 
 
 
 def _dash(line) -> list:
-    ls = line.get_linestyle()
-    if ls in _DASH:
-        return _DASH[ls]
-    _, seq = line._unscaled_dash_pattern if hasattr(line, "_unscaled_dash_pattern") else (0, None)
-    return [round(x, 1) for x in seq] if seq else []
+    """The line's dash as a Vega stroke dash (matplotlib names its custom dashes '--')."""
+    return _DASH.get(line.get_linestyle(), [4, 2])
 
 
 def _strip_rows(fig) -> dict:
