@@ -7,7 +7,11 @@ For each scenario: simulate (seed 0) into a temporary cache, normalize, detect,
 and compare with ground_truth.json (see shutdown.detect.score). Prints episodes
 found, recall per series piece, median start/end errors in minutes (overall and
 per source), false runs and false fused episodes, and how long detection took.
-All data here is SIMULATED.
+Where the scenario ties episodes to documented events (``documents``), the case's
+timeline is aligned too and each verdict is scored against the truth: right, WRONG
+(confirmed at the wrong time, or on the wrong side), insufficient, missed
+(``kz-shifted``: a truth moved away from every published account, realistic OONI
+volumes, three probes in Almaty). All data here is SIMULATED.
 """
 from __future__ import annotations
 
@@ -17,14 +21,17 @@ import time
 
 import pandas as pd
 
-from shutdown import detect
+from shutdown import align, detect
 from shutdown.case import load_case
-from shutdown.detect.score import score, summary_line
+from shutdown.detect.score import score, score_verdicts, summary_line, verdict_line
+from shutdown.scenario import load_scenario
+from shutdown.timeline import load_timeline
 from shutdown.normalize import load_table
 from shutdown.simulate import load_ground_truth, simulate
 
 SCENARIOS = {"kz-2022-01": "kz-2022-01", "short-national-cut": "sim-short-national-cut",
-             "regional-cut": "sim-regional-cut", "throttling": "sim-throttling"}
+             "regional-cut": "sim-regional-cut", "throttling": "sim-throttling",
+             "kz-shifted": "sim-kz-shifted"}
 
 
 def main(argv=None) -> None:
@@ -45,6 +52,14 @@ def main(argv=None) -> None:
         took = time.perf_counter() - t
         s = score(det.intervals, truth, det.fused, case.window_utc, det.series)
         print(summary_line(name, s) + f"; detection {took:.2f} s on {len(tidy):,} rows")
+        documented = load_scenario(case.scenario or name).documented()
+        if documented:
+            events = load_timeline(case.timeline_path, case=case)
+            summ = align.summarize(align.align(events, det, case=case), events)
+            v = score_verdicts(summ, documented)
+            print(verdict_line(name, v))
+            with pd.option_context("display.width", 200):
+                print(v.to_string(index=False))
         if args.verbose:
             with pd.option_context("display.width", 200, "display.max_rows", 200):
                 print("missed:\n", s["missed"].to_string())

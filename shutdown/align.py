@@ -30,29 +30,36 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from shutdown.detect import evidence as _ev
 from shutdown.detect import thresholds
 from shutdown.detect.fuse import family
-from shutdown.schema import OONI_TESTS, VERDICTS
+from shutdown.schema import OONI_ALL_TESTS, SITE_SIGNAL, VERDICTS
 
 # How far outside its window an event may still be matched. A report that gives a day
 # can be off by a day (local vs UTC date, news reported the next morning); further
 # away, a transition is more likely another event than this one.
 HORIZON = pd.Timedelta(hours=24)
 
-PRIMARY = ("down", "up", "anomaly-up", "may-not-show")
+PRIMARY = ("down", "up", "anomaly-up", "may-not-show", "listed-vs-control")
 CONFIRMING = ("confirmed", "confirmed-earlier", "confirmed-later")
-# Event verdict = best verdict among its primary rows, in this order.
+# Event verdict = best verdict among its primary rows, in this order. Data that saw
+# nothing (not-observed) says more than data too thin to say (insufficient-evidence).
 RANK = {"confirmed": 0, "confirmed-earlier": 1, "confirmed-later": 1, "contradicted": 2,
-        "not-observed": 3, "not-measurable": 4}
+        "not-observed": 3, "insufficient-evidence": 4, "not-measurable": 5}
+# Derived count signals judged by pooled statistics (detect/evidence.py), not by intervals.
+COUNT_METRICS = ("anomaly_share", "reachable_share", "accessible_share")
+DAY = pd.Timedelta(days=1)
 
 ALIGN_COLUMNS = ["event", "kind", "scope", "window_start_utc", "window_end_utc", "expects",
                  "role", "source", "signal", "subtype", "metric", "entity_type", "entity_code",
                  "family", "verdict", "transition_utc", "transition_local", "minutes_off",
-                 "minutes_from_window_start", "depth", "interval_kind", "reason", "simulated"]
+                 "minutes_from_window_start", "depth", "interval_kind", "reason",
+                 "resolution", "uncertain_from", "uncertain_to", "n_before", "share_before",
+                 "n_after", "share_after", "statistic", "p_value", "evidence", "simulated"]
 SUMMARY_COLUMNS = ["event", "kind", "scope", "precision", "window_start_utc", "window_end_utc",
                    "window_local", "verdict", "n_sources", "sources", "transition_utc",
                    "transition_local", "minutes_off", "contradicted_by", "not_measurable",
-                   "via", "title", "simulated"]
+                   "via", "resolution", "evidence", "title", "simulated"]
 UNEXPLAINED_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype",
                        "start_utc", "end_utc", "depth", "kind", "direction", "nearest_event",
                        "minutes_to_nearest", "simulated"]
@@ -60,7 +67,14 @@ UNEXPLAINED_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtyp
 # Service names in a timeline scope -> OONI test names.
 SERVICE_TESTS = {"whatsapp": "whatsapp", "telegram": "telegram", "signal": "signal",
                  "facebook": "facebook_messenger", "messenger": "facebook_messenger",
-                 "facebook_messenger": "facebook_messenger"}
+                 "facebook_messenger": "facebook_messenger",
+                 "tor": ("tor", "vanilla_tor", "torsf"), "vanilla_tor": "vanilla_tor",
+                 "torsf": "torsf", "psiphon": "psiphon", "riseupvpn": "riseupvpn"}
+
+
+def service_tests(name: str) -> tuple[str, ...]:
+    t = SERVICE_TESTS.get(name.lower())
+    return () if t is None else ((t,) if isinstance(t, str) else tuple(t))
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -84,8 +98,8 @@ def scope_entities(event, case) -> list[tuple[str, str]]:
 def _expectations(event) -> list:
     exp = list(event.expected)
     if event.scope_type == "service":
-        tests = {SERVICE_TESTS.get(v.lower()) for v in event.scope_values}
-        exp = [e for e in exp if not (e.source == "ooni" and e.signal in OONI_TESTS)
+        tests = {t for v in event.scope_values for t in service_tests(v)}
+        exp = [e for e in exp if not (e.source == "ooni" and e.signal in OONI_ALL_TESTS)
                or e.signal in tests]
     return exp
 
@@ -102,13 +116,13 @@ def _candidates(series: pd.DataFrame, intervals: pd.DataFrame, exp, etype, ecode
     out = base[m]
     if "metric" in out:
         # a test's anomaly share is what a restriction moves; Atlas counts yield to the share
-        if exp.source == "ooni" and exp.signal in OONI_TESTS:
+        if exp.source == "ooni" and exp.signal in OONI_ALL_TESTS:
             out = out[out["metric"] == "anomaly_share"]
         elif exp.source == "atlas" and exp.signal == "probes_reachable":
             out = out[out["metric"] == "reachable_share"]
     cols = ["source", "signal", "subtype", "metric", "entity_type", "entity_code"]
     cols = [c for c in cols if c in out]
-    extra = [c for c in ("status", "reason", "simulated") if c in out]
+    extra = [c for c in ("status", "reason", "bin_minutes", "simulated") if c in out]
     return out[cols + extra].drop_duplicates(subset=cols)
 
 
@@ -248,7 +262,7 @@ def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZ
             continue
         if ev.scope_type == "service":
             for v in ev.scope_values:
-                if SERVICE_TESTS.get(v.lower()) is None:
+                if not service_tests(v):
                     recs.append({**base, "expects": "anomaly-up", "role": "primary",
                                  "source": "ooni", "verdict": "not-measurable",
                                  "reason": f"OONI has no app test for {v!r}", "simulated": sim_any})
@@ -256,6 +270,11 @@ def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZ
         main = "up" if "up" in shows else ("anomaly-up" if "anomaly-up" in shows else "down")
         ctx = dict(base=base, ev=ev, main=main, series=series, iv_all=iv_all, det=det,
                    win=win, horizon=horizon, sim_any=sim_any)
+        if ev.scope_type == "sites":
+            for exp in exps:
+                if exp.shows == "listed-vs-control":
+                    recs.append(_judge_sites(ev, exp, det, case, base, sim_any))
+            exps = [e for e in exps if e.shows != "listed-vs-control"]
         for etype, ecode in scope_entities(ev, case):
             got = [r for exp in exps for r in _judge_entity(exp, etype, ecode, **ctx)]
             recs += got
@@ -293,6 +312,14 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, series, iv_all, det, win
     for _, c in cands.iterrows():
         row = {**row0, "subtype": c.get("subtype", ""), "metric": c.get("metric", ""),
                "simulated": bool(c.get("simulated", sim_any))}
+        sid = _ev.series_id(c)
+        if c.get("metric") in COUNT_METRICS and det is not None and sid in getattr(det, "counts", {}) \
+                and not (win and (we <= win[0] or ws >= win[1])):
+            row.update(_judge_counts(exp.shows, main, det, sid, ws, we, horizon, ev.tz))
+            if exp.shows == "may-not-show" and row["verdict"] == "not-measurable" and exp.why:
+                row["reason"] = f"{row['reason']}: {exp.why}"
+            out.append(row)
+            continue
         status = c.get("status", "ok")
         if status != "ok":
             out.append({**row, "verdict": "not-measurable", "reason": c.get("reason", status) or status})
@@ -318,8 +345,248 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, series, iv_all, det, win
             row.update(_times(t, ws, we, ev.tz))
         if hit is not None:
             row.update(depth=float(hit["depth"]), interval_kind=hit["kind"])
+            row.update(_interval_evidence(hit, c.get("bin_minutes")))
+        elif c.get("bin_minutes") == c.get("bin_minutes") and c.get("bin_minutes"):
+            row.update(resolution=_minutes_label(c.get("bin_minutes")),
+                       evidence=f"{_minutes_label(c.get('bin_minutes'))} bins: {reason or verdict}")
         out.append(row)
     return out
+
+
+# -- evidence ----------------------------------------------------------------------------
+def _minutes_label(m) -> str:
+    m = float(m)
+    return f"{m / 60:g} h" if m >= 60 else f"{m:g} min"
+
+
+def _interval_evidence(hit, bin_minutes) -> dict:
+    """A detected interval's strength: level before (normal = 1) and inside, bins, and its
+    depth in units of the baseline's noise (z)."""
+    sigma = float(hit.get("sigma", np.nan)) if "sigma" in hit else np.nan
+    z = float(hit["depth"]) / sigma if sigma and sigma == sigma and sigma > 0 else np.nan
+    nb = int(hit["n_bins"]) if "n_bins" in hit and hit["n_bins"] == hit["n_bins"] else None
+    res = _minutes_label(bin_minutes) if bin_minutes == bin_minutes and bin_minutes else ""
+    metric = hit.get("metric", "value")
+    before = float(hit["baseline"]) if metric != "value" and "baseline" in hit else 1.0
+    after = float(hit["level"]) if "level" in hit else np.nan
+    what = "share" if metric != "value" else "of normal"
+    ev = (f"{res} bins: {after:.0%} {what} over {nb} bins (normal {before:.0%}), "
+          f"depth {float(hit['depth']):.2f} = {z:.0f} sigma" if z == z else
+          f"{res} bins: depth {float(hit['depth']):.2f} over {nb} bins")
+    return {"resolution": res, "n_before": None, "share_before": before, "n_after": nb,
+            "share_after": after, "statistic": f"z={z:.1f}" if z == z else "", "p_value": None,
+            "evidence": ev}
+
+
+def _fmt_counts(k, n, unit) -> str:
+    return f"{k:.0f}/{n:.0f} {unit} ({k / n:.0%})" if n else f"0 {unit}"
+
+
+def _count_evidence(e: dict, unit: str, res: str, what: str) -> dict:
+    """Row fields from an evidence dict (n/k before and after, lr, p_value)."""
+    p = e.get("p_value")
+    stat = f"G={e['lr']:.1f}" if e.get("lr") == e.get("lr") and e.get("lr") is not None else ""
+    txt = (f"{res}: {_fmt_counts(e['k_before'], e['n_before'], unit)} -> "
+           f"{_fmt_counts(e['k_after'], e['n_after'], unit)} {what}"
+           + (f", Fisher p={p:.1g}" if p == p and p is not None else ""))
+    return {"resolution": res, "n_before": e["n_before"], "share_before": e["share_before"],
+            "n_after": e["n_after"], "share_after": e["share_after"], "statistic": stat,
+            "p_value": p, "evidence": txt}
+
+
+_WHAT = {"anomaly_share": "anomalous", "reachable_share": "reaching the Internet",
+         "accessible_share": "accessible"}
+
+
+def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
+    """Verdict of one count series (OONI test or site, Atlas probes) from its pooled
+    changes (detect/evidence.py), with the evidence it rests on."""
+    cs = det.counts[sid]
+    summ = det.evidence
+    srow = summ[[_ev.series_id(r) == sid for _, r in summ.iterrows()]]
+    srow = srow.iloc[0] if len(srow) else None
+    unit = cs.unit
+    what = _WHAT.get(sid[5], "")
+    floor = thresholds.ATLAS_MIN_PROBES if unit == "probes" else thresholds.EVIDENCE_MIN_N
+    look = main if shows == "may-not-show" else shows
+    rising = look in ("anomaly-up",) or (look == "up") == (cs.direction == "down")
+    # window vs the day before it: the numbers every verdict of this series shows
+    kb, nb = cs.counts(ws - DAY, ws)
+    ka, na = cs.counts(ws, we)
+    res = (srow["resolution"] if srow is not None else "") or "day"
+    win_ev = _count_evidence(_ev.compare(kb, nb, ka, na, rising), unit,
+                             f"{res} (day before vs window)", what)
+    if srow is None or srow["status"] != "ok":
+        typ = float(srow["typical_n"]) if srow is not None else 0.0
+        if (we - ws) >= DAY and shows != "no-change" and srow is not None:
+            # pooled over the event's whole window against the whole baseline: the last
+            # pooling step, and timing no finer than the window itself
+            b0, b1 = det.baseline
+            k0, n0 = cs.counts(b0, b1)
+            e = _ev.compare(k0, n0, ka, na, rising)
+            wev = _count_evidence(e, unit, "window vs baseline", what)
+            g = thresholds.EVIDENCE_MIN_GROUP
+            moved = (e["share_after"] - e["share_before"]) * (1 if rising else -1)
+            if min(n0, na) >= g and e["p_value"] < thresholds.EVIDENCE_ALPHA and \
+                    moved >= thresholds.EVIDENCE_MIN_SHIFT:
+                return {**wev, "verdict": "confirmed", "minutes_off": 0.0,
+                        "reason": "pooled over the whole window against the baseline: the share "
+                                  "moved, at some time the window does not narrow down"}
+            if min(n0, na) >= g:
+                return {**wev, "verdict": "not-observed",
+                        "reason": "pooled over the whole window, no significant change"}
+        return {**win_ev, "verdict": "insufficient-evidence",
+                "reason": (f"{typ:.1f} {unit} per hour in the baseline: even pooled to a day, "
+                           f"fewer than {floor} per bin" if unit == "tests" else
+                           f"{typ:.0f} probes report; the floor is {floor}")}
+    ch = det.changes
+    ch = ch[[_ev.series_id(r) == sid for _, r in ch.iterrows()]] if len(ch) else ch
+    weak = ch[ch["p_value"] >= thresholds.EVIDENCE_ALPHA] if len(ch) else ch
+    ch = ch[ch["p_value"] < thresholds.EVIDENCE_ALPHA] if len(ch) else ch
+    width = pd.Timedelta(seconds=_ev.width_of(res))
+    if shows == "no-change":
+        inside = ch[(ch["uncertain_from"] < we) & (ch["uncertain_to"] > ws)] if len(ch) else ch
+        if len(inside):
+            c = inside.iloc[0]
+            return {**_count_evidence(c, unit, res, what), **_times(c["transition_utc"], ws, we, tz),
+                    "uncertain_from": c["uncertain_from"], "uncertain_to": c["uncertain_to"],
+                    "verdict": "contradicted",
+                    "reason": "a significant change where the event says nothing changes"}
+        return {**win_ev, "verdict": "confirmed",
+                "reason": "no significant change, as expected for this kind of event"}
+    edge = "start" if (look == "anomaly-up" or (look == "down") == (cs.direction == "down")) else "end"
+    ch = ch[ch["edge"] == edge] if len(ch) else ch
+    best = None
+    for _, c in (ch.iterrows() if len(ch) else []):
+        uf, ut = c["uncertain_from"], c["uncertain_to"]
+        if uf < we and ut > ws:
+            off = 0.0
+        elif ut <= ws:
+            off = (ut - ws).total_seconds() / 60
+        else:
+            off = (uf - we).total_seconds() / 60
+        if abs(off) * 60 > horizon.total_seconds():
+            continue
+        if best is None or abs(off) < abs(best[0]):
+            best = (off, c)
+    if best is None:
+        if shows == "may-not-show":
+            return {**win_ev, "verdict": "not-measurable",
+                    "reason": "this source can miss this kind of event"}
+        if na < floor:
+            return {**win_ev, "verdict": "insufficient-evidence",
+                    "reason": f"{na:.0f} {unit} in the event's window; the floor is {floor}"}
+        near = weak[(weak["edge"] == edge) & (weak["uncertain_from"] < we + horizon)
+                    & (weak["uncertain_to"] > ws - horizon)] if len(weak) else weak
+        if len(near):
+            c = near.iloc[0]
+            return {**_count_evidence(c, unit, res, what), "uncertain_from": c["uncertain_from"],
+                    "uncertain_to": c["uncertain_to"], "verdict": "insufficient-evidence",
+                    "reason": f"a change near the window, but Fisher p={c['p_value']:.2g} is not "
+                              f"below {thresholds.EVIDENCE_ALPHA:g}: too few {unit} to tell"}
+        return {**win_ev, "verdict": "not-observed",
+                "reason": f"no significant change at {res} resolution around the window"}
+    off, c = best
+    out = {**_count_evidence(c, unit, res, what), "uncertain_from": c["uncertain_from"],
+           "uncertain_to": c["uncertain_to"]}
+    t = c["transition_utc"]
+    out.update(_times(t, ws, we, tz))
+    out["minutes_off"] = round(off, 1)
+    if width > (we - ws):
+        return {**out, "verdict": "insufficient-evidence",
+                "reason": f"judged at {res} resolution, too coarse to place an event whose window "
+                          f"is {(we - ws).total_seconds() / 3600:g} h"}
+    uf, ut = c["uncertain_from"], c["uncertain_to"]
+    if off == 0 and not (uf >= ws - width and ut <= we + width):
+        # the data cannot place the change more narrowly than [uf, ut) (no usable bins in
+        # between), and the window covers only part of that: it may lie outside
+        return {**out, "verdict": "insufficient-evidence",
+                "reason": f"the change lies somewhere between {uf:%Y-%m-%d %H:%M} and "
+                          f"{ut:%Y-%m-%d %H:%M} UTC (too few {unit} in between), wider than the "
+                          "window"}
+    verdict = "confirmed" if off == 0 else ("confirmed-earlier" if off < 0 else "confirmed-later")
+    return {**out, "verdict": verdict,
+            "reason": f"change between {c['uncertain_from']:%Y-%m-%d %H:%M} and "
+                      f"{c['uncertain_to']:%Y-%m-%d %H:%M} UTC ({res} resolution)"}
+
+
+def _judge_sites(ev, exp, det, case, base, sim_any) -> dict:
+    """A whitelist: the listed sites answer while a control set stays blocked.
+
+    Pools, over the event's window, the web_connectivity tests of the listed domains and
+    of the case's control domains, and compares the listed sites' accessible share with
+    the control's and with their own the day before (one-sided Fisher tests). Blocked
+    sites under a whitelist are scored *failure* rather than anomaly by OONI when the
+    control (test helper abroad) is unreachable, and accessible when the probe's own
+    HTTPS fetch succeeded, whatever the control (see data/cases/kz-2022-01.toml); the
+    accessible share (ok / all tests) reads both the same way.
+    """
+    ws, we = ev.window_utc
+    cc = case.country if case is not None else None
+    listed = [d.lower() for d in ev.scope_values]
+    control = [d for d in (getattr(case, "control_sites", ()) or ()) if d not in listed]
+    row = {**base, "expects": exp.shows, "role": "primary", "source": "ooni",
+           "signal": SITE_SIGNAL, "subtype": f"{len(listed)} listed vs {len(control)} control",
+           "metric": "accessible_share", "entity_type": "country", "entity_code": cc,
+           "family": family("ooni", SITE_SIGNAL), "simulated": sim_any}
+    counts = getattr(det, "counts", {}) if det is not None else {}
+
+    def pooled(domains, a, b):
+        k = n = 0.0
+        for d in domains:
+            cs = counts.get(("ooni", "country", str(cc), SITE_SIGNAL, d, "accessible_share"))
+            if cs is not None:
+                kk, nn = cs.counts(a, b)
+                k, n = k + kk, n + nn
+        return k, n
+    if not control:
+        return {**row, "verdict": "not-measurable",
+                "reason": "the case declares no control sites (control_sites) to compare with"}
+    kl, nl = pooled(listed, ws, we)
+    kc, nc = pooled(control, ws, we)
+    kp, np_ = pooled(listed, ws - DAY, we - DAY)
+    if nl + nc + np_ == 0:
+        return {**row, "verdict": "not-measurable", "reason": "no per-domain OONI data"}
+    floor = thresholds.EVIDENCE_MIN_GROUP
+    vs_control = _ev.compare(kc, nc, kl, nl, True)
+    vs_before = _ev.compare(kp, np_, kl, nl, True)
+    txt = (f"window: listed {_fmt_counts(kl, nl, 'tests')} accessible vs control "
+           f"{_fmt_counts(kc, nc, 'tests')}, Fisher p={vs_control['p_value']:.1g}; listed the day "
+           f"before {_fmt_counts(kp, np_, 'tests')}, p={vs_before['p_value']:.1g}")
+    out = {**row, "resolution": "window (day)" if ev.precision == "day" else "window",
+           "n_before": np_, "share_before": vs_before["share_before"], "n_after": nl,
+           "share_after": vs_control["share_after"], "statistic": f"G={vs_control['lr']:.1f}",
+           "p_value": max(vs_control["p_value"], vs_before["p_value"]), "evidence": txt}
+    if min(nl, nc, np_) < floor:
+        return {**out, "verdict": "insufficient-evidence",
+                "reason": f"fewer than {floor} tests in a group (listed {nl:.0f}, control "
+                          f"{nc:.0f}, listed the day before {np_:.0f})"}
+    alpha, shift = thresholds.EVIDENCE_ALPHA, thresholds.EVIDENCE_MIN_SHIFT
+    above_control = vs_control["p_value"] < alpha and \
+        vs_control["share_after"] - vs_control["share_before"] >= shift
+    above_before = vs_before["p_value"] < alpha and \
+        vs_before["share_after"] - vs_before["share_before"] >= shift
+    # the transition is known to the day: it lies in the window (or the day before / after)
+    out.update({"uncertain_from": ws, "uncertain_to": we, **_times(ws, ws, we, ev.tz)})
+    if above_control and above_before:
+        return {**out, "verdict": "confirmed", "minutes_off": 0.0,
+                "reason": "listed sites answered while the control stayed blocked, and had not "
+                          "the day before"}
+    if above_control:
+        return {**out, **_times(ws - DAY, ws, we, ev.tz), "uncertain_from": ws - DAY,
+                "uncertain_to": ws, "verdict": "confirmed-earlier", "minutes_off": -1440.0,
+                "reason": "listed sites answered while the control stayed blocked, but already "
+                          "the day before"}
+    kn, nn = pooled(listed, ws + DAY, we + DAY)
+    kcn, ncn = pooled(control, ws + DAY, we + DAY)
+    nxt = _ev.compare(kcn, ncn, kn, nn, True)
+    if min(nn, ncn) >= floor and nxt["p_value"] < alpha and \
+            nxt["share_after"] - nxt["share_before"] >= shift:
+        return {**out, **_times(we, ws, we, ev.tz), "uncertain_from": we, "uncertain_to": we + DAY,
+                "verdict": "confirmed-later", "minutes_off": 1440.0,
+                "reason": "listed sites answered apart from the control only the day after"}
+    return {**out, "verdict": "not-observed",
+            "reason": "listed sites were no more accessible than the control"}
 
 
 def _times(t, ws, we, tz) -> dict:
@@ -373,6 +640,10 @@ def summarize(rows: pd.DataFrame, events=None) -> pd.DataFrame:
                "contradicted_by": ",".join(contra),
                "not_measurable": int((fam["verdict"] == "not-measurable").sum()) if len(fam) else 0,
                "via": via,
+               "resolution": ",".join(dict.fromkeys(
+                   str(r) for r in fam["resolution"].dropna() if str(r))) if len(fam) else "",
+               "evidence": "; ".join(f"{f}: {e}" for f, e in zip(fam["_fam"], fam["evidence"])
+                                     if isinstance(e, str) and e) if len(fam) else "",
                "simulated": bool(g["simulated"].any()) if len(g) else False}
         if len(g):
             rec.update(kind=g["kind"].iloc[0], scope=g["scope"].iloc[0],

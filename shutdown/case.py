@@ -13,10 +13,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from shutdown.errors import InputError
+from shutdown.localtime import to_utc
 from shutdown.paths import list_named, resolve_named
+from shutdown.schema import VERDICTS
 from shutdown.tomlfile import read_toml
+from shutdown.validate import (check_date, check_name, finite_number, unknown_keys,
+                               whole_number)
 
 KNOWN_SOURCES = ("ioda", "ooni", "atlas")
+_CASE_KEYS = {"name", "title", "country", "timezone", "start", "end", "baseline_days", "timeline",
+              "sources", "networks", "regions", "scenario", "expectations", "control_sites"}
+_NETWORK_KEYS = {"asn", "name", "note"}
+_REGION_KEYS = {"name", "center", "radius_km", "ioda", "ioda_name", "note"}
+_EXPECTATION_KEYS = {"event", "verdict", "min_sources", "note"}
+MAX_BASELINE_DAYS = 366          # a year of baseline is already more than any upstream keeps per query
+MAX_RADIUS_KM = 20037.5          # half the Earth's circumference: a circle covering everything
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,25 @@ class Case:
     regions: tuple[Region, ...] = ()
     scenario: str | None = None
     expectations: tuple[Expectation, ...] = ()
+    # domains whose OONI web_connectivity tests are the control for a whitelist event
+    # (sites the whitelist did not name); see README "Case files"
+    control_sites: tuple[str, ...] = ()
+
+    def site_domains(self) -> tuple[str, ...]:
+        """Domains measured one by one: those a ``sites:`` event of the timeline names,
+        then the control set. The timeline is read raw (no validation: ``timeline``
+        validates it); an unreadable timeline names no sites."""
+        from shutdown.tomlfile import read_toml
+        listed = []
+        try:
+            raw = read_toml(self.timeline_path)
+        except Exception:   # the timeline command reports its own errors
+            raw = {}
+        for e in raw.get("events", []) if isinstance(raw, dict) else []:
+            scope = e.get("scope", "") if isinstance(e, dict) else ""
+            if isinstance(scope, str) and scope.startswith("sites:"):
+                listed += [d.strip().lower() for d in scope[6:].split(",") if d.strip()]
+        return tuple(dict.fromkeys(listed + list(self.control_sites)))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -98,9 +128,7 @@ class Case:
 
 
 def _local_days_to_utc(first: dt.date, last: dt.date, tz: ZoneInfo):
-    start = pd.Timestamp(dt.datetime.combine(first, dt.time(), tzinfo=tz)).tz_convert("UTC")
-    end = pd.Timestamp(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz)).tz_convert("UTC")
-    return start, end
+    return to_utc(first, dt.time(), tz), to_utc(last + dt.timedelta(days=1), dt.time(), tz)
 
 
 def list_cases() -> list[str]:
@@ -125,9 +153,11 @@ def load_case(name_or_path: str | Path) -> Case:
             raise InputError(f"expected {what}, got {val!r}", path=path, where=where, field=key)
         return val
 
-    name = raw.get("name", path.stem)
+    unknown_keys(raw, _CASE_KEYS, path, where)
+    # the name becomes file names (tables/<name>.parquet, out/<name>): never a path
+    name = check_name(raw.get("name", path.stem), path, where, "name")
     country = req("country", str, "ISO 3166-1 alpha-2 country code, e.g. \"KZ\"").upper()
-    if len(country) != 2 or not country.isalpha():
+    if len(country) != 2 or not (country.isascii() and country.isalpha()):
         raise InputError(f"expected a two-letter country code, got {country!r}",
                          path=path, where=where, field="country")
     tzname = req("timezone", str, "IANA time zone, e.g. \"Asia/Almaty\"")
@@ -137,14 +167,18 @@ def load_case(name_or_path: str | Path) -> Case:
     if isinstance(start, dt.datetime) or isinstance(end, dt.datetime):
         raise InputError("give dates without a time", path=path, where=where,
                          field="start" if isinstance(start, dt.datetime) else "end")
+    check_date(start, path, where, "start")
+    check_date(end, path, where, "end")
     if end < start:
         raise InputError(f"end {end} is before start {start}", path=path, where=where, field="end")
-    baseline_days = raw.get("baseline_days", 7)
-    if not isinstance(baseline_days, int) or isinstance(baseline_days, bool) or baseline_days < 1:
-        raise InputError(f"expected a whole number of days >= 1, got {baseline_days!r}",
-                         path=path, where=where, field="baseline_days")
+    baseline_days = whole_number(raw.get("baseline_days", 7), path, where, "baseline_days",
+                                 1, MAX_BASELINE_DAYS)
     timeline_rel = req("timeline", str, "path of the timeline file, relative to the case file")
-    timeline_path = (path.parent / timeline_rel).resolve()
+    try:
+        timeline_path = (path.parent / timeline_rel).resolve()
+    except (OSError, RuntimeError):          # a symlink loop
+        raise InputError("cannot resolve the timeline path (a symlink loop?)", path=path,
+                         where=where, field="timeline") from None
     sources = raw.get("sources", list(KNOWN_SOURCES))
     if not isinstance(sources, list) or not sources:
         raise InputError("expected a non-empty list of sources", path=path, where=where, field="sources")
@@ -153,42 +187,58 @@ def load_case(name_or_path: str | Path) -> Case:
             raise InputError(f"unknown source {s!r}; known: {', '.join(KNOWN_SOURCES)}",
                              path=path, where=where, field="sources")
 
+    scenario = raw.get("scenario")
+    if scenario is not None:
+        check_name(scenario, path, where, "scenario")
     networks = []
-    for i, n in enumerate(raw.get("networks", [])):
+    for i, n in enumerate(_tables(raw, "networks", path)):
         w = f"networks[{i}]"
-        if not isinstance(n, dict) or not isinstance(n.get("asn"), int) or isinstance(n.get("asn"), bool):
+        unknown_keys(n, _NETWORK_KEYS, path, w)
+        if "asn" not in n:
             raise InputError("each network needs an integer 'asn'", path=path, where=w, field="asn")
+        whole_number(n["asn"], path, w, "asn", 1, 4294967295)
         networks.append(Network(asn=n["asn"], name=str(n.get("name", f"AS{n['asn']}"))))
     if len({n.asn for n in networks}) != len(networks):
         raise InputError("an ASN is listed twice", path=path, where=where, field="networks")
 
     regions = []
-    for i, r in enumerate(raw.get("regions", [])):
+    for i, r in enumerate(_tables(raw, "regions", path)):
         w = f"regions[{i}]"
-        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
+        unknown_keys(r, _REGION_KEYS, path, w)
+        if not isinstance(r.get("name"), str) or not r["name"].strip():
             raise InputError("each region needs a 'name'", path=path, where=w, field="name")
-        codes = {k: str(v) for k, v in r.items() if k not in ("name", "center", "radius_km")}
+        codes = {k: str(v) for k, v in r.items() if k not in ("name", "center", "radius_km", "note")}
         center, radius = _circle(r, path, w)
         regions.append(Region(name=r["name"], codes=codes, center=center, radius_km=radius))
 
     expectations = []
-    for i, e in enumerate(raw.get("expectations", [])):
+    for i, e in enumerate(_tables(raw, "expectations", path)):
         w = f"expectations[{i}]"
-        if not isinstance(e, dict) or not isinstance(e.get("event"), str):
+        unknown_keys(e, _EXPECTATION_KEYS, path, w)
+        if not isinstance(e.get("event"), str):
             raise InputError("each expectation needs an 'event' id", path=path, where=w, field="event")
         verdicts = e.get("verdict", ["confirmed"])
         verdicts = [verdicts] if isinstance(verdicts, str) else verdicts
-        ms = e.get("min_sources", 1)
-        if not isinstance(ms, int) or ms < 1:
-            raise InputError(f"expected an integer >= 1, got {ms!r}", path=path, where=w, field="min_sources")
+        if not isinstance(verdicts, list) or not verdicts or not all(
+                isinstance(v, str) and v in VERDICTS for v in verdicts):
+            raise InputError(f"expected a verdict or a list of verdicts from {', '.join(VERDICTS)}; "
+                             f"got {e.get('verdict')!r}", path=path, where=w, field="verdict")
+        ms = whole_number(e.get("min_sources", 1), path, w, "min_sources", 1, 1000)
         expectations.append(Expectation(event=e["event"], verdicts=tuple(verdicts),
                                         min_sources=ms, note=str(e.get("note", ""))))
+
+    control = raw.get("control_sites", [])
+    if not isinstance(control, list) or not all(isinstance(d, str) and "." in d and "/" not in d
+                                                for d in control):
+        raise InputError(f"expected a list of domain names, e.g. [\"example.kz\"], got {control!r}",
+                         path=path, where=where, field="control_sites")
 
     return Case(name=name, title=str(raw.get("title", name)), path=path, country=country,
                 timezone=tzname, start=start, end=end, baseline_days=baseline_days,
                 timeline_path=timeline_path, sources=tuple(sources), networks=tuple(networks),
-                regions=tuple(regions), scenario=raw.get("scenario"),
-                expectations=tuple(expectations))
+                regions=tuple(regions), scenario=scenario,
+                expectations=tuple(expectations),
+                control_sites=tuple(dict.fromkeys(d.strip().lower() for d in control)))
 
 
 def _circle(r: dict, path, where):
@@ -205,7 +255,17 @@ def _circle(r: dict, path, where):
     if not isinstance(rad, (int, float)) or isinstance(rad, bool) or not rad > 0:
         raise InputError(f"expected radius_km > 0 with center, got {rad!r}", path=path,
                          where=where, field="radius_km")
+    finite_number(rad, path, where, "radius_km", 0, MAX_RADIUS_KM)
     return (float(c[0]), float(c[1])), float(rad)
+
+
+def _tables(raw: dict, key: str, path) -> list:
+    """An array of tables (``[[networks]]``): each item a table, else one line naming it."""
+    val = raw.get(key, [])
+    if not isinstance(val, list) or not all(isinstance(x, dict) for x in val):
+        raise InputError(f"expected an array of tables [[{key}]], got {str(val)[:40]!r}",
+                         path=path, where="case", field=key)
+    return val
 
 
 def _check_tz(name, path, where, fieldname):

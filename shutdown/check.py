@@ -51,18 +51,79 @@ def open_report(out) -> dict:
     if not any(out.iterdir()):
         raise InputError("report directory is empty (make it with `shutdown report CASE --out DIR`)",
                          path=out)
-    m = sidecar.read_json(out / sidecar.MANIFEST, "report manifest")
+    mp = out / sidecar.MANIFEST
+    m = sidecar.read_json(mp, "report manifest")
+    _shape(m, dict, mp, None, None, "a JSON object")
     for key in ("case", "figures", "inputs", "simulated"):
         if key not in m:
             raise InputError(f"report manifest lacks {key!r}; regenerate the report",
-                             path=out / sidecar.MANIFEST, field=key)
+                             path=mp, field=key)
+    _shape(m["case"], str, mp, None, "case", "a case name")
+    _shape(m["figures"], list, mp, None, "figures", "a list of figures")
+    _shape(m.get("reports") or {}, dict, mp, None, "reports", "an object")
+    for i, rec in enumerate(m["figures"]):
+        where = f"figures[{i}]"
+        _shape(rec, dict, mp, where, None, "an object")
+        _shape(rec.get("name"), str, mp, where, "name", "a figure name")
+        _shape(rec.get("files", {}), dict, mp, where, "files", "an object")
+        for f in [rec.get("sidecar"), *rec.get("files", {}).values()]:
+            _shape(f, dict, mp, where, "sidecar" if f is rec.get("sidecar") else "files",
+                   "{path, sha256}")
+            _shape(f.get("path"), str, mp, where, "path", "a relative path")
+            _shape(f.get("sha256"), str, mp, where, "sha256", "a hex digest")
+    for i, x in enumerate(_shape(m.get("expectations") or [], list, mp, None, "expectations",
+                                 "a list")):
+        _shape(x, dict, mp, f"expectations[{i}]", None, "an object")
+    for n, r in (m.get("reports") or {}).items():
+        _shape(r, dict, mp, f"reports.{n}", None, "{path, sha256}")
+        _shape(r.get("path"), str, mp, f"reports.{n}", "path", "a relative path")
     return m
+
+
+def _shape(val, typ, path, where, field, what):
+    """Unusable report input (exit 2): one line naming the file, the item and the field."""
+    if not isinstance(val, typ) or isinstance(val, bool) and typ is not bool:
+        raise InputError(f"expected {what}, got {str(val)[:40]!r}; regenerate the report "
+                         "(`shutdown report CASE --out DIR`)", path=path, where=where, field=field)
+    return val
+
+
+def _read_sidecar(sp: Path, name: str) -> dict:
+    side = _shape(sidecar.read_json(sp, f"sidecar of figure {name}"), dict, sp, None, None,
+                  "a JSON object")
+    for key, typ, what in (("events", list, "a list of drawn events"),
+                           ("inputs", dict, "an object of input hashes"),
+                           ("x_range_utc", list, "[start, end] in UTC")):
+        _shape(side.get(key, typ()), typ, sp, None, key, what)
+    for i, d in enumerate(side.get("events", [])):
+        _shape(d, dict, sp, f"events[{i}]", None, "an object")
+        _shape(d.get("id"), str, sp, f"events[{i}]", "id", "an event id")
+        for k in ("drawn_start_utc", "drawn_end_utc"):
+            _stamp(d.get(k), sp, f"event {d['id']!r}", k)
+    xr = side.get("x_range_utc")
+    if xr is not None:
+        if len(xr) != 2 or (xr[0] is None) != (xr[1] is None):
+            _shape(None, list, sp, None, "x_range_utc", "[start, end] in UTC")
+        for v in xr:
+            _stamp(v, sp, None, "x_range_utc")
+    return side
+
+
+def _stamp(v, path, where, field):
+    """A UTC time stamp in a sidecar, or None; anything else makes the sidecar unusable."""
+    if v is None:
+        return None
+    try:
+        return _ts(v)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"expected an ISO 8601 UTC time, got {str(v)[:40]!r}; regenerate the "
+                         "report", path=path, where=where, field=field) from None
 
 
 def _load_case(m: dict, out: Path):
     from shutdown.case import load_case
     p = m.get("case_file")
-    if p and Path(p).is_file():
+    if isinstance(p, str) and p and Path(p).is_file():
         return load_case(p)
     return load_case(m["case"])
 
@@ -90,6 +151,12 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
     else:
         from shutdown.normalize import load_table
         tidy = load_table(case, raw)
+        # what the figures rest on is the raw bodies: hash them, not only their records
+        bad = raw.verify(case.sources)
+        for line in bad[:5]:
+            fail(line)
+        if len(bad) > 5:
+            fail(f"... and {len(bad) - 5} more raw entries changed")
         now = sidecar.inputs_record(case, tidy, sidecar.raw_entries(raw, case.sources))
         if bool(raw.simulated) != bool(m["simulated"]):
             fail(f"the report says {'simulated' if m['simulated'] else 'measured'} data but the cache "
@@ -108,7 +175,7 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
         if not sp.is_file():
             fail(f"figure {name}: sidecar {rec['sidecar']['path']} is missing")
             continue
-        side = sidecar.read_json(sp, f"sidecar of figure {name}")
+        side = _read_sidecar(sp, name)
         if sidecar.sha256_file(sp) != rec["sidecar"]["sha256"]:
             fail(f"figure {name}: sidecar {rec['sidecar']['path']} was edited after the report was made "
                  "(its hash differs from the manifest); regenerate the report")

@@ -31,11 +31,20 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 @contextmanager
 def user_errors():
-    """Turn a user's mistake into one line on stderr and exit status 2, never a traceback."""
+    """The one error path of every command: a user's mistake or a damaged file
+    (InputError: file, item, field, what to do) and a failed read or write of a
+    file (OSError: full disk, read-only directory) become one line on stderr --
+    credentials redacted -- and exit status 2. Never a traceback."""
+    from shutdown.http import redact
     try:
         yield
     except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(redact(f"error: {exc}"), err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(redact(f"error: {where}{exc.strerror or exc}; check the path, its permissions "
+                          "and free space, then rerun"), err=True)
         raise typer.Exit(EXIT_USAGE) from None
 
 

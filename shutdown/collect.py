@@ -27,10 +27,10 @@ from pathlib import Path
 from shutdown.case import KNOWN_SOURCES, Case, load_case
 from shutdown.config import base_url
 from shutdown.errors import InputError
-from shutdown.http import Fetcher, SourceError, SourceUnreachable
+from shutdown.http import Fetcher, SourceError, SourceUnreachable, redact
 from shutdown.paths import default_cache_dir
 from shutdown.sources import Gap
-from shutdown.store import RawCache
+from shutdown.store import RawCache, strip_secrets_from_url
 
 EXIT_ALL, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
 
@@ -192,7 +192,8 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
         raise
     except Exception as exc:    # a bug or an unforeseen shape: stop this source only
         rep.status = "failed"
-        rep.message = f"{name}: {url}: unexpected {type(exc).__name__}: {exc}"
+        rep.message = redact(f"{name}: {strip_secrets_from_url(url)}: unexpected "
+                             f"{type(exc).__name__}: {exc}")
     finally:
         bar.close()
         st = fetcher.stats
@@ -216,6 +217,16 @@ def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
     cache = as_cache(cache)
     names = sources if isinstance(sources, (list, tuple)) else parse_sources(sources, case)
     urls = {s: base_url(s, (base_urls or {}).get(s)) for s in names}   # bad URL -> InputError first
+    # Live data never goes into (or is read back from) a simulated cache, and one
+    # writer at a time: a second collect on this cache is refused, not interleaved.
+    cache.claim(simulated=False, write=False)
+    with cache.lock("collect"):
+        return _collect(case, cache, names, urls, refresh, session, min_interval,
+                        fetcher_options, progress, write)
+
+
+def _collect(case, cache, names, urls, refresh, session, min_interval, fetcher_options,
+             progress, write) -> CollectReport:
     report = CollectReport(case=case.name)
     report.sources = [SourceReport(name) for name in names]
     # The sources share nothing but the cache (distinct keys), and each keeps its own
@@ -239,15 +250,19 @@ def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
     # The table covers every source of the case found in the cache, not just
     # the ones asked for this time, so `--source ooni` never drops IODA rows.
     from shutdown.normalize import build_table, write_tables
-    problems = {}
+    problems, notes = {}, {}
     every = list(dict.fromkeys([*case.sources, *names]))
     table = build_table(case, cache, sources=every,
-                        on_error=lambda name, exc: problems.setdefault(name, exc))
+                        on_error=lambda name, exc: problems.setdefault(name, exc),
+                        on_note=lambda name, text: notes.setdefault(name, text))
     counts = table.groupby("source").size().to_dict() if len(table) else {}
     for rep in report.sources:
         rep.rows = int(counts.get(rep.source, 0))
         if rep.complete and rep.source in problems:   # fetched, yet unreadable
             rep.status, rep.message = "failed", f"{rep.source}: normalize: {problems[rep.source]}"
+        if rep.source in notes:
+            rep.message = "\n       ".join(filter(None, [rep.message,
+                                                         f"{rep.source}: {notes[rep.source]}"]))
 
     report.rows = int(len(table))
     if write:

@@ -33,13 +33,15 @@ def base_url(source: str, override: str | None = None) -> str:
     where = "option" if override else env_var(source)
     url = override or os.environ.get(env_var(source)) or DEFAULT_URLS[source]
     parts = urlsplit(url)
+    from shutdown.store import strip_secrets_from_url
+    shown = strip_secrets_from_url(url)         # an error line never shows a password
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InputError(f"base URL for {source} must look like https://host[:port][/path], "
-                         f"got {url!r} (from {where if url != DEFAULT_URLS[source] else 'default'})")
+                         f"got {shown!r} (from {where if url != DEFAULT_URLS[source] else 'default'})")
     try:
         parts.port  # raises on a non-numeric port
     except ValueError:
-        raise InputError(f"base URL for {source} has a bad port: {url!r}") from None
+        raise InputError(f"base URL for {source} has a bad port: {shown!r}") from None
     return url.rstrip("/")
 
 

@@ -4,31 +4,82 @@ One ``Fetcher`` per source and run. A cached response is returned without a
 request unless ``refresh``; a fresh one is validated by the caller's
 ``validate`` (e.g. IODA's ``error`` envelope on HTTP 200) *before* it is cached,
 so an error never sits in the cache pretending to be data.
+
+Against a hostile or broken upstream:
+
+* every request has a total ``deadline`` (connect, headers and the whole body),
+  not only a per-read socket timeout, so a body trickled byte by byte ends;
+* a body larger than ``max_bytes`` (after decompression) is refused;
+* a ``Retry-After`` longer than ``max_retry_after`` is not waited for: the source
+  stops with one line saying how long the upstream asked to wait;
+* redirects are followed here, at most ``MAX_REDIRECTS``, and a redirect to
+  another host carries no credential header (``requests`` drops
+  ``Authorization`` only, not custom headers);
+* every configured credential (header values, secret parameters, the password
+  of a base URL) is replaced by ``[redacted]`` in every message (``redact``).
 """
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
+import math
+import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+import requests.adapters
+import urllib3
 
-from shutdown.store import RawCache
+from shutdown.store import SECRET_PARAMS, RawCache, strip_secrets_from_url
 
 USER_AGENT = "shutdown/0.1 (+https://github.com/; Internet shutdown measurement)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+PLAIN_HEADERS = frozenset({"user-agent", "accept", "accept-encoding", "accept-language",
+                           "content-type", "cache-control"})    # carry no credential
+MAX_REDIRECTS = 5
+MAX_BYTES = 512 * 1024 * 1024        # the largest real body (a day of Atlas results) is tens of MB
+DEADLINE = 600.0                     # seconds for one request, body included
+MAX_RETRY_AFTER = 300.0              # longer asked waits end the source for this run
+MAX_PAGES = 100                      # runaway guard for a paginated listing whose 'next' never ends
+
+# Every credential this process was configured with: redacted from all messages.
+_SECRETS: set[str] = set()
+
+
+def register_secret(value) -> None:
+    if isinstance(value, str) and len(value) >= 4:     # shorter would redact ordinary text
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered credential replaced by ``[redacted]``."""
+    text = str(text)
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    return text
 
 
 class SourceError(Exception):
     """A source failed for this run: names the source, the URL and what was wrong."""
 
     def __init__(self, source: str, url: str, problem: str):
-        from shutdown.store import _strip_secrets_from_url
-        url = _strip_secrets_from_url(url)      # messages end up in logs: no credentials
+        # messages end up on screens and in logs: no credentials, no user info
+        url, problem = redact(strip_secrets_from_url(url)), redact(problem)
         self.source, self.url, self.problem = source, url, problem
         super().__init__(f"{source}: {url}: {problem}")
+
+
+class _BodyFailed(Exception):
+    """The body could not be read in time or in size (``retry``: worth another attempt)."""
+
+    def __init__(self, problem: str, retry: bool):
+        super().__init__(problem)
+        self.problem, self.retry = problem, retry
 
 
 class SourceUnreachable(SourceError):
@@ -49,11 +100,24 @@ class Fetcher:
                  session: requests.Session | None = None, headers: dict | None = None,
                  max_attempts: int = 5, backoff: float = 2.0, max_backoff: float = 60.0,
                  min_interval: float = 0.0, timeout: float = 60.0, sleep=time.sleep,
-                 connect_attempts: int = 3, quota_wait: float | None = None, say=None):
+                 connect_attempts: int = 3, quota_wait: float | None = None, say=None,
+                 deadline: float = DEADLINE, max_bytes: int = MAX_BYTES,
+                 max_retry_after: float = MAX_RETRY_AFTER):
         self.cache, self.source = cache, source
         self.base_url = base_url.rstrip("/")
+        parts = urlsplit(self.base_url)
+        if parts.password:          # requests sends it as Basic auth: hide both forms
+            register_secret(parts.password)
+            register_secret(unquote(parts.password))
+            register_secret(base64.b64encode(
+                f"{unquote(parts.username or '')}:{unquote(parts.password)}".encode()).decode())
+        self.deadline, self.max_bytes, self.max_retry_after = deadline, max_bytes, max_retry_after
         self.refresh = refresh
-        self.session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            for prefix in ("http://", "https://"):
+                session.mount(prefix, _WatchedAdapter())
+        self.session = session
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
         self.min_interval, self.timeout, self.sleep = min_interval, timeout, sleep
@@ -81,6 +145,9 @@ class Fetcher:
         next run instead of being read from the cache.
         """
         params = dict(params or {})
+        for k, v in params.items():
+            if k.lower() in SECRET_PARAMS:
+                register_secret(str(v))
         if not self.refresh:
             hit = self.cache.get(self.source, path, params)
             if hit is not None and not hit.meta.get("provisional"):
@@ -111,7 +178,15 @@ class Fetcher:
             self._last_request = time.monotonic()
             self.stats.requests += 1
             try:
-                resp = self.session.get(url, params=params, headers=self.headers, timeout=self.timeout)
+                resp = self._get(url, params)
+            except _BodyFailed as exc:
+                if not exc.retry:
+                    raise SourceError(self.source, url, exc.problem) from None
+                last = exc.problem
+                if attempt == self.max_attempts:
+                    break
+                self._pause(attempt, None)
+                continue
             except requests.ConnectionError as exc:
                 if attempt >= self.connect_attempts:
                     raise SourceUnreachable(self.source, url, f"unreachable ({_root_cause(exc)})") from None
@@ -128,18 +203,113 @@ class Fetcher:
                 last = f"HTTP {resp.status_code}"
                 if attempt == self.max_attempts:
                     break
-                self._pause(attempt, resp.headers.get("Retry-After"), resp.status_code)
+                self._pause(attempt, resp.headers.get("Retry-After"), resp.status_code, resp.url)
                 continue
             if resp.status_code >= 400:
                 raise SourceError(self.source, resp.url, f"HTTP {resp.status_code}: {_excerpt(resp, explain)}")
             return resp
         raise SourceError(self.source, url, f"gave up after {self.max_attempts} attempts: {last}")
 
-    def _pause(self, attempt: int, retry_after: str | None, status: int | None = None) -> None:
+    def _register_credentials(self) -> None:
+        """Every header that may carry a credential is redacted from messages (a source
+        may add its key header after the Fetcher was made, so this runs per request)."""
+        for k, v in self.headers.items():
+            if k.lower() not in PLAIN_HEADERS:
+                register_secret(str(v))
+                register_secret(str(v).split()[-1] if str(v).split() else "")   # "Key <secret>"
+
+    def _get(self, url: str, params: dict) -> requests.Response:
+        """One request within the deadline: a watchdog cuts the connection in flight when
+        it passes (headers trickled byte by byte block inside ``requests``, where no
+        loop of ours can look at the clock)."""
+        adapter = self.session.get_adapter(url)
+        if not isinstance(adapter, _WatchedAdapter):      # a caller's session (e.g. mocked)
+            return self._get_within(url, params)
+        fired = threading.Event()
+
+        def cut():
+            fired.set()
+            adapter.cut()
+
+        timer = threading.Timer(self.deadline, cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            return self._get_within(url, params)
+        except (requests.RequestException, _BodyFailed):
+            if fired.is_set():
+                raise _BodyFailed(f"no complete answer within the {self.deadline:g}s deadline",
+                                  True) from None
+            raise
+        finally:
+            timer.cancel()
+
+    def _get_within(self, url: str, params: dict) -> requests.Response:
+        """One request, redirects followed by hand (no credential header to another
+        host), the body read within the deadline and the size cap."""
+        deadline = time.monotonic() + self.deadline
+        self._register_credentials()
+        origin = _origin(url)
+        headers, hops = dict(self.headers), 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _BodyFailed(f"no complete answer within the {self.deadline:g}s deadline", True)
+            resp = self.session.get(url, params=params, headers=headers, stream=True,
+                                    allow_redirects=False, timeout=min(self.timeout, remaining))
+            if not resp.is_redirect:
+                break
+            resp.close()
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise _BodyFailed(f"more than {MAX_REDIRECTS} redirects", False)
+            url, params = urljoin(resp.url, resp.headers["location"]), None
+            if _origin(url) != origin:
+                headers = {k: v for k, v in headers.items() if k.lower() in PLAIN_HEADERS}
+        try:
+            resp._content = self._read_body(resp, deadline)
+            resp._content_consumed = True
+        finally:
+            resp.close()
+        return resp
+
+    def _read_body(self, resp: requests.Response, deadline: float) -> bytes:
+        size = resp.headers.get("Content-Length", "")
+        if size.isdigit() and int(size) > self.max_bytes:
+            raise _BodyFailed(f"body of {int(size)} bytes is larger than the {self.max_bytes}-byte "
+                              "cap", False)
+        raw, chunks, n = resp.raw, [], 0
+        read = getattr(raw, "read1", None) or raw.read    # read1: returns what has arrived
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise _BodyFailed(f"no complete answer within the {self.deadline:g}s deadline "
+                                      f"({n} bytes of the body received)", True)
+                chunk = read(65536, decode_content=True)
+                if not chunk:
+                    break
+                n += len(chunk)
+                if n > self.max_bytes:
+                    raise _BodyFailed(f"body larger than the {self.max_bytes}-byte cap", False)
+                chunks.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError:
+            raise _BodyFailed(f"timed out after {self.timeout:g}s while reading the body", True) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError, OSError) as exc:
+            raise _BodyFailed(f"connection broken while reading the body ({type(exc).__name__})",
+                              True) from None
+        return b"".join(chunks)
+
+    def _pause(self, attempt: int, retry_after: str | None, status: int | None = None,
+               url: str = "") -> None:
         self.stats.retries += 1
         delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         if retry_after:
-            delay = min(self.max_backoff, max(delay, _retry_after_seconds(retry_after)))
+            asked = _retry_after_seconds(retry_after)
+            if asked > self.max_retry_after:
+                raise SourceError(self.source, url, f"the upstream asks to wait {asked:.0f}s before "
+                                  f"retrying (Retry-After), more than the {self.max_retry_after:g}s "
+                                  "this tool waits; rerun later: what was fetched is cached")
+            delay = max(delay, asked)
         elif status == 429 and self.quota_wait:
             delay = max(delay, self.quota_wait)
             self.say(f"{self.source}: HTTP 429 without Retry-After (quota used up); waiting "
@@ -147,15 +317,55 @@ class Fetcher:
         self.sleep(delay)
 
 
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """An HTTPAdapter that knows the connection of the request in flight, so that
+    ``cut()`` (from the deadline's watchdog thread) can shut its socket down."""
+
+    def __init__(self, *args, **kwargs):
+        self.in_flight = None
+        super().__init__(*args, **kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        adapter = self
+
+        def watched(conn_cls):
+            class Watched(conn_cls):
+                def request(self, *a, **kw):
+                    adapter.in_flight = self
+                    return super().request(*a, **kw)
+            return Watched
+
+        def pool(pool_cls):
+            return type(pool_cls.__name__, (pool_cls,), {"ConnectionCls": watched(pool_cls.ConnectionCls)})
+
+        pools = self.poolmanager.pool_classes_by_scheme
+        self.poolmanager.pool_classes_by_scheme = {k: pool(v) for k, v in pools.items()}
+
+    def cut(self) -> None:
+        sock = getattr(self.in_flight, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _origin(url: str) -> tuple:
+    p = urlsplit(url)
+    return p.scheme, p.hostname, p.port
+
+
 def _retry_after_seconds(value: str) -> float:
+    """Seconds asked by a Retry-After header (delta seconds or an HTTP date); 0 when unreadable."""
     try:
-        return float(value)
+        secs = float(value)
     except ValueError:
         try:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
-        except (TypeError, ValueError):
+            secs = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError, IndexError):
             return 0.0
+    return max(0.0, secs) if math.isfinite(secs) else (math.inf if secs > 0 else 0.0)
 
 
 def _excerpt(resp: requests.Response, explain=None, n: int = 200) -> str:

@@ -18,7 +18,8 @@ import pandas as pd
 
 from shutdown.http import SourceError
 from shutdown.schema import check_tidy, empty_tidy
-from shutdown.store import write_table
+from shutdown.errors import InputError
+from shutdown.store import read_table, write_table
 
 OUTAGES_SUFFIX = ".ioda-outages"
 
@@ -43,11 +44,14 @@ def _modules(case, sources=None) -> dict:
     return out
 
 
-def build_table(case, cache=None, sources=None, modules=None, on_error=None) -> pd.DataFrame:
+def build_table(case, cache=None, sources=None, modules=None, on_error=None,
+                on_note=None) -> pd.DataFrame:
     """Tidy table (schema.TIDY_COLUMNS) of everything cached for ``case``.
 
     A source whose cache cannot be normalized (e.g. never collected) is left
     out; ``on_error(source, exc)`` hears about it, else a warning is issued.
+    Garbage values inside usable answers are gaps; ``on_note(source, text)``
+    hears how many.
     """
     case, cache = _case(case), _cache(cache)
     modules = modules or _modules(case, sources)
@@ -61,6 +65,9 @@ def build_table(case, cache=None, sources=None, modules=None, on_error=None) -> 
             else:
                 warnings.warn(f"{name}: not in the table: {exc}", stacklevel=2)
             continue
+        skipped = f.attrs.get("skipped_values", 0) if f is not None else 0
+        if skipped and on_note:
+            on_note(name, f"{skipped} unreadable values or records left out as gaps")
         if f is not None and len(f):
             frames.append(check_tidy(f))
     if not frames:
@@ -93,7 +100,13 @@ def load_table(case, cache=None, rebuild: bool = False) -> pd.DataFrame:
     case, cache = _case(case), _cache(cache)
     path = cache.table_path(case.name)
     if not rebuild and path.is_file():
-        return check_tidy(pd.read_parquet(path))
+        table = check_tidy(read_table(path))
+        held = cache.holds_simulated()
+        if len(table) and held is not None and bool(table["simulated"].any()) != held:
+            raise InputError(f"the table is labelled {'simulated' if not held else 'measured'} "
+                             f"but the cache holds {'simulated' if held else 'measured'} data; "
+                             "delete the table: it is rebuilt from the raw cache", path=path)
+        return table
     table = build_table(case, cache)
     if len(table):
         write_tables(case, cache, table)
@@ -105,5 +118,5 @@ def load_ioda_outages(case, cache=None) -> pd.DataFrame:
     case, cache = _case(case), _cache(cache)
     path = cache.table_path(case.name + OUTAGES_SUFFIX)
     if path.is_file():
-        return pd.read_parquet(path)
+        return read_table(path)
     return build_ioda_outages(case, cache)

@@ -37,7 +37,7 @@ def resolve_named(what: str, folder: str, name_or_path) -> Path:
     s = str(name_or_path)
     p = Path(s).expanduser()
     if s.endswith(".toml") or "/" in s or "\\" in s:
-        if not p.is_file():
+        if not (p.exists() or p.is_symlink()):     # a device, FIFO or loop: read_toml says which
             raise InputError(f"{what} file not found", path=p)
         return p
     candidate = data_dir() / folder / f"{s}.toml"

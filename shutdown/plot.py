@@ -44,6 +44,8 @@ EVENT_STYLE = {
     "partial-restoration": (OI["sky"], "..."),
     "restoration": (OI["green"], ""),
     "whitelist": (OI["purple"], "\\\\\\"),
+    "circumvention-blocked": (OI["yellow"], "|||"),
+    "unreachable-from-abroad": (OI["blue"], "+++"),
     "context": ("#D0D0D0", "---"),
 }
 
@@ -54,6 +56,7 @@ VERDICT_STYLE = {
     "confirmed-later": (OI["blue"], "ooo"),
     "not-observed": (OI["orange"], "xxx"),
     "contradicted": (OI["vermillion"], "////"),
+    "insufficient-evidence": (OI["yellow"], "---"),
     "not-measurable": (OI["grey"], "\\\\\\"),
 }
 
@@ -686,7 +689,8 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
                                     "start_utc": _plain(s), "end_utc": _plain(e)})
             overall = _overall_verdict(rows)
             yt.append(y)
-            yl.append(f"{_short_id(ev.id)} {_clip(ev.title or ev.kind, 27)} [{overall}]")
+            short = {"insufficient-evidence": "insufficient"}.get(overall, overall)
+            yl.append(f"{_short_id(ev.id)} {_clip(ev.title or ev.kind, 27)} [{short}]")
             y += 1
             if rows.empty:
                 yt.append(y)
@@ -717,9 +721,19 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
                                                  if k in r.index}})
                 else:
                     ax.plot([_num(max(s, x0))], [y], marker="o", mfc="none", mec=vc, ms=4)
+                uf, ut = r.get("uncertain_from"), r.get("uncertain_to")
+                if uf is not None and ut is not None and not pd.isna(uf) and not pd.isna(ut):
+                    # where a pooled change can lie: timing no finer than the pooling
+                    ax.plot([_num(max(_utc(uf), x0)), _num(min(_utc(ut), x1))], [y, y],
+                            color="black", lw=2.2, alpha=0.55, solid_capstyle="butt")
                 t = r.get("transition_utc")
                 if t is not None and not pd.isna(t) and x0 <= _utc(t) <= x1:
                     ax.plot([_num(t)], [y], marker="|", color="black", ms=7, mew=1.2)
+                st = strength(r)
+                if st:
+                    ax.text(0.998, y, st, transform=ax.get_yaxis_transform(), ha="right",
+                            va="center", fontsize=FONT_SIZE - 3, color="#222222", zorder=5,
+                            bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=0.5))
                 yt.append(y)
                 yl.append(f"    {_clip(series_name(r), 34)}: {v}")
                 y += 1
@@ -747,7 +761,9 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
         used = sorted({str(r) for _, rows in groups for r in rows.get("verdict", [])})
         handles = [Patch(facecolor="white", edgecolor="black", label="documented window"),
                    matplotlib.lines.Line2D([], [], marker="|", color="black", ls="none", ms=7, mew=1.2,
-                                           label="measured transition")]
+                                           label="measured transition"),
+                   matplotlib.lines.Line2D([], [], color="black", lw=2.2, alpha=0.55,
+                                           label="span of a pooled change")]
         handles += [Patch(facecolor=VERDICT_STYLE[v][0], hatch=VERDICT_STYLE[v][1], edgecolor="black",
                           lw=0.4, label=v) for v in VERDICTS_ORDER if v in used]
         fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), frameon=False,
@@ -789,7 +805,31 @@ def _clip(text: str, n: int) -> str:
 
 # Best verdict first (as shutdown.align ranks them).
 _RANK = {"confirmed": 0, "confirmed-earlier": 1, "confirmed-later": 1, "contradicted": 2,
-         "not-observed": 3, "not-measurable": 4}
+         "not-observed": 3, "insufficient-evidence": 4, "not-measurable": 5}
+
+
+def strength(r) -> str:
+    """A verdict's evidence in a few characters: resolution, tests or probes before ->
+    after, p-value (count signals) or z (detected intervals)."""
+    def num(k):
+        v = r.get(k) if hasattr(r, "get") else None
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return None
+        return v if v == v else None
+    res = r.get("resolution") if hasattr(r, "get") else None
+    res = str(res).split(" (")[0] if isinstance(res, str) and res else ""
+    nb, na, p = num("n_before"), num("n_after"), num("p_value")
+    stat = r.get("statistic") if hasattr(r, "get") else None
+    parts = [res] if res else []
+    if p is not None:
+        if nb is not None and na is not None:
+            parts.append(f"n {nb:.0f}→{na:.0f}")
+        parts.append(f"p={p:.0e}" if p < 0.001 else f"p={p:.2g}")
+    elif isinstance(stat, str) and stat:
+        parts.append(stat.replace("z=", "z "))
+    return ", ".join(parts)
 
 
 def display_rows(rows: pd.DataFrame) -> pd.DataFrame:

@@ -30,11 +30,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from shutdown import parallel, plot, sidecar
+from shutdown import parallel, plot, plot_evidence, sidecar
 from shutdown.errors import InputError
 from shutdown.timeline import iso_z
 
-FIGURES = ("overview", "networks", "region", "alignment")
+FIGURES = ("overview", "networks", "region", "alignment", "evidence")
 FIGURE_CAPTIONS = {
     "overview": "Every source family on one UTC axis (local time on top). Documented events are "
                 "bars at their true window (a day-precision event spans the local day); grey "
@@ -43,11 +43,16 @@ FIGURE_CAPTIONS = {
     "region": "A region against the whole country, for the sources that have regional data.",
     "alignment": "Each documented event (outlined, hatched by kind) above the detections matched to "
                  "it, coloured by verdict.",
+    "evidence": "OONI per local day: web_connectivity per domain (the whitelist's listed sites "
+                "above the line, the case's control sites below; colour = share accessible) and "
+                "circumvention tests (colour = share anomalous); the number in a cell is the "
+                "tests it rests on, a hatched cell had none.",
 }
 # Event kinds each figure shows ("context" events explain, they are not network events).
 FIGURE_EVENT_KINDS = {
     "overview": None,   # all kinds
     "networks": "non-context", "region": "non-context", "alignment": "non-context",
+    "evidence": "non-context",
 }
 
 
@@ -216,6 +221,8 @@ def figure(data: ReportData, name: str):
         return plot.region_figure(t, ev, iv, c)
     if name == "alignment":
         return plot.alignment_figure(ev, iv, _alignment_for_plot(data), c, data.simulated)
+    if name == "evidence":
+        return plot_evidence.evidence_figure(t, ev, c)
     raise KeyError(name)
 
 
@@ -489,7 +496,7 @@ def alignment_table(data: ReportData):
     by_id = {r["event"]: r for r in summ.to_dict("records")} if len(summ) else {}
     cols = ["event", "kind", "precision", "documented (local)", "documented (UTC)", "verdict",
             "independent sources", "per source family", "measured (local)", "minutes off window",
-            "contradicted by"] + (["data"] if sim else [])
+            "contradicted by", "resolution", "evidence"] + (["data"] if sim else [])
     rows = []
     for ev in data.events:
         s, e = ev.window_utc
@@ -501,7 +508,10 @@ def alignment_table(data: ReportData):
                      "" if ev.kind == "context" else _fmt(r.get("n_sources")),
                      "" if ev.kind == "context" else _fmt(r.get("sources")),
                      _fmt(r.get("transition_local")), _fmt(r.get("minutes_off")),
-                     _fmt(r.get("contradicted_by"))] + (["SIMULATED"] if sim else []))
+                     _fmt(r.get("contradicted_by")),
+                     "" if ev.kind == "context" else _fmt(r.get("resolution")),
+                     "" if ev.kind == "context" else _fmt(r.get("evidence"))]
+                    + (["SIMULATED"] if sim else []))
     return cols, rows
 
 
@@ -510,7 +520,8 @@ def per_source_table(data: ReportData):
     al = data.alignment
     al = al[al["role"] != "none"] if "role" in al.columns else al
     want = ["event", "role", "expects", "source", "signal", "subtype", "entity_code", "verdict",
-            "transition_utc", "minutes_off", "reason"]
+            "transition_utc", "minutes_off", "resolution", "n_before", "share_before", "n_after",
+            "share_after", "statistic", "p_value", "evidence", "reason"]
     cols = [c for c in want if c in al.columns]
     rows = [[_fmt(r[c]) for c in cols] + (["SIMULATED"] if data.simulated else []) for _, r in al.iterrows()]
     return cols + (["data"] if data.simulated else []), rows

@@ -43,7 +43,6 @@ daily peak), ``noise`` (relative standard deviation per bin), ``missing``
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +50,16 @@ import pandas as pd
 
 from shutdown.errors import InputError
 from shutdown.paths import list_named, resolve_named
-from shutdown.schema import ATLAS_PROBE_CLASSES, ENTITY_TYPES, OONI_TESTS, SIGNALS
+from shutdown.schema import ATLAS_PROBE_CLASSES, ENTITY_TYPES, OONI_ALL_TESTS as OONI_TESTS, SIGNALS
 from shutdown.tomlfile import read_toml
+from shutdown.validate import (FIRST_DATE, LAST_DATE, check_date, finite_number, unknown_keys,
+                               whole_number)
+
+# Ranges of the normal-behaviour parameters: beyond them the simulator would overflow
+# or run for hours; no real signal comes near them.
+MAX_LEVEL = 1e9
+MAX_NOISE = 10.0
+MAX_PROBES = 20_000              # RIPE Atlas probes of one entity; a country has at most a few thousand
 
 IODA_SIGNALS = ("bgp", "ping-slash24", "merit-nt", "gtr")
 EPISODE_TYPES = ("cut", "throttling", "service-block")
@@ -61,9 +68,9 @@ FULL_DEPTH = 0.9                 # depth from which an episode is a "full" cut b
 _IODA_KEYS = {"level", "daily", "peak_utc", "noise", "missing", "glitch"}
 _OONI_KEYS = {"level", "daily", "peak_utc", "noise", "anomaly", "failure", "confirmed", "tests"}
 _ATLAS_KEYS = {"probes", "infrastructure", "missing"}
-_EPISODE_KEYS = {"id", "title", "start", "end", "entities", "signals", "type", "depth", "kind",
+_EPISODE_KEYS = {"documents", "id", "title", "start", "end", "entities", "signals", "type", "depth", "kind",
                  "sources", "note"}
-_TOP_KEYS = {"name", "title", "description", "synthetic", "case", "fetched_utc", "defaults",
+_TOP_KEYS = {"sites", "name", "title", "description", "synthetic", "case", "fetched_utc", "defaults",
              "entities", "episodes", "notes"}
 
 # Defaults used when neither the entity nor [defaults.<type>] says otherwise.
@@ -104,6 +111,9 @@ class Episode:
     title: str = ""
     sources: tuple[str, ...] = ()
     note: str = ""
+    # which documented event edges this episode is the truth of ("kz-02-messengers@start"),
+    # for scoring verdicts (benchmarks/score_scenarios.py); changes nothing in the data
+    documents: tuple[str, ...] = ()
 
     def touches(self, etype: str, code: str) -> bool:
         return (etype, code) in self.entities
@@ -122,6 +132,40 @@ class EntityNormal:
 
 
 @dataclass(frozen=True)
+class Whitelist:
+    """Ground truth: during [start, end) these domains answer while the rest is cut."""
+    id: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    domains: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteBehaviour:
+    """Per-domain OONI web_connectivity tests in the country (``[sites]``)::
+
+        [sites]
+        rate = 0.3            # tests per hour per domain, normally (OONI: < 1)
+        upload_floor = 0.15   # share of that volume still seen during a cut: results a
+                              # probe could not upload are kept and sent later
+        ok = 0.93             # normal share accessible; anomaly 0.03, rest failure
+        [[sites.whitelists]]
+        id = "..."; start = ...; end = ...; domains = ["a.kz", ...]; sources = [...]
+
+    During a country cut (the country's ``ooni.measurements`` episodes) a test of a
+    blocked domain fails with the control unreachable, which OONI scores *failure*; a
+    whitelisted domain answers (ok).
+    """
+    rate: float = 0.3
+    upload_floor: float = 0.15
+    ok: float = 0.93
+    anomaly: float = 0.03
+    whitelists: tuple[Whitelist, ...] = ()
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     title: str
@@ -133,6 +177,19 @@ class Scenario:
     entities: tuple[EntityNormal, ...]
     episodes: tuple[Episode, ...]
     description: str = ""
+    sites: "SiteBehaviour | None" = None
+
+
+    def documented(self) -> dict:
+        """event id -> the true UTC time of the change it documents, from the episodes'
+        and whitelists' ``documents`` ("<event>@start|end")."""
+        out = {}
+        items = list(self.episodes) + list(self.sites.whitelists if self.sites else ())
+        for it in items:
+            for d in it.documents:
+                eid, edge = d.split("@")
+                out[eid] = it.start if edge == "start" else it.end
+        return out
 
     def entity(self, etype: str, code: str) -> EntityNormal | None:
         for e in self.entities:
@@ -173,7 +230,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not isinstance(synthetic, bool):
         raise InputError("expected true or false", path=path, where="scenario", field="synthetic")
     fetched = raw.get("fetched_utc", "1970-01-01T00:00:00Z")
-    fetched_ts = _utc(fetched, path, "scenario", "fetched_utc")
+    fetched_ts = _utc_any(fetched, path, "scenario", "fetched_utc")
     fetched = fetched_ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     defaults = {}
@@ -222,7 +279,55 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     return Scenario(name=name, title=str(raw.get("title", name)), path=path, synthetic=synthetic,
                     case=raw.get("case"), fetched_utc=fetched, defaults=defaults,
                     entities=tuple(entities), episodes=tuple(episodes),
-                    description=str(raw.get("description", "")))
+                    description=str(raw.get("description", "")),
+                    sites=_sites(raw.get("sites"), path))
+
+
+def _documents(block, path, where) -> tuple[str, ...]:
+    docs = block.get("documents", [])
+    if not isinstance(docs, list) or not all(
+            isinstance(d, str) and d.count("@") == 1 and d.split("@")[1] in ("start", "end")
+            for d in docs):
+        raise InputError("expected a list like [\"kz-02-messengers@start\"] (event id @ start|end)",
+                         path=path, where=where, field="documents")
+    return tuple(docs)
+
+
+def _sites(block, path) -> SiteBehaviour | None:
+    if block is None:
+        return None
+    where = "sites"
+    if not isinstance(block, dict):
+        raise InputError("expected a table [sites]", path=path, field="sites")
+    _no_unknown(block, {"rate", "upload_floor", "ok", "anomaly", "whitelists"}, path, where)
+    nums = {}
+    for k in ("rate", "upload_floor", "ok", "anomaly"):
+        if k in block:
+            v = block[k]
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or \
+                    (k != "rate" and v > 1):
+                raise InputError(f"expected a number{' in 0..1' if k != 'rate' else ' >= 0'}, "
+                                 f"got {v!r}", path=path, where=where, field=k)
+            nums[k] = float(v)
+    wls = []
+    for i, w in enumerate(block.get("whitelists", [])):
+        ww = f"sites.whitelists[{i}]"
+        if not isinstance(w, dict):
+            raise InputError("expected a table", path=path, where=ww)
+        _no_unknown(w, {"id", "start", "end", "domains", "sources", "note", "documents"}, path, ww)
+        for k in ("id", "start", "end", "domains"):
+            if k not in w:
+                raise InputError("missing", path=path, where=ww, field=k)
+        a, b = _utc(w["start"], path, ww, "start"), _utc(w["end"], path, ww, "end")
+        if b <= a:
+            raise InputError("end is not after start", path=path, where=ww, field="end")
+        doms = w["domains"]
+        if not isinstance(doms, list) or not all(isinstance(d, str) and "." in d for d in doms):
+            raise InputError("expected a list of domain names", path=path, where=ww, field="domains")
+        wls.append(Whitelist(str(w["id"]), a, b, tuple(d.lower() for d in doms),
+                             tuple(str(x) for x in w.get("sources", [])),
+                             _documents(w, path, ww)))
+    return SiteBehaviour(**nums, whitelists=tuple(wls))
 
 
 def _table_list(raw, key, path):
@@ -233,10 +338,7 @@ def _table_list(raw, key, path):
 
 
 def _no_unknown(block: dict, allowed: set, path, where):
-    for k in block:
-        if k not in allowed:
-            raise InputError(f"unknown field; allowed: {', '.join(sorted(allowed))}",
-                             path=path, where=where, field=k)
+    unknown_keys(block, allowed, path, where)
 
 
 def _entity_ref(s: str, path, where, fieldname) -> tuple[str, str]:
@@ -259,13 +361,7 @@ def _entity_ref(s: str, path, where, fieldname) -> tuple[str, str]:
 
 
 def _number(val, path, where, fieldname, lo=None, hi=None):
-    if isinstance(val, bool) or not isinstance(val, (int, float)) or math.isnan(val):
-        raise InputError(f"expected a number, got {val!r}", path=path, where=where, field=fieldname)
-    if (lo is not None and val < lo) or (hi is not None and val > hi):
-        rng = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
-        raise InputError(f"expected a number {rng}, got {val!r}", path=path, where=where,
-                         field=fieldname)
-    return float(val)
+    return finite_number(val, path, where, fieldname, lo, hi)
 
 
 def _behaviour(block: dict, path, where, allow_meta: bool) -> dict:
@@ -318,16 +414,15 @@ def _params(params, allowed, path, where) -> dict:
                 _number(share, path, f"{where}.tests", t, 0)
             out[k] = {t: float(s) for t, s in v.items()}
         elif k in ("probes", "infrastructure"):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise InputError(f"expected a whole number >= 0, got {v!r}", path=path, where=where,
-                                 field=k)
-            out[k] = int(v)
+            out[k] = whole_number(v, path, where, k, 0, MAX_PROBES)
         elif k == "peak_utc":
             out[k] = _number(v, path, where, k, 0, 24)
         elif k in ("missing", "glitch", "anomaly", "failure", "confirmed", "daily"):
             out[k] = _number(v, path, where, k, 0, 1)
+        elif k == "noise":
+            out[k] = _number(v, path, where, k, 0, MAX_NOISE)
         else:
-            out[k] = _number(v, path, where, k, 0)
+            out[k] = _number(v, path, where, k, 0, MAX_LEVEL)
     return out
 
 
@@ -345,8 +440,17 @@ def _merge_ioda(defaults: dict, own: dict) -> dict:
 
 
 def _utc(val, path, where, fieldname) -> pd.Timestamp:
-    """A UTC instant from a TOML offset datetime or an ISO string with a zone."""
+    """A UTC instant from a TOML offset datetime or an ISO string with a zone, in the
+    dates the tool handles."""
+    ts = _utc_any(val, path, where, fieldname)
+    check_date(ts.date(), path, where, fieldname)
+    return ts
+
+
+def _utc_any(val, path, where, fieldname) -> pd.Timestamp:
     if isinstance(val, dt.datetime):
+        if val.tzinfo is not None and not FIRST_DATE <= val.date() <= LAST_DATE:
+            check_date(val.date(), path, where, fieldname)
         if val.tzinfo is None:
             raise InputError("give the time zone (e.g. 2022-01-05T11:15:00Z); a local time is ambiguous",
                              path=path, where=where, field=fieldname)
@@ -354,7 +458,7 @@ def _utc(val, path, where, fieldname) -> pd.Timestamp:
     if isinstance(val, str):
         try:
             ts = pd.Timestamp(val)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             ts = None
         if ts is None or ts is pd.NaT:
             raise InputError(f"not a date-time: {val!r}", path=path, where=where, field=fieldname)
@@ -450,7 +554,8 @@ def _episode(block, i, path, declared) -> Episode:
         sources = [sources]
     return Episode(id=eid, start=start, end=end, entities=tuple(refs), signals=signals, type=etype,
                    depth=depth, kind=kind, title=str(block.get("title", "")),
-                   sources=tuple(str(s) for s in sources), note=str(block.get("note", "")))
+                   sources=tuple(str(s) for s in sources), note=str(block.get("note", "")),
+                   documents=_documents(block, path, where))
 
 
 def effect_keys(ep: Episode):

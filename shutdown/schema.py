@@ -41,13 +41,28 @@ SIGNALS = {
     ("ooni", "whatsapp"): ("measurements", "OONI whatsapp test outcomes"),
     ("ooni", "signal"): ("measurements", "OONI signal test outcomes"),
     ("ooni", "facebook_messenger"): ("measurements", "OONI facebook_messenger test outcomes"),
+    **{("ooni", t): ("measurements", f"OONI {t} test outcomes (circumvention)")
+       for t in ("tor", "vanilla_tor", "torsf", "psiphon", "riseupvpn")},
+    ("ooni", "site"): ("measurements", "OONI web_connectivity outcomes of one domain; "
+                       "subtype = <domain>/<outcome>"),
     # RIPE Atlas, per bin; subtype = "infrastructure" (anchors, datacentre tags) | "end-user"
     ("atlas", "probes_reporting"): ("probes", "probes with at least one built-in result in the bin"),
     ("atlas", "probes_reachable"): ("probes", "probes with a successful ping/traceroute in the bin"),
     ("atlas", "probes_connected"): ("probes", "probes connected to the RIPE Atlas controllers"),
 }
 
+# OONI's circumvention tests (ooni/spec nettests ts-023 tor, ts-015 psiphon, ...); how
+# OONI scores them: ooni/backend fastpath/fastpath/core.py (score_tor, score_vanilla_tor,
+# score_torsf, score_psiphon: a failure to bootstrap is an anomaly; score_riseupvpn scores
+# nothing since 2023-10-17, backend issue #745) at commit 32d8349d.
+OONI_CIRCUMVENTION_TESTS = ("tor", "vanilla_tor", "torsf", "psiphon", "riseupvpn")
+# Tests collected per network (one request each, split by probe_asn).
 OONI_TESTS = ("web_connectivity", "telegram", "whatsapp", "signal", "facebook_messenger")
+# Every test whose outcomes the table holds: the circumvention tests are collected for the
+# country only, all in one request (sources/ooni_targeted.py).
+OONI_ALL_TESTS = OONI_TESTS + OONI_CIRCUMVENTION_TESTS
+# Per-domain web_connectivity outcomes: signal SITE_SIGNAL, subtype "<domain>/<outcome>".
+SITE_SIGNAL = "site"
 OONI_MESSENGER_TESTS = ("telegram", "whatsapp", "signal", "facebook_messenger")
 OONI_OUTCOMES = ("ok", "anomaly", "confirmed", "failure")
 ATLAS_PROBE_CLASSES = ("infrastructure", "end-user")
@@ -64,8 +79,11 @@ INTERVAL_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype",
 INTERVAL_KINDS = ("full", "partial")
 
 # Alignment verdicts (``align``).
+# insufficient-evidence: the source has data around the event, but fewer tests or probes
+# than the stated floor (detect/thresholds.py EVIDENCE_*), or a resolution coarser than the
+# event's window: its numbers are reported, and it confirms nothing.
 VERDICTS = ("confirmed", "confirmed-earlier", "confirmed-later", "not-observed",
-            "contradicted", "not-measurable")
+            "contradicted", "insufficient-evidence", "not-measurable")
 
 
 def empty_tidy() -> pd.DataFrame:

@@ -16,7 +16,13 @@ file and an atomic rename, so an interrupted run leaves no half entry and a
 rerun simply fetches what is missing.
 
 A cache holds measured or simulated data, never both: ``CACHE.json`` records
-which, and writing the other kind into it is refused.
+which, and writing the other kind into it is refused. A cache without the marker
+takes the kind of the entries it already holds, and no entry is ever replaced by
+one of the other kind. ``lock()`` keeps two writers (two ``collect`` runs, or
+``collect`` and ``simulate``) out of one cache at the same time.
+
+Every damaged file (marker, provenance record, table) and every failed write
+(read-only directory, full disk) is an InputError naming the file and what to do.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ import hashlib
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,21 +63,48 @@ def request_key(source: str, path: str, params: dict | None) -> str:
     return hashlib.sha256(canon.encode()).hexdigest()[:40]
 
 
+def write_failed(path: Path, exc: OSError) -> InputError:
+    """A failed write (read-only directory, full disk) as one line: the file and what to do."""
+    why = exc.strerror or type(exc).__name__
+    return InputError(f"cannot write ({why}); nothing half-written was left behind -- free "
+                      "space or fix permissions, or use another --cache directory, then rerun",
+                      path=path)
+
+
+def _abandon(tmp, path: Path, exc: BaseException) -> None:
+    """After a failed write through ``tmp``: no temporary file left behind, and an
+    OSError (full disk, read-only directory) raised as one line naming ``path``."""
+    if tmp is not None:
+        Path(tmp).unlink(missing_ok=True)
+    if isinstance(exc, OSError):
+        raise write_failed(path, exc) from None
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write ``data`` to ``path`` through a temporary file and a rename: all or nothing."""
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+    except BaseException as exc:
+        _abandon(tmp, path, exc)
         raise
+
+
+def read_json_object(path: Path, what: str, fix: str) -> dict:
+    """A JSON object from ``path``; a damaged file is an InputError saying ``fix``."""
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        obj = None
+    if not isinstance(obj, dict):
+        raise InputError(f"damaged {what} (not a JSON object); {fix}", path=path)
+    return obj
 
 
 class RawCache:
@@ -85,30 +119,79 @@ class RawCache:
         return self.root / "CACHE.json"
 
     def kind(self) -> dict | None:
-        """``{"simulated": bool, ...}`` or None for an empty cache."""
-        try:
-            return json.loads(self.marker_path.read_text())
-        except FileNotFoundError:
+        """``{"simulated": bool, ...}`` or None for a cache without a marker."""
+        if not self.marker_path.exists():
             return None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InputError("corrupt cache marker; delete it or the cache", path=self.marker_path) from None
+        k = read_json_object(self.marker_path, "cache marker",
+                             "delete it (the kind is then read from the cached entries)")
+        if not isinstance(k.get("simulated"), bool):
+            raise InputError("damaged cache marker (no 'simulated': true/false); delete it (the "
+                             "kind is then read from the cached entries)", path=self.marker_path)
+        return k
+
+    def holds_simulated(self) -> bool | None:
+        """What the cache holds: the marker, else its first readable entry; None when empty."""
+        k = self.kind()
+        if k is not None:
+            return k["simulated"]
+        for p in sorted((self.root / "raw").glob("*/*/*.meta.json")):
+            meta = _read_meta(p)
+            if meta is not None:
+                return bool(meta.get("simulated"))
+        return None
 
     @property
     def simulated(self) -> bool:
-        k = self.kind()
-        return bool(k and k.get("simulated"))
+        return bool(self.holds_simulated())
 
-    def _claim(self, simulated: bool, scenario: str | None) -> None:
-        k = self.kind()
-        if k is None:
+    def claim(self, simulated: bool, scenario: str | None = None, write: bool = True) -> None:
+        """Refuse (InputError, exit 2) unless this cache may take data of this kind;
+        with ``write``, record the kind in a cache that has no marker yet."""
+        held = self.holds_simulated()
+        if held is not None and held != simulated:
+            what = "simulated" if held else "measured"
+            raise InputError(f"this cache holds {what} data and "
+                             f"{'simulated' if simulated else 'measured'} data never go into it "
+                             "-- use another --cache directory", path=self.root)
+        if write and self.kind() is None:
             info = {"simulated": simulated, "tool_version": TOOL_VERSION}
             if scenario:
                 info["scenario"] = scenario
             atomic_write(self.marker_path, json.dumps(info, indent=1).encode())
-        elif bool(k.get("simulated")) != simulated:
-            what = "simulated" if k.get("simulated") else "measured"
-            raise InputError(f"this cache holds {what} data; simulated and measured data are "
-                             "never mixed -- use another cache directory", path=self.root)
+
+
+    @contextmanager
+    def lock(self, what: str = "collect"):
+        """Hold the cache's writer lock; a second writer is refused at once (exit 2).
+
+        The lock is an advisory ``flock`` on ``<cache>/.lock``: the kernel drops it when
+        the holder exits, even after ``kill -9``, so it never goes stale."""
+        try:
+            import fcntl
+        except ImportError:        # pragma: no cover - not POSIX: no lock
+            yield
+            return
+        path = self.root / ".lock"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = open(path, "a+")
+        except OSError as exc:
+            raise write_failed(path, exc) from None
+        try:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                raise InputError(f"the cache is in use ({holder}); wait for it to finish or use "
+                                 "another --cache directory", path=self.root) from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{what}, pid {os.getpid()}")
+            fh.flush()
+            yield
+        finally:
+            fh.close()
 
     # -- entries -------------------------------------------------------------------
     def _paths(self, source: str, key: str) -> tuple[Path, Path]:
@@ -118,10 +201,12 @@ class RawCache:
     def get(self, source: str, path: str, params: dict | None = None) -> CachedResponse | None:
         """The cached response, or None when absent or damaged (then it is refetched)."""
         body_p, meta_p = self._paths(source, request_key(source, path, params))
+        meta = _read_meta(meta_p)
+        if meta is None:
+            return None
         try:
-            meta = json.loads(meta_p.read_text())
             body = gzip.decompress(body_p.read_bytes())
-        except (FileNotFoundError, json.JSONDecodeError, OSError, EOFError):
+        except (OSError, EOFError, gzip.BadGzipFile):
             return None
         if hashlib.sha256(body).hexdigest() != meta.get("sha256"):
             return None
@@ -136,14 +221,18 @@ class RawCache:
         ``compresslevel`` only trades disk for time (the simulator writes
         hundreds of MB of Atlas results and uses 1); the body read back is the same.
         """
-        self._claim(simulated, scenario)
+        self.claim(simulated, scenario)
         key = request_key(source, path, params)
         body_p, meta_p = self._paths(source, key)
+        old = _read_meta(meta_p)
+        if old is not None and bool(old.get("simulated")) != bool(simulated):
+            raise InputError("this entry holds data of the other kind (simulated vs measured); "
+                             "it is never replaced -- use another --cache directory", path=meta_p)
         meta = {
             "source": source,
             "key": key,
             "path": path,
-            "url": _strip_secrets_from_url(url),
+            "url": strip_secrets_from_url(url),
             "params": public_params(params),
             "fetched_utc": fetched_utc or pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
             "status": int(status),
@@ -164,38 +253,95 @@ class RawCache:
         base = self.root / "raw"
         pattern = f"{source}/*/*.meta.json" if source else "*/*/*.meta.json"
         for p in sorted(base.glob(pattern)):
-            try:
-                yield json.loads(p.read_text())
-            except (json.JSONDecodeError, OSError):
-                continue
+            meta = _read_meta(p)
+            if meta is None:
+                raise InputError("damaged cache entry (provenance is not a JSON object); delete "
+                                 "it and rerun `shutdown collect` to fetch it again", path=p)
+            yield meta
+
+    def verify(self, sources) -> list[str]:
+        """Entries of ``sources`` whose body is missing or no longer has the sha256 its
+        provenance records (e.g. replaced by hand): one line each."""
+        bad = []
+        for source in sources:
+            for meta in self.entries(source):
+                body_p, _ = self._paths(source, str(meta.get("key")))
+                try:
+                    digest = hashlib.sha256(gzip.decompress(body_p.read_bytes())).hexdigest()
+                except (OSError, EOFError, gzip.BadGzipFile):
+                    digest = None
+                if digest != meta.get("sha256"):
+                    what = "missing or unreadable" if digest is None else "changed"
+                    bad.append(f"raw entry {body_p.relative_to(self.root)}: body {what} (its sha256 "
+                               "differs from its provenance record); rerun `shutdown collect "
+                               "--refresh` and the report")
+        return bad
 
     # -- tidy tables -----------------------------------------------------------------
     def table_path(self, name: str) -> Path:
+        from shutdown.validate import NAME_RE
+        if not NAME_RE.match(name) or ".." in name:   # never a path outside tables/
+            raise InputError(f"{name!r} is not a valid table name")
         return self.root / "tables" / f"{name}.parquet"
 
 
-def _strip_secrets_from_url(url: str) -> str:
+def _read_meta(p: Path) -> dict | None:
+    """A provenance record, or None when absent or damaged (not a JSON object)."""
+    try:
+        meta = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def strip_secrets_from_url(url: str) -> str:
+    """``url`` as it may be stored or shown: no user info (``user:password@``), no
+    credential parameters."""
     from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    q = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in SECRET_PARAMS]
-    return urlunsplit(parts._replace(query=urlencode(q)))
+    parts = urlsplit(str(url))
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])
+    if parts.query:
+        q = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k.lower() not in SECRET_PARAMS]
+        parts = parts._replace(query=urlencode(q))
+    return urlunsplit(parts)
 
 
 def write_table(df: pd.DataFrame, path: Path) -> Path:
     """Write a DataFrame as Parquet atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    path, tmp = Path(path), None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
         df.to_parquet(tmp, index=False)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        _abandon(tmp, path, exc)
         raise
     return path
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A table this tool wrote; a damaged one is an InputError saying how to rebuild it."""
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:      # pyarrow's errors differ by version: one message
+        raise _damaged_table(path, exc) from None
+
+
+def _damaged_table(path, exc) -> InputError:
+    return InputError(f"damaged table ({type(exc).__name__}); delete it: it is rebuilt from "
+                      "the raw cache on the next run", path=path)
+
+
+def _parquet_file(path):
+    import pyarrow.parquet as pq
+    try:
+        return pq.ParquetFile(path)
+    except Exception as exc:
+        raise _damaged_table(path, exc) from None
 
 
 # Key of a group in a grouped table: all series of one entity stay together, so each
@@ -209,12 +355,11 @@ def write_grouped_table(groups, path: Path) -> Path:
     ``read_table_groups`` gives them back one at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    writer = None
+    path, tmp, writer = Path(path), None, None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
         for df in groups:
             t = pa.Table.from_pandas(df, preserve_index=False)
             if writer is None:
@@ -225,10 +370,10 @@ def write_grouped_table(groups, path: Path) -> Path:
         writer.close()
         writer = None
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if writer is not None:
             writer.close()
-        Path(tmp).unlink(missing_ok=True)
+        _abandon(tmp, path, exc)
         raise
     return path
 
@@ -240,19 +385,21 @@ def read_table_groups(path: Path):
 
 
 def table_groups(path: Path) -> int:
-    import pyarrow.parquet as pq
-    return pq.ParquetFile(path).num_row_groups
+    return _parquet_file(path).num_row_groups
 
 
 def read_table_group(path: Path, i: int) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-    return pq.ParquetFile(path).read_row_group(i).to_pandas()
+    try:
+        return _parquet_file(path).read_row_group(i).to_pandas()
+    except InputError:
+        raise
+    except Exception as exc:
+        raise _damaged_table(path, exc) from None
 
 
 def table_time_range(path: Path, column: str = "ts_utc") -> tuple:
     """(min, max) of a column over a Parquet table, from its statistics (no data read)."""
-    import pyarrow.parquet as pq
-    meta = pq.ParquetFile(path).metadata
+    meta = _parquet_file(path).metadata
     j = meta.schema.names.index(column)
     stats = [meta.row_group(i).column(j).statistics for i in range(meta.num_row_groups)]
     lo = [st.min for st in stats if st is not None and st.has_min_max]

@@ -18,9 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from shutdown.errors import InputError
+from shutdown.localtime import status as local_status
+from shutdown.localtime import to_utc
 from shutdown.tomlfile import read_toml
+from shutdown.validate import check_date, check_name, unknown_keys
 
-KINDS = ("restriction", "shutdown", "partial-restoration", "restoration", "whitelist", "context")
+KINDS = ("restriction", "shutdown", "partial-restoration", "restoration", "whitelist",
+         "circumvention-blocked", "unreachable-from-abroad", "context")
 PRECISIONS = ("day", "night", "hour", "minute")
 SCOPE_TYPES = ("national", "region", "service", "sites", "network")
 
@@ -29,7 +33,9 @@ SCOPE_TYPES = ("national", "region", "service", "sites", "network")
 NIGHT_START = dt.time(22, 0)
 NIGHT_END = dt.time(6, 0)
 
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_EVENT_KEYS = {"id", "kind", "scope", "date", "end_date", "precision", "start", "end", "fold",
+               "timezone", "quote_kk", "text_en", "citation", "title", "supports", "note"}
+_TOP_KEYS = {"timezone", "events", "title", "note"}
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -81,11 +87,36 @@ EXPECTED_BY_KIND: dict[str, list[Expected]] = {
         Expected("atlas", "probes_reachable", "no-change", "end-user",
                  "probes still reach the Internet"),
     ],
+    # Circumvention tools blocked: claimed for days of shutdown, so connectivity moving says
+    # nothing for or against it (no "no-change" controls, unlike a restriction). OONI scores
+    # a Tor, Snowflake or Psiphon test that cannot bootstrap as an anomaly (ooni/backend
+    # fastpath/fastpath/core.py score_tor, score_vanilla_tor, score_torsf, score_psiphon,
+    # commit 32d8349d); riseupvpn is not scored at all since 2023-10-17.
+    "circumvention-blocked": [
+        *[Expected("ooni", t, "anomaly-up", None, "a blocked tool cannot bootstrap: OONI "
+                   "scores the test an anomaly") for t in ("tor", "vanilla_tor", "torsf", "psiphon")],
+        Expected("ooni", "riseupvpn", "may-not-show", None,
+                 "OONI stopped scoring riseupvpn on 2023-10-17 (ooni/backend issue #745; "
+                 "fastpath core.py score_riseupvpn): its tests read ok whatever happened"),
+    ],
+    # A whitelist is a claim about *which* sites answered: OONI's per-domain
+    # web_connectivity tests of the listed sites against a control set the case declares.
     "whitelist": [
-        Expected("ooni", "web_connectivity", "may-not-show", None,
-                 "listed sites answer while others fail; few probes can upload results"),
+        Expected("ooni", "site", "listed-vs-control", None,
+                 "listed sites answer while the control set stays blocked (few probes can "
+                 "upload: results kept and sent later)"),
         Expected("ioda", "ping-slash24", "no-change", None,
                  "a whitelist opens a few sites, not general connectivity"),
+    ],
+    # Sites hosted in the country unreachable from the rest of the world: what IODA's
+    # active probing measures -- it pings the country's address blocks from its own
+    # vantage points outside it (IODA, "Active Probing", ioda.inetintel.cc.gatech.edu/help).
+    # BGP may stay up; the telescope and Atlas see from inside and are not this claim.
+    "unreachable-from-abroad": [
+        Expected("ioda", "ping-slash24", "down", None,
+                 "probes from abroad stop getting replies from the country's address blocks"),
+        Expected("ioda", "bgp", "may-not-show", None,
+                 "routes can stay announced while hosts do not answer"),
     ],
     "context": [],
 }
@@ -108,6 +139,7 @@ class Event:
     title: str = ""
     supports: tuple[str, ...] = ()
     note: str = ""
+    fold: int = 0                  # a repeated local time (clocks going back): 0 first, 1 second
     source_file: Path | None = field(default=None, compare=False)
 
     @property
@@ -120,25 +152,26 @@ class Event:
 
     @property
     def local_window(self) -> tuple[dt.datetime, dt.datetime]:
+        """The UTC window shown on the local clock (offsets included, so DST reads right)."""
         z = ZoneInfo(self.tz)
-        last = self.end_date or self.date
-        if self.precision == "day":
-            start = dt.datetime.combine(self.date, dt.time(), tzinfo=z)
-            end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=z)
-        elif self.precision == "night":
-            start = dt.datetime.combine(self.date - dt.timedelta(days=1), NIGHT_START, tzinfo=z)
-            end = dt.datetime.combine(last, NIGHT_END, tzinfo=z)
-        else:
-            step = dt.timedelta(hours=1) if self.precision == "hour" else dt.timedelta(minutes=1)
-            start = dt.datetime.combine(self.date, self.start_time, tzinfo=z)
-            end = (dt.datetime.combine(last, self.end_time, tzinfo=z) if self.end_time
-                   else start + step)
-        return start, end
+        s, e = self.window_utc
+        return s.to_pydatetime().astimezone(z), e.to_pydatetime().astimezone(z)
 
     @property
     def window_utc(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        s, e = self.local_window
-        return pd.Timestamp(s).tz_convert("UTC"), pd.Timestamp(e).tz_convert("UTC")
+        """Computed in UTC (shutdown.localtime): DST never stretches or empties a window."""
+        z = ZoneInfo(self.tz)
+        last = self.end_date or self.date
+        if self.precision == "day":
+            return (to_utc(self.date, dt.time(), z),
+                    to_utc(last + dt.timedelta(days=1), dt.time(), z))
+        if self.precision == "night":
+            return (to_utc(self.date - dt.timedelta(days=1), NIGHT_START, z),
+                    to_utc(last, NIGHT_END, z))
+        step = pd.Timedelta(hours=1) if self.precision == "hour" else pd.Timedelta(minutes=1)
+        start = to_utc(self.date, self.start_time, z, self.fold)
+        end = to_utc(last, self.end_time, z, self.fold) if self.end_time else start + step
+        return start, end
 
     @property
     def expected(self) -> list[Expected]:
@@ -168,6 +201,7 @@ def load_timeline(path: str | Path, case=None) -> list[Event]:
     """
     path = Path(path)
     raw = read_toml(path)
+    unknown_keys(raw, _TOP_KEYS, path, "timeline")
     default_tz = raw.get("timezone") or (case.timezone if case is not None else None)
     if default_tz is not None:
         _zone(default_tz, path, "timeline", "timezone")
@@ -186,6 +220,14 @@ def load_timeline(path: str | Path, case=None) -> list[Event]:
             if ref not in seen:
                 raise InputError(f"refers to unknown event {ref!r}", path=path,
                                  where=f"event {ev.id!r}", field="supports")
+    if case is not None:
+        for i, x in enumerate(case.expectations):
+            if x.event not in seen:
+                from shutdown.validate import closest
+                near = closest(x.event, seen)
+                raise InputError(f"names event {x.event!r}, which the timeline {path.name} lacks"
+                                 + (f"; did you mean {near!r}?" if near else ""),
+                                 path=case.path, where=f"expectations[{i}]", field="event")
     return sorted(events, key=lambda e: (e.window_utc[0], e.id))
 
 
@@ -216,9 +258,9 @@ def _parse_event(item, i, path, default_tz) -> Event:
             fail(f"expected non-empty text, got {v!r}", key)
         return v.strip()
 
+    unknown_keys(item, _EVENT_KEYS, path, where)
     eid = text("id")
-    if not _ID_RE.match(eid):
-        fail("use lower-case letters, digits, '.', '_' or '-'", "id")
+    check_name(eid, path, where, "id")
     kind = text("kind")
     if kind not in KINDS:
         fail(f"unknown kind {kind!r}; known: {', '.join(KINDS)}", "kind")
@@ -229,6 +271,14 @@ def _parse_event(item, i, path, default_tz) -> Event:
              "or network:ASN", "scope")
     if stype != "national" and (":" not in scope or not scope.split(":", 1)[1].strip()):
         fail(f"scope {stype!r} needs values after ':', e.g. {stype}:...", "scope")
+    values = [v.strip() for v in scope.split(":", 1)[1].split(",")] if ":" in scope else []
+    if stype == "national" and values:
+        fail(f"scope \"national\" takes no values, got {scope!r}", "scope")
+    if any(not v for v in values):
+        fail(f"empty value in scope {scope!r}", "scope")
+    if stype == "network" and not all(_asn_ok(v) for v in values):
+        fail(f"network scope takes AS numbers (1..4294967295), e.g. network:9198, got {scope!r}",
+             "scope")
 
     tzname = item.get("timezone", default_tz)
     if tzname is None:
@@ -236,7 +286,10 @@ def _parse_event(item, i, path, default_tz) -> Event:
     _zone(tzname, path, where, "timezone")
 
     date = _date(item.get("date"), fail, "date", required=True)
+    check_date(date, path, where, "date")
     end_date = _date(item.get("end_date"), fail, "end_date", required=False)
+    if end_date is not None:
+        check_date(end_date, path, where, "end_date")
     if end_date is not None and end_date < date:
         fail(f"end_date {end_date} is before date {date}", "end_date")
 
@@ -257,16 +310,31 @@ def _parse_event(item, i, path, default_tz) -> Event:
                  "start" if start_time.minute else "end")
         if end_time is not None and (end_date or date, end_time) <= (date, start_time):
             fail(f"end {end_time:%H:%M} is not after start {start_time:%H:%M}", "end")
+    fold = item.get("fold", 0)
+    if fold not in (0, 1) or isinstance(fold, bool):
+        fail(f"expected 0 (first occurrence of a repeated local time) or 1 (second), got {fold!r}",
+             "fold")
+    if precision in ("hour", "minute"):
+        z = ZoneInfo(tzname)
+        for fld, day, t in (("start", date, start_time), ("end", end_date or date, end_time)):
+            if t is not None and local_status(day, t, z) == "skipped":
+                fail(f"{day} {t:%H:%M} does not exist in {tzname} (clocks go forward); "
+                     "give the time the source means on the clock of that day", fld)
 
     supports = item.get("supports", [])
     if not isinstance(supports, list) or not all(isinstance(s, str) for s in supports):
         fail("expected a list of event ids", "supports")
 
-    return Event(id=eid, kind=kind, scope=scope, date=date, end_date=end_date,
+    ev = Event(id=eid, kind=kind, scope=scope, date=date, end_date=end_date,
                  precision=precision, start_time=start_time, end_time=end_time, tz=tzname,
                  quote_kk=text("quote_kk"), text_en=text("text_en"), citation=text("citation"),
                  title=text("title", required=False), supports=tuple(supports),
-                 note=text("note", required=False), source_file=path)
+                 note=text("note", required=False), fold=fold, source_file=path)
+    ws, we = ev.window_utc
+    if we <= ws:
+        fail(f"the window is empty or reversed in UTC ({iso_z(ws)}-{iso_z(we)}); check the "
+             "times and 'fold' around the clock change", "end")
+    return ev
 
 
 def _date(v, fail, fld, required):
@@ -290,11 +358,18 @@ def _time(v, fail, fld):
     if v is None:
         return None
     if isinstance(v, dt.time):
-        return v.replace(second=0, microsecond=0)
+        if v.second or v.microsecond:
+            fail(f"give minutes, not seconds: {v} (expected HH:MM)", fld)
+        return v
     if isinstance(v, str) and _TIME_RE.match(v.strip()):
         h, m = v.strip().split(":")
         return dt.time(int(h), int(m))
     fail(f"impossible time {v!r} (expected HH:MM, 00:00-23:59)", fld)
+
+
+def _asn_ok(v: str) -> bool:
+    v = v[2:] if v.upper().startswith("AS") else v
+    return v.isascii() and v.isdigit() and 1 <= int(v) <= 4294967295
 
 
 def events_frame(events: list[Event]) -> pd.DataFrame:

@@ -5,6 +5,9 @@ collect benchmark (no network).
 ``LocalServer(tls=True)`` serves HTTPS with a self-signed certificate made at
 start for 127.0.0.1 (openssl CLI, else the ``cryptography`` package);
 ``srv.ca_bundle`` is the file to trust (``REQUESTS_CA_BUNDLE``).
+``LocalServer(fault=...)`` plays a hostile or broken upstream (``FAULTS``: credentials
+echoed in a 403, cross-host redirect, trickled, slow or huge bodies, a huge
+Retry-After, endless pagination, garbage values) on top of the normal answers.
 ``LocalServer(replay=cache)`` answers every request found in a RawCache (e.g. a
 simulated one) with the cached body, as that upstream would: IODA under
 ``/v2``, OONI under ``/api/v1``, RIPE Atlas under ``/api/v2``.
@@ -225,6 +228,155 @@ def atlas_results(msm, q):
     return 200, [r for r in rows if ids is None or r["prb_id"] in ids]
 
 
+# -- fault modes: a hostile or broken upstream (tests of shutdown.http and the collectors) --
+# Each takes (handler, path, query) and returns True when it answered; the normal
+# answers above are untouched. Choose with LocalServer(fault="name", fault_arg=...).
+def _fault_echo_403(h, path, q):
+    """403 whose body echoes the request's credentials (header and query), as a careless
+    upstream error page does."""
+    body = {"error": {"detail": f"Invalid key: {h.headers.get('Authorization')} "
+                                f"{h.headers.get('X-Api-Key')} {q}"}}
+    h._send(403, json.dumps(body).encode())
+    return True
+
+
+def _fault_redirect(h, path, q):
+    """302 to ``fault_arg`` (another server's base URL) + the same path and query."""
+    h.send_response(302)
+    h.send_header("Location", h.server.fault_arg + h.path)
+    h.send_header("Content-Length", "0")
+    h.end_headers()
+    return True
+
+
+def _fault_trickle(h, path, q):
+    """Headers at once, then the body one byte at a time, slowly (never completes within a
+    test's deadline; stops when the client hangs up)."""
+    import time
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", "100000")
+    h.end_headers()
+    try:
+        for _ in range(100000):
+            h.wfile.write(b" ")
+            h.wfile.flush()
+            time.sleep(h.server.fault_arg or 0.05)
+    except OSError:
+        pass
+    return True
+
+
+def _fault_trickle_headers(h, path, q):
+    """The status line, then 400 bytes of headers one at a time, slowly (20 s in all at the
+    default pace), then a normal answer: only a total deadline stops it earlier."""
+    import time
+    sent = h.server.fault_sent
+    sent.append(0)                      # header bytes sent on this connection
+    try:
+        h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for b in b"X-Padding: " + b"a" * 389 + b"\r\n":
+            h.wfile.write(bytes([b]))
+            h.wfile.flush()
+            sent[-1] += 1
+            time.sleep(h.server.fault_arg or 0.05)
+        body = b"{}"
+        h.wfile.write(b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n" + body)
+    except OSError:
+        pass
+    h.close_connection = True
+    return True
+
+
+def _fault_slow(h, path, q):
+    """Nothing for ``fault_arg`` seconds, then a normal answer (slower than a short timeout)."""
+    import time
+    time.sleep(h.server.fault_arg or 2.0)
+    return False
+
+
+def _fault_huge(h, path, q):
+    """A body of ``fault_arg`` bytes without a Content-Length (the cap must count bytes)."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Connection", "close")
+    h.end_headers()
+    try:
+        left = int(h.server.fault_arg)
+        block = b"[" + b"0," * 32767 + b"0]"
+        while left > 0:
+            h.wfile.write(block[:left])
+            left -= len(block)
+    except OSError:
+        pass
+    h.close_connection = True
+    return True
+
+
+def _fault_retry_after(h, path, q):
+    """429 asking to come back in ``fault_arg`` (a Retry-After value)."""
+    h.send_response(429)
+    h.send_header("Retry-After", str(h.server.fault_arg))
+    h.send_header("Content-Length", "0")
+    h.end_headers()
+    return True
+
+
+def _fault_endless_pages(h, path, q):
+    """A RIPE Atlas probe listing whose ``next`` always links a new page."""
+    if not path.startswith("/api/v2/probes"):
+        return False
+    page = int(q.get("page", 1))
+    nxt = f"http://127.0.0.1:{h.server.server_address[1]}/api/v2/probes/?country_code=" \
+          f"{q.get('country_code', 'KZ')}&page={page + 1}&page_size={q.get('page_size', 500)}"
+    h._send(200, json.dumps({"count": 10 ** 9, "next": nxt, "previous": None,
+                             "results": [{"id": page, "asn_v4": 9198, "country_code": "KZ"}]}).encode())
+    return True
+
+
+def _fault_garbage(h, path, q):
+    """The normal IODA/OONI answer with bad values: text or a negative number where a
+    count goes (a nested object would be IODA's per-frame format, refused per series
+    on purpose: tests/test_ioda.py); an IODA alert
+    without a readable time, an event without a readable duration and score."""
+    prefix = h.server.ioda_prefix
+    if path.startswith(prefix + "/signals/raw/"):
+        etype, _, code = path[len(prefix + "/signals/raw/"):].partition("/")
+        body = ioda_signals(etype, code, q)
+        for series in body["data"][0]:
+            series["values"][3] = "n/a"
+            series["values"][5] = -3
+        h._send(200, json.dumps(body).encode())
+        return True
+    if path == prefix + "/outages/alerts":
+        body = ioda_alerts(q)
+        if body["data"]:
+            body["data"][0]["time"] = "soon"
+        h._send(200, json.dumps(body).encode())
+        return True
+    if path == prefix + "/outages/events":
+        body = ioda_events(q)
+        body["data"][0]["duration"] = "long"
+        body["data"][0]["score"] = {"x": 1}
+        h._send(200, json.dumps(body).encode())
+        return True
+    if path == "/api/v1/aggregation":
+        status, body = ooni_aggregation(q, h.server.ooni)
+        mid = len(body["result"]) // 2     # inside the case window (the ends may be trimmed)
+        body["result"][mid]["measurement_count"] = "lots"
+        body["result"][mid + 1]["ok_count"] = -5
+        body["result"][mid + 2]["measurement_start_day"] = "yesterday"
+        h._send(200, json.dumps(body).encode())
+        return True
+    return False
+
+
+FAULTS = {"echo_403": _fault_echo_403, "redirect": _fault_redirect, "trickle": _fault_trickle,
+          "trickle_headers": _fault_trickle_headers,
+          "slow": _fault_slow, "huge": _fault_huge, "retry_after": _fault_retry_after,
+          "endless_pages": _fault_endless_pages, "garbage": _fault_garbage}
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "localfake/1"
 
@@ -236,6 +388,9 @@ class _Handler(BaseHTTPRequestHandler):
         q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         path = parts.path
         self.server.requests.append(self.path)
+        self.server.headers_seen.append(dict(self.headers))
+        if self.server.fault is not None and FAULTS[self.server.fault](self, path, q):
+            return
         prefix = self.server.ioda_prefix
         status, body, headers = 404, {"error": f"no route {path}"}, {}
         if self.server.replay is not None:
@@ -339,11 +494,16 @@ class LocalServer:
     """
 
     def __init__(self, ioda_prefix: str = "/v2", tls: bool = False, replay=None, ooni: str = "fastapi",
-                 ioda_silent_failure=None, mutate=None):
+                 ioda_silent_failure=None, mutate=None, fault: str | None = None, fault_arg=None):
         if ooni not in ("fastapi", "legacy"):
             raise ValueError(f"ooni must be 'fastapi' or 'legacy', got {ooni!r}")
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.requests = []
+        self.httpd.headers_seen = []               # request headers, in order
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
+        self.httpd.fault, self.httpd.fault_arg = fault, fault_arg
+        self.httpd.fault_sent = []                 # what a fault managed to send, per request
         self.httpd.ioda_prefix = ioda_prefix
         self.httpd.ooni = ooni
         self.httpd.ioda_silent_failure = ioda_silent_failure
@@ -372,6 +532,10 @@ class LocalServer:
     @property
     def requests(self) -> list:
         return self.httpd.requests
+
+    @property
+    def headers_seen(self) -> list:
+        return self.httpd.headers_seen
 
     def __enter__(self):
         self.thread.start()

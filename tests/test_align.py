@@ -103,9 +103,17 @@ def test_may_not_show_is_not_measurable_when_silent(rows):
 
 def test_expectations_for_the_check(case, summary, rows):
     res = A.expectation_results(case, summary, rows)
-    assert list(res["event"]) == ["kz-03-shutdown", "kz-08-restored"]
-    assert res["ok"].all()
-    assert (res["n_sources"] >= 2).all()
+    assert list(res["event"]) == ["kz-03-shutdown", "kz-08-restored", "kz-02-messengers",
+                                  "kz-06-almaty-window", "kz-07-whitelist", "kz-09-circumvention",
+                                  "kz-10-kz-unreachable-abroad"]
+    r = res.set_index("event")
+    national = r.loc[["kz-03-shutdown", "kz-08-restored"]]
+    assert national["ok"].all() and (national["n_sources"] >= 2).all()
+    assert r.loc[["kz-02-messengers", "kz-06-almaty-window", "kz-10-kz-unreachable-abroad"], "ok"].all()
+    # this synthetic table has no per-domain or circumvention tests: those expectations
+    # fail, and say why
+    for eid in ("kz-07-whitelist", "kz-09-circumvention"):
+        assert not r.loc[eid, "ok"] and "not-measurable" in r.loc[eid, "message"]
     # from the summary alone (what a sidecar file keeps) the answer is the same
     res2 = A.expectation_results(case, summary)
     assert list(res2["n_sources"]) == list(res["n_sources"])
@@ -214,7 +222,9 @@ def test_cli_align_md_and_expectations(table_file):
     r = CliRunner().invoke(app, ["align", "kz-2022-01", "--table", str(table_file), "-f", "json",
                                  "--view", "expectations"])
     assert r.exit_code == 0
-    assert all(x["ok"] for x in json.loads(r.stdout))
+    got = {x["event"]: x["ok"] for x in json.loads(r.stdout)}
+    assert got["kz-03-shutdown"] and got["kz-08-restored"] and got["kz-02-messengers"]
+    assert not got["kz-07-whitelist"]            # no per-domain data in this table
 
 
 @pytest.mark.parametrize("args, msg", [

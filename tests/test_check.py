@@ -51,7 +51,7 @@ def test_fresh_report_passes(rep):
     r = run(rep / "out")
     assert r.exit_code == 0, r.output
     assert fails(r) == []
-    assert "check passed: 4 figures current; " in r.output
+    assert "check passed: 5 figures current; " in r.output
     assert "2 of 2 expectations hold" in r.output
     assert "interactive event drawings match the timeline" in r.output
 
@@ -204,7 +204,7 @@ def test_changed_cache_makes_figures_stale(rep, monkeypatch):
     RawCache(rep / "cache").put("atlas", "/api/v2/probes/", {"country_code": "KZ"}, b"[]", url="u",
                                 status=200, simulated=True)
     lines = fails(run(rep / "out"))
-    assert len([l for l in lines if "not current: the raw cache entries changed" in l]) == 4
+    assert len([l for l in lines if "not current: the raw cache entries changed" in l]) == 5
 
 
 def test_unusable_input_exits_2(tmp_path, rep):

@@ -35,7 +35,7 @@ def test_collect_then_rerun_reads_cache_only(tmp_path):
     rep = run(case, tmp_path)
     assert rep.exit_status == EXIT_ALL
     n = len(responses.calls)
-    assert n == rep.requests == 18 + 6
+    assert n == rep.requests == 18 + 6 + 1           # OONI: 6 by network + circumvention
     table = load_table(case, cache=tmp_path / "cache")
     assert list(table.columns) == TIDY_COLUMNS
     assert {s.source: s.rows for s in rep.sources} == table.groupby("source").size().to_dict()
@@ -84,10 +84,10 @@ def test_resume_after_interruption(tmp_path):
     # sources run side by side, so which requests made it before the interrupt varies;
     # what must hold: every one of them is reused, none is asked again
     kept = sum(1 for _ in RawCache(tmp_path / "cache").entries())
-    assert 6 <= kept < 24
+    assert 6 <= kept < 25
     rep = run(case, tmp_path)
     assert rep.exit_status == EXIT_ALL
-    assert rep.cache_hits == kept and rep.requests == 24 - kept
+    assert rep.cache_hits == kept and rep.requests == 25 - kept
 
 
 def test_unreachable_source_one_line(tmp_path):
@@ -159,10 +159,11 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
         atlas_asked = sum(p.startswith("/api/v2/") for p in srv.requests)
         # 17 days (7 baseline + 10 window) = 3 chunks; 7 IODA entities (country, 5 ASNs and
         # Almaty City, found by name in the region lookup); OONI: 18 whole UTC days = 3 chunks,
-        # 6 requests each (all tests + 5 tests, every network at once); RIPE Atlas: one listing
-        # page, then per UTC day (18) msm 1001, 5001 and 7000 for the one batch of probes
+        # 6 requests each (all tests + 5 tests, every network at once) and 2 for the
+        # circumvention tests and the per-domain sites; RIPE Atlas: one listing page, then per
+        # UTC day (18) msm 1001, 5001 and 7000 for the one batch of probes
         assert atlas_asked == 1 + 18 * 3
-        assert first == 1 + 7 * 4 * 3 + 7 * 2 + 3 * 6 + atlas_asked
+        assert first == 1 + 7 * 4 * 3 + 7 * 2 + 3 * (6 + 2) + atlas_asked
         assert "other candidates: 'Almaty' (code 990084)" in r.output
         assert f"requests {first}," in r.output and "cache hits 0" in r.output
         table = load_table("kz-2022-01", cache=cache)
@@ -204,9 +205,10 @@ def test_ooni_both_services_collect_then_zero_requests(tmp_path, monkeypatch, fl
                 "--min-interval", "0", "--quiet"]
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output
-        assert len(srv.requests) == 6 and all("since=2022-01-03&until=2022-01-06" in p for p in srv.requests)
+        # 6 by network and 1 for the circumvention tests (the small case names no sites)
+        assert len(srv.requests) == 7 and all("since=2022-01-03&until=2022-01-06" in p for p in srv.requests)
         r2 = CliRunner().invoke(app, args)
-        assert r2.exit_code == 0 and len(srv.requests) == 6
+        assert r2.exit_code == 0 and len(srv.requests) == 7
 
 
 def test_ooni_error_ends_source_with_its_own_message(tmp_path):

@@ -132,3 +132,35 @@ def test_kazakhstan_alignment_lists_every_event(request):
     assert summary.loc["kz-05-night-restore", "verdict"] in A.CONFIRMING
     assert A.expectation_results(case, A.summarize(rows, events), rows)["ok"].all()
     print("\n" + summary[["verdict", "n_sources", "transition_utc", "minutes_off", "via"]].to_string())
+
+
+def test_shifted_truth_at_realistic_volumes_is_never_confirmed_at_the_wrong_time(request):
+    """data/scenarios/kz-shifted.toml: every change moved away from the published accounts,
+    messengers at ~2 OONI tests an hour, 0.5 tests an hour per domain, 3 probes in Almaty."""
+    from shutdown.detect.score import score_verdicts
+    from shutdown.scenario import load_scenario
+    case = load_case("sim-kz-shifted")
+    tidy, _ = simulated_table(case, request)
+    det = detect.run(tidy, case.window_utc, case.baseline_utc, tz=case.timezone)
+    events = load_timeline(case.timeline_path, case=case)
+    rows = A.align(events, det, case=case)
+    summ = A.summarize(rows, events)
+    v = score_verdicts(summ, load_scenario(case.scenario).documented()).set_index("event")
+    assert len(v) == 7
+    assert (v["outcome"] != "WRONG").all(), v.to_string()
+    s = summ.set_index("event")
+    # the messengers: confirmed from ~2 tests an hour, judged on pooled 6-hour bins
+    assert s.loc["kz-02-messengers", "verdict"] == "confirmed"
+    msg = rows[(rows["event"] == "kz-02-messengers") & (rows["signal"] == "telegram")].iloc[0]
+    assert msg["resolution"] == "6h" and msg["p_value"] < 0.01
+    # the whitelist: confirmed, with the listed-vs-control numbers
+    assert s.loc["kz-07-whitelist", "verdict"] == "confirmed"
+    assert "listed" in s.loc["kz-07-whitelist", "evidence"] and "control" in s.loc["kz-07-whitelist", "evidence"]
+    # Almaty's window happened 15:30-18:30 local, not 09:00-14:00: never "confirmed"
+    assert s.loc["kz-06-almaty-window", "verdict"] in ("confirmed-later", "insufficient-evidence")
+    atl = rows[(rows["event"] == "kz-06-almaty-window") & (rows["source"] == "atlas")
+               & (rows["subtype"] == "end-user")]
+    assert set(atl["verdict"]) <= {"insufficient-evidence", "confirmed-later"}
+    # every verdict of a measurable event carries its evidence
+    meas = s[s["kind"] != "context"]
+    assert (meas["evidence"].fillna("") != "").all()

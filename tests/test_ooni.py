@@ -194,7 +194,7 @@ def test_collect_is_gentle(tmp_path):
     waits = []
     f = Fetcher(RawCache(tmp_path / "c"), "ooni", URL, sleep=waits.append, min_interval=ooni.MIN_INTERVAL)
     ooni.collect(case, f)
-    assert f.stats.requests == len(ooni.plan(case)) == 6
+    assert f.stats.requests == len(ooni.requests(case)) == len(ooni.plan(case)) + 1 == 7   # + circumvention
     assert len(waits) >= 5 and all(0 < w <= ooni.MIN_INTERVAL for w in waits)   # paced between requests
     df = ooni.normalize(case, f.cache)
     vol = df[(df["signal"] == "measurements") & (df["subtype"] == "all") & (df["entity_code"] == "9198")]
@@ -206,3 +206,56 @@ def test_collect_is_gentle(tmp_path):
     assert list(vol.sort_values("ts_utc")["value"]) == want
     kz = df[(df["signal"] == "measurements") & (df["subtype"] == "all") & (df["entity_code"] == "KZ")]
     assert kz["value"].max() == 30                       # 3 networks in the server's answers
+
+
+# -- per-domain web_connectivity and circumvention tests (sources/ooni_targeted.py) -----------
+# aggregation_sites_hour.json: the FastAPI answer to axis_x=measurement_start_day&axis_y=domain,
+# time_grain=hour (ooni/backend 32d8349d, ooniapi/services/oonimeasurements/src/
+# oonimeasurements/routers/v1/aggregation.py: MeasurementAggregation v, dimension_count,
+# db_stats, result; AggregationResult field order; rows ordered by the group-by axes; hour
+# bins formatted %Y-%m-%dT%H:%M:%SZ; a (domain, hour) without measurements has no row).
+def test_targeted_plan_names_the_whitelist_the_control_sites_and_the_tools():
+    from shutdown.case import load_case
+    from shutdown.schema import OONI_CIRCUMVENTION_TESTS
+    from shutdown.sources import ooni_targeted
+    case = load_case("kz-2022-01")
+    sites, circ = ooni_targeted.plan_sites(case), ooni_targeted.plan_circumvention(case)
+    assert len(sites) == len(circ) == len(ooni.plan(case)) // (1 + len(ooni.OONI_TESTS))  # one per chunk
+    p = sites[0].params
+    doms = p["domain"].split(",")
+    assert doms[:3] == ["inform.kz", "qazaqstan.kz", "tengrinews.kz"]      # the timeline's sites
+    assert set(case.control_sites) <= set(doms) and len(doms) == len(set(doms)) == 20
+    assert (p["test_name"], p["axis_x"], p["axis_y"], p["time_grain"]) == (
+        "web_connectivity", "measurement_start_day", "domain", "hour")
+    assert "probe_asn" not in p and p["probe_cc"] == "KZ" and len(p["since"]) == 10   # a date
+    c = circ[0].params
+    assert c["axis_y"] == "test_name" and c["test_name"].split(",") == list(OONI_CIRCUMVENTION_TESTS)
+    assert [r.params for r in ooni.requests(case)[-2 * len(sites):]] == \
+        [r.params for r in sites + circ]
+
+
+def test_site_rows_per_domain_and_outcome(tmp_path):
+    from shutdown.case import load_case
+    from shutdown.sources import ooni_targeted
+    case = load_case("kz-2022-01")
+    cache = RawCache(tmp_path / "c")
+    req = next(r for r in ooni_targeted.plan_sites(case)
+               if pd.Timestamp(r.params["since"], tz="UTC") <= pd.Timestamp("2022-01-08T04:00Z")
+               < pd.Timestamp(r.params["until"], tz="UTC"))
+    assert ooni.check_aggregation(fixture("aggregation_sites_hour.json")) is None
+    _store(cache, req, "aggregation_sites_hour.json")
+    df = ooni_targeted.normalize(case, cache)
+    assert set(df["signal"]) == {"site"} and set(df["entity_code"]) == {"KZ"}
+    v = df.set_index(["subtype", "ts_utc"])["value"]
+    t = pd.Timestamp
+    assert v[("inform.kz/ok", t("2022-01-08T04:00Z"))] == 2
+    assert v[("nur.kz/failure", t("2022-01-08T04:00Z"))] == 2
+    assert v[("nur.kz/failure", t("2022-01-08T02:00Z"))] == 1
+    assert v[("vlast.kz/anomaly", t("2022-01-08T05:00Z"))] == 1
+    assert v[("inform.kz/ok", t("2022-01-08T05:00Z"))] == 0               # absent hour -> 0
+    assert v[("akorda.kz/ok", t("2022-01-08T04:00Z"))] == 0               # absent domain -> 0
+    # one row per domain, outcome and hour of the chunk inside the case's fetch window
+    lo, hi = ooni.window(req.params)
+    f0, f1 = case.fetch_utc
+    hours = len(pd.date_range(max(lo, f0.ceil("h")), min(hi, f1), freq="h", inclusive="left"))
+    assert len(df) == 20 * 4 * hours

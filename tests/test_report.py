@@ -111,7 +111,7 @@ def test_html_is_self_contained(built):
     # requests nothing is tested in a browser, tests/test_report_browser.py)
     h = re.sub(r"(<script[^>]*>).*?</script>", r"\1</script>", h, flags=re.S)
     imgs = re.findall(r'<img [^>]*src="([^"]+)"', h)
-    assert len(imgs) == 4 and all(s.startswith("data:image/png;base64,") for s in imgs)
+    assert len(imgs) == 5 and all(s.startswith("data:image/png;base64,") for s in imgs)
     assert not re.search(r'(src|href)="(?!data:)[^"#]', h)    # nothing loaded from elsewhere
     assert '<div class="sim">SIMULATED</div>' in h and 'class="banner"' in h
     assert 'lang="kk"' in h and "Қазақтелеком" in h

@@ -36,7 +36,7 @@ def test_demo_report_then_check_then_moved_event(tmp_path, repo, monkeypatch):
 
     r = CliRunner().invoke(app, ["check", str(out)])
     assert r.exit_code == 0, r.output
-    assert r.output.startswith("check passed: 4 figures current;")
+    assert r.output.startswith("check passed: 5 figures current;")
 
     # move the event two hours later: the figures no longer show the documented dates
     tl = tmp_path / "events/sim-short-national-cut.toml"

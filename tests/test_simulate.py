@@ -411,3 +411,28 @@ def test_almaty_window_of_7_jan_in_region_rows(kz):
     inside_ids = set(atlas.probes_in_region(meta, kz["case"].regions[0]))
     world = World(load_scenario("kz-2022-01"), kz["case"], 0)
     assert inside_ids == {p.id for p in world.probes if p.region == "Almaty"} and 0 < len(inside_ids) < len(meta)
+
+
+def test_sites_answer_per_domain_with_the_whitelist(kz):
+    """Per-domain web_connectivity: low volume (< 1 test an hour per domain), the listed
+    sites accessible on the whitelist day while the control sites fail (control
+    unreachable: OONI's failure), everything accessible before the cut."""
+    world = World(load_scenario("kz-2022-01"), kz["case"], 0)
+    params = {"probe_cc": "KZ", "test_name": "web_connectivity",
+              "domain": "inform.kz,nur.kz", "since": "2022-01-08",
+              "until": "2022-01-09", "axis_x": "measurement_start_day",
+              "axis_y": "domain", "time_grain": "hour"}
+    status, body = render_ooni.render(world, "/api/v1/aggregation", params)
+    assert status == 200
+    rows = json.loads(body)["result"]
+    assert {r["domain"] for r in rows} <= {"inform.kz", "nur.kz"}
+    by = {d: np.array([[r["ok_count"], r["failure_count"], r["measurement_count"]]
+                       for r in rows if r["domain"] == d and r["measurement_start_day"] >= "2022-01-08T03"])
+          for d in ("inform.kz", "nur.kz")}
+    assert by["inform.kz"][:, 0].sum() > by["inform.kz"][:, 1].sum()   # listed: mostly ok
+    assert by["nur.kz"][:, 0].sum() < by["nur.kz"][:, 2].sum() / 2      # control: mostly failing
+    # volume: well under one test an hour per domain, before the cut too
+    counts = world.site_counts["inform.kz"]
+    before = (world.ooni_hours < pd.Timestamp("2022-01-04T00:00Z").timestamp())
+    assert 0 < counts[:, before].sum() / before.sum() < 1
+    assert counts[0, before].sum() > 0.85 * counts[:, before].sum()

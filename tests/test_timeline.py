@@ -27,15 +27,20 @@ def kz():
 
 def test_every_event_of_the_brief_is_there(kz):
     _, ev = kz
-    # The table of report-brief.md: rows 1, 2, 3, 3b, 4, 5, 6, 7, 8.
+    # The table of report-brief.md: rows 1, 2, 3, 3b, 4, 5, 6, 7, 8; and two of its "other
+    # facts" (circumvention tools, lines 334-357; .kz hosting from abroad, lines 414-430).
     assert sorted(ev) == ["kz-01-protests", "kz-02-messengers", "kz-03-shutdown", "kz-03b-peak",
                           "kz-04-emergency", "kz-05-night-restore", "kz-06-almaty-window",
-                          "kz-07-whitelist", "kz-08-restored"]
+                          "kz-07-whitelist", "kz-08-restored", "kz-09-circumvention",
+                          "kz-10-kz-unreachable-abroad"]
     kinds = {k: e.kind for k, e in ev.items()}
     assert kinds["kz-02-messengers"] == "restriction"
     assert kinds["kz-03-shutdown"] == "shutdown"
     assert kinds["kz-07-whitelist"] == "whitelist"
     assert kinds["kz-08-restored"] == "restoration"
+    assert kinds["kz-09-circumvention"] == "circumvention-blocked"
+    assert ev["kz-09-circumvention"].scope_values == ("tor", "psiphon", "riseupvpn")
+    assert kinds["kz-10-kz-unreachable-abroad"] == "unreachable-from-abroad"
 
 
 def test_day_precision_5_jan_is_the_whole_almaty_day(kz):
@@ -77,7 +82,7 @@ def test_cli_json_lists_every_event_with_utc_windows():
     res = runner.invoke(app, ["timeline", "kz-2022-01", "--format", "json"])
     assert res.exit_code == 0, res.output
     recs = json.loads(res.stdout)
-    assert len(recs) == 9
+    assert len(recs) == 11
     need = {"id", "kind", "scope", "precision", "start_utc", "end_utc", "local_tz",
             "quote_kk", "text_en", "citation"}
     for r in recs:
@@ -99,7 +104,7 @@ def test_cli_table_and_csv_show_local_and_utc():
     assert res.exit_code == 0
     rows = res.stdout.strip().splitlines()
     assert rows[0].startswith("id,kind,scope,precision,start_utc,end_utc")
-    assert len(rows) == 10
+    assert len(rows) == 12
 
 
 # --- bad input ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from shutdown.errors import InputError
 from shutdown.output import render
 
 BANNER = "SIMULATED data -- not measurements (offline demo / simulator output)"
-VIEWS = ("intervals", "fused", "series")
+VIEWS = ("intervals", "fused", "series", "evidence", "changes")
 TABLE_COLUMNS = {
     "intervals": ["source", "entity_type", "entity_code", "signal", "subtype", "start_utc",
                   "end_utc", "start_local", "hours", "depth", "kind", "direction"],
@@ -20,6 +20,11 @@ TABLE_COLUMNS = {
               "depth", "kind", "n_sources", "sources"],
     "series": ["source", "entity_type", "entity_code", "signal", "subtype", "metric",
                "bin_minutes", "n_baseline", "n_window", "status", "enter", "sigma"],
+    "evidence": ["source", "entity_type", "entity_code", "signal", "subtype", "unit",
+                 "resolution", "n_baseline", "share_baseline", "typical_n", "status"],
+    "changes": ["source", "entity_type", "entity_code", "signal", "subtype", "edge",
+                "transition_utc", "uncertain_from", "uncertain_to", "resolution", "n_before",
+                "share_before", "n_after", "share_after", "p_value"],
 }
 
 
@@ -120,7 +125,9 @@ def detect_cmd(
     format: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
     view: str = typer.Option("intervals", "--view", help="intervals (per source and signal), "
                              "fused (when independent sources agree), series (coverage of "
-                             "every series and whether it could be judged)."),
+                             "every series and whether it could be judged), evidence (count "
+                             "series: the resolution they are pooled to, or too few tests), "
+                             "changes (their significant changes with counts and p-values)."),
     table: TableOption = None,
     cache: CacheOption = None,
     demo: DemoOption = False,
@@ -141,8 +148,9 @@ def detect_cmd(
         c, tidy, notes = load_inputs(case, table, cache, demo)
         res = detect.run(tidy, c.window_utc, c.baseline_utc, tz=c.timezone)
         notes += res.notes
-        data = {"intervals": res.intervals, "fused": res.fused, "series": res.series}[view]
-        if view != "series":
+        data = {"intervals": res.intervals, "fused": res.fused, "series": res.series,
+                "evidence": res.evidence, "changes": res.changes}[view]
+        if view in ("intervals", "fused"):
             data = add_local(data, c.timezone)
         sim = bool(len(tidy) and tidy["simulated"].astype(bool).any())
         emit(data, format, TABLE_COLUMNS[view], sim, notes)

@@ -35,6 +35,7 @@ import pandas as pd
 from shutdown.errors import InputError
 from shutdown.schema import TIDY_COLUMNS
 from shutdown.detect import baseline as _baseline
+from shutdown.detect import evidence as _evidence
 from shutdown.detect import intervals as _intervals
 from shutdown.detect import series as _series
 from shutdown.detect import thresholds as _thresholds
@@ -66,6 +67,11 @@ class Detection:
     rows: dict = field(default_factory=dict, repr=False)
     series_set: object = field(default=None, repr=False)
     fit: object = field(default=None, repr=False)
+    # count-based signals judged by statistics (detect/evidence.py): changes with their
+    # evidence, per-series resolution and status, and the raw counts by series id
+    changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    counts: dict = field(default_factory=dict, repr=False)
 
     @property
     def simulated(self) -> bool:
@@ -129,19 +135,25 @@ def _run(tidy, window, baseline, tz) -> Detection:
     fit = _baseline.fit(s, b0.value, b1.value, _tz_offset_ns(tz, w0))
     iv, rows = _intervals.find(s, fit, w0.value, w1.value)
     ser = _coverage(s, fit, w0.value, w1.value)
-    notes = list(s.notes) + _notes(ser, (b0, b1), empty=len(tidy) == 0)
+    ch, ev, counts = _evidence.changes(tidy, (w0, w1), (b0, b1), _tz_offset_ns(tz, w0))
+    notes = list(s.notes) + _notes(ser, (b0, b1), empty=len(tidy) == 0, evidence=ev)
     return Detection(intervals=iv, series=ser, fused=fuse(iv), notes=notes,
-                     window=(w0, w1), baseline=(b0, b1), rows=rows, series_set=s, fit=fit)
+                     window=(w0, w1), baseline=(b0, b1), rows=rows, series_set=s, fit=fit,
+                     changes=ch, evidence=ev, counts=counts)
 
 
-def _notes(ser: pd.DataFrame, baseline, empty: bool) -> list[str]:
+def _notes(ser: pd.DataFrame, baseline, empty: bool, evidence: pd.DataFrame | None = None) -> list[str]:
     b0, b1 = baseline
     notes = ["the table is empty: nothing to detect"] if empty else []
     small = int((ser["status"] == "too-small").sum())
     bad = int((ser["status"] == "no-baseline").sum())
     if small:
-        notes.append(f"{small} series are too small to judge (few OONI measurements or "
-                     "Atlas probes); see --view series")
+        ev = evidence if evidence is not None else pd.DataFrame({"status": []})
+        notes.append(f"{small} series are too small for the per-bin detector (few OONI "
+                     "measurements or Atlas probes); see --view series. Count series are judged "
+                     f"by pooled statistics instead (hour / 6 h / day): {int((ev['status'] == 'ok').sum())} "
+                     f"judged, {int((ev['status'] != 'ok').sum())} with too few tests or probes "
+                     "even pooled (insufficient evidence); see --view evidence")
     if bad:
         notes.append(f"{bad} series have too little data before the window "
                      f"({b0:%Y-%m-%d %H:%M} to {b1:%Y-%m-%d %H:%M} UTC) to learn a baseline; "
@@ -183,7 +195,8 @@ def run_table(path, window, baseline=None, tz: str | None = None,
 
 def _run_part(tidy, window, baseline, tz) -> tuple:
     d = _run(tidy, window, baseline, tz)
-    return d.intervals, d.series, d.series_set.notes, d.window, d.baseline
+    return (d.intervals, d.series, d.series_set.notes, d.window, d.baseline, d.changes,
+            d.evidence, d.counts)
 
 
 def _combine(parts, window, baseline, tz) -> Detection:
@@ -194,8 +207,12 @@ def _combine(parts, window, baseline, tz) -> Detection:
     ser = pd.concat([p[1] for p in parts], ignore_index=True)
     extra = list(dict.fromkeys(n for p in parts for n in p[2]))
     w, b = parts[0][3], parts[0][4]
-    return Detection(intervals=iv, series=ser, fused=fuse(iv), notes=extra + _notes(ser, b, False),
-                     window=w, baseline=b)
+    ch = pd.concat([p[5] for p in parts], ignore_index=True)
+    ev = pd.concat([p[6] for p in parts], ignore_index=True)
+    counts = {k: v for p in parts for k, v in p[7].items()}
+    return Detection(intervals=iv, series=ser, fused=fuse(iv),
+                     notes=extra + _notes(ser, b, False, evidence=ev), window=w, baseline=b,
+                     changes=ch, evidence=ev, counts=counts)
 
 
 def detect(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,

@@ -173,3 +173,56 @@ def summary_line(name: str, s: dict) -> str:
             f"[{src}]; false runs {s['false_runs']} of {s['detected_runs']} (on an entity with no "
             f"truth then: {s['false_runs_entity']}); false fused "
             f"episodes {len(s['false_episodes'])}")
+
+
+# -- verdicts against the truth ------------------------------------------------------------
+# A confirmation may miss the truth by up to this much and still be right: one bin of the
+# coarsest non-pooled signal (IODA gtr, 30 minutes).
+VERDICT_TOLERANCE = pd.Timedelta(minutes=30)
+VERDICT_COLUMNS = ["event", "truth_utc", "window_start_utc", "window_end_utc", "verdict",
+                   "outcome", "minutes_error", "resolution"]
+
+
+def score_verdicts(summary: pd.DataFrame, documented: dict) -> pd.DataFrame:
+    """Each documented event the truth stands behind, judged by its verdict.
+
+    ``summary``: one row per event (``align.summarize``: event, window_start_utc,
+    window_end_utc, verdict, transition_utc, resolution); ``documented``: event id ->
+    the true UTC time of the change it documents (``Scenario.documented()``).
+    ``outcome``: *right* (confirmed with the truth inside the window, or earlier / later
+    on the side where the truth lies), *WRONG* (confirmed with the truth outside the
+    window, or the wrong side), *insufficient* (insufficient-evidence or not-measurable:
+    no claim), *missed* (not-observed, contradicted).
+    """
+    recs = []
+    s = summary.set_index("event") if len(summary) else summary
+    for eid, t in documented.items():
+        if eid not in s.index:
+            continue
+        r = s.loc[eid]
+        t = pd.Timestamp(t)
+        ws, we, v = r["window_start_utc"], r["window_end_utc"], r["verdict"]
+        tol = VERDICT_TOLERANCE
+        if v == "confirmed":
+            ok = ws - tol <= t <= we + tol
+        elif v == "confirmed-earlier":
+            ok = t < ws + tol
+        elif v == "confirmed-later":
+            ok = t > we - tol
+        else:
+            ok = None
+        outcome = ("right" if ok else "WRONG") if ok is not None else (
+            "insufficient" if v in ("insufficient-evidence", "not-measurable") else "missed")
+        tr = r.get("transition_utc")
+        err = round((pd.Timestamp(tr) - t).total_seconds() / 60, 1) if ok is not None and pd.notna(tr) else None
+        recs.append({"event": eid, "truth_utc": t, "window_start_utc": ws, "window_end_utc": we,
+                     "verdict": v, "outcome": outcome, "minutes_error": err,
+                     "resolution": r.get("resolution", "")})
+    return pd.DataFrame(recs, columns=VERDICT_COLUMNS)
+
+
+def verdict_line(name: str, v: pd.DataFrame) -> str:
+    n = v["outcome"].value_counts()
+    return (f"{name}: verdicts vs truth: {n.get('right', 0)} right, {n.get('WRONG', 0)} WRONG, "
+            f"{n.get('insufficient', 0)} insufficient, {n.get('missed', 0)} missed "
+            f"(of {len(v)} documented changes the truth stands behind)")

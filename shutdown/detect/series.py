@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.errors import InputError
-from shutdown.schema import OONI_OUTCOMES, OONI_TESTS, TIDY_COLUMNS
+from shutdown.schema import OONI_ALL_TESTS as OONI_TESTS, OONI_OUTCOMES, TIDY_COLUMNS
 from shutdown.detect import thresholds as T
 
 KEY_COLS = ["source", "entity_type", "entity_code", "signal", "subtype"]

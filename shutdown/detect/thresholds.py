@@ -135,6 +135,22 @@ ATLAS_MIN_PROBES = 3
 # with 8 infrastructure probes one or two failing is churn, not an outage.
 ATLAS_MIN_FAILING = 3
 
+# -- count-based evidence (detect/evidence.py) ------------------------------------------------
+# A pooled bin needs EVIDENCE_MIN_N trials (tests) for its share to count: with 10 tests a
+# shift from a 5% baseline to 35% has a G-test p-value near 1e-3, and the pooling (hour ->
+# 6 h -> day) grows until a typical baseline bin holds that many. Below it the series is
+# judged "insufficient-evidence", with its numbers, never at another resolution by chance.
+EVIDENCE_MIN_N = 10
+# A bin, and a transition, count as evidence at p < EVIDENCE_ALPHA: about one false bin in
+# a hundred per series tested, and a transition needs a run of them.
+EVIDENCE_ALPHA = 0.01
+# The share must move by at least this much (absolute): blocking makes most tests of a
+# service anomalous; flaky networks move the share by a few percent.
+EVIDENCE_MIN_SHIFT = 0.30
+# Comparing two pooled groups (a whitelist's listed vs control sites; a multi-day event's
+# window vs the baseline) uses Fisher's exact test, valid at any size: the floor only
+# refuses a verdict that rests on a handful of tests.
+EVIDENCE_MIN_GROUP = 5
 
 # -- trying other values ---------------------------------------------------------------------
 TUNABLE = frozenset(n for n in dir() if n.isupper())

@@ -65,6 +65,26 @@ def _time_grain(since, until, grain):
     raise ValueError("Unable to resolve time_grain")
 
 
+def _span(params: dict):
+    """(since, until, grain, None), or (None, None, None, error answer) as FastAPI gives it."""
+    dates, bad = {}, []
+    for name in ("since", "until"):
+        if params.get(name):
+            dates[name], err = _date(name, str(params[name]))
+            if err:
+                bad.append(err)
+    if bad:
+        return None, None, None, (422, _dumps({"detail": bad}))
+    since, until = dates.get("since"), dates.get("until")
+    if since is None or until is None:
+        return None, None, None, _error("the simulator needs since and until", 400)
+    try:
+        grain = _time_grain(since, until, params.get("time_grain", "auto"))
+    except ValueError as exc:
+        return None, None, None, _error(str(exc), 400)
+    return since, until, grain, None
+
+
 def aggregation(world: World, params: dict) -> tuple[int, bytes]:
     cc = world.case.country
     axis_x, axis_y = params.get("axis_x"), params.get("axis_y")
@@ -73,21 +93,9 @@ def aggregation(world: World, params: dict) -> tuple[int, bytes]:
             return _error("Invalid axis name")   # the simulator only knows these axes
     if axis_x and axis_x == axis_y:
         return _error("Axis X and Y cannot be the same")
-    dates, bad = {}, []
-    for name in ("since", "until"):
-        if params.get(name):
-            dates[name], err = _date(name, str(params[name]))
-            if err:
-                bad.append(err)
-    if bad:
-        return 422, _dumps({"detail": bad})
-    since, until = dates.get("since"), dates.get("until")
-    if since is None or until is None:
-        return _error("the simulator needs since and until", 400)
-    try:
-        grain = _time_grain(since, until, params.get("time_grain", "auto"))
-    except ValueError as exc:
-        return _error(str(exc), 400)
+    since, until, grain, err = _span(params)
+    if err:
+        return err
 
     ccs = [c for c in (params.get("probe_cc") or "").split(",") if c]
     asns_param = [a for a in (params.get("probe_asn") or "").split(",") if a]
@@ -173,7 +181,54 @@ def aggregation(world: World, params: dict) -> tuple[int, bytes]:
     return 200, _dumps(body)
 
 
+def site_aggregation(world: World, params: dict) -> tuple[int, bytes]:
+    """``domain=a,b&axis_x=measurement_start_day&axis_y=domain`` for web_connectivity:
+    rows per (time bin, domain) with measurements, ordered by the axes (the FastAPI
+    router groups by axis_x then axis_y: ooni/backend
+    ooniapi/services/oonimeasurements/.../routers/v1/aggregation.py, commit 32d8349d)."""
+    if params.get("probe_asn"):
+        return _error("the simulator has per-domain results per country only", 400)
+    cc = world.case.country
+    ccs = [c for c in (params.get("probe_cc") or "").split(",") if c]
+    tests = [t for t in (params.get("test_name") or "").split(",") if t]
+    doms = [d.lower() for d in (params.get("domain") or "").split(",") if d]
+    since, until, grain, err = _span(params)
+    if err:
+        return err
+    rows = []
+    if (not ccs or cc in ccs) and (not tests or "web_connectivity" in tests):
+        step = "h" if grain == "hour" else "D"
+        fmt = "%Y-%m-%dT%H:%M:%SZ" if grain == "hour" else "%Y-%m-%d"
+        bins = pd.to_datetime(world.ooni_hours, unit="s", utc=True).floor(step)
+        keep = np.asarray((bins >= since.floor(step)) & (bins < until.floor(step)))
+        labels = pd.DatetimeIndex(bins[keep])
+        uniq, inverse = np.unique(labels.tz_convert(None).values, return_inverse=True)
+        names = pd.DatetimeIndex(uniq).tz_localize("UTC").strftime(fmt)
+        for dom in sorted(world.site_counts):
+            if doms and dom not in doms:
+                continue
+            c = world.site_counts[dom][:, keep]
+            summed = np.zeros((4, len(uniq)), dtype="int64")
+            for o in range(4):
+                np.add.at(summed[o], inverse, c[o])
+            for j in np.nonzero(summed.sum(axis=0))[0]:
+                v = summed[:, j]
+                rows.append({"anomaly_count": int(v[1]), "confirmed_count": int(v[2]),
+                             "failure_count": int(v[3]), "ok_count": int(v[0]),
+                             "measurement_count": int(v.sum()),
+                             "measurement_start_day": names[j], "domain": dom})
+    rows.sort(key=lambda r: (r["measurement_start_day"], r["domain"]))
+    n = sum(r["measurement_count"] for r in rows)
+    body = {"v": 0, "dimension_count": 2,
+            "db_stats": {"row_count": n, "bytes": n * 120, "total_row_count": n,
+                         "elapsed_seconds": 0.0},
+            "result": rows}
+    return 200, _dumps(body)
+
+
 def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
     if path.rstrip("/") == "/api/v1/aggregation":
+        if params.get("domain") or "domain" in (params.get("axis_x"), params.get("axis_y")):
+            return site_aggregation(world, params)
         return aggregation(world, params)
     raise ValueError(f"the simulator does not know OONI path {path!r}")

@@ -72,11 +72,11 @@ def stamp(sc: Scenario, case: Case, seed: int) -> dict:
 def _prepare(root: Path) -> RawCache:
     """A cache directory ready for a fresh simulation; never touches measured data."""
     cache = RawCache(root)
-    kind = cache.kind()
-    if kind is not None and not kind.get("simulated"):
+    held = cache.holds_simulated()       # the marker, else the entries: a marker-less
+    if held is False:                    # cache of measured data is still measured
         raise InputError("this cache holds measured data; simulated data goes elsewhere "
                          "(give another --cache directory)", path=root)
-    if kind is not None:
+    if held:
         # A previous simulation: start clean so two runs never mix.
         for sub in ("raw", "tables", "figures"):
             shutil.rmtree(root / sub, ignore_errors=True)
@@ -96,6 +96,11 @@ def simulate(scenario, *, seed: int = 0, cache_root=None, case=None, progress=No
     t0 = time.perf_counter()
     sc, c = _resolve(scenario, case)
     root = Path(cache_root).expanduser() if cache_root else default_cache_dir() / "simulated" / sc.name
+    with RawCache(root).lock("simulate"):
+        return _simulate(sc, c, root, seed, progress, t0)
+
+
+def _simulate(sc, c, root, seed, progress, t0) -> dict:
     cache = _prepare(root)
     world = World(sc, c, seed)
     files = {}
@@ -126,6 +131,10 @@ def mismatches(sc: Scenario, case: Case) -> list[str]:
            "no episodes" for t, c in sorted(case_ents - sc_ents)]
     out += [f"{t}:{c} is in scenario {sc.name} but not in case {case.name}: its episodes are in "
             "the ground truth, nothing requests its data" for t, c in sorted(sc_ents - case_ents)]
+    lo, hi = case.fetch_utc       # an episode no simulated response shows (a date typo?)
+    out += [f"episode {ep.id!r} ({ep.start:%Y-%m-%dT%H:%MZ}..{ep.end:%Y-%m-%dT%H:%MZ}) lies outside "
+            f"case {case.name}'s data ({lo:%Y-%m-%dT%H:%MZ}..{hi:%Y-%m-%dT%H:%MZ}): in the ground "
+            "truth, in no response" for ep in sc.episodes if ep.end <= lo or ep.start >= hi]
     return out
 
 
@@ -146,7 +155,7 @@ def _answers(world: World, source: str):
             status, body = render_ioda.render(world, req.path, req.params)
             yield req.path, req.params, status, body
     elif source == "ooni":
-        for req in ooni.plan(case):
+        for req in ooni.requests(case):
             status, body = render_ooni.render(world, req.path, req.params)
             yield req.path, req.params, status, body
     elif source == "atlas":

@@ -207,6 +207,40 @@ class World:
             out[unit] = counts
         return out
 
+    @cached_property
+    def site_domains(self) -> tuple[str, ...]:
+        return self.case.site_domains() if self.scenario.sites is not None else ()
+
+    @cached_property
+    def site_counts(self) -> dict:
+        """domain -> int array [outcome (ok, anomaly, confirmed, failure), hour] of the
+        country's web_connectivity tests of that domain (see scenario.SiteBehaviour)."""
+        sb = self.scenario.sites
+        if sb is None:
+            return {}
+        cc = self.case.country
+        hours = self.ooni_hours.astype("float64")
+        # what the country's connectivity leaves (1 = normal, 0 = cut)
+        r = layered([self.episodes_for({("country", cc)}, "ooni", "measurements")],
+                    hours, 3600, 1.0, lambda ep: 1.0 - ep.depth)
+        lam = sb.rate * np.maximum(r, sb.upload_floor)
+        out = {}
+        for dom in self.site_domains:
+            rng = self.rng("ooni-site", dom)
+            open_ = r.copy()
+            for w in sb.whitelists:
+                if dom in w.domains:
+                    ov = np.clip(np.minimum(hours + 3600, w.end.timestamp())
+                                 - np.maximum(hours, w.start.timestamp()), 0, 3600) / 3600
+                    open_ = np.maximum(open_, ov)
+            n = rng.poisson(lam)
+            p_ok = sb.ok * open_
+            p_an = sb.anomaly * open_
+            p_fail = 1.0 - p_ok - p_an            # a blocked site with the control unreachable
+            pv = np.stack([p_ok, p_an, np.zeros(len(hours)), p_fail], axis=1)
+            out[dom] = rng.multinomial(n, pv / pv.sum(axis=1, keepdims=True)).T
+        return out
+
     # -- RIPE Atlas ---------------------------------------------------------------
     @cached_property
     def probes(self) -> list[Probe]:

@@ -46,10 +46,11 @@ import os
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+import numpy as np
 import pandas as pd
 from ripe.atlas.cousteau import AtlasResultsRequest, ProbeRequest
 
-from shutdown.http import SourceError
+from shutdown.http import MAX_PAGES, SourceError
 from shutdown.schema import empty_tidy
 from shutdown.sources import Request
 from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
@@ -216,6 +217,9 @@ def _listing_pages(fetcher_or_cache, first: Request, cache_only: bool = False):
         key = (path, tuple(sorted(params.items())))
         if key in seen:
             raise SourceError(SOURCE, path, "probe listing pages loop (a 'next' link points back)")
+        if len(seen) >= MAX_PAGES:
+            raise SourceError(SOURCE, path, f"probe listing goes on past {MAX_PAGES} pages of "
+                              f"{PAGE_SIZE}; stopped there (no country has that many probes)")
         seen.add(key)
         if cache_only:
             hit = fetcher_or_cache.get(SOURCE, path, params)
@@ -386,16 +390,19 @@ def normalize(case, cache) -> pd.DataFrame:
         raise
     meta = probe_frame([p for p in probes if active_in_window(p, start, end)])
     res = load_results(case, cache, probes, strict=False)
-    bins = probe_bins(_reachability_rows(res), meta, start, end)
+    rows = _reachability_rows(res)
+    bins = probe_bins(rows, meta, start, end)
     conn = connection_bins(meta, res.by_msm.get(CONNECTION_MSM, []), start, end)
     tidy = tidy_from_bins(case, meta, bins, conn, simulated=cache.simulated)
-    if not res.missing or tidy.empty:
-        return tidy
-    day = tidy["ts_utc"].dt.floor("D")
-    keep_reach = day.isin(res.complete(REACHABILITY_MSMS))
-    keep_conn = day.isin(res.complete((CONNECTION_MSM,)))
-    keep = keep_reach.where(tidy["signal"] != "probes_connected", keep_conn)
-    return tidy[keep.astype(bool)].reset_index(drop=True)
+    if res.missing and not tidy.empty:
+        day = tidy["ts_utc"].dt.floor("D")
+        keep_reach = day.isin(res.complete(REACHABILITY_MSMS))
+        keep_conn = day.isin(res.complete((CONNECTION_MSM,)))
+        keep = keep_reach.where(tidy["signal"] != "probes_connected", keep_conn)
+        tidy = tidy[keep.astype(bool)].reset_index(drop=True)
+    # results without a readable probe id or time were left out: build_table says how many
+    tidy.attrs["skipped_values"] = int(((rows.prb_id < 0) | ~np.isfinite(rows.timestamp)).sum())
+    return tidy
 
 
 def _reachability_rows(res: CachedResults) -> ResultArrays:

@@ -14,9 +14,29 @@ from shutdown.schema import check_tidy, empty_tidy
 _LABELS = ("source", "entity_type", "entity_code", "signal", "subtype", "unit")
 
 
+def numbers(values, builder: "TidyBuilder | None" = None) -> np.ndarray:
+    """``values`` as float64. None is a gap (NaN); anything that is not a finite number
+    >= 0 (text, an object, inf, a negative count) is garbage: a gap too, and counted in
+    ``builder.skipped`` -- one bad value never costs the whole source."""
+    arr = np.array([_number_or_nan(v) for v in values], dtype="float64")   # None -> NaN
+    bad = ~np.isfinite(arr) | (arr < 0)
+    n_bad = int(bad.sum()) - sum(v is None for v in values)
+    if n_bad and builder is not None:
+        builder.skipped += n_bad
+    arr[bad] = np.nan
+    return arr
+
+
+def _number_or_nan(v) -> float:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    return np.nan
+
+
 class TidyBuilder:
     def __init__(self):
         self._labels, self._ts, self._values, self._sim, self._n = [], [], [], [], []
+        self.skipped = 0          # garbage values or records left out (see ``numbers``)
 
     def add(self, *, source, entity_type, entity_code, signal, subtype, unit, ts, values,
             simulated=False) -> None:
@@ -35,6 +55,11 @@ class TidyBuilder:
         self._n.append(len(vals))
 
     def frame(self, dedupe: bool = True) -> pd.DataFrame:
+        df = self._frame(dedupe)
+        df.attrs["skipped_values"] = self.skipped     # build_table says how many
+        return df
+
+    def _frame(self, dedupe: bool) -> pd.DataFrame:
         if not self._n:
             return empty_tidy()
         n = np.asarray(self._n)

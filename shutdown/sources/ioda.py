@@ -45,14 +45,13 @@ src/TimeSeries/TimeSeriesNormalizer.php, src/Entity/Outages*Normalizer.php):
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
 
 from shutdown.schema import IODA_OUTAGE_COLUMNS, SIGNALS
 from shutdown.sources import Request
-from shutdown.sources.blocks import TidyBuilder
+from shutdown.sources.blocks import TidyBuilder, numbers
 from shutdown.sources.windows import chunks, epoch
 
 SOURCE = "ioda"
@@ -238,29 +237,37 @@ def _pages(fetcher, req):
 
 # -- parsing (pure: payload in, DataFrame out) -------------------------------------
 def _flat_values(values) -> list | None:
-    """``values`` as a flat list of numbers/None; None when the bins are nested
-    (lists of per-frame ``agg_values`` objects: no single value per bin)."""
+    """``values`` as a flat list; None when the bins are nested (lists of per-frame
+    ``agg_values`` objects: no single value per bin). Anything else that is not a
+    number stays, for ``blocks.numbers`` to turn into a counted gap."""
     if values is None:
         return []
     if any(isinstance(v, (list, dict)) for v in values):
         return None
-    return [v if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in values]
+    return list(values)
 
 
-def iter_series(payload):
+def iter_series(payload, builder=None):
     """Each series of a ``/signals/raw`` envelope as
     ``(entity_type, entity_code, datasource, subtype, ts_utc, values)``; nested
-    series (see ``nested_datasources``) are skipped."""
+    series (see ``nested_datasources``) are skipped; other garbage values are gaps,
+    counted in ``builder`` (blocks.numbers)."""
     for group in payload.get("data") or []:
         for s in group or []:
             vals = _flat_values(s.get("values"))
             if not vals:
                 continue
-            step = int(s.get("step") or s.get("nativeStep") or 0)
+            try:
+                step = int(s.get("step") or s.get("nativeStep") or 0)
+                start = int(s["from"])
+            except (KeyError, TypeError, ValueError, OverflowError):   # garbage: skip this series
+                if builder is not None:
+                    builder.skipped += len(vals)
+                continue
             if step <= 0:
                 raise ValueError(f"IODA series {s.get('datasource')} has no usable step")
-            ts = pd.to_datetime(int(s["from"]) + step * np.arange(len(vals)), unit="s", utc=True)
-            values = np.array([np.nan if v is None else v for v in vals], dtype="float64")
+            ts = pd.to_datetime(start + step * np.arange(len(vals)), unit="s", utc=True)
+            values = numbers(vals, builder)
             yield (str(s.get("entityType") or ""), str(s.get("entityCode") or ""),
                    str(s.get("datasource") or ""), str(s.get("subtype") or ""), ts, values)
 
@@ -281,16 +288,27 @@ def parse_signals(payload) -> pd.DataFrame:
 
 
 def _ts(v):
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    """Seconds since the epoch -> UTC; None or garbage -> NaT (one bad field, not the table)."""
+    try:
+        return pd.Timestamp(int(v), unit="s", tz="UTC")
+    except (TypeError, ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return pd.NaT
-    return pd.Timestamp(int(v), unit="s", tz="UTC")
+
+
+def _float(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError, OverflowError):
+        return np.nan
 
 
 def parse_alerts(payload) -> pd.DataFrame:
     """``/outages/alerts`` data as IODA_OUTAGE_COLUMNS rows (kind "alert"; no end, no score)."""
     rows = []
     for a in payload.get("data") or []:
-        ent = a.get("entity") or {}
+        if not isinstance(a, dict):
+            continue
+        ent = a.get("entity") if isinstance(a.get("entity"), dict) else {}
         rows.append({"kind": "alert", "entity_type": str(ent.get("type") or ""),
                      "entity_code": str(ent.get("code") or ""), "datasource": a.get("datasource") or "",
                      "start_utc": _ts(a.get("time")), "end_utc": pd.NaT,
@@ -309,16 +327,17 @@ def parse_events(payload, until=None) -> pd.DataFrame:
     until = _ts(until) if until not in (None, "") else pd.NaT
     rows = []
     for e in payload.get("data") or []:
+        if not isinstance(e, dict):
+            continue
         etype, _, code = str(e.get("location") or "").partition("/")
         start = _ts(e.get("start"))
-        dur = e.get("duration")
-        end = start + pd.Timedelta(seconds=int(dur)) if dur is not None and start is not pd.NaT else pd.NaT
+        dur = _float(e.get("duration"))
+        end = start + pd.Timedelta(seconds=dur) if np.isfinite(dur) and start is not pd.NaT else pd.NaT
         if e.get("overlaps_window") and end is not pd.NaT and until is not pd.NaT and end >= until:
             end = pd.NaT                 # clipped at the query's end: still open there
-        score = e.get("score")
         rows.append({"kind": "event", "entity_type": etype, "entity_code": code,
                      "datasource": e.get("datasource") or "", "start_utc": start, "end_utc": end,
-                     "level": "", "score": float(score) if score is not None else np.nan,
+                     "level": "", "score": _float(e.get("score")),
                      "simulated": False})
     return _outage_frame(rows)
 
@@ -352,7 +371,7 @@ def normalize(case, cache) -> pd.DataFrame:
         sim = _simulated(cache, hit)
         lo = pd.Timestamp(req.params["from"], unit="s", tz="UTC")
         hi = pd.Timestamp(req.params["until"], unit="s", tz="UTC")
-        for _, _, ds, subtype, ts, values in iter_series(hit.json()):
+        for _, _, ds, subtype, ts, values in iter_series(hit.json(), out):
             keep = (ts >= lo) & (ts < hi)      # IODA rounds ``from`` down to the step
             out.add(source=SOURCE, entity_type=req.entity_type, entity_code=req.entity_code,
                     signal=ds, subtype=subtype, unit=SIGNALS.get((SOURCE, ds), (ds, ""))[0],

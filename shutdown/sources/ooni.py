@@ -31,6 +31,8 @@ Per 7-day chunk of whole days: one request for the volume of all tests and one
 per test of interest (``test_name=<test>``), each split by ``probe_asn``:
 ``signal="measurements", subtype="all"|<test>`` and ``signal=<test>``,
 ``subtype`` = ok|anomaly|confirmed|failure, for the country and each case network.
+Per-domain and circumvention results: ``ooni_targeted`` (``requests`` lists
+everything).
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ import pandas as pd
 
 from shutdown.schema import OONI_OUTCOMES, OONI_TESTS, SIGNALS
 from shutdown.sources import Request
-from shutdown.sources.blocks import TidyBuilder
+from shutdown.sources.blocks import TidyBuilder, numbers
 
 SOURCE = "ooni"
 PATH = "/api/v1/aggregation"
@@ -183,10 +185,12 @@ def parse_aggregation(payload) -> pd.DataFrame:
     if df.empty or "measurement_start_day" not in df:
         return pd.DataFrame({"ts_utc": pd.Series(dtype="datetime64[ns, UTC]"),
                              **{c: pd.Series(dtype="float64") for c in FIELDS}})
-    df["ts_utc"] = pd.to_datetime(df["measurement_start_day"], utc=True,
-                                  format="ISO8601").astype("datetime64[ns, UTC]")
+    # an unreadable time or count is NaT/NaN (not zero): hourly_counts makes it a counted gap
+    df["ts_utc"] = pd.to_datetime(df["measurement_start_day"].astype(object), utc=True,
+                                  format="ISO8601", errors="coerce").astype("datetime64[ns, UTC]")
     for c in FIELDS:
-        df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype("float64") if c in df else 0.0
+        df[c] = (numbers([0 if v is None or v is np.nan else v for v in df[c]])
+                 if c in df else 0.0)
     if "probe_asn" in df:
         df["probe_asn"] = pd.array([_asn(v) for v in df["probe_asn"]], dtype="Int64")
     keep = ["ts_utc", *FIELDS] + [c for c in ("test_name", "probe_asn", "probe_cc", "domain",
@@ -194,30 +198,45 @@ def parse_aggregation(payload) -> pd.DataFrame:
     return df[keep]
 
 
-def hourly_counts(payload, hours: pd.DatetimeIndex, asns=None) -> np.ndarray:
+def hourly_counts(payload, hours: pd.DatetimeIndex, asns=None, builder=None) -> np.ndarray:
     """Counts on an hourly grid: shape (1 + len(asns), len(hours), 5); row 0 is
     every row (the country), row 1+i the rows of ``asns[i]``; the last axis is
     measurement, ok, anomaly, confirmed, failure. Hours OONI left out are zero;
-    rows outside ``hours`` are dropped (the trim to the case window)."""
+    rows outside ``hours`` are dropped (the trim to the case window). A row with an
+    unreadable count makes its hour a gap (NaN, never zero), one with an unreadable
+    time is left out; both are counted in ``builder.skipped`` (blocks.numbers)."""
     asns = [int(a) for a in (asns or [])]
     grid = np.zeros((1 + len(asns), len(hours), len(FIELDS)))
     df = parse_aggregation(payload)
     if df.empty or not len(hours):
         return grid
-    idx = ((df["ts_utc"] - hours[0]) // pd.Timedelta(hours=1)).to_numpy()
+    vals = df[FIELDS].to_numpy(dtype="float64")
+    readable = df["ts_utc"].notna().to_numpy() & ~np.isnan(vals).any(axis=1)
+    if builder is not None:
+        builder.skipped += int((~readable).sum())
+    idx = ((df["ts_utc"] - hours[0]) // pd.Timedelta(hours=1)).fillna(-1).to_numpy(dtype="int64")
     on_grid = (idx >= 0) & (idx < len(hours))
-    vals = df[FIELDS].to_numpy()
-    np.add.at(grid[0], idx[on_grid], vals[on_grid])
-    if asns and "probe_asn" in df:
-        row_asn = df["probe_asn"].to_numpy(dtype="float64", na_value=np.nan)
-        for i, a in enumerate(asns, start=1):
-            m = on_grid & (row_asn == a)
-            np.add.at(grid[i], idx[m], vals[m])
+    rows = [np.ones(len(df), dtype=bool)]
+    if asns:
+        row_asn = (df["probe_asn"].to_numpy(dtype="float64", na_value=np.nan)
+                   if "probe_asn" in df else np.full(len(df), np.nan))
+        rows += [row_asn == a for a in asns]
+    for i, mine in enumerate(rows):
+        m = on_grid & mine
+        np.add.at(grid[i], idx[m & readable], vals[m & readable])
+        grid[i, idx[m & ~readable]] = np.nan      # unknown, not zero
     return grid
 
 
+def requests(case) -> list[Request]:
+    """Everything the OONI collector fetches: ``plan``, then the per-domain and the
+    circumvention requests (``ooni_targeted``)."""
+    from shutdown.sources import ooni_targeted
+    return plan(case) + ooni_targeted.plan(case)
+
+
 def collect(case, fetcher, progress=None) -> None:
-    for req in plan(case):
+    for req in requests(case):
         fetcher.get_json(req.path, req.params, validate=check_aggregation, explain=error_message)
         if progress is not None:
             if hasattr(progress, "set_postfix_str"):
@@ -242,7 +261,7 @@ def normalize(case, cache) -> pd.DataFrame:
         sim = bool(hit.meta.get("simulated", False)) or cache.simulated
         lo, hi = window(req.params)
         hours = grid[(grid >= lo) & (grid < hi)]
-        counts = hourly_counts(hit.json(), hours, asns)
+        counts = hourly_counts(hit.json(), hours, asns, out)
         test = req.params.get("test_name")
         for k, (etype, code) in enumerate(entities):
             label = dict(source=SOURCE, entity_type=etype, entity_code=code, unit=unit, ts=hours,
@@ -251,4 +270,6 @@ def normalize(case, cache) -> pd.DataFrame:
             if test:
                 for j, outcome in enumerate(COUNT_FIELDS, start=1):
                     out.add(signal=test, subtype=outcome, values=counts[k, :, j], **label)
+    from shutdown.sources import ooni_targeted
+    ooni_targeted.normalize(case, cache, out)
     return out.frame()
