@@ -7,7 +7,9 @@ Passes (status 0) only when
    sidecar match the case file, the timeline and the cache as they are now;
 2. every documented event of the *current* timeline is drawn where its window
    says (read from the sidecar, which ``report`` read back from the drawn
-   artists), and nothing the timeline lacks is labelled as documented;
+   artists), and nothing the timeline lacks is labelled as documented; the same
+   for the interactive charts embedded in ``report.html`` (their events data),
+   which also show the report's verdicts;
 3. every expectation of the case (``[[expectations]]`` in the case file) holds
    when detection and alignment are run again on the cache and the timeline.
 
@@ -129,7 +131,7 @@ def _load_case(m: dict, out: Path):
 def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
     """Check the report in ``out``; ``cache`` overrides the cache root the manifest names."""
     from shutdown.store import RawCache
-    from shutdown.timeline import iso_z, load_timeline
+    from shutdown.timeline import load_timeline
 
     out = Path(out)
     m = open_report(out)
@@ -137,7 +139,6 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
     fail = res.failures.append
     case = _load_case(m, out)
     events = load_timeline(case.timeline_path, case=case)
-    by_id = {e.id: e for e in events}
 
     # -- 1. files are the report's, and current ------------------------------------
     root = Path(cache) if cache is not None else Path(m.get("cache_root") or "")
@@ -203,30 +204,13 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
     # -- 2. documented events drawn where the timeline puts them ---------------------
     n_ok = 0
     for name, side in sidecars.items():
-        x0, x1 = (_ts(t) for t in side.get("x_range_utc", [None, None]))
-        kinds = side.get("event_kinds")
-        drawn = {d["id"]: d for d in side.get("events", [])}
-        for d in side.get("events", []):
-            if d["id"] not in by_id:
-                fail(f"{d['id']}: figure {name} labels it as documented, but the timeline has no such event")
-        for ev in events:
-            if kinds == "non-context" and ev.kind == "context":
-                continue
-            s, e = ev.window_utc
-            if x0 is None or e <= x0 or s >= x1:
-                continue
-            want = (max(s, x0), min(e, x1))
-            d = drawn.get(ev.id)
-            if d is None:
-                fail(f"{ev.id}: documented {iso_z(s)}–{iso_z(e)}, but figure {name} does not draw it")
-                continue
-            got = (_ts(d.get("drawn_start_utc")), _ts(d.get("drawn_end_utc")))
-            if got != want:
-                fail(f"{ev.id}: the timeline says {iso_z(want[0])}–{iso_z(want[1])} but figure {name} "
-                     f"draws {_z(got[0])}–{_z(got[1])}")
-            else:
-                n_ok += 1
+        n_ok += _events_match(f"figure {name}", side, events, fail)
     res.notes.append(f"{n_ok} event drawings match the timeline")
+
+    # -- 2b. the interactive charts of report.html show the same ---------------------
+    if m.get("charts"):
+        n_ok = _charts_match(out, m, events, fail)
+        res.notes.append(f"{n_ok} interactive event drawings match the timeline")
 
     # -- 3. expectations still hold ----------------------------------------------------
     if case.expectations:
@@ -246,6 +230,68 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
         held = sum(1 for x in results if x.get("ok"))
         res.notes.append(f"{held} of {len(case.expectations)} expectations hold")
     return res
+
+
+def _events_match(what: str, drawn_by: dict, events, fail) -> int:
+    """Every event of the timeline inside ``drawn_by``'s x range is drawn at its window
+    (clipped to the axis), and nothing else is labelled as documented. ``drawn_by`` is a
+    sidecar or an interactive chart's record: x_range_utc, event_kinds, events with id and
+    drawn_start_utc/drawn_end_utc. Returns the number of events drawn where they belong."""
+    from shutdown.timeline import iso_z
+    by_id = {e.id: e for e in events}
+    x0, x1 = (_ts(t) for t in drawn_by.get("x_range_utc", [None, None]))
+    kinds = drawn_by.get("event_kinds")
+    drawn = {d["id"]: d for d in drawn_by.get("events", [])}
+    for d in drawn_by.get("events", []):
+        if d["id"] not in by_id:
+            fail(f"{d['id']}: {what} labels it as documented, but the timeline has no such event")
+    n_ok = 0
+    for ev in events:
+        if kinds == "non-context" and ev.kind == "context":
+            continue
+        s, e = ev.window_utc
+        if x0 is None or e <= x0 or s >= x1:
+            continue
+        want = (max(s, x0), min(e, x1))
+        d = drawn.get(ev.id)
+        if d is None:
+            fail(f"{ev.id}: documented {iso_z(s)}–{iso_z(e)}, but {what} does not draw it")
+            continue
+        got = (_ts(d.get("drawn_start_utc")), _ts(d.get("drawn_end_utc")))
+        if got != want:
+            fail(f"{ev.id}: the timeline says {iso_z(want[0])}–{iso_z(want[1])} but {what} "
+                 f"draws {_z(got[0])}–{_z(got[1])}")
+        else:
+            n_ok += 1
+    return n_ok
+
+
+def _charts_match(out: Path, m: dict, events, fail) -> int:
+    """The charts the manifest lists are in report.html; each shows the timeline's events
+    at their windows, the report's verdicts, and simulated as the report says."""
+    from shutdown.interactive import embedded
+    page = out / "report.html"
+    charts = embedded(page.read_text(encoding="utf-8")) if page.is_file() else {}
+    context = {e.id for e in events if e.kind == "context"}     # not aligned: no verdict to compare
+    verdicts = {v.get("event"): v.get("verdict") for v in m.get("verdicts", []) if v.get("event") not in context}
+    n_ok = 0
+    for name in m["charts"]:
+        spec = charts.get(name)
+        if spec is None:
+            fail(f"interactive chart {name}: not found in report.html")
+            continue
+        meta = (spec.get("usermeta") or {}).get("shutdown", {})
+        rec = dict(meta, events=(spec.get("datasets") or {}).get("events", []))
+        if bool(meta.get("simulated")) != bool(m["simulated"]):
+            fail(f"interactive chart {name}: says simulated={meta.get('simulated')} but the report "
+                 f"says simulated={m['simulated']}")
+        n_ok += _events_match(f"interactive chart {name}", rec, events, fail)
+        for d in rec["events"]:
+            want = verdicts.get(d["id"])
+            if want is not None and d.get("verdict") != want:
+                fail(f"{d['id']}: interactive chart {name} shows verdict {d.get('verdict')} but the "
+                     f"report's verdict is {want}")
+    return n_ok
 
 
 def _ts(v):

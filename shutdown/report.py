@@ -7,9 +7,11 @@ Two halves, so a notebook or a test can use either:
     live APIs through ``collect``), the tidy table, detected intervals, the
     alignment of the documented timeline with them.
 ``write(data, out) -> Path``
-    draws the figures (PNG, SVG, PDF + sidecar JSON each), writes
-    ``report.md``, a self-contained ``report.html`` (figures embedded as base64
-    PNG) and ``manifest.json`` (what ``shutdown check`` verifies).
+    draws the figures (PNG, SVG, PDF + sidecar JSON each, and for the overview,
+    networks and alignment figures the interactive chart read back from them:
+    ``shutdown.interactive``), writes ``report.md``, a self-contained
+    ``report.html`` (figures embedded as base64 PNG under their interactive
+    charts) and ``manifest.json`` (what ``shutdown check`` verifies).
 
 Both reports are built from one list of blocks (heading, paragraph, table,
 figure, quote), so the Markdown and the HTML never say different things.
@@ -226,11 +228,13 @@ def figure(data: ReportData, name: str):
 
 def render_key(data: ReportData, name: str, formats) -> str:
     """Everything a figure's files are a function of: its inputs (case, timeline, tidy table,
-    raw entries), this package's code, matplotlib's version and the output settings."""
+    raw entries), this package's code, matplotlib's and Altair's versions and the output settings."""
+    from importlib.metadata import version
+
     import matplotlib
     return sidecar.sha256_bytes(sidecar.dump({
         "figure": name, "inputs": data.inputs, "formats": list(formats), "dpi": plot.DPI,
-        "code": sidecar.code_sha256(), "matplotlib": matplotlib.__version__}))
+        "code": sidecar.code_sha256(), "matplotlib": matplotlib.__version__, "altair": version("altair")}))
 
 
 def _reuse(previous: Path | None, name: str, key: str, figdir: Path) -> tuple[dict, dict] | None:
@@ -260,10 +264,16 @@ def _draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[di
     """Draw, save and read back one figure: ({format: path}, sidecar record). Runs in a
     worker process when there is more than one core, so it returns plain data only."""
     import matplotlib.pyplot as plt
+
+    from shutdown import interactive
     fig = figure(data, name)
     try:
-        files = plot.save(fig, figdir / name, formats=formats)
-        return {fmt: str(p) for fmt, p in files.items()}, plot.describe(fig)
+        files = {fmt: str(p) for fmt, p in plot.save(fig, figdir / name, formats=formats).items()}
+        desc = plot.describe(fig)
+        if name in interactive.CHARTS:      # report.html's interactive chart, read back from this figure
+            spec = interactive.chart(name, fig, dict(desc, event_kinds=FIGURE_EVENT_KINDS[name]), data)
+            files[interactive.FORMAT] = str(interactive.save(spec, figdir / name))
+        return files, desc
     finally:
         plt.close(fig)
 
@@ -334,7 +344,10 @@ def _write_into(data: ReportData, out: Path, formats, previous: Path | None = No
         })
     blocks = document(data, described)
     (out / "report.md").write_text(to_markdown(blocks), encoding="utf-8")
-    (out / "report.html").write_text(to_html(blocks, out, data), encoding="utf-8")
+    from shutdown import interactive
+    charts = {name: interactive.load(done[name][0][interactive.FORMAT]) for name in FIGURES
+              if interactive.FORMAT in done[name][0]}
+    (out / "report.html").write_text(to_html(blocks, out, data, charts), encoding="utf-8")
     manifest = {
         "format": sidecar.FORMAT_VERSION,
         "tool": "shutdown",
@@ -347,6 +360,7 @@ def _write_into(data: ReportData, out: Path, formats, previous: Path | None = No
         "inputs": inputs,
         "raw": [{"key": e["key"], "sha256": e["sha256"], "source": e["source"]} for e in data.entries],
         "figures": fig_records,
+        "charts": sorted(charts),          # interactive charts in report.html (shutdown check reads them)
         "reports": {n: {"path": n, "sha256": sidecar.sha256_file(out / n)} for n in ("report.md", "report.html")},
         "verdicts": _records(data.summary),
         "expectations": data.expectations,
@@ -422,14 +436,22 @@ def document(data: ReportData, described: dict) -> list[tuple]:
                   [[_fmt(r[c_]) for c_ in cols] + (["SIMULATED"] if sim else []) for _, r in u.iterrows()]))
 
     b.append(("h2", "Documented events and their sources"))
+    from shutdown.interactive import evidence
+    summ = {r["event"]: r for r in data.summary.to_dict("records")} \
+        if data.summary is not None and len(data.summary) else {}
     for ev in data.events:
         ls, le = ev.local_window
         ws, we = ev.window_utc
-        b.append(("h3", f"{ev.id}: {ev.title or ev.kind}"))
-        b.append(("p", f"Kind {ev.kind}, scope {ev.scope}, {ev.precision} precision: "
-                       f"{ls:%Y-%m-%d %H:%M}–{le:%Y-%m-%d %H:%M} local = {iso_z(ws)}–{iso_z(we)}."
-                       + (f" Note: {ev.note}" if ev.note else "")))
-        b.append(("quote", ev.quote_kk, ev.text_en, ev.citation))
+        r = summ.get(ev.id, {})
+        verdict = ("context, not a network event (not aligned)" if ev.kind == "context"
+                   else f"{r.get('verdict', 'not-measurable')}" + (f" ({evidence(r)})" if evidence(r) else ""))
+        b.append(("event", ev.id, [
+            ("h3", f"{ev.id}: {ev.title or ev.kind}"),
+            ("p", f"Kind {ev.kind}, scope {ev.scope}, {ev.precision} precision: "
+                  f"{ls:%Y-%m-%d %H:%M}–{le:%Y-%m-%d %H:%M} local = {iso_z(ws)}–{iso_z(we)}."
+                  + (f" Note: {ev.note}" if ev.note else "")),
+            ("quote", ev.quote_kk, ev.text_en, ev.citation),
+            ("p", f"Verdict: {verdict}." + (" SIMULATED data." if sim else ""))]))
 
     b.append(("h2", "Data provenance"))
     b.append(("p", f"Raw responses are kept as they came in the cache `{data.cache_root}`; each has "
@@ -557,10 +579,19 @@ def not_measured(data: ReportData, described: dict) -> list[str]:
 
 
 # --------------------------------------------------------------------------- renderers
+def _flat(blocks):
+    """Blocks with ("event", id, [blocks]) groups opened up."""
+    for blk in blocks:
+        if blk[0] == "event":
+            yield from blk[2]
+        else:
+            yield blk
+
+
 def to_markdown(blocks) -> str:
     out = []
     esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
-    for blk in blocks:
+    for blk in _flat(blocks):
         k = blk[0]
         if k == "h1":
             out.append(f"# {blk[1]}\n")
@@ -606,45 +637,61 @@ code{font-size:.85em}
 """
 
 
-def to_html(blocks, out: Path, data: ReportData) -> str:
-    """A single HTML file: figures embedded as base64 PNG, no external resource."""
+def to_html(blocks, out: Path, data: ReportData, charts: dict | None = None) -> str:
+    """A single HTML file: figures embedded as base64 PNG, and for those in ``charts``
+    (``shutdown.interactive``) an interactive chart over the PNG; no external resource."""
     import re
+
+    from shutdown import interactive
     e = html.escape
+    charts = charts or {}
 
     def inline(s: str) -> str:
         return re.sub(r"`([^`]+)`", lambda m: f"<code>{m.group(1)}</code>", e(str(s)))
 
-    title = next((blk[1] for blk in blocks if blk[0] == "h1"), "report")
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             f"<title>{e(title)}</title><style>{_CSS}</style></head><body>"]
-    if data.simulated:
-        parts.append('<div class="sim">SIMULATED</div>')
-    for blk in blocks:
+    def render(blk) -> str:
         k = blk[0]
         if k in ("h1", "h2", "h3"):
-            parts.append(f"<{k}>{e(blk[1])}</{k}>")
-        elif k == "banner":
-            parts.append(f'<p class="banner">{e(blk[1])}</p>')
-        elif k == "p":
-            parts.append(f"<p>{inline(blk[1])}</p>")
-        elif k == "list":
-            parts.append("<ul>" + "".join(f"<li>{inline(x)}</li>" for x in blk[1]) + "</ul>")
-        elif k == "figure":
+            return f"<{k}>{e(blk[1])}</{k}>"
+        if k == "banner":
+            return f'<p class="banner">{e(blk[1])}</p>'
+        if k == "p":
+            return f"<p>{inline(blk[1])}</p>"
+        if k == "list":
+            return "<ul>" + "".join(f"<li>{inline(x)}</li>" for x in blk[1]) + "</ul>"
+        if k == "figure":
             name, cap = blk[1], blk[2]
             png = (out / sidecar.FIGURE_DIR / f"{name}.png").read_bytes()
             b64 = base64.b64encode(png).decode("ascii")
-            parts.append(f'<figure id="fig-{e(name)}"><img alt="{e(name)} figure" '
-                         f'src="data:image/png;base64,{b64}"><figcaption><b>Figure ({e(name)}).</b> '
-                         f"{e(cap)}</figcaption></figure>")
-        elif k == "table":
+            img = f'<img alt="{e(name)} figure" src="data:image/png;base64,{b64}">'
+            body = (interactive.figure_html(name, charts[name], img, data.simulated) if name in charts
+                    else img)
+            return (f'<figure id="fig-{e(name)}">{body}<figcaption><b>Figure ({e(name)}).</b> '
+                    f"{e(cap)}</figcaption></figure>")
+        if k == "table":
             cols, rows = blk[1], blk[2]
-            parts.append("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr></thead><tbody>"
-                         + "".join("<tr>" + "".join(f"<td>{e(x)}</td>" for x in r) + "</tr>" for r in rows)
-                         + "</tbody></table>")
-        elif k == "quote":
+            return ("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr></thead><tbody>"
+                    + "".join("<tr>" + "".join(f"<td>{e(x)}</td>" for x in r) + "</tr>" for r in rows)
+                    + "</tbody></table>")
+        if k == "quote":
             kk, en, cite = blk[1], blk[2], blk[3]
-            parts.append(f'<blockquote><p lang="kk">{e(kk)}</p><p lang="en"><i>{e(en)}</i></p>'
-                         f"<p>— {e(cite)}</p></blockquote>")
+            return (f'<blockquote><p lang="kk">{e(kk)}</p><p lang="en"><i>{e(en)}</i></p>'
+                    f"<p>— {e(cite)}</p></blockquote>")
+        if k == "event":
+            return f'<section class="event" id="event-{e(blk[1])}">' + "".join(map(render, blk[2])) + "</section>"
+        return ""
+
+    title = next((blk[1] for blk in blocks if blk[0] == "h1"), "report")
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>{e(title)}</title><style>{_CSS}</style>"]
+    if charts:
+        parts.append(interactive.head())
+    parts.append("</head><body>")
+    if data.simulated:
+        parts.append('<div class="sim">SIMULATED</div>')
+    parts.extend(render(blk) for blk in blocks)
+    if charts:
+        parts.append(interactive.BOOT)
     parts.append("</body></html>")
     return "\n".join(parts)
 

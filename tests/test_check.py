@@ -53,6 +53,7 @@ def test_fresh_report_passes(rep):
     assert fails(r) == []
     assert "check passed: 5 figures current; " in r.output
     assert "2 of 2 expectations hold" in r.output
+    assert "interactive event drawings match the timeline" in r.output
 
 
 def test_expectation_that_no_longer_holds_fails(rep):
@@ -100,6 +101,11 @@ def test_moved_event_fails(rep, monkeypatch):
     assert ("FAIL kz-03-shutdown: the timeline says 2022-01-05T18:00:00Z–2022-01-06T18:00:00Z but figure "
             "overview draws 2022-01-04T18:00:00Z–2022-01-05T18:00:00Z") in lines
     assert not any("kz-08-restored" in l for l in lines)   # untouched events still match
+    # the interactive charts of report.html too
+    assert ("FAIL kz-03-shutdown: the timeline says 2022-01-05T18:00:00Z–2022-01-06T18:00:00Z but interactive "
+            "chart overview draws 2022-01-04T18:00:00Z–2022-01-05T18:00:00Z") in lines
+    assert any(l.startswith("FAIL kz-03-shutdown: the timeline says") and "interactive chart alignment" in l
+               for l in lines)
 
 
 def test_new_undrawn_event_fails(rep, monkeypatch):
@@ -139,6 +145,47 @@ def test_hand_edited_sidecar_fails(rep, monkeypatch):
                for l in lines)
     assert "FAIL kz-99-invented: figure overview labels it as documented, but the timeline has no such event" in lines
     assert any(l.startswith("FAIL kz-03-shutdown: the timeline says 2022-01-04T18:00:00Z") for l in lines)
+
+
+def _edit_chart(page, name, edit):
+    """Rewrite the embedded spec of one interactive chart in report.html."""
+    from shutdown.interactive import embedded
+    text = page.read_text(encoding="utf-8")
+    old = json.dumps(embedded(text)[name], ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    assert old in text
+    spec = json.loads(json.dumps(embedded(text)[name]))
+    edit(spec)
+    new = json.dumps(spec, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    page.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_hand_edited_interactive_chart_fails(rep, monkeypatch):
+    _pass_expectations(monkeypatch)
+
+    def edit(spec):
+        for e in spec["datasets"]["events"]:
+            if e["id"] == "kz-03-shutdown":
+                e["drawn_start_utc"] = "2022-01-05T00:00:00Z"
+            if e["id"] == "kz-08-restored":
+                e["verdict"] = "contradicted"
+    _edit_chart(rep / "out/report.html", "overview", edit)
+    lines = fails(run(rep / "out"))
+    assert "FAIL report.html was changed after the report was made" in lines
+    assert ("FAIL kz-03-shutdown: the timeline says 2022-01-04T18:00:00Z–2022-01-05T18:00:00Z but interactive "
+            "chart overview draws 2022-01-05T00:00:00Z–2022-01-05T18:00:00Z") in lines
+    verdict = [l for l in lines if l.startswith("FAIL kz-08-restored:")]
+    assert len(verdict) == 1 and verdict[0].startswith(
+        "FAIL kz-08-restored: interactive chart overview shows verdict contradicted but the report's verdict is ")
+    assert not any("interactive chart networks" in l for l in lines)
+
+
+def test_missing_interactive_chart_fails(rep, monkeypatch):
+    _pass_expectations(monkeypatch)
+    page = rep / "out/report.html"
+    page.write_text(page.read_text(encoding="utf-8").replace('id="chart-networks"', 'id="gone"'),
+                    encoding="utf-8")
+    lines = fails(run(rep / "out"))
+    assert "FAIL interactive chart networks: not found in report.html" in lines
 
 
 def test_changed_or_missing_figure_fails(rep, monkeypatch):

@@ -5,7 +5,7 @@ Each ``notebooks/*.ipynb`` is executed with nbclient in a kernel started from
 user's own kernels nor PATH decide which Python runs), from a working directory
 that is not ``notebooks/``. The simulated demo cache is built once per checkout
 (pytest's cache folder) and shared by both notebooks; building it is the slow
-part, running a notebook on it takes seconds.
+part (the `shared_cache` fixture of conftest.py), running a notebook on it takes seconds.
 
 The pairing check reads each ``.py`` (jupytext percent format) and its
 ``.ipynb`` and compares them cell by cell: editing one without
@@ -13,7 +13,6 @@ The pairing check reads each ``.py`` (jupytext percent format) and its
 """
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import jupytext
@@ -92,41 +91,6 @@ def test_committed_notebooks_have_no_outputs(ipynb):
 
 
 # --------------------------------------------------------------------------- execution
-@pytest.fixture(scope="session")
-def shared_cache(request, tmp_path_factory):
-    """A cache root holding the built demo cache of kz-2022-01 (and its tidy table)."""
-    from shutdown import load_case
-    from shutdown.normalize import load_table
-    from shutdown.simulate import demo_cache
-    from shutdown.store import RawCache
-
-    store = getattr(request.config, "cache", None)
-    root = store.mkdir("shutdown-notebook-cache") if store else tmp_path_factory.mktemp("nbcache")
-    # Two test runs in one checkout (e.g. an editor's and a terminal's) must not build
-    # the same cache at once: the second waits, then finds it built.
-    with _lock(Path(root) / ".lock"), pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SHUTDOWN_CACHE", str(root))
-        case = load_case("kz-2022-01")
-        built = RawCache(demo_cache(case))   # rebuilt only when scenario, case, seed or version changed
-        load_table(case, built)             # writes the tidy table the notebook reads
-    return Path(root)
-
-
-@contextlib.contextmanager
-def _lock(path: Path):
-    try:
-        import fcntl
-    except ImportError:          # not POSIX: no lock, one run at a time is on the user
-        yield
-        return
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="session")
 def kernel_specs(tmp_path_factory) -> KernelSpecManager:
     """A kernelspec that runs sys.executable, whatever is on PATH or in ~/.local/share/jupyter."""

@@ -56,7 +56,8 @@ def test_sidecar_contents_kazakhstan(built):
     assert side["inputs"]["tidy_sha256"] == sidecar.tidy_sha256(data.tidy)
     assert side["inputs"]["raw_entries"] == 2
     assert side["simulated"] is True
-    assert side["files"] == {"png": "overview.png", "svg": "overview.svg"}   # + "pdf" outside tests
+    assert side["files"] == {"png": "overview.png", "svg": "overview.svg",    # + "pdf" outside tests
+                             "vega-lite": "overview.vl.json"}        # the interactive chart
     # networks: one series per case ASN; context events left out there
     net = json.loads((out / "figures/networks.json").read_text())
     assert {s["entity_code"] for s in net["series"]} == {str(n.asn) for n in case.networks}
@@ -106,6 +107,9 @@ def test_markdown_report(built):
 def test_html_is_self_contained(built):
     case, data, out = built
     h = (out / "report.html").read_text()
+    # the markup (scripts' text aside: the inlined library's code is not markup; that the page
+    # requests nothing is tested in a browser, tests/test_report_browser.py)
+    h = re.sub(r"(<script[^>]*>).*?</script>", r"\1</script>", h, flags=re.S)
     imgs = re.findall(r'<img [^>]*src="([^"]+)"', h)
     assert len(imgs) == 5 and all(s.startswith("data:image/png;base64,") for s in imgs)
     assert not re.search(r'(src|href)="(?!data:)[^"#]', h)    # nothing loaded from elsewhere
@@ -154,3 +158,112 @@ def test_no_data_at_all_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(C, "collect_case", nothing)
     with pytest.raises(InputError, match="no source returned any data.*ioda: cannot reach x"):
         report.gather("kz-2022-01", cache=tmp_path / "empty")
+
+
+# --------------------------------------------------------------------------- interactive charts
+def _charts(out):
+    from shutdown.interactive import embedded
+    return embedded((out / "report.html").read_text(encoding="utf-8"))
+
+
+def test_interactive_charts_show_what_the_figures_draw(built):
+    """One source of truth: the embedded charts carry the sidecars' windows, the report's
+    verdicts, and the drawn series' own points."""
+    case, data, out = built
+    charts = _charts(out)
+    m = json.loads((out / "manifest.json").read_text())
+    assert set(charts) == set(m["charts"]) == {"overview", "networks", "alignment"}
+    verdict = dict(zip(data.summary["event"], data.summary["verdict"]))
+    for name, spec in charts.items():
+        side = json.loads((out / f"figures/{name}.json").read_text())
+        meta = spec["usermeta"]["shutdown"]
+        assert meta["simulated"] is True and meta["x_range_utc"] == side["x_range_utc"]
+        got = {e["id"]: (e["drawn_start_utc"], e["drawn_end_utc"]) for e in spec["datasets"]["events"]}
+        assert got == {e["id"]: (e["drawn_start_utc"], e["drawn_end_utc"]) for e in side["events"]}
+        for e in spec["datasets"]["events"]:
+            ev = next(x for x in data.events if x.id == e["id"])
+            assert (e["quote_kk"], e["text_en"], e["citation"]) == (ev.quote_kk, ev.text_en, ev.citation)
+            assert e["verdict"] == ("context (not aligned)" if ev.kind == "context" else verdict[ev.id])
+        assert "SIMULATED" in json.dumps(spec)          # title and watermark
+    # evidence: every non-identity column of the verdict row, e.g. the independent sources
+    e3 = next(e for e in charts["overview"]["datasets"]["events"] if e["id"] == "kz-03-shutdown")
+    row = data.summary.set_index("event").loc["kz-03-shutdown"]
+    assert f"n_sources: {int(row['n_sources'])}" in e3["evidence"] and row["sources"].replace(",", ", ") in e3["evidence"]
+    # detected spans: the overview sidecar's
+    side = json.loads((out / "figures/overview.json").read_text())
+    assert sorted((d["start"], d["end"]) for d in charts["overview"]["datasets"]["detected"]) == \
+        sorted((d["drawn_start_utc"], d["drawn_end_utc"]) for d in side["detected"])
+    # the Gantt's detected bars, one per drawn verdict interval, with its verdict
+    al = json.loads((out / "figures/alignment.json").read_text())
+    assert sorted((d["event"], d["verdict"], d["start"]) for d in charts["alignment"]["datasets"]["detected"]) \
+        == sorted((d["event"], d["verdict"], d["drawn_start_utc"]) for d in al["detected"])
+
+
+def test_interactive_series_are_the_drawn_points(built):
+    """Every point of a chart line is a point of the figure's line (time and value, to 4
+    significant digits), inside the figure's window; dense lines keep their minimum."""
+    import numpy as np
+    from shutdown import interactive
+    case, data, out = built
+    spec = _charts(out)["overview"]
+    fig = plot.overview_figure(data.tidy, data.events, data.intervals, case)
+    desc = plot.describe(fig)
+    x0, x1 = (pd.Timestamp(t).value // 10**6 for t in desc["x_range_utc"])
+    pts = pd.DataFrame(spec["datasets"]["series"])
+    pts["s"] = [spec["usermeta"]["shutdown"]["series"][i] for i in pts["i"]]
+    assert len(pts) and pts["t"].between(x0, x1).all()
+    for rec in desc["series"]:
+        ax = interactive._panel_of(fig, rec["panel"])
+        line = interactive._line(ax, rec["label"])
+        xy = np.asarray(line.get_xydata(), float)
+        t = interactive._ms(xy[:, 0])
+        drawn = dict(zip(t, xy[:, 1]))
+        mine = pts[pts["s"] == rec["label"]]
+        assert len(mine) <= interactive.MAX_POINTS
+        for tt, v in zip(mine["t"], mine["v"]):
+            assert v == pytest.approx(drawn[tt], rel=1e-3, abs=1e-9)
+        inside = [(a, b) for a, b in zip(t, xy[:, 1]) if x0 <= a <= x1 and np.isfinite(b)]
+        assert mine["v"].min() == pytest.approx(min(b for _, b in inside), rel=1e-3, abs=1e-9)
+
+
+def test_thin_keeps_extremes_of_each_bucket():
+    import numpy as np
+    from shutdown.interactive import thin
+    t = np.arange(5000.0)
+    v = np.ones(5000)
+    v[1234] = 0.0            # a one-bin outage
+    v[4000] = 3.0            # a spike
+    tt, vv, k = thin(t, v, limit=1000)
+    assert len(tt) <= 1000 and k == 10
+    assert 1234.0 in tt and 4000.0 in tt and vv.min() == 0.0 and vv.max() == 3.0
+    assert list(tt) == sorted(tt)
+    tt, vv, k = thin(t[:800], v[:800], limit=1000)
+    assert k == 1 and len(tt) == 800
+
+
+def test_html_prints_and_works_without_javascript(built):
+    """The static PNG sits under every interactive chart; print CSS and the page's default
+    (no JavaScript) show it; the library is inlined once."""
+    case, data, out = built
+    h = (out / "report.html").read_text()
+    for name in ("overview", "networks", "alignment"):
+        block = h[h.index(f'<div class="fig" data-chart="{name}">'):]
+        block = block[:block.index("</figure>")]
+        assert '<div class="static"><img' in block and 'class="chart-banner">SIMULATED DATA' in block
+    assert "@media print" in h and ".fig.live .static{display:none}" in h and "<noscript>" in h
+    assert h.count("vegaEmbed(") >= 1 and h.count("/* Vega, Vega-Lite, vega-embed") == 1
+    assert not re.search(r'<script[^>]+src=|<link[^>]+href=', h)
+
+
+def test_measured_charts_say_no_simulated(tmp_path, monkeypatch):
+    from shutdown import interactive
+    monkeypatch.setattr(plot, "DPI", 60)
+    case = load_case("kz-2022-01")
+    raw = make_cache(tmp_path / "cache", case, make_tidy(case, simulated=False, asns=False), simulated=False)
+    data = make_report_data(case, raw, simulated=False)
+    fig = plot.overview_figure(data.tidy, data.events, data.intervals, case)
+    desc = dict(plot.describe(fig), event_kinds=report.FIGURE_EVENT_KINDS["overview"])
+    spec = interactive.chart("overview", fig, desc, data)
+    assert "SIMULATED" not in json.dumps(spec)
+    assert spec["usermeta"]["shutdown"]["simulated"] is False
+    assert "chart-banner" not in interactive.figure_html("overview", spec, "<img>", False)
