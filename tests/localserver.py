@@ -423,17 +423,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _replayed(self, path: str, q: dict) -> bytes | None:
         """The cached body for this request, looked up as the collector stored it."""
-        prefix = self.server.ioda_prefix
-        if path.startswith(prefix + "/"):
-            source, path = "ioda", path[len(prefix):]
-        elif path.startswith("/api/v1/"):
-            source = "ooni"
-        elif path.startswith("/api/v2/"):
-            source = "atlas"
-        else:
-            return None
-        hit = self.server.replay.get(source, path, q)
-        return hit.body if hit is not None else None
+        from shutdown.sources import registry
+        prefix = self.server.ioda_prefix         # a base URL with a path (IODA's /v2)
+        paths = [path] + ([path[len(prefix):]] if path.startswith(prefix + "/") else [])
+        for source in registry.names():          # whichever source stored this request
+            for p in paths:
+                hit = self.server.replay.get(source, p, q)
+                if hit is not None:
+                    return hit.body
+        return None
 
     def _send(self, status: int, data: bytes, headers: dict | None = None):
         self.send_response(status)

@@ -144,13 +144,13 @@ def test_bad_input_exits_2(tmp_path):
 
 @pytest.mark.parametrize("flavour", ["fastapi", "legacy"])
 def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path, monkeypatch, flavour):
-    """`shutdown collect kz-2022-01` (all three sources) with base URLs on a local HTTP server
-    (host:port) playing each OONI service in turn."""
+    """`shutdown collect kz-2022-01` (IODA, OONI, RIPE Atlas: test_radar covers Radar) with
+    base URLs on a local HTTP server (host:port) playing each OONI service in turn."""
     cache = tmp_path / "kzcache"
     with LocalServer(ooni=flavour) as srv:
         monkeypatch.setenv("SHUTDOWN_IODA_URL", srv.url + "/v2")
         monkeypatch.setenv("SHUTDOWN_ATLAS_URL", srv.url)
-        args = ["collect", "kz-2022-01", "--cache", str(cache),
+        args = ["collect", "kz-2022-01", "--source", "ioda,ooni,atlas", "--cache", str(cache),
                 "--ooni-url", srv.url, "--min-interval", "0", "--quiet", "--baseline-days", "7"]
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output

@@ -1,4 +1,4 @@
-"""The live path end to end over HTTPS with a port, for all three sources.
+"""The live path end to end over HTTPS with a port, for every source of the case.
 
 A local HTTPS server (self-signed certificate made for the test, trusted via
 REQUESTS_CA_BUNDLE) plays the three upstreams: it answers each request with the
@@ -45,7 +45,7 @@ def fewer_probes(d: Path) -> Path:
     return p
 
 
-def test_collect_all_three_sources_over_https_then_rerun_makes_zero_requests(tmp_path, monkeypatch):
+def test_collect_every_source_over_https_then_rerun_makes_zero_requests(tmp_path, monkeypatch):
     case = short_kz_case(tmp_path)
     upstream = RawCache(simulate(fewer_probes(tmp_path), seed=0, cache_root=tmp_path / "upstream",
                                  case=case)["cache"])
@@ -61,10 +61,12 @@ def test_collect_all_three_sources_over_https_then_rerun_makes_zero_requests(tmp
         monkeypatch.setenv("SHUTDOWN_IODA_URL", srv.url + "/v2")
         monkeypatch.setenv("SHUTDOWN_OONI_URL", srv.url)
         monkeypatch.setenv("SHUTDOWN_ATLAS_URL", srv.url)
+        monkeypatch.setenv("SHUTDOWN_RADAR_URL", srv.url)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token-not-a-secret")
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output
         first = len(srv.requests)
-        for source in ("ioda", "ooni", "atlas"):
+        for source in case.sources:                    # radar too: the case opts in
             assert re.search(rf"(?m)^{source}\s+ok\s+requests [1-9]\d*, cache hits 0", r.output), r.output
         assert f"total  requests {first}, cache hits 0" in r.output
         assert {p.split("/")[1] for p in srv.requests} >= {"v2", "api"}
@@ -81,7 +83,7 @@ def test_collect_all_three_sources_over_https_then_rerun_makes_zero_requests(tmp
     assert len(metas) == first
     assert all(m["url"].startswith(srv.url) and m["status"] == 200 for m in metas)
     table = load_table(case, cache=cache)
-    assert set(table["source"]) == {"ioda", "ooni", "atlas"} and not table["simulated"].any()
+    assert set(table["source"]) == set(case.sources) and not table["simulated"].any()
     # exactly what the upstream served, region rows included
     direct = build_table(case, upstream).drop(columns="simulated")
     pd.testing.assert_frame_equal(table.drop(columns="simulated"), direct)

@@ -175,8 +175,11 @@ def test_hovering_a_line_reads_the_point_in_utc_and_local_time(opened):
     page = opened.page
     for other in ("telescope", "BGP"):          # the panel's other lines, off
         page.locator("#fig-overview .vega-bindings label", has_text=f"show {other}").locator("input").uncheck()
+    # unchecking scrolled to the checkboxes under the chart: bring its first panel back
+    page.locator("#fig-overview").evaluate("e => e.scrollIntoView({block: 'start'})")
     pts = page.evaluate(_POINTS_JS, ["overview", "active probing"])
     x, y, w, h = pts[400]["box"]
+    assert 0 <= y <= page.viewport_size["height"], "the point to hover is off screen"
     page.mouse.move(x + w / 2, y + h / 2)
     tip = page.locator("#vg-tooltip-element")
     tip.wait_for(state="visible")
