@@ -1,0 +1,118 @@
+"""The source registry: every upstream declares itself once, and the rest of the tool
+reads the declaration -- a new source module needs no edit anywhere else."""
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+from shutdown import config
+from shutdown.errors import InputError
+from shutdown.sources import registry
+
+FAKE = '''
+DECLARATION = {
+    "name": "fakeprobe", "title": "Fake Probe", "order": 90,
+    "default_url": "https://fake.example/api/",
+    "auth": {"env": "FAKEPROBE_TOKEN", "header": "Authorization", "scheme": "Bearer",
+             "required": True, "how": "ask the fake team"},
+    "min_interval": 2.5,
+    "signals": [{"signal": "reach", "unit": "hosts", "meaning": "hosts answering", "role": "connectivity",
+                 "label": "Fake reach", "floor": 0.42}],
+}
+
+
+def plan(case):
+    return []
+
+
+def collect(case, fetcher, progress=None):
+    return None
+
+
+def normalize(case, cache):
+    import pandas as pd
+    return pd.DataFrame()
+'''
+
+
+def _sources(value: str):
+    """A write_case edit setting the case's sources."""
+    from test_reliability import CASE
+    line = next(ln for ln in CASE.splitlines() if ln.startswith("sources"))
+    return (line, f"sources = {value}")
+
+
+@pytest.fixture
+def fake_source(tmp_path, monkeypatch):
+    """A source module outside the package, found as if it lay in shutdown/sources/."""
+    import shutdown.sources as pkg
+    (tmp_path / "fakeprobe.py").write_text(textwrap.dedent(FAKE))
+    monkeypatch.setattr(pkg, "__path__", [*pkg.__path__, str(tmp_path)])
+    registry.sources.cache_clear()
+    from shutdown import timeline
+    timeline.expected_for.cache_clear()
+    yield registry.get("fakeprobe")
+    registry.sources.cache_clear()
+    timeline.expected_for.cache_clear()
+    sys.modules.pop("shutdown.sources.fakeprobe", None)
+
+
+def test_the_four_upstreams_are_declared_in_order():
+    assert registry.names() == ("ioda", "ooni", "atlas", "radar")
+    assert registry.default_names() == ("ioda", "ooni", "atlas")     # radar needs a token: opt in
+    for src in registry.sources().values():
+        assert src.signals and all(s.role in registry.ROLES for s in src.signals)
+        assert config.base_url(src.name) == src.default_url
+    assert registry.signal("ioda", "bgp").family == "ioda/bgp"        # each IODA method its own
+    assert registry.signal("radar", "netflows").family == "radar"
+    assert registry.signal("nope", "x") is None and registry.signal("ioda", "nope") is None
+
+
+def test_a_new_module_is_read_everywhere(fake_source, monkeypatch, tmp_path):
+    from shutdown.detect import thresholds
+    from shutdown.detect.fuse import family
+    from shutdown.timeline import expected_for
+    assert "fakeprobe" in registry.names() and "fakeprobe" not in registry.default_names()
+    monkeypatch.delenv("SHUTDOWN_FAKEPROBE_URL", raising=False)
+    assert config.base_url("fakeprobe") == "https://fake.example/api"
+    monkeypatch.setenv("SHUTDOWN_FAKEPROBE_URL", "http://127.0.0.1:9999")
+    assert config.base_url("fakeprobe") == "http://127.0.0.1:9999"
+    assert config.parse_url_options(["fakeprobe=http://h:1"]) == {"fakeprobe": "http://h:1"}
+    # expected to fall in a shutdown and to return at a restoration, said with its meaning
+    down = [e for e in expected_for("shutdown") if e.source == "fakeprobe"]
+    assert [(e.signal, e.shows) for e in down] == [("reach", "down")] and "hosts answering" in down[0].why
+    assert [e.shows for e in expected_for("restoration") if e.source == "fakeprobe"] == ["up"]
+    assert not [e for e in expected_for("restriction") if e.source == "fakeprobe"]
+    assert family("fakeprobe", "reach") == "fakeprobe"
+    assert thresholds.min_drop("fakeprobe", "reach") == 0.42
+    assert thresholds.min_drop("ioda", "bgp") == thresholds.MIN_DROP[("ioda", "bgp")]
+    assert fake_source.min_interval == 2.5
+    # the credential: sent as declared, and how to get it when it is missing
+    assert fake_source.auth_headers({"FAKEPROBE_TOKEN": "t0k"}) == {"Authorization": "Bearer t0k"}
+    assert fake_source.missing_credential({}) == "needs $FAKEPROBE_TOKEN: ask the fake team"
+    assert fake_source.missing_credential({"FAKEPROBE_TOKEN": "t0k"}) is None
+    # a case may name it
+    from shutdown.case import load_case
+    from test_reliability import write_case
+    case = load_case(write_case(tmp_path, _sources('["ioda", "fakeprobe"]')))
+    assert case.sources == ("ioda", "fakeprobe")
+
+
+@pytest.mark.parametrize("value, message", [
+    ("ooni", "expected SOURCE=URL"),
+    ("ooni=", "expected SOURCE=URL"),
+    ("nosuch=http://h", "unknown source 'nosuch'; known: ioda, ooni, atlas, radar"),
+])
+def test_url_option_errors_name_the_problem(value, message):
+    with pytest.raises(InputError, match=message) as ei:
+        config.parse_url_options([value])
+    assert "--url" in str(ei.value)
+
+
+def test_unknown_source_in_a_case_lists_the_known_ones(tmp_path):
+    from shutdown.case import load_case
+    from test_reliability import write_case
+    with pytest.raises(InputError, match="unknown source 'cloudflare'; known: ioda, ooni, atlas, radar"):
+        load_case(write_case(tmp_path, _sources('["ioda", "cloudflare"]')))
