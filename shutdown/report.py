@@ -71,6 +71,7 @@ class ReportData:
     cache_root: str = ""
     simulated: bool = False
     demo: bool = False
+    others: pd.DataFrame | None = None   # other documenters' entries against report and data
 
     @functools.cached_property
     def inputs(self) -> dict:
@@ -122,7 +123,21 @@ def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
     return ReportData(case=case, events=events, tidy=tidy, intervals=intervals, alignment=alignment,
                       summary=summary, expectations=expectations, unexplained=unexplained,
                       entries=sidecar.raw_entries(raw, case.sources), source_status=status,
-                      cache_root=str(raw.root), simulated=simulated, demo=demo)
+                      cache_root=str(raw.root), simulated=simulated, demo=demo,
+                      others=other_documenters(case, events, intervals, raw))
+
+
+def other_documenters(case, events, intervals, raw) -> pd.DataFrame | None:
+    """What other documenters (a source's own outage records) say, against the report
+    and the data (``shutdown.documenters``); None when no source of the case documents."""
+    from shutdown import documenters
+    from shutdown.detect import fuse
+    found = documenters.documented(case, raw)
+    if not found:
+        return None
+    fused = fuse(intervals) if intervals is not None and len(intervals) else None
+    return pd.concat([documenters.compare(events, df, fused, case, title) for title, df in found],
+                     ignore_index=True)
 
 
 def _simulated_only(tidy: pd.DataFrame, raw) -> bool:
@@ -434,6 +449,19 @@ def document(data: ReportData, described: dict) -> list[tuple]:
                               "end_utc", "depth") if c_ in u.columns]
         b.append(("table", cols + (["data"] if sim else []),
                   [[_fmt(r[c_]) for c_ in cols] + (["SIMULATED"] if sim else []) for _, r in u.iterrows()]))
+
+    if data.others is not None:
+        b.append(("h2", "What other documenters say"))
+        b.append(("p", "Outages documented by others than the report (e.g. Cloudflare Radar's "
+                       "Outage Center), each held against the report's windows and against the "
+                       "outage the detector found where independent sources agree. Agreeing with a "
+                       "day-precision window says no more than the day."))
+        o = data.others
+        cols = ["documenter", "entry", "start_utc", "end_utc", "start_vs_report", "end_vs_report",
+                "start_vs_data", "end_vs_data"]
+        b.append(("table", cols + (["data"] if sim else []),
+                  [[_fmt(r[c_]) for c_ in cols] + (["SIMULATED"] if sim or r["simulated"] else [])
+                   for _, r in o.iterrows()]))
 
     b.append(("h2", "Documented events and their sources"))
     from shutdown.interactive import evidence

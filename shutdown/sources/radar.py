@@ -86,6 +86,8 @@ DECLARATION = {
     # user together (https://developers.cloudflare.com/fundamentals/api/reference/limits/);
     # 0.5 s keeps one run at half of that.
     "min_interval": 0.5,
+    # the Outage Center: curated outages, a second documented timeline (shutdown.documenters)
+    "documents": {"function": "normalize_annotations", "title": "Cloudflare Radar Outage Center"},
     "signals": [
         {"signal": "http_requests", "unit": "share of peak (MIN0_MAX)",
          "meaning": "HTTP requests (humans and bots, Radar's default) to sites behind Cloudflare, "

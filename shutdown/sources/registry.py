@@ -19,6 +19,10 @@ renderer, ``shutdown/simulation/render_<name>.py``). A declaration names:
     default is False for a source that requires a credential, else True);
 ``order``
     where it stands in listings;
+``documents``
+    optional ``{"function", "title"}``: the module function ``f(case, cache)`` that
+    reads outages the source documents itself (a second documented timeline,
+    compared with the report's in ``shutdown.documenters``);
 ``signals``
     what it writes into the tidy table: ``signal``, ``unit``, ``meaning``,
     ``role`` (connectivity | routing | traffic | volume | service | probes),
@@ -65,6 +69,7 @@ class Source:
     default: bool = True
     order: int = 50
     signals: tuple = field(default=(), repr=False)
+    documents: dict | None = None     # {"function", "title"}: outages it documents itself
 
     @property
     def url_env(self) -> str:
@@ -114,7 +119,7 @@ def _source(module_name: str, d: dict) -> Source:
                      min_interval=float(d.get("min_interval", 0.0)),
                      # a source that needs a credential is one a case opts into
                      default=bool(d.get("default", not (d.get("auth") or {}).get("required"))),
-                     order=int(d.get("order", 50)), signals=sigs)
+                     order=int(d.get("order", 50)), signals=sigs, documents=d.get("documents"))
     except (KeyError, TypeError, ValueError) as exc:      # a programming error in a source module
         raise RuntimeError(f"{where}: malformed ({exc!r})") from None
     bad = [s.role for s in sigs if s.role not in ROLES]
