@@ -274,3 +274,9 @@ def _check_tz(name, path, where, fieldname):
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(f"unknown time zone {name!r} (use an IANA name such as \"Asia/Almaty\")",
                          path=path, where=where, field=fieldname) from None
+
+
+def as_case(case) -> Case:
+    """A Case from a Case, a case name or a path."""
+    return case if isinstance(case, Case) else load_case(case)
+

@@ -23,13 +23,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shutdown.case import Case, load_case
+from shutdown.case import Case, as_case  # noqa: F401  (as_case: API)
 from shutdown.config import base_url
 from shutdown.errors import InputError
 from shutdown.http import Fetcher, SourceError, SourceUnreachable, redact
-from shutdown.paths import default_cache_dir
 from shutdown.sources import Gap
-from shutdown.store import RawCache, strip_secrets_from_url
+from shutdown.store import RawCache, as_cache, strip_secrets_from_url  # noqa: F401  (as_cache: API)
 
 EXIT_ALL, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
 
@@ -85,14 +84,15 @@ class CollectReport:
         return "\n".join(lines)
 
 
-def as_case(case) -> Case:
-    return case if isinstance(case, Case) else load_case(case)
-
-
-def as_cache(cache) -> RawCache:
-    if isinstance(cache, RawCache):
-        return cache
-    return RawCache(Path(cache).expanduser() if cache else default_cache_dir())
+def fetcher_for(source: str, cache=None, base_url: str | None = None, **options) -> Fetcher:
+    """A Fetcher for one source, for a single request from Python (e.g.
+    ``ioda.region_codes("KZ", fetcher_for("ioda"))``): its declared pace and credential."""
+    from shutdown.config import base_url as resolve
+    from shutdown.sources import registry
+    spec = registry.get(source)
+    options.setdefault("min_interval", spec.min_interval)
+    options["headers"] = {**spec.auth_headers(), **options.get("headers", {})}
+    return Fetcher(as_cache(cache), source, resolve(source, base_url), **options)
 
 
 def parse_sources(text: str | None, case: Case | None = None) -> list[str]:

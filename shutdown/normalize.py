@@ -25,12 +25,12 @@ OUTAGES_SUFFIX = ".ioda-outages"
 
 
 def _case(case):
-    from shutdown.collect import as_case
+    from shutdown.case import as_case
     return as_case(case)
 
 
 def _cache(cache):
-    from shutdown.collect import as_cache
+    from shutdown.store import as_cache
     return as_cache(cache)
 
 

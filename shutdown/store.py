@@ -406,3 +406,11 @@ def table_time_range(path: Path, column: str = "ts_utc") -> tuple:
     hi = [st.max for st in stats if st is not None and st.has_min_max]
     return (min(lo), max(hi)) if lo else (None, None)
 
+
+def as_cache(cache) -> "RawCache":
+    """A RawCache from a RawCache, a directory, or None (the default cache)."""
+    if isinstance(cache, RawCache):
+        return cache
+    from shutdown.paths import default_cache_dir
+    return RawCache(Path(cache).expanduser() if cache else default_cache_dir())
+

@@ -429,15 +429,11 @@ def parse_entities(payload) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["code", "name", "type"])
 
 
-def region_codes(country: str, base_url: str | None = None, cache=None, fetcher=None) -> pd.DataFrame:
-    """IODA's regions of ``country`` (code, name), sorted by name. ``collect``
-    uses it to resolve case regions by name; the code can also be pinned in the
-    case (``ioda = "<code>"``). The answer is cached like any other."""
-    if fetcher is None:
-        from shutdown.collect import as_cache
-        from shutdown.config import base_url as resolve
-        from shutdown.http import Fetcher
-        fetcher = Fetcher(as_cache(cache), SOURCE, resolve(SOURCE, base_url))
+def region_codes(country: str, fetcher) -> pd.DataFrame:
+    """IODA's regions of ``country`` (code, name), sorted by name, asked through
+    ``fetcher`` (from Python: ``region_codes("KZ", shutdown.collect.fetcher_for("ioda"))``).
+    ``collect`` resolves case regions by name this way; the code can also be pinned
+    in the case (``ioda = "<code>"``). The answer is cached like any other."""
     obj = fetcher.get_json(ENTITIES_PATH, entities_params(country), validate=check_envelope)
     return _sorted(parse_entities(obj))
 

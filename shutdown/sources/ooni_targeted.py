@@ -42,19 +42,19 @@ import pandas as pd
 
 from shutdown.schema import OONI_CIRCUMVENTION_TESTS, OONI_OUTCOMES, SIGNALS, SITE_SIGNAL
 from shutdown.sources import Request
+from shutdown.sources import ooni_api
 from shutdown.sources.blocks import TidyBuilder
 
 SOURCE = "ooni"
 
 
 def _chunked(case, label: str, **params) -> list[Request]:
-    from shutdown.sources import ooni
     start, end = case.fetch_utc
-    return [Request(SOURCE, ooni.PATH,
-                    ooni.aggregation_params(since, until, probe_cc=case.country, **params),
+    return [Request(SOURCE, ooni_api.PATH,
+                    ooni_api.aggregation_params(since, until, probe_cc=case.country, **params),
                     entity_type="country", entity_code=case.country,
                     label=f"{label} {case.country} {since:%Y-%m-%d}..{until:%Y-%m-%d}")
-            for since, until in ooni.day_chunks(start, end)]
+            for since, until in ooni_api.day_chunks(start, end)]
 
 
 def plan_sites(case) -> list[Request]:
@@ -77,7 +77,6 @@ def plan(case) -> list[Request]:
 def normalize(case, cache, out: TidyBuilder | None = None) -> pd.DataFrame | None:
     """Tidy rows per domain (and outcome) and per circumvention test, on the case's
     hourly grid; added to ``out`` when given (one table with ``ooni.py``'s rows)."""
-    from shutdown.sources import ooni
     own = out is None
     out = TidyBuilder() if own else out
     unit = SIGNALS[(SOURCE, "measurements")][0]
@@ -87,7 +86,7 @@ def normalize(case, cache, out: TidyBuilder | None = None) -> pd.DataFrame | Non
         hit = cache.get(SOURCE, req.path, req.params)
         if hit is None:
             continue
-        lo, hi = ooni.window(req.params)
+        lo, hi = ooni_api.window(req.params)
         hours = grid[(grid >= lo) & (grid < hi)]
         label = dict(source=SOURCE, entity_type="country", entity_code=case.country, unit=unit,
                      ts=hours, simulated=bool(hit.meta.get("simulated", False)) or cache.simulated)
@@ -96,7 +95,7 @@ def normalize(case, cache, out: TidyBuilder | None = None) -> pd.DataFrame | Non
         keys = req.params["domain" if axis == "domain" else "test_name"].split(",")
         for key in keys:
             mine = {"result": [r for r in rows if str(r.get(axis, "")).lower() == key]}
-            counts = ooni.hourly_counts(mine, hours)[0]
+            counts = ooni_api.hourly_counts(mine, hours)[0]
             if axis == "test_name":
                 out.add(signal="measurements", subtype=key, values=counts[:, 0], **label)
             for j, outcome in enumerate(OONI_OUTCOMES, start=1):

@@ -1,0 +1,92 @@
+"""The package's import graph: no circle, and the arrows the design forbids stay absent.
+
+Read from the source (every ``import``, at module level or inside a function), so a
+lazy import that closes a circle counts too."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parents[1] / "shutdown"
+
+
+def graph() -> dict[str, set[str]]:
+    mods = {}
+    for p in PKG.rglob("*.py"):
+        parts = p.relative_to(PKG.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        mods[name] = p
+    out = {m: set() for m in mods}
+    for m, p in mods.items():
+        pkg = m if p.name == "__init__.py" else m.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = pkg.split(".")[: len(pkg.split(".")) - node.level + 1]
+                    base = ".".join(up + ([base] if base else []))
+                # "from pkg import submodule" is an arrow to the submodule, not the package
+                names = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
+            else:
+                continue
+            for n in names:
+                while n and n not in mods:
+                    n = n.rsplit(".", 1)[0] if "." in n else ""
+                if n and n != m:
+                    out[m].add(n)
+    return out
+
+
+def circles(g: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in g[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(g):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_circle():
+    assert circles(graph()) == []
+
+
+def test_the_checker_sees_a_circle():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _arrows(src_prefix: str, dst_prefixes: tuple[str, ...]) -> list[tuple[str, str]]:
+    return sorted((m, d) for m, ds in graph().items() if m.startswith(src_prefix)
+                  for d in ds if d.startswith(dst_prefixes))
+
+
+def test_detection_never_reads_the_timeline():
+    assert _arrows("shutdown.detect", ("shutdown.timeline", "shutdown.align", "shutdown.documenters")) == []
+
+
+def test_sources_do_no_driving_and_figures_take_plain_data():
+    assert _arrows("shutdown.sources", ("shutdown.collect", "shutdown.normalize")) == []
+    assert _arrows("shutdown.plot", ("shutdown.collect", "shutdown.http", "shutdown.store")) == []
