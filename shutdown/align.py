@@ -128,12 +128,16 @@ def _candidates(series: pd.DataFrame, intervals: pd.DataFrame, exp, etype, ecode
     return out[cols + extra].drop_duplicates(subset=cols)
 
 
+def _thresholds_of(det):
+    """The thresholds detection used (a Detection carries them), else the defaults."""
+    return getattr(det, "thresholds", None) or thresholds.DEFAULT
+
+
 # -- transitions -------------------------------------------------------------------------
-def _transitions(iv: pd.DataFrame, shows: str) -> pd.Series:
+def _transitions(iv: pd.DataFrame, shows: str, step: float) -> pd.Series:
     """Times of the transitions an expectation looks for, in one series' intervals."""
     if len(iv) == 0:
         return pd.Series(dtype="datetime64[ns, UTC]")
-    step = thresholds.MIN_STEP
     if shows in ("down", "may-not-show"):
         d = iv[iv["direction"] == "down"]
         if "depth_from" in d:      # a fall: from normal, or a piece deeper than the one before
@@ -162,14 +166,15 @@ def _down_during(iv, a, b) -> bool:
     return bool(((d["start_utc"] <= a) & (d["end_utc"] >= b)).any())
 
 
-def _judge(shows: str, iv: pd.DataFrame, ws, we, horizon, main: str = "down"):
+def _judge(shows: str, iv: pd.DataFrame, ws, we, horizon, main: str = "down",
+           th=thresholds.DEFAULT):
     """(verdict, transition time or None, matching interval row or None, reason).
 
     ``main`` is the direction of the event as a whole; a "may-not-show" source is
     looked at in that direction (a restoration is a return, even on BGP).
     """
     look = main if shows == "may-not-show" else shows
-    tr = _transitions(iv, look).sort_values()
+    tr = _transitions(iv, look, th.MIN_STEP).sort_values()
     # a transition at t means "by the bin starting at t": one exactly at the window's end
     # happened inside it
     if shows == "no-change":
@@ -201,7 +206,7 @@ def _judge(shows: str, iv: pd.DataFrame, ws, we, horizon, main: str = "down"):
     if look == "up":
         if _down_during(iv, ws, we):
             return "contradicted", None, None, "still down through the whole window"
-        rev = _transitions(iv, "down")
+        rev = _transitions(iv, "down", th.MIN_STEP)
         rev = rev[(rev >= ws) & (rev <= we)]
         if len(rev):
             return "contradicted", rev.iloc[0], _row_at(iv, rev.iloc[0], "start"), "went down instead"
@@ -339,7 +344,7 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, series, iv_all, det, win
         if m is not None and "metric" in iv_all and "metric" in c:
             m &= iv_all["metric"] == c["metric"]
         iv = iv_all[m] if m is not None else iv_all
-        verdict, t, hit, reason = _judge(exp.shows, iv, ws, we, horizon, main)
+        verdict, t, hit, reason = _judge(exp.shows, iv, ws, we, horizon, main, _thresholds_of(det))
         if exp.shows == "may-not-show" and verdict == "not-measurable":
             reason = f"{reason}: {exp.why}" if exp.why else reason
         row.update(verdict=verdict, reason=reason)
@@ -404,12 +409,13 @@ def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
     """Verdict of one count series (OONI test or site, Atlas probes) from its pooled
     changes (detect/evidence.py), with the evidence it rests on."""
     cs = det.counts[sid]
+    th = _thresholds_of(det)
     summ = det.evidence
     srow = summ[[_ev.series_id(r) == sid for _, r in summ.iterrows()]]
     srow = srow.iloc[0] if len(srow) else None
     unit = cs.unit
     what = _WHAT.get(sid[5], "")
-    floor = thresholds.ATLAS_MIN_PROBES if unit == "probes" else thresholds.EVIDENCE_MIN_N
+    floor = th.ATLAS_MIN_PROBES if unit == "probes" else th.EVIDENCE_MIN_N
     look = main if shows == "may-not-show" else shows
     rising = look in ("anomaly-up",) or (look == "up") == (cs.direction == "down")
     # window vs the day before it: the numbers every verdict of this series shows
@@ -427,10 +433,10 @@ def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
             k0, n0 = cs.counts(b0, b1)
             e = _ev.compare(k0, n0, ka, na, rising)
             wev = _count_evidence(e, unit, "window vs baseline", what)
-            g = thresholds.EVIDENCE_MIN_GROUP
+            g = th.EVIDENCE_MIN_GROUP
             moved = (e["share_after"] - e["share_before"]) * (1 if rising else -1)
-            if min(n0, na) >= g and e["p_value"] < thresholds.EVIDENCE_ALPHA and \
-                    moved >= thresholds.EVIDENCE_MIN_SHIFT:
+            if min(n0, na) >= g and e["p_value"] < th.EVIDENCE_ALPHA and \
+                    moved >= th.EVIDENCE_MIN_SHIFT:
                 return {**wev, "verdict": "confirmed", "minutes_off": 0.0,
                         "reason": "pooled over the whole window against the baseline: the share "
                                   "moved, at some time the window does not narrow down"}
@@ -443,8 +449,8 @@ def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
                            f"{typ:.0f} probes report; the floor is {floor}")}
     ch = det.changes
     ch = ch[[_ev.series_id(r) == sid for _, r in ch.iterrows()]] if len(ch) else ch
-    weak = ch[ch["p_value"] >= thresholds.EVIDENCE_ALPHA] if len(ch) else ch
-    ch = ch[ch["p_value"] < thresholds.EVIDENCE_ALPHA] if len(ch) else ch
+    weak = ch[ch["p_value"] >= th.EVIDENCE_ALPHA] if len(ch) else ch
+    ch = ch[ch["p_value"] < th.EVIDENCE_ALPHA] if len(ch) else ch
     width = pd.Timedelta(seconds=_ev.width_of(res))
     if shows == "no-change":
         inside = ch[(ch["uncertain_from"] < we) & (ch["uncertain_to"] > ws)] if len(ch) else ch
@@ -485,7 +491,7 @@ def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
             return {**_count_evidence(c, unit, res, what), "uncertain_from": c["uncertain_from"],
                     "uncertain_to": c["uncertain_to"], "verdict": "insufficient-evidence",
                     "reason": f"a change near the window, but Fisher p={c['p_value']:.2g} is not "
-                              f"below {thresholds.EVIDENCE_ALPHA:g}: too few {unit} to tell"}
+                              f"below {th.EVIDENCE_ALPHA:g}: too few {unit} to tell"}
         return {**win_ev, "verdict": "not-observed",
                 "reason": f"no significant change at {res} resolution around the window"}
     off, c = best
@@ -549,7 +555,8 @@ def _judge_sites(ev, exp, det, case, base, sim_any) -> dict:
     kp, np_ = pooled(listed, ws - DAY, we - DAY)
     if nl + nc + np_ == 0:
         return {**row, "verdict": "not-measurable", "reason": "no per-domain OONI data"}
-    floor = thresholds.EVIDENCE_MIN_GROUP
+    th = _thresholds_of(det)
+    floor = th.EVIDENCE_MIN_GROUP
     vs_control = _ev.compare(kc, nc, kl, nl, True)
     vs_before = _ev.compare(kp, np_, kl, nl, True)
     txt = (f"window: listed {_fmt_counts(kl, nl, 'tests')} accessible vs control "
@@ -563,7 +570,7 @@ def _judge_sites(ev, exp, det, case, base, sim_any) -> dict:
         return {**out, "verdict": "insufficient-evidence",
                 "reason": f"fewer than {floor} tests in a group (listed {nl:.0f}, control "
                           f"{nc:.0f}, listed the day before {np_:.0f})"}
-    alpha, shift = thresholds.EVIDENCE_ALPHA, thresholds.EVIDENCE_MIN_SHIFT
+    alpha, shift = th.EVIDENCE_ALPHA, th.EVIDENCE_MIN_SHIFT
     above_control = vs_control["p_value"] < alpha and \
         vs_control["share_after"] - vs_control["share_before"] >= shift
     above_before = vs_before["p_value"] < alpha and \

@@ -130,7 +130,7 @@ def _load_case(m: dict, out: Path):
 
 def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
     """Check the report in ``out``; ``cache`` overrides the cache root the manifest names."""
-    from shutdown.store import RawCache
+    from shutdown import pipeline
     from shutdown.timeline import load_timeline
 
     out = Path(out)
@@ -138,19 +138,18 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
     res = CheckResult()
     fail = res.failures.append
     case = _load_case(m, out)
-    events = load_timeline(case.timeline_path, case=case)
 
     # -- 1. files are the report's, and current ------------------------------------
     root = Path(cache) if cache is not None else Path(m.get("cache_root") or "")
-    raw = RawCache(root)
-    tidy = None
-    if not root.is_dir():
+    inputs = pipeline.load_inputs(case, cache=root) if root.is_dir() else None
+    tidy = inputs.tidy if inputs is not None else None
+    events = inputs.events if inputs is not None else load_timeline(case.timeline_path, case=case)
+    if inputs is None:
         fail(f"cache {root} not found: cannot tell whether the figures are current "
              "(pass --cache DIR, or rerun the report)")
         now = None
     else:
-        from shutdown.normalize import load_table
-        tidy = load_table(case, raw)
+        raw = inputs.raw
         # what the figures rest on is the raw bodies: hash them, not only their records
         bad = raw.verify(case.sources)
         for line in bad[:5]:
@@ -216,8 +215,7 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
     if case.expectations:
         results = None
         if recompute and tidy is not None and len(tidy):
-            from shutdown.report import analyse
-            results = analyse(case, events, tidy)[4]
+            results = pipeline.analyse(inputs).expectations
         elif tidy is not None and not len(tidy):
             fail(f"the cache {root} has no data for case {case.name}: no expectation can hold")
             results = []

@@ -82,141 +82,23 @@ class ReportData:
 # --------------------------------------------------------------------------- pipeline
 def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
            progress: bool | None = None) -> ReportData:
-    """Run the pipeline for ``case`` and return everything the report shows."""
-    from shutdown.case import Case, load_case
-    from shutdown.normalize import load_table
-    from shutdown.store import RawCache
-    from shutdown.timeline import load_timeline
-
-    case = case if isinstance(case, Case) else load_case(case)
-    events = load_timeline(case.timeline_path, case=case)
-    status = []
-    if demo:
-        if cache is not None:
-            raise InputError("--demo builds its own simulated cache; do not combine it with --cache")
-        from shutdown.simulate import demo_cache
-        root = Path(demo_cache(case))
-        raw = RawCache(root)
-        if not raw.simulated:
-            raise InputError("the demo cache is not marked simulated; refusing to label it", path=root)
-        tidy = load_table(case, raw)
-        status = [{"source": s, "status": "simulated", "message": "offline demo: simulated responses"}
-                  for s in case.sources]
-    else:
-        from shutdown.collect import as_cache, collect_case
-        raw = as_cache(cache)
-        rep = collect_case(case, cache=raw, refresh=refresh, progress=progress)
-        status = [{"source": s.source, "status": s.status, "message": s.message,
-                   "requests": s.requests, "cache_hits": s.cache_hits, "rows": s.rows}
-                  for s in rep.sources]
-        tidy = load_table(case, raw)        # collect_case just rebuilt and wrote it
-    if tidy is None or len(tidy) == 0:
-        msgs = "; ".join(s.get("message") if (s.get("message") or "").startswith(s["source"])
-                         else f"{s['source']}: {s.get('message') or s['status']}" for s in status)
-        raise InputError(f"no source returned any data for case {case.name!r}, nothing to draw"
-                         + (f" ({msgs})" if msgs else "")
-                         + ("; without network, `shutdown report CASE --demo` (make demo) runs "
-                            "offline on simulated data" if not demo and "unreachable" in msgs else ""),
-                         path=raw.root)
-    simulated = _simulated_only(tidy, raw)
-    intervals, alignment, summary, unexplained, expectations = analyse(case, events, tidy)
-    return ReportData(case=case, events=events, tidy=tidy, intervals=intervals, alignment=alignment,
-                      summary=summary, expectations=expectations, unexplained=unexplained,
-                      entries=sidecar.raw_entries(raw, case.sources), source_status=status,
-                      cache_root=str(raw.root), simulated=simulated, demo=demo,
-                      others=other_documenters(case, events, intervals, raw))
+    """Run the pipeline for ``case`` (``shutdown.pipeline``: collect from the cache where
+    possible, or the offline demo; detect; align) and return everything the report shows."""
+    from shutdown import pipeline
+    inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
+                                  progress=progress)
+    inputs.require_data("nothing to draw")
+    return from_pipeline(inputs, pipeline.analyse(inputs))
 
 
-def other_documenters(case, events, intervals, raw) -> pd.DataFrame | None:
-    """What other documenters (a source's own outage records) say, against the report
-    and the data (``shutdown.documenters``); None when no source of the case documents."""
-    from shutdown import documenters
-    from shutdown.detect import fuse
-    found = documenters.documented(case, raw)
-    if not found:
-        return None
-    fused = fuse(intervals) if intervals is not None and len(intervals) else None
-    return pd.concat([documenters.compare(events, df, fused, case, title) for title, df in found],
-                     ignore_index=True)
-
-
-def _simulated_only(tidy: pd.DataFrame, raw) -> bool:
-    """True for simulated data, False for measured; refuse a mix (never drawn together)."""
-    flags = set(tidy["simulated"].astype(bool).unique())
-    if len(flags) > 1:
-        raise InputError("the table mixes simulated and measured rows; simulated and measured data "
-                         "are never shown together -- rebuild it from one cache", path=raw.root)
-    sim = bool(flags.pop())
-    if sim != bool(raw.simulated) and raw.kind() is not None:
-        raise InputError(f"the table says {'simulated' if sim else 'measured'} but the cache holds "
-                         f"{'simulated' if raw.simulated else 'measured'} data; refusing to mix them",
-                         path=raw.root)
-    return sim
-
-
-def analyse(case, events, tidy):
-    """Detection (measurements only), then alignment (where the timeline meets them).
-
-    Returns (intervals, alignment rows, per-event summary, unexplained, expectations):
-    the frames of ``shutdown.detect`` and ``shutdown.align``, the alignment rows
-    with the span of the detected interval each verdict rests on
-    (``det_start_utc``/``det_end_utc``), expectations as plain dicts.
-    """
-    from shutdown import align as A
-    from shutdown import detect as D
-
-    det = D.run(tidy, case.window_utc, case.baseline_utc, tz=case.timezone)
-    rows = A.align(events, det, tidy, case)
-    rows = with_detected_span(rows, det.intervals)
-    summary = A.summarize(rows, events)
-    unexpl = A.unexplained(events, det.fused, case)     # where independent sources agree
-    exp = expectations_as_dicts(A.expectation_results(case, summary, rows), case)
-    return det.intervals, rows, summary, unexpl, exp
-
-
-def with_detected_span(rows: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
-    """Add the detected interval behind each verdict: the interval of the same series
-    that starts or ends at the row's transition time."""
-    rows = rows.copy()
-    rows["det_start_utc"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns, UTC]")
-    rows["det_end_utc"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns, UTC]")
-    if intervals is None or len(intervals) == 0 or "transition_utc" not in rows:
-        return rows
-    keys = ["source", "signal", "subtype", "entity_type", "entity_code"]
-    iv = intervals.copy()
-    for k in keys:
-        iv[k] = iv[k].astype(str)
-    for i, r in rows[rows["transition_utc"].notna()].iterrows():
-        m = pd.Series(True, index=iv.index)
-        for k in keys:
-            m &= iv[k] == str(r.get(k, ""))
-        if "metric" in iv and isinstance(r.get("metric"), str) and r.get("metric"):
-            m &= iv["metric"] == r["metric"]
-        t = r["transition_utc"]
-        hit = iv[m & ((iv["start_utc"] == t) | (iv["end_utc"] == t))]
-        if len(hit):
-            rows.at[i, "det_start_utc"] = hit["start_utc"].iloc[0]
-            rows.at[i, "det_end_utc"] = hit["end_utc"].iloc[0]
-    return rows
-
-
-def expectations_as_dicts(res: pd.DataFrame, case) -> list[dict]:
-    notes = {e.event: e.note for e in case.expectations}
-    out = []
-    for r in res.to_dict("records"):
-        out.append({"event": r["event"], "ok": bool(r["ok"]), "verdict": r["verdict"],
-                    "verdicts": [v for v in str(r["required"]).split(",") if v],
-                    "min_sources": int(r["min_sources"]),
-                    "sources": [x for x in str(r["sources"] or "").split(",") if x],
-                    "found": f"{r['verdict'] or 'no verdict'} by {int(r['n_sources'])} independent "
-                             f"source(s) ({(r['sources'] or 'none').replace(',', ', ')})"
-                             if r["verdict"] is not None else r["message"],
-                    "note": notes.get(r["event"], "")})
-    return out
-
-
-# Verdicts that count as the data agreeing with the report.
-CONFIRMING = ("confirmed", "confirmed-earlier", "confirmed-later")
+def from_pipeline(inputs, result) -> ReportData:
+    """The report's data from ``pipeline.load_inputs`` and ``pipeline.analyse``."""
+    return ReportData(case=inputs.case, events=inputs.events, tidy=inputs.tidy,
+                      intervals=result.intervals, alignment=result.alignment, summary=result.summary,
+                      expectations=result.expectations, unexplained=result.unexplained,
+                      entries=sidecar.raw_entries(inputs.raw, inputs.case.sources),
+                      source_status=inputs.source_status, cache_root=inputs.cache_root,
+                      simulated=inputs.simulated, demo=inputs.demo, others=result.others)
 
 
 # --------------------------------------------------------------------------- figures

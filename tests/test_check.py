@@ -2,13 +2,14 @@
 a changed figure, a failed expectation; exit 2 on unusable input."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
 import pytest
 from typer.testing import CliRunner
 
-from shutdown import check, plot, report
+from shutdown import check, pipeline, plot
 from shutdown.case import load_case
 from shutdown.cli import app
 from shutdown.errors import InputError
@@ -76,14 +77,14 @@ _ANALYSED = {}
 def _pass_expectations(monkeypatch):
     """Let the expectations hold, to look at the other checks alone (the alignment of the
     unchanged data is computed once and reused: these tests are about files and drawings)."""
-    real = report.analyse
+    real = pipeline.analyse
 
-    def analyse(case, events, tidy):
+    def analyse(inputs, thresholds=None):
         if "r" not in _ANALYSED:
-            _ANALYSED["r"] = real(case, events, tidy)
-        iv, al, summ, u, exp = _ANALYSED["r"]
-        return iv, al, summ, u, [dict(x, ok=True) for x in exp]
-    monkeypatch.setattr(report, "analyse", analyse)
+            _ANALYSED["r"] = real(inputs, thresholds)
+        return dataclasses.replace(_ANALYSED["r"], expectations=[
+            dict(x, ok=True) for x in _ANALYSED["r"].expectations])
+    monkeypatch.setattr(pipeline, "analyse", analyse)
 
 
 def test_moved_event_fails(rep, monkeypatch):

@@ -132,10 +132,10 @@ def test_region_against_country_and_missing_region(kz):
 
 
 def test_alignment_gantt_coloured_by_verdict(kz):
-    from shutdown import report
+    from shutdown import pipeline
     case, events, tidy, _ = kz
-    iv, rows, summ, _, _ = report.analyse(case, events, tidy)
-    fig = plot.alignment_figure(events, iv, rows, case, simulated=True)
+    res = pipeline.analyse(pipeline.Inputs(case, events, tidy, simulated=True))
+    fig = plot.alignment_figure(events, res.intervals, res.alignment, case, simulated=True)
     desc = plot.describe(fig)
     assert {e["id"] for e in desc["events"]} == {e.id for e in events if e.kind != "context"}
     # the national shutdown: one bar per source family, each the detected interval behind the verdict

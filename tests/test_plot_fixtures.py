@@ -93,20 +93,13 @@ def make_cache(root, case, tidy, simulated=True):
 
 
 def make_report_data(case, raw, simulated=True):
-    from shutdown import sidecar
-    from shutdown.normalize import load_table
-    from shutdown.report import ReportData
-    from shutdown.timeline import load_timeline
-    events = load_timeline(case.timeline_path, case=case)
-    tidy = load_table(case, raw)
-    from shutdown.report import analyse
-    iv, al, summ, unexpl, exp = analyse(case, events, tidy)     # the real detect + align
-    return ReportData(case=case, events=events, tidy=tidy, intervals=iv, alignment=al, summary=summ,
-                      expectations=exp, unexplained=unexpl,
-                      entries=sidecar.raw_entries(raw, case.sources),
-                      source_status=[{"source": s, "status": "simulated" if simulated else "ok",
-                                      "message": ""} for s in case.sources],
-                      cache_root=str(raw.root), simulated=simulated, demo=simulated)
+    from shutdown import pipeline, report
+    inputs = pipeline.load_inputs(case, cache=raw)      # the real loading, detect + align
+    assert inputs.simulated == simulated
+    inputs.source_status = [{"source": s, "status": "simulated" if simulated else "ok", "message": ""}
+                            for s in case.sources]
+    inputs.demo = simulated
+    return report.from_pipeline(inputs, pipeline.analyse(inputs))
 
 
 def copy_case(tmp_path, repo):

@@ -8,7 +8,7 @@ import typer
 
 from shutdown.cli import app, user_errors
 from shutdown.commands.detect import (BANNER, CacheOption, DemoOption, TableOption, add_local,
-                                      check_format, load_inputs)
+                                      check_format)
 from shutdown.errors import InputError
 from shutdown.output import render, to_records
 
@@ -51,24 +51,18 @@ def align_cmd(
         if view == "all" and format == "csv":
             raise InputError("--view all prints several tables; use table, md or json, or "
                              "one view with csv")
-        from shutdown import align as A
-        from shutdown import detect
-        from shutdown.timeline import load_timeline
-        c, tidy, notes = load_inputs(case, table, cache, demo)
-        events = load_timeline(c.timeline_path, case=c)
-        det = detect.run(tidy, c.window_utc, c.baseline_utc, tz=c.timezone)
-        notes += det.notes
-        rows = A.align(events, det, case=c)
+        from shutdown import pipeline
+        inputs = pipeline.load_inputs(case, table=table, cache=cache, demo=demo)
+        res = pipeline.analyse(inputs)
         views = {
-            "summary": lambda: A.summarize(rows, events),
-            "sources": lambda: rows,
-            "unexplained": lambda: add_local(A.unexplained(events, det.fused, c), c.timezone),
-            "expectations": lambda: A.expectation_results(c, A.summarize(rows, events), rows),
+            "summary": lambda: res.summary,
+            "sources": lambda: res.alignment,
+            "unexplained": lambda: add_local(res.unexplained, inputs.case.timezone),
+            "expectations": lambda: res.expectation_table,
         }
-        sim = bool(len(tidy) and tidy["simulated"].astype(bool).any())
-        for n in notes:
+        for n in inputs.notes + res.notes:
             typer.echo(f"note: {n}", err=True)
-        if sim:
+        if inputs.simulated:
             typer.echo(BANNER, err=format in ("json", "csv"))
         names = list(views) if view == "all" else [view]
         if format == "json" and view == "all":

@@ -1,7 +1,6 @@
 """``shutdown detect CASE``: outage intervals found in the measurements (never the timeline)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import pandas as pd
@@ -35,63 +34,6 @@ CacheOption = Annotated[Optional[str], typer.Option(
     "--cache", help="Cache directory (default: $SHUTDOWN_CACHE, else ~/.cache/shutdown).")]
 DemoOption = Annotated[bool, typer.Option(
     "--demo", help="Use the simulated cache of the case's scenario (labelled SIMULATED).")]
-
-
-def read_table_file(path: str) -> pd.DataFrame:
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise InputError("table file not found", path=p)
-    try:
-        if p.suffix in (".csv", ".gz") or p.name.endswith(".csv.gz"):
-            df = pd.read_csv(p)
-        else:
-            df = pd.read_parquet(p)
-    except Exception as exc:       # pyarrow/parse errors differ by version: one message
-        raise InputError(f"cannot read the table ({type(exc).__name__}: {exc}); expected "
-                         "Parquet or CSV with the tidy columns", path=p) from None
-    from shutdown.schema import TIDY_COLUMNS
-    missing = [c for c in TIDY_COLUMNS if c not in df.columns and c != "unit"]
-    if missing:
-        raise InputError(f"not a tidy table: lacks columns {missing}", path=p)
-    if "unit" not in df:
-        df["unit"] = ""
-    return df
-
-
-def load_inputs(case: str, table: Optional[str], cache: Optional[str], demo: bool):
-    """(Case, tidy table, notes) from --table, --demo or the cache."""
-    from shutdown.case import load_case
-    c = load_case(case)
-    notes = []
-    if demo and (table or cache):
-        raise InputError("--demo uses its own simulated cache; do not combine it with "
-                         "--table or --cache")
-    if table:
-        tidy = read_table_file(table)
-    else:
-        try:
-            from shutdown.normalize import load_table
-        except ImportError:                     # pragma: no cover - before collectors landed
-            raise InputError("no normalized table available: give --table PATH") from None
-        root = cache
-        if demo:
-            from shutdown.simulate import demo_cache
-            root = demo_cache(c)
-        tidy = load_table(c, cache=root)
-        if len(tidy) == 0:
-            where = f" in {root}" if root else ""
-            notes.append(f"no data for {c.name}{where}: run `shutdown collect {c.name}` "
-                         "or use --demo")
-    present = set(tidy["source"].astype(str).unique()) if len(tidy) else set()
-    for s in c.sources:
-        if len(tidy) and s not in present:
-            notes.append(f"no data at all from {s}: its signals are not measurable")
-    if len(tidy):
-        sim = tidy["simulated"].astype(bool)
-        if sim.any() and not sim.all():
-            raise InputError("the table mixes simulated and measured rows; they are never "
-                             "analysed together")
-    return c, tidy, notes
 
 
 def add_local(df: pd.DataFrame, tz: str) -> pd.DataFrame:
@@ -144,13 +86,11 @@ def detect_cmd(
         check_format(format, ("table", "json", "csv"))
         if view not in VIEWS:
             raise InputError(f"unknown view {view!r}; use {', '.join(VIEWS)}")
-        from shutdown import detect
-        c, tidy, notes = load_inputs(case, table, cache, demo)
-        res = detect.run(tidy, c.window_utc, c.baseline_utc, tz=c.timezone)
-        notes += res.notes
+        from shutdown import pipeline
+        inputs = pipeline.load_inputs(case, table=table, cache=cache, demo=demo)
+        res = pipeline.detect(inputs)
         data = {"intervals": res.intervals, "fused": res.fused, "series": res.series,
                 "evidence": res.evidence, "changes": res.changes}[view]
         if view in ("intervals", "fused"):
-            data = add_local(data, c.timezone)
-        sim = bool(len(tidy) and tidy["simulated"].astype(bool).any())
-        emit(data, format, TABLE_COLUMNS[view], sim, notes)
+            data = add_local(data, inputs.case.timezone)
+        emit(data, format, TABLE_COLUMNS[view], inputs.simulated, inputs.notes + res.notes)

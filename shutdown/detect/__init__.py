@@ -72,6 +72,8 @@ class Detection:
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
     counts: dict = field(default_factory=dict, repr=False)
+    # the thresholds this detection used (alignment judges count evidence with the same)
+    thresholds: _thresholds.Thresholds = field(default=_thresholds.DEFAULT, repr=False)
 
     @property
     def simulated(self) -> bool:
@@ -120,26 +122,26 @@ def run(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,
         thresholds: dict | None = None) -> Detection:
     """Detect outages in ``window`` (UTC start, end), learning normal from ``baseline``
     (default: everything in the table before the window). ``tz`` (IANA) only decides
-    which local weekday a bin falls on, for the weekly cycle. ``thresholds`` replaces
-    some values of ``shutdown.detect.thresholds`` for this run, e.g.
-    ``{"K_NOISE": 5.0}``."""
-    with _thresholds.overridden(thresholds):
-        return _run(tidy, window, baseline, tz)
+    which local weekday a bin falls on, for the weekly cycle. ``thresholds``: a
+    ``thresholds.Thresholds``, or a dict replacing some of the defaults for this run,
+    e.g. ``{"K_NOISE": 5.0}`` (an unknown name is an error). The values are passed down
+    as a value: runs with different thresholds may run at the same time."""
+    return _run(tidy, window, baseline, tz, _thresholds.resolve(thresholds))
 
 
-def _run(tidy, window, baseline, tz) -> Detection:
+def _run(tidy, window, baseline, tz, th) -> Detection:
     _series.check_columns(tidy)
-    s = _series.build(tidy)
+    s = _series.build(tidy, th)
     tmin = pd.Timestamp(int(s.ts.min()), tz="UTC") if len(s.ts) else None
     (w0, w1), (b0, b1) = _window(window, baseline, tmin)
-    fit = _baseline.fit(s, b0.value, b1.value, _tz_offset_ns(tz, w0))
-    iv, rows = _intervals.find(s, fit, w0.value, w1.value)
-    ser = _coverage(s, fit, w0.value, w1.value)
-    ch, ev, counts = _evidence.changes(tidy, (w0, w1), (b0, b1), _tz_offset_ns(tz, w0))
+    fit = _baseline.fit(s, b0.value, b1.value, _tz_offset_ns(tz, w0), th=th)
+    iv, rows = _intervals.find(s, fit, w0.value, w1.value, th=th)
+    ser = _coverage(s, fit, w0.value, w1.value, th)
+    ch, ev, counts = _evidence.changes(tidy, (w0, w1), (b0, b1), _tz_offset_ns(tz, w0), th=th)
     notes = list(s.notes) + _notes(ser, (b0, b1), empty=len(tidy) == 0, evidence=ev)
     return Detection(intervals=iv, series=ser, fused=fuse(iv), notes=notes,
                      window=(w0, w1), baseline=(b0, b1), rows=rows, series_set=s, fit=fit,
-                     changes=ch, evidence=ev, counts=counts)
+                     changes=ch, evidence=ev, counts=counts, thresholds=th)
 
 
 def _notes(ser: pd.DataFrame, baseline, empty: bool, evidence: pd.DataFrame | None = None) -> list[str]:
@@ -171,9 +173,9 @@ def run_groups(groups, window, baseline, tz: str | None = None,
     where the table starts."""
     if baseline is None:
         raise InputError("baseline: required when detecting group by group")
-    with _thresholds.overridden(thresholds):
-        parts = [_run_part(g, window, baseline, tz) for g in groups]
-    return _combine(parts, window, baseline, tz)
+    th = _thresholds.resolve(thresholds)
+    parts = [_run_part(g, window, baseline, tz, th) for g in groups]
+    return _combine(parts, window, baseline, tz, th)
 
 
 def run_table(path, window, baseline=None, tz: str | None = None,
@@ -187,21 +189,21 @@ def run_table(path, window, baseline=None, tz: str | None = None,
         w0 = _ts(window[0], "window start") if window is not None and len(window) == 2 else None
         baseline = (t0 if t0 is not None and w0 is not None and pd.Timestamp(t0) < w0 else w0, w0)
     _window(window, baseline, None)          # bad input fails here, not in a worker
-    with _thresholds.overridden(thresholds):     # workers fork inside: they inherit it
-        parts = parallel.run_each(range(store.table_groups(path)),
-                                  lambda i: _run_part(store.read_table_group(path, i), window, baseline, tz))
-    return _combine(parts, window, baseline, tz)
+    th = _thresholds.resolve(thresholds)
+    parts = parallel.run_each(range(store.table_groups(path)),
+                              lambda i: _run_part(store.read_table_group(path, i), window, baseline, tz, th))
+    return _combine(parts, window, baseline, tz, th)
 
 
-def _run_part(tidy, window, baseline, tz) -> tuple:
-    d = _run(tidy, window, baseline, tz)
+def _run_part(tidy, window, baseline, tz, th) -> tuple:
+    d = _run(tidy, window, baseline, tz, th)
     return (d.intervals, d.series, d.series_set.notes, d.window, d.baseline, d.changes,
             d.evidence, d.counts)
 
 
-def _combine(parts, window, baseline, tz) -> Detection:
+def _combine(parts, window, baseline, tz, th) -> Detection:
     if not parts:
-        return _run(pd.DataFrame(columns=TIDY_COLUMNS), window, baseline, tz)
+        return _run(pd.DataFrame(columns=TIDY_COLUMNS), window, baseline, tz, th)
     ivs = [p[0] for p in parts]
     iv = pd.concat([x for x in ivs if len(x)], ignore_index=True) if any(len(x) for x in ivs) else ivs[0]
     ser = pd.concat([p[1] for p in parts], ignore_index=True)
@@ -212,7 +214,7 @@ def _combine(parts, window, baseline, tz) -> Detection:
     counts = {k: v for p in parts for k, v in p[7].items()}
     return Detection(intervals=iv, series=ser, fused=fuse(iv),
                      notes=extra + _notes(ser, b, False, evidence=ev), window=w, baseline=b,
-                     changes=ch, evidence=ev, counts=counts)
+                     changes=ch, evidence=ev, counts=counts, thresholds=th)
 
 
 def detect(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,
@@ -221,7 +223,7 @@ def detect(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,
     return run(tidy, window, baseline, tz, thresholds).intervals
 
 
-def _coverage(s, fit, w0, w1) -> pd.DataFrame:
+def _coverage(s, fit, w0, w1, th) -> pd.DataFrame:
     keys = s.keys
     n = len(keys)
     if n == 0:
@@ -230,7 +232,7 @@ def _coverage(s, fit, w0, w1) -> pd.DataFrame:
     n_window = np.bincount(s.key[wm], minlength=n)
     status = fit.status.copy()
     status[(status == "ok") & (n_window == 0)] = "no-data"
-    enter, _ = _intervals.thresholds_for(keys, fit.sigma)
+    enter, _ = _intervals.thresholds_for(keys, fit.sigma, th)
     out = keys[["source", "entity_type", "entity_code", "signal", "subtype", "metric"]].copy()
     out["bin_minutes"] = keys["bin_ns"].to_numpy() / 60e9
     out["n_baseline"] = fit.n_bins

@@ -78,7 +78,7 @@ class Baseline:
         return exp
 
 
-def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0) -> Baseline:
+def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DEFAULT) -> Baseline:
     """Learn normal behaviour of every series of ``s`` from rows in [start_ns, end_ns)."""
     n = len(s.keys)
     keys = s.keys
@@ -107,7 +107,7 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0) -> Base
     # weekly factor
     weekday = np.ones((n, 7))
     days_cov = _distinct_days(bkey, bts, n)
-    wk = cyclic & (days_cov >= T.WEEKLY_DAYS)
+    wk = cyclic & (days_cov >= th.WEEKLY_DAYS)
     if wk.any():
         m = wk[bkey]
         e = prof[bkey[m], slot[m]]
@@ -119,7 +119,7 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0) -> Base
         fac[f.index.to_numpy()] = f.to_numpy()
         fac = fac.reshape(n, 7)
         fac = np.where(np.isnan(fac) | (fac <= 0), 1.0, fac)
-        matters = np.nanmax(np.abs(fac - 1.0), axis=1) > T.WEEKLY_MIN
+        matters = np.nanmax(np.abs(fac - 1.0), axis=1) > th.WEEKLY_MIN
         weekday = np.where((wk & matters)[:, None], fac, 1.0)
 
     b = Baseline(prof, slot_ns, weekday, level, np.zeros(n), n_bins,
@@ -133,8 +133,8 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0) -> Base
     b.sigma = np.nan_to_num(1.4826 * mad, nan=0.0)
 
     coverage = n_bins * np.maximum(bin_ns, 1)
-    enough = np.where(bin_ns < NS_DAY, coverage >= T.MIN_BASELINE.value,
-                      n_bins >= T.MIN_BASELINE_BINS)
+    enough = np.where(bin_ns < NS_DAY, coverage >= th.MIN_BASELINE.value,
+                      n_bins >= th.MIN_BASELINE_BINS)
     status = np.where(~enough, "no-baseline", "ok").astype(object)
     # an anomaly share is NaN where too few tests ran: rows there, values not -> too small
     inwin = (s.ts >= start_ns) & (s.ts < end_ns)
@@ -149,7 +149,7 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0) -> Base
     small = (status == "ok") & (me > 0) & (level < per_bin)
     if "n_probes" in keys:
         probes = keys["n_probes"].to_numpy(dtype=float)
-        small |= (status == "ok") & (probes < T.ATLAS_MIN_PROBES)
+        small |= (status == "ok") & (probes < th.ATLAS_MIN_PROBES)
     status[small] = "too-small"
     b.status = status
     return b

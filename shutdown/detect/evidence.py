@@ -98,16 +98,16 @@ def pool(ts_ns: np.ndarray, k: np.ndarray, n: np.ndarray, width_s: int, origin_n
     return origin_ns + uniq * w, kk, nn, hours
 
 
-def choose_resolution(typical_per_hour: float, unit: str) -> str | None:
+def choose_resolution(typical_per_hour: float, unit: str, th=T.DEFAULT) -> str | None:
     """The finest pooling at which a typical bin holds ``MIN_N`` trials; None when even
     a day does not. Probes do not add up over time: their resolution is the hour when
     enough probes report, else none."""
     if not typical_per_hour or typical_per_hour <= 0 or not np.isfinite(typical_per_hour):
         return None
     if unit == "probes":
-        return "hour" if typical_per_hour >= T.ATLAS_MIN_PROBES else None
+        return "hour" if typical_per_hour >= th.ATLAS_MIN_PROBES else None
     for name, width in RESOLUTIONS:
-        if typical_per_hour * width / 3600 >= T.EVIDENCE_MIN_N:
+        if typical_per_hour * width / 3600 >= th.EVIDENCE_MIN_N:
             return name
     return None
 
@@ -118,7 +118,7 @@ def width_of(resolution: str) -> int:
 
 # -- changes in one series -----------------------------------------------------------------
 def series_changes(ts_ns, k, n, window, baseline, direction: str, unit: str = "tests",
-                   tz_offset_ns: int = 0, resolution: str | None = None):
+                   tz_offset_ns: int = 0, resolution: str | None = None, th=T.DEFAULT):
     """(changes, summary) for one count series.
 
     ``k`` counts the trials that move in ``direction`` ("up": e.g. anomalous tests,
@@ -139,8 +139,8 @@ def series_changes(ts_ns, k, n, window, baseline, direction: str, unit: str = "t
         typical = float(np.median(n[inb])) if inb.any() else 0.0
     summary = {"unit": unit, "direction": direction, "n_baseline": n0,
                "share_baseline": k0 / n0 if n0 else np.nan, "typical_n": typical}
-    res = resolution or choose_resolution(typical, unit)
-    if n0 < T.EVIDENCE_MIN_N or res is None:
+    res = resolution or choose_resolution(typical, unit, th)
+    if n0 < th.EVIDENCE_MIN_N or res is None:
         summary.update(resolution=res or "", status="insufficient-evidence")
         return [], summary
     summary.update(resolution=res, status="ok")
@@ -158,11 +158,11 @@ def series_changes(ts_ns, k, n, window, baseline, direction: str, unit: str = "t
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(nn > 0, kk / nn, np.nan)
     g, pv = g_test(kk, nn, np.full(len(nn), k0), np.full(len(nn), n0))
-    floor = T.ATLAS_MIN_PROBES if unit == "probes" else T.EVIDENCE_MIN_N
-    shift = T.EVIDENCE_MIN_SHIFT
+    floor = th.ATLAS_MIN_PROBES if unit == "probes" else th.EVIDENCE_MIN_N
+    shift = th.EVIDENCE_MIN_SHIFT
     moved = (share - p_ref) >= shift if direction == "up" else (p_ref - share) >= shift
     calm = ~moved
-    state = np.where(nn < floor, 0, np.where(moved & (pv < T.EVIDENCE_ALPHA), 1,
+    state = np.where(nn < floor, 0, np.where(moved & (pv < th.EVIDENCE_ALPHA), 1,
                                              np.where(calm, -1, 0)))
     # only bins inside the window can change; baseline bins are "before"
     inwin = starts >= w0
@@ -273,14 +273,14 @@ def count_series(tidy: pd.DataFrame):
                        g.index.get_level_values(3).to_numpy(), kk, n, "down", "probes")
 
 
-def changes(tidy: pd.DataFrame, window, baseline, tz_offset_ns: int = 0):
+def changes(tidy: pd.DataFrame, window, baseline, tz_offset_ns: int = 0, th=T.DEFAULT):
     """(changes, per-series evidence summary) for every count series of ``tidy``.
     ``window`` and ``baseline`` are (start, end) pandas Timestamps (UTC)."""
     w = (pd.Timestamp(window[0]).value, pd.Timestamp(window[1]).value)
     b = (pd.Timestamp(baseline[0]).value, pd.Timestamp(baseline[1]).value)
     rows, summ, data = [], [], {}
     for key, ts, k, n, direction, unit in count_series(tidy):
-        ch, s = series_changes(ts, k, n, w, b, direction, unit, tz_offset_ns)
+        ch, s = series_changes(ts, k, n, w, b, direction, unit, tz_offset_ns, th=th)
         summ.append({**key, **s})
         rows += [{**key, **c} for c in ch]
         data[series_id(key)] = CountSeries(np.asarray(ts, dtype="int64"),

@@ -33,22 +33,22 @@ EXTRA_COLUMNS = ["metric", "baseline", "n_bins", "start_from", "end_to", "depth_
                  "depth_to", "censored_start", "censored_end", "enter", "sigma"]
 
 
-def thresholds_for(keys: pd.DataFrame, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def thresholds_for(keys: pd.DataFrame, sigma: np.ndarray, th=T.DEFAULT) -> tuple[np.ndarray, np.ndarray]:
     """Per series (enter, exit) on the deviation scale."""
     if len(keys) == 0:
         return np.zeros(0), np.zeros(0)
     rise = keys["mode"].to_numpy() == "rise"
-    floor = np.array([T.MIN_RISE if r else T.min_drop(a, b)
+    floor = np.array([th.MIN_RISE if r else th.min_drop(a, b)
                       for r, a, b in zip(rise, keys["source"], keys["signal"])])
     if "n_probes" in keys:
         # Atlas share: at least ATLAS_MIN_FAILING probes must fail together (Disco's bursts)
         probes = keys["n_probes"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            need = np.where(probes > 0, T.ATLAS_MIN_FAILING / probes, 0.0)
+            need = np.where(probes > 0, th.ATLAS_MIN_FAILING / probes, 0.0)
         floor = np.maximum(floor, np.nan_to_num(need))
-    cap = np.where(rise, T.MAX_ENTER_RISE, T.MAX_ENTER)
-    enter = np.minimum(np.maximum(floor, T.K_NOISE * np.nan_to_num(sigma)), cap)
-    return enter, enter * T.EXIT_FRACTION
+    cap = np.where(rise, th.MAX_ENTER_RISE, th.MAX_ENTER)
+    enter = np.minimum(np.maximum(floor, th.K_NOISE * np.nan_to_num(sigma)), cap)
+    return enter, enter * th.EXIT_FRACTION
 
 
 def _carry(raw: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -69,9 +69,9 @@ def _runs(state: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.flatnonzero(on & ~prev), np.flatnonzero(on & ~nxt) + 1
 
 
-def min_duration(bin_ns: np.ndarray) -> np.ndarray:
+def min_duration(bin_ns: np.ndarray, th=T.DEFAULT) -> np.ndarray:
     """Shortest outage per series: 30 min and 2 bins, but never more than 2 h or 1 bin."""
-    d = np.maximum(T.MIN_DURATION.value, T.MIN_BINS * bin_ns)
+    d = np.maximum(th.MIN_DURATION.value, th.MIN_BINS * bin_ns)
     d = np.minimum(d, 2 * 3600 * 10**9)
     return np.maximum(d, bin_ns)
 
@@ -80,8 +80,8 @@ CHUNK_ROWS = 4_000_000      # series are judged in chunks of about this many win
 KEEP_ROWS = 10_000_000      # keep per-bin arrays (for plots, alignment) up to this size
 
 
-def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = None
-         ) -> tuple[pd.DataFrame, dict]:
+def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = None,
+         th=T.DEFAULT) -> tuple[pd.DataFrame, dict]:
     """Intervals in [w0, w1) for every series whose baseline is usable.
 
     Returns (intervals, rows) where ``rows`` holds the per-bin arrays of the window
@@ -117,7 +117,7 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
         if not m.any():
             continue
         k, t, v = s.key[a:z][m], s.ts[a:z][m], s.value[a:z][m]
-        r, row = _find_chunk(k, t, v, keys, b, w0, w1, s.ooni_raw)
+        r, row = _find_chunk(k, t, v, keys, b, w0, w1, th, s.ooni_raw)
         recs += r
         if keep:
             rows.append(row)
@@ -128,7 +128,7 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
     return _frame(recs, keys), rows
 
 
-def _find_chunk(k, t, v, keys, b, w0, w1, ooni_raw=None):
+def _find_chunk(k, t, v, keys, b, w0, w1, th, ooni_raw=None):
     rows = {"key": k, "ts": t, "value": v}
     mode_rise = keys["mode"].to_numpy() == "rise"
     pool = pooled(keys)
@@ -136,7 +136,7 @@ def _find_chunk(k, t, v, keys, b, w0, w1, ooni_raw=None):
     dev = deviation(b, k, t, v, mode_rise, _min_expected(keys), pool if any_pool else None)
     # per-bin deviation, to put the edges of a pooled series' outage on the right bin
     dev1 = deviation(b, k, t, v, mode_rise, _min_expected(keys)) if any_pool else dev
-    enter, exit_ = thresholds_for(keys, b.sigma)
+    enter, exit_ = thresholds_for(keys, b.sigma, th)
     first = np.concatenate(([True], k[1:] != k[:-1]))
     raw = np.full(len(k), -1, dtype=np.int8)
     if any_pool:
@@ -151,8 +151,8 @@ def _find_chunk(k, t, v, keys, b, w0, w1, ooni_raw=None):
         raw[dev <= exit_[k]] = 0
     state = _carry(raw, first)
     rawf = np.full(len(k), -1, dtype=np.int8)
-    rawf[dev >= T.FULL_ENTER] = 1
-    rawf[dev <= T.FULL_EXIT] = 0
+    rawf[dev >= th.FULL_ENTER] = 1
+    rawf[dev <= th.FULL_EXIT] = 0
     full = _carry(rawf, first)
     rows.update(dev=dev, state=state, full=full)
 
@@ -166,13 +166,13 @@ def _find_chunk(k, t, v, keys, b, w0, w1, ooni_raw=None):
     if len(i0) > 1:
         gap = t0[1:] - t1[:-1]
         same = rk[1:] == rk[:-1]
-        bridge = same & (gap <= np.minimum(T.MERGE_GAP.value, T.MERGE_BINS * bin_ns[rk[1:]]))
+        bridge = same & (gap <= np.minimum(th.MERGE_GAP.value, th.MERGE_BINS * bin_ns[rk[1:]]))
         firsts = np.flatnonzero(np.concatenate(([True], ~bridge)))
         lasts = np.concatenate((firsts[1:] - 1, [len(i0) - 1]))
         i0, i1 = i0[firsts], i1[lasts]
         rk, t0 = rk[firsts], t0[firsts]
         t1 = _end_time(t, k, i1, bin_ns)
-    keep = (t1 - t0) >= min_duration(bin_ns[rk])
+    keep = (t1 - t0) >= min_duration(bin_ns[rk], th)
     i0, i1, rk, t0, t1 = i0[keep], i1[keep], rk[keep], t0[keep], t1[keep]
 
     recs = []
@@ -188,7 +188,7 @@ def _find_chunk(k, t, v, keys, b, w0, w1, ooni_raw=None):
         dd = dev[a:z]
         dd = dd[~np.isnan(dd)]
         span = _end_time(t, k, np.array([z]), bin_ns)[0] - t[a]
-        if len(dd) and abs(float(np.median(dd))) * span < T.MIN_AREA.value:
+        if len(dd) and abs(float(np.median(dd))) * span < th.MIN_AREA.value:
             continue
         cens0 = bool(first[a]) and (t[a] - w0) <= 2 * bin_ns[key]
         cens1 = bool(last_of_key[z - 1]) and (w1 - t[z - 1]) <= 2 * bin_ns[key]
@@ -200,7 +200,7 @@ def _find_chunk(k, t, v, keys, b, w0, w1, ooni_raw=None):
         else:
             # pooled series: the 3-bin sums smear a step over one bin either side, so
             # their pieces are at least 3 bins long (no 1-2 bin pieces at the edges)
-            pieces = levels(dev, a, z, t, int(bin_ns[key]), min_bins=3 if pool[key] else 1)
+            pieces = levels(dev, a, z, t, int(bin_ns[key]), min_bins=3 if pool[key] else 1, th=th)
         depths = []
         for p0, p1 in pieces:
             d = dev[p0:p1]
@@ -211,9 +211,9 @@ def _find_chunk(k, t, v, keys, b, w0, w1, ooni_raw=None):
             if mode_rise[key]:
                 vals = v[p0:p1]
                 lvl = float(np.nanmedian(vals)) if np.isfinite(vals).any() else np.nan
-                kinds.append("full" if lvl >= T.FULL_SHARE else "partial")
+                kinds.append("full" if lvl >= th.FULL_SHARE else "partial")
             else:
-                kinds.append("full" if depths[j] >= T.FULL_ENTER else "partial")
+                kinds.append("full" if depths[j] >= th.FULL_ENTER else "partial")
         for j, (p0, p1) in enumerate(pieces):
             med = depths[j]
             if mode_rise[key]:
@@ -315,7 +315,7 @@ def _gain(x: np.ndarray, min_size: int) -> tuple[int, float]:
 
 
 def levels(dev: np.ndarray, a: int, z: int, t: np.ndarray, bin_ns: int,
-           min_bins: int = 1) -> list[tuple[int, int]]:
+           min_bins: int = 1, th=T.DEFAULT) -> list[tuple[int, int]]:
     """Split one outage [a, z) into pieces of steady depth: (start, stop) row indices.
 
     Binary segmentation with an l2 cost (the method of ``ruptures.Binseg``, written
@@ -335,7 +335,7 @@ def levels(dev: np.ndarray, a: int, z: int, t: np.ndarray, bin_ns: int,
             return [(a, z)]
         x = np.interp(np.arange(n), np.flatnonzero(ok), x[ok])
     x = np.clip(x, -0.5, 1.0)
-    min_size = max(min_bins, int(-(-min_duration(np.array([bin_ns]))[0] // bin_ns)))
+    min_size = max(min_bins, int(-(-min_duration(np.array([bin_ns]), th)[0] // bin_ns)))
     d = np.diff(x)
     sigma = 1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2) if len(d) > 2 else 0.0
     pen = 2 * max(sigma, 0.01) ** 2 * np.log(max(n, 2))
@@ -352,7 +352,7 @@ def levels(dev: np.ndarray, a: int, z: int, t: np.ndarray, bin_ns: int,
     while len(segs) > 1:
         diffs = [abs(med[i + 1] - med[i]) for i in range(len(segs) - 1)]
         i = int(np.argmin(diffs))
-        if diffs[i] >= T.MIN_STEP:
+        if diffs[i] >= th.MIN_STEP:
             break
         segs[i][1] = segs[i + 1][1]
         del segs[i + 1]

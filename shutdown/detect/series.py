@@ -132,7 +132,7 @@ def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple
     return keys, key, _ts_ns(df["ts_utc"]), value
 
 
-def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame, th) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Anomaly share per test, and the per-test volume when the table lacks it."""
     if df.empty:
         return df.iloc[0:0], df.iloc[0:0], None
@@ -162,7 +162,7 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame) -> tuple[pd.DataFrame, p
     # a messenger test run twice an hour is judged on ~5-hour shares.
     grp = [wide.index.get_level_values(i) for i in range(3)]
     typical = total.groupby(grp, observed=True).transform("median")
-    width = np.clip(np.ceil(T.OONI_MIN_COUNT / typical.where(typical > 0)), 3, 24).fillna(3)
+    width = np.clip(np.ceil(th.OONI_MIN_COUNT / typical.where(typical > 0)), 3, 24).fillna(3)
     width = (width // 2 * 2 + 1).astype(int)                 # odd, centred
     pbad = pd.Series(np.nan, index=bad.index)
     ptot = pd.Series(np.nan, index=bad.index)
@@ -172,7 +172,7 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame) -> tuple[pd.DataFrame, p
         roll = lambda x: x.groupby([g[m] for g in grp], observed=True).transform(
             lambda y: y.rolling(int(w), center=True, min_periods=1).sum())
         pbad[m], ptot[m] = roll(b0[m]).to_numpy(), roll(t0[m]).to_numpy()
-    share = (pbad / ptot).where((ptot >= T.OONI_MIN_COUNT) & total.notna()).clip(0, 1)
+    share = (pbad / ptot).where((ptot >= th.OONI_MIN_COUNT) & total.notna()).clip(0, 1)
     raw = pd.DataFrame({"bad": bad, "total": total, "width": width})
     sim = d.groupby(idx, observed=True)["simulated"].any().reindex(wide.index).fillna(False)
     out = share.rename("value").reset_index()
@@ -217,8 +217,9 @@ def _atlas_share(rep: pd.DataFrame, rea: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def build(tidy: pd.DataFrame) -> SeriesSet:
-    """Split the tidy table into series, derive the shares, sort and deduplicate."""
+def build(tidy: pd.DataFrame, th=T.DEFAULT) -> SeriesSet:
+    """Split the tidy table into series, derive the shares, sort and deduplicate
+    (``th``: the thresholds, ``detect.thresholds.Thresholds``)."""
     check_columns(tidy)
     src = tidy["source"].astype(str) if not isinstance(tidy["source"].dtype, pd.CategoricalDtype) \
         else tidy["source"]
@@ -233,7 +234,7 @@ def build(tidy: pd.DataFrame) -> SeriesSet:
     if derived_mask.any():
         ooni = tidy[is_ooni_test]
         ooni_vol = tidy[(src == "ooni").to_numpy() & np.asarray(sig == "measurements")]
-        share, vol, ooni_raw = _ooni_tests(ooni, ooni_vol)
+        share, vol, ooni_raw = _ooni_tests(ooni, ooni_vol, th)
         if len(share):
             parts.append(_frame_part(share, "anomaly_share", "rise", False))
         if len(vol):

@@ -33,8 +33,8 @@ How the thresholds were chosen:
 """
 from __future__ import annotations
 
-import sys
-from contextlib import contextmanager
+import dataclasses
+from types import MappingProxyType
 
 import pandas as pd
 
@@ -72,14 +72,6 @@ MIN_DROP = {
 }
 DEFAULT_MIN_DROP = 0.30          # a signal this module does not know yet
 
-
-def min_drop(source: str, signal: str) -> float:
-    """MIN_DROP for the signal, else the floor its source declares, else DEFAULT_MIN_DROP."""
-    if (source, signal) in MIN_DROP:
-        return MIN_DROP[(source, signal)]
-    from shutdown.sources import registry
-    sig = registry.signal(source, signal)
-    return sig.floor if sig is not None and sig.floor is not None else DEFAULT_MIN_DROP
 # OONI anomaly share (absolute rise, 0..1): blocking a messenger makes most of its tests
 # anomalous; ordinary noise (flaky networks) moves the share by a few percent.
 MIN_RISE = 0.30
@@ -165,26 +157,65 @@ EVIDENCE_MIN_GROUP = 5
 TUNABLE = frozenset(n for n in dir() if n.isupper())
 
 
-@contextmanager
-def overridden(values: dict | None):
-    """Use other values for some thresholds while the block runs, then restore them.
+class _Values:
+    """Methods of ``Thresholds`` (the dataclass itself is made from the constants above)."""
 
-    ``values`` maps names of this module (``K_NOISE``, ``MIN_DROP``, ...) to new values;
-    an unknown name is an error, so a typo does not silently tune nothing. Detection
-    reads these module constants, so the override is process-wide while it lasts: not
-    for use from several threads at once.
-    """
-    values = dict(values or {})
-    unknown = sorted(set(values) - TUNABLE)
-    if unknown:
-        raise InputError(f"unknown detection threshold(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(sorted(TUNABLE))}")
-    module = sys.modules[__name__]
-    saved = {k: getattr(module, k) for k in values}
-    try:
-        for k, v in values.items():
-            setattr(module, k, v)
-        yield
-    finally:
-        for k, v in saved.items():
-            setattr(module, k, v)
+    def min_drop(self, source: str, signal: str) -> float:
+        """MIN_DROP for the signal, else the floor its source declares, else DEFAULT_MIN_DROP."""
+        if (source, signal) in self.MIN_DROP:
+            return self.MIN_DROP[(source, signal)]
+        from shutdown.sources import registry
+        sig = registry.signal(source, signal)
+        return sig.floor if sig is not None and sig.floor is not None else self.DEFAULT_MIN_DROP
+
+    def replace(self, values: dict | None) -> "Thresholds":
+        """These thresholds with some values replaced; an unknown name is an error, so a
+        typo does not silently tune nothing."""
+        values = dict(values or {})
+        if not values:
+            return self
+        unknown = sorted(set(values) - TUNABLE)
+        if unknown:
+            raise InputError(f"unknown detection threshold(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(TUNABLE))}")
+        return dataclasses.replace(self, **{k: _frozen(v) for k, v in values.items()})
+
+    def __reduce__(self):          # a mapping proxy does not pickle: rebuild from plain values
+        return (_rebuild, (self.as_dict(),))
+
+    def as_dict(self) -> dict:
+        """Every value by name (MIN_DROP as a plain dict)."""
+        return {f.name: dict(v) if isinstance(v := getattr(self, f.name), MappingProxyType) else v
+                for f in dataclasses.fields(self)}
+
+
+def _frozen(v):
+    return MappingProxyType(dict(v)) if isinstance(v, dict) else v
+
+
+def _rebuild(values: dict) -> "Thresholds":
+    return DEFAULT.replace(values)
+
+
+# One set of the values above, as a value: passed down through detection (and alignment)
+# instead of read from this module, so two runs with different values -- two threads, two
+# notebook cells -- never see each other's. Frozen; MIN_DROP is a read-only mapping.
+Thresholds = dataclasses.make_dataclass(
+    "Thresholds",
+    [(n, object, dataclasses.field(default_factory=lambda n=n: _frozen(globals()[n])))
+     for n in sorted(TUNABLE)],
+    bases=(_Values,), frozen=True, namespace={"__module__": __name__})
+DEFAULT = Thresholds()
+
+
+def resolve(values=None) -> "Thresholds":
+    """A ``Thresholds`` from None (the defaults), a ``Thresholds``, or a dict of names of this
+    module (``K_NOISE``, ``MIN_DROP``, ...) to replace, e.g. ``{"K_NOISE": 5.0}``."""
+    if isinstance(values, Thresholds):
+        return values
+    return DEFAULT.replace(values)
+
+
+def min_drop(source: str, signal: str) -> float:
+    """The default thresholds' floor on the relative drop of a signal (``Thresholds.min_drop``)."""
+    return DEFAULT.min_drop(source, signal)

@@ -1,0 +1,246 @@
+"""The pipeline every entry point runs: load a case's inputs once, then analyse them.
+
+    from shutdown import pipeline
+    inputs = pipeline.load_inputs("kz-2022-01", demo=True)     # case, events, tidy table, cache
+    result = pipeline.analyse(inputs)                           # detection, alignment, verdicts
+    result.summary, result.expectations, result.unexplained
+
+``load_inputs`` is the one place that reads the tidy table (from ``--table``, the
+simulated demo cache, the cache, or -- with ``collect=True`` -- the live APIs through
+the cache) and the one place that refuses to mix simulated and measured data.
+``analyse`` is the one wiring of detection (measurements only) into alignment (where
+the timeline meets them). The commands, ``report``, ``check`` and the notebooks call
+these two; none wires the stages itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from shutdown.errors import InputError
+
+@dataclass
+class Inputs:
+    """What a case's analysis starts from."""
+    case: object
+    events: list
+    tidy: pd.DataFrame
+    raw: object = None                   # store.RawCache, or None for a table file (--table)
+    source_status: list = field(default_factory=list)   # dicts: source, status, message, ...
+    simulated: bool = False
+    demo: bool = False
+    notes: list = field(default_factory=list)           # what a reader should know (no data, ...)
+
+    @property
+    def cache_root(self) -> str:
+        return str(self.raw.root) if self.raw is not None else ""
+
+    def require_data(self, what: str = "nothing to draw") -> None:
+        """InputError (exit 2) naming each source's problem when no source returned data."""
+        if len(self.tidy):
+            return
+        msgs = "; ".join(s.get("message") if (s.get("message") or "").startswith(s["source"])
+                         else f"{s['source']}: {s.get('message') or s['status']}"
+                         for s in self.source_status)
+        raise InputError(f"no source returned any data for case {self.case.name!r}, {what}"
+                         + (f" ({msgs})" if msgs else "")
+                         + ("; without network, `shutdown report CASE --demo` (make demo) runs "
+                            "offline on simulated data" if not self.demo and "unreachable" in msgs
+                            else ""),
+                         path=self.raw.root if self.raw is not None else None)
+
+
+@dataclass
+class Analysis:
+    """Detection and alignment of one ``Inputs``."""
+    detection: object                    # detect.Detection
+    alignment: pd.DataFrame              # one row per event and source series, with det_start/end_utc
+    summary: pd.DataFrame                # one row per event (align.summarize)
+    unexplained: pd.DataFrame            # agreed outages no documented event accounts for
+    expectation_table: pd.DataFrame      # align.expectation_results: one row per expectation
+    expectations: list                   # the same as dicts for the report: event, ok, found, ...
+    others: pd.DataFrame | None = None   # other documenters' entries against report and data
+
+    @property
+    def intervals(self) -> pd.DataFrame:
+        return self.detection.intervals
+
+    @property
+    def notes(self) -> list:
+        return self.detection.notes
+
+
+# --------------------------------------------------------------------------- inputs
+def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bool = False,
+                refresh: bool = False, progress: bool | None = None) -> Inputs:
+    """The case (a name, a path or a Case), its timeline and its tidy table, from one of:
+    ``table`` (a Parquet or CSV file), ``demo`` (the simulated cache of the case's
+    scenario, built once), ``collect`` (the live APIs, cache first; ``refresh``
+    refetches) or else the cache as it is (``cache``: a directory, a RawCache or None
+    for the default). Refuses simulated and measured data together (InputError)."""
+    from shutdown.case import as_case
+    from shutdown.normalize import load_table
+    from shutdown.store import RawCache, as_cache
+    from shutdown.timeline import load_timeline
+
+    c = as_case(case)
+    events = load_timeline(c.timeline_path, case=c)
+    if demo and (table is not None or cache is not None):
+        raise InputError("--demo uses its own simulated cache; do not combine it with "
+                         "--table or --cache")
+    if table is not None and (collect or refresh):
+        raise InputError("--table reads a table file; it cannot be combined with collecting")
+    raw, status, notes = None, [], []
+    if table is not None:
+        tidy = read_table_file(table)
+    elif demo:
+        from shutdown.simulate import demo_cache
+        raw = RawCache(demo_cache(c))
+        if not raw.simulated:
+            raise InputError("the demo cache is not marked simulated; refusing to label it",
+                             path=raw.root)
+        tidy = load_table(c, raw)
+        status = [{"source": s, "status": "simulated", "message": "offline demo: simulated responses"}
+                  for s in c.sources]
+    elif collect:
+        from shutdown.collect import collect_case
+        raw = as_cache(cache)
+        rep = collect_case(c, cache=raw, refresh=refresh, progress=progress)
+        status = [{"source": s.source, "status": s.status, "message": s.message,
+                   "requests": s.requests, "cache_hits": s.cache_hits, "rows": s.rows}
+                  for s in rep.sources]
+        tidy = load_table(c, raw)            # collect_case just rebuilt and wrote it
+    else:
+        raw = as_cache(cache)
+        tidy = load_table(c, raw)
+    if len(tidy) == 0 and not collect:
+        where = f" in {raw.root}" if raw is not None else ""
+        notes.append(f"no data for {c.name}{where}: run `shutdown collect {c.name}` or use --demo")
+    present = set(tidy["source"].astype(str).unique()) if len(tidy) else set()
+    notes += [f"no data at all from {s}: its signals are not measurable"
+              for s in c.sources if len(tidy) and s not in present]
+    return Inputs(case=c, events=events, tidy=tidy, raw=raw, source_status=status,
+                  simulated=simulated_only(tidy, raw), demo=demo, notes=notes)
+
+
+def simulated_only(tidy: pd.DataFrame, raw=None) -> bool:
+    """True for simulated data, False for measured; refuse a table that mixes them, or one
+    whose label disagrees with the cache it came from (never analysed or drawn together)."""
+    flags = set(tidy["simulated"].astype(bool).unique()) if len(tidy) else set()
+    where = raw.root if raw is not None else None
+    if len(flags) > 1:
+        raise InputError("the table mixes simulated and measured rows; simulated and measured data "
+                         "are never shown together -- rebuild it from one cache", path=where)
+    sim = bool(flags.pop()) if flags else bool(raw is not None and raw.simulated)
+    if raw is not None and sim != bool(raw.simulated) and raw.kind() is not None:
+        raise InputError(f"the table says {'simulated' if sim else 'measured'} but the cache holds "
+                         f"{'simulated' if raw.simulated else 'measured'} data; refusing to mix them",
+                         path=where)
+    return sim
+
+
+def read_table_file(path) -> pd.DataFrame:
+    """A tidy table from a Parquet or CSV file (``--table``)."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InputError("table file not found", path=p)
+    try:
+        if p.suffix in (".csv", ".gz") or p.name.endswith(".csv.gz"):
+            df = pd.read_csv(p)
+        else:
+            df = pd.read_parquet(p)
+    except Exception as exc:       # pyarrow/parse errors differ by version: one message
+        raise InputError(f"cannot read the table ({type(exc).__name__}: {exc}); expected "
+                         "Parquet or CSV with the tidy columns", path=p) from None
+    from shutdown.schema import TIDY_COLUMNS
+    missing = [c for c in TIDY_COLUMNS if c not in df.columns and c != "unit"]
+    if missing:
+        raise InputError(f"not a tidy table: lacks columns {missing}", path=p)
+    if "unit" not in df:
+        df["unit"] = ""
+    return df
+
+
+# --------------------------------------------------------------------------- analysis
+def detect(inputs: Inputs, thresholds=None):
+    """Detection alone (``detect.Detection``): reads the measurements, never the timeline."""
+    from shutdown import detect as D
+    case = inputs.case
+    return D.run(inputs.tidy, case.window_utc, case.baseline_utc, tz=case.timezone,
+                 thresholds=thresholds)
+
+
+def analyse(inputs: Inputs, thresholds=None) -> Analysis:
+    """Detection (measurements only), then alignment (where the timeline meets them).
+    ``thresholds``: a ``detect.thresholds.Thresholds`` or a dict of names to replace
+    for this analysis (e.g. ``{"K_NOISE": 5.0}``); alignment judges with the same."""
+    from shutdown import align as A
+
+    case, events, tidy = inputs.case, inputs.events, inputs.tidy
+    det = detect(inputs, thresholds)
+    rows = with_detected_span(A.align(events, det, tidy, case), det.intervals)
+    summary = A.summarize(rows, events)
+    expected = A.expectation_results(case, summary, rows)
+    return Analysis(detection=det, alignment=rows, summary=summary,
+                    unexplained=A.unexplained(events, det.fused, case),   # where sources agree
+                    expectation_table=expected, expectations=expectations_as_dicts(expected, case),
+                    others=other_documenters(case, events, det.intervals, inputs.raw))
+
+
+def with_detected_span(rows: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
+    """Add the detected interval behind each verdict: the interval of the same series
+    that starts or ends at the row's transition time."""
+    rows = rows.copy()
+    rows["det_start_utc"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns, UTC]")
+    rows["det_end_utc"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns, UTC]")
+    if intervals is None or len(intervals) == 0 or "transition_utc" not in rows:
+        return rows
+    keys = ["source", "signal", "subtype", "entity_type", "entity_code"]
+    iv = intervals.copy()
+    for k in keys:
+        iv[k] = iv[k].astype(str)
+    for i, r in rows[rows["transition_utc"].notna()].iterrows():
+        m = pd.Series(True, index=iv.index)
+        for k in keys:
+            m &= iv[k] == str(r.get(k, ""))
+        if "metric" in iv and isinstance(r.get("metric"), str) and r.get("metric"):
+            m &= iv["metric"] == r["metric"]
+        t = r["transition_utc"]
+        hit = iv[m & ((iv["start_utc"] == t) | (iv["end_utc"] == t))]
+        if len(hit):
+            rows.at[i, "det_start_utc"] = hit["start_utc"].iloc[0]
+            rows.at[i, "det_end_utc"] = hit["end_utc"].iloc[0]
+    return rows
+
+
+def expectations_as_dicts(res: pd.DataFrame, case) -> list[dict]:
+    notes = {e.event: e.note for e in case.expectations}
+    out = []
+    for r in res.to_dict("records"):
+        out.append({"event": r["event"], "ok": bool(r["ok"]), "verdict": r["verdict"],
+                    "verdicts": [v for v in str(r["required"]).split(",") if v],
+                    "min_sources": int(r["min_sources"]),
+                    "sources": [x for x in str(r["sources"] or "").split(",") if x],
+                    "found": f"{r['verdict'] or 'no verdict'} by {int(r['n_sources'])} independent "
+                             f"source(s) ({(r['sources'] or 'none').replace(',', ', ')})"
+                             if r["verdict"] is not None else r["message"],
+                    "note": notes.get(r["event"], "")})
+    return out
+
+
+def other_documenters(case, events, intervals, raw) -> pd.DataFrame | None:
+    """What other documenters (a source's own outage records) say, against the report
+    and the data (``shutdown.documenters``); None when no source of the case documents
+    or there is no raw cache (a table file)."""
+    from shutdown import documenters
+    from shutdown.detect import fuse
+    if raw is None:
+        return None
+    found = documenters.documented(case, raw)
+    if not found:
+        return None
+    fused = fuse(intervals) if intervals is not None and len(intervals) else None
+    return pd.concat([documenters.compare(events, df, fused, case, title) for title, df in found],
+                     ignore_index=True)
