@@ -48,11 +48,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 import shutdown
-from shutdown import align, detect, plot
+from shutdown import detect, pipeline, plot
 from shutdown.detect import thresholds
-from shutdown.normalize import load_table
-from shutdown.report import with_detected_span
-from shutdown.store import RawCache
 
 pd.set_option("display.max_colwidth", 80)
 pd.set_option("display.width", 160)
@@ -100,23 +97,16 @@ pd.DataFrame([{"kind": kind, "source": x.source, "signal": x.signal, "subtype": 
 #
 # Collectors store every upstream response as it came, with its provenance, in a raw
 # cache; a *tidy table* (one row per source, entity, signal, subtype and time bin) is
-# built from that cache only. A cache holds measured or simulated data, never both.
+# built from that cache only. A cache holds measured or simulated data, never both:
+# `pipeline.load_inputs` refuses a table that mixes them, as every command does.
 
 # %%
-if LIVE:
-    from shutdown.collect import as_cache, collect_case
-    collected = collect_case(case, progress=True)   # into the default cache (~/.cache/shutdown)
-    print(collected.summary())
-    cache = as_cache(None)
-    tidy = load_table(case, cache)                  # the table collect_case just wrote
-else:
-    from shutdown.simulate import demo_cache
-    cache = RawCache(demo_cache(case))              # built once, then reused
-    tidy = load_table(case, cache)
-
-if tidy["simulated"].nunique() > 1:
-    raise RuntimeError("the table mixes simulated and measured rows; rebuild it from one cache")
-SIMULATED = bool(tidy["simulated"].all())
+# LIVE: the live APIs into the default cache (~/.cache/shutdown), cache first;
+# else the simulated demo cache, built once, then reused
+inputs = pipeline.load_inputs(case, demo=not LIVE, collect=LIVE, progress=True)
+for status in inputs.source_status:
+    print(f"{status['source']}: {status['status']} {status.get('message') or ''}")
+cache, tidy, SIMULATED = inputs.raw, inputs.tidy, inputs.simulated
 
 
 def banner():
@@ -200,7 +190,7 @@ fig
 # loss exceeds a threshold, with hysteresis and a minimum duration.
 
 # %%
-det = detect.run(tidy, window=case.window_utc, baseline=case.baseline_utc, tz=case.timezone)
+det = pipeline.detect(inputs)
 banner()
 print(f"{len(det.intervals)} intervals in {det.series['status'].eq('ok').sum()} judged series")
 for note in det.notes:
@@ -220,9 +210,11 @@ national[["source", "signal", "subtype", "start_utc", "end_utc", "kind", "depth"
 # ## 5. Tune the thresholds and see the effect
 #
 # All the detector's numbers live in `shutdown.detect.thresholds`, each with the
-# reason for its value. To try another value, pass it to `detect.run` as
-# `thresholds={...}` for that run (the module keeps its own values; a misspelt
-# name is an error, not a silent no-op). Here: the noise multiplier `K_NOISE` (how many robust
+# reason for its value. To try another value, pass it to `pipeline.analyse` (or
+# `detect.run`) as `thresholds={...}`: it becomes a `thresholds.Thresholds` value
+# for that run only, which alignment uses too (the module keeps its own values, so
+# runs with different values never disturb each other; a misspelt name is an error,
+# not a silent no-op). Here: the noise multiplier `K_NOISE` (how many robust
 # standard deviations of baseline noise a drop must exceed), and the floor on the
 # relative drop (`MIN_DROP`) for the telescope and Google traffic raised from 30% to 40%.
 #
@@ -231,12 +223,6 @@ national[["source", "signal", "subtype", "start_utc", "end_utc", "kind", "depth"
 # where the detector says the disruption began.
 
 # %%
-def detect_with(**overrides):
-    """Detection with some thresholds replaced for this one run."""
-    return detect.run(tidy, window=case.window_utc, baseline=case.baseline_utc, tz=case.timezone,
-                      thresholds=overrides)
-
-
 def first_outage(d, source, signal, subtype):
     iv = d.intervals
     iv = iv[(iv["source"] == source) & (iv["signal"] == signal) & (iv["subtype"] == subtype)
@@ -251,7 +237,8 @@ settings = {
     "K_NOISE=8": {"K_NOISE": 8.0},
     "floor 40%": {"MIN_DROP": floor40},
 }
-tuned = {name: detect_with(**o) for name, o in settings.items()}
+analysed = {name: pipeline.analyse(inputs, thresholds=o) for name, o in settings.items()}
+tuned = {name: a.detection for name, a in analysed.items()}
 banner()
 print(pd.DataFrame({
     "intervals": {n: len(d.intervals) for n, d in tuned.items()},
@@ -264,8 +251,7 @@ print(pd.DataFrame({
 # that event hinges on a threshold and deserves a closer look at the raw signals.
 
 # %%
-verdicts = pd.DataFrame({name: align.summarize(align.align(events, d, tidy, case), events)
-                         .set_index("event")["verdict"] for name, d in tuned.items()})
+verdicts = pd.DataFrame({name: a.summary.set_index("event")["verdict"] for name, a in analysed.items()})
 banner()
 verdicts
 
@@ -309,8 +295,8 @@ fig
 # a day outside it), *not-observed*, *contradicted* or *not-measurable*.
 
 # %%
-rows = align.align(events, det, tidy, case)
-summary = align.summarize(rows, events)
+result = analysed["default"]          # pipeline.analyse: detection, then alignment
+rows, summary = result.alignment, result.summary
 banner()
 summary[["event", "kind", "window_local", "verdict", "n_sources", "transition_local", "minutes_off"]]
 
@@ -319,8 +305,7 @@ summary[["event", "kind", "window_local", "verdict", "n_sources", "transition_lo
 # above the detected intervals its verdicts rest on, coloured by verdict.
 
 # %%
-plot.alignment_figure(events, det.intervals, with_detected_span(rows, det.intervals), case,
-                      simulated=SIMULATED)
+plot.alignment_figure(events, det.intervals, rows, case, simulated=SIMULATED)
 
 # %% [markdown]
 # Why a verdict is what it is: the per-source rows of one event.
@@ -334,7 +319,7 @@ rows[rows["event"] == "kz-03-shutdown"][
 # enforces the same).
 
 # %%
-print(align.expectation_results(case, summary, rows)[["event", "ok", "message"]].to_string(index=False))
+print(result.expectation_table[["event", "ok", "message"]].to_string(index=False))
 
 # %% [markdown]
 # The other direction: where do independent sources agree on an outage
@@ -342,7 +327,7 @@ print(align.expectation_results(case, summary, rows)[["event", "ok", "message"]]
 # outage left that no documented event accounts for? The report lists those too.
 
 # %%
-unexplained = align.unexplained(events, det.fused, case)
+unexplained = result.unexplained
 banner()
 print(f"{len(unexplained)} agreed outages that no documented event accounts for")
 det.fused[["entity_type", "entity_code", "start_utc", "end_utc", "kind", "n_sources", "sources"]]

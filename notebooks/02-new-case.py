@@ -49,8 +49,7 @@ from pathlib import Path
 import pandas as pd
 
 import shutdown
-from shutdown import InputError, align, detect, plot
-from shutdown.normalize import load_table
+from shutdown import InputError, pipeline, plot
 
 pd.set_option("display.max_colwidth", 70)
 pd.set_option("display.width", 160)
@@ -280,20 +279,19 @@ depth = 0.6
 
 # %%
 if LIVE:
-    from shutdown.collect import as_cache, collect_case
-    collected = collect_case(case, progress=True)   # into the default cache (~/.cache/shutdown)
-    print(collected.summary())
-    cache = as_cache(None)
-    tidy = load_table(case, cache)                  # the table collect_case just wrote
+    # the live APIs into the default cache (~/.cache/shutdown), cache first
+    inputs = pipeline.load_inputs(case, collect=True, progress=True)
+    for status in inputs.source_status:
+        print(f"{status['source']}: {status['status']} {status.get('message') or ''}")
 else:
     from shutdown.simulate import simulate
     scenario_path = WORK / "ir-2019-11-sketch.scenario.toml"
     scenario_path.write_text(SCENARIO)
     sim = simulate(scenario_path, case=case, cache_root=WORK / "simulated-cache")
     print(f"simulated {sum(sim['files'].values())} responses in {sim['seconds']:.1f} s -> {sim['cache']}")
-    tidy = load_table(case, sim["cache"])
+    inputs = pipeline.load_inputs(case, cache=sim["cache"])
 
-SIMULATED = bool(tidy["simulated"].all())
+tidy, SIMULATED = inputs.tidy, inputs.simulated      # load_inputs refuses a mix of the two
 if SIMULATED:
     print("#" * 78 + "\n#  SIMULATED DATA - an illustrative sketch, not measurements\n" + "#" * 78)
 else:
@@ -301,15 +299,14 @@ else:
 print(f"{len(tidy):,} rows;", tidy.groupby("source").size().to_dict())
 
 # %%
-det = detect.run(tidy, window=case.window_utc, baseline=case.baseline_utc, tz=case.timezone)
-rows = align.align(events, det, tidy, case)
-summary = align.summarize(rows, events)
+result = pipeline.analyse(inputs)     # detection (data only), then alignment with the timeline
+summary = result.summary
 if SIMULATED:
     print("SIMULATED DATA - verdicts on a sketch, not findings")
 summary[["event", "kind", "verdict", "n_sources", "transition_local", "minutes_off"]]
 
 # %%
-plot.overview_figure(tidy, events, det.intervals, case)
+plot.overview_figure(tidy, events, result.intervals, case)
 
 # %% [markdown]
 # ## 6. Keep the case
