@@ -90,3 +90,12 @@ def test_detection_never_reads_the_timeline():
 def test_sources_do_no_driving_and_figures_take_plain_data():
     assert _arrows("shutdown.sources", ("shutdown.collect", "shutdown.normalize")) == []
     assert _arrows("shutdown.plot", ("shutdown.collect", "shutdown.http", "shutdown.store")) == []
+
+
+def test_entry_points_run_the_pipeline_not_the_stages():
+    """Commands parse, call shutdown.pipeline and print; check loads through the pipeline,
+    not through report (one wiring of detect -> align, one simulated guard)."""
+    stages = ("shutdown.detect", "shutdown.align", "shutdown.normalize", "shutdown.documenters")
+    assert _arrows("shutdown.commands", stages) == []
+    assert _arrows("shutdown.check", ("shutdown.report", *stages)) == []
+    assert _arrows("shutdown.report", ("shutdown.detect", "shutdown.align", "shutdown.normalize")) == []
