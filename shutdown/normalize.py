@@ -18,8 +18,7 @@ import pandas as pd
 
 from shutdown.http import SourceError
 from shutdown.schema import check_tidy, empty_tidy
-from shutdown.errors import InputError
-from shutdown.store import read_table, write_table
+from shutdown.store import read_table, simulated_only, write_table
 
 OUTAGES_SUFFIX = ".ioda-outages"
 
@@ -101,11 +100,7 @@ def load_table(case, cache=None, rebuild: bool = False) -> pd.DataFrame:
     path = cache.table_path(case.name)
     if not rebuild and path.is_file():
         table = check_tidy(read_table(path))
-        held = cache.holds_simulated()
-        if len(table) and held is not None and bool(table["simulated"].any()) != held:
-            raise InputError(f"the table is labelled {'simulated' if not held else 'measured'} "
-                             f"but the cache holds {'simulated' if held else 'measured'} data; "
-                             "delete the table: it is rebuilt from the raw cache", path=path)
+        simulated_only(table, cache, table_path=path)     # a stale table of the other kind
         return table
     table = build_table(case, cache)
     if len(table):

@@ -7,7 +7,9 @@
 
 ``load_inputs`` is the one place that reads the tidy table (from ``--table``, the
 simulated demo cache, the cache, or -- with ``collect=True`` -- the live APIs through
-the cache) and the one place that refuses to mix simulated and measured data.
+the cache) and refuses to mix simulated and measured data for every entry point (with
+``store.simulated_only``, the one check, which ``normalize.load_table`` also applies to
+a stored table).
 ``analyse`` is the one wiring of detection (measurements only) into alignment (where
 the timeline meets them). The commands, ``report``, ``check`` and the notebooks call
 these two; none wires the stages itself.
@@ -82,7 +84,7 @@ def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bo
     for the default). Refuses simulated and measured data together (InputError)."""
     from shutdown.case import as_case
     from shutdown.normalize import load_table
-    from shutdown.store import RawCache, as_cache
+    from shutdown.store import RawCache, as_cache, simulated_only
     from shutdown.timeline import load_timeline
 
     c = as_case(case)
@@ -123,22 +125,6 @@ def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bo
               for s in c.sources if len(tidy) and s not in present]
     return Inputs(case=c, events=events, tidy=tidy, raw=raw, source_status=status,
                   simulated=simulated_only(tidy, raw), demo=demo, notes=notes)
-
-
-def simulated_only(tidy: pd.DataFrame, raw=None) -> bool:
-    """True for simulated data, False for measured; refuse a table that mixes them, or one
-    whose label disagrees with the cache it came from (never analysed or drawn together)."""
-    flags = set(tidy["simulated"].astype(bool).unique()) if len(tidy) else set()
-    where = raw.root if raw is not None else None
-    if len(flags) > 1:
-        raise InputError("the table mixes simulated and measured rows; simulated and measured data "
-                         "are never shown together -- rebuild it from one cache", path=where)
-    sim = bool(flags.pop()) if flags else bool(raw is not None and raw.simulated)
-    if raw is not None and sim != bool(raw.simulated) and raw.kind() is not None:
-        raise InputError(f"the table says {'simulated' if sim else 'measured'} but the cache holds "
-                         f"{'simulated' if raw.simulated else 'measured'} data; refusing to mix them",
-                         path=where)
-    return sim
 
 
 def read_table_file(path) -> pd.DataFrame:

@@ -407,6 +407,27 @@ def table_time_range(path: Path, column: str = "ts_utc") -> tuple:
     return (min(lo), max(hi)) if lo else (None, None)
 
 
+def simulated_only(tidy: pd.DataFrame, cache: "RawCache | None" = None, table_path=None) -> bool:
+    """True for simulated data, False for measured: the one check that the two never mix.
+    Refuses a table that mixes them, and one whose label disagrees with what its cache
+    holds (``table_path``: a stored table, which is rebuilt from the cache once deleted)."""
+    flags = set(tidy["simulated"].astype(bool).unique()) if len(tidy) else set()
+    where = table_path or (cache.root if cache is not None else None)
+    if len(flags) > 1:
+        raise InputError("the table mixes simulated and measured rows; simulated and measured data "
+                         "are never shown together -- rebuild it from one cache", path=where)
+    held = cache.holds_simulated() if cache is not None else None
+    if not flags:
+        return bool(held)
+    sim = bool(flags.pop())
+    if held is not None and sim != held:
+        raise InputError(f"the table is labelled {'simulated' if sim else 'measured'} but the cache holds "
+                         f"{'simulated' if held else 'measured'} data; refusing to mix them"
+                         + ("; delete the table: it is rebuilt from the raw cache" if table_path else ""),
+                         path=where)
+    return sim
+
+
 def as_cache(cache) -> "RawCache":
     """A RawCache from a RawCache, a directory, or None (the default cache)."""
     if isinstance(cache, RawCache):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from shutdown import align, detect, pipeline, report
+from shutdown import align, detect, pipeline, report, store
 from shutdown.case import load_case
 from shutdown.cli import app
 from shutdown.detect import thresholds
@@ -42,7 +42,7 @@ def test_inputs_loaded_once_with_the_guard(kz, tmp_path):
     mixed = inputs.tidy.copy()
     mixed.loc[mixed.index[:3], "simulated"] = False
     with pytest.raises(InputError, match="mixes simulated and measured"):
-        pipeline.simulated_only(mixed, inputs.raw)
+        store.simulated_only(mixed, inputs.raw)
     p = tmp_path / "mixed.parquet"
     mixed.to_parquet(p)
     with pytest.raises(InputError, match="mixes simulated and measured"):

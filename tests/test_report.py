@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from shutdown import pipeline, plot, report, sidecar
+from shutdown import plot, report, sidecar, store
 from shutdown.case import load_case
 from shutdown.errors import InputError
 from test_plot_fixtures import make_cache, make_report_data, make_tidy, shared_report
@@ -135,10 +135,10 @@ def test_mixed_data_refused(tmp_path):
     tidy.loc[tidy.index[:5], "simulated"] = False
     raw = make_cache(tmp_path / "c", case, tidy, simulated=True)
     with pytest.raises(InputError, match="mixes simulated and measured"):
-        pipeline.simulated_only(tidy, raw)
+        store.simulated_only(tidy, raw)
     measured = make_tidy(case, simulated=False, asns=False)
     with pytest.raises(InputError, match="refusing to mix"):
-        pipeline.simulated_only(measured, raw)
+        store.simulated_only(measured, raw)
 
 
 def test_report_command_bad_case_exits_2():
