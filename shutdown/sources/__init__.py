@@ -121,3 +121,26 @@ def cached(cache, source: str) -> Callable:
             raise SourceError(source, hit.meta.get("url", req.path), problem)
         return Answer.of(obj, int(hit.meta.get("status") or 200))
     return answer
+
+
+class _NotCached(Exception):
+    pass
+
+
+def replay(requests, cache, source: str) -> list:
+    """``(request, cached hit)`` for the requests of a generator in order, answered from
+    the cache as far as it holds them: the walk ends at the first one not cached
+    (e.g. the pages of a listing an interrupted collect left unfinished)."""
+    got = []
+
+    def answer(req: Request) -> Answer:
+        hit = cache.get(source, req.path, req.params)
+        if hit is None:
+            raise _NotCached(req.label)
+        got.append((req, hit))
+        return Answer.of(hit.json())
+    try:
+        walk(requests, answer)
+    except _NotCached:
+        pass
+    return got

@@ -52,7 +52,7 @@ import pandas as pd
 import dataclasses
 
 from shutdown.schema import IODA_OUTAGE_COLUMNS, SIGNALS
-from shutdown.sources import Expect, Gap, Request
+from shutdown.sources import Expect, Gap, Request, replay
 from shutdown.sources.blocks import TidyBuilder, numbers
 from shutdown.sources.windows import chunks, epoch
 
@@ -408,20 +408,12 @@ def normalize_outages(case, cache) -> pd.DataFrame:
     for req in plan(case, codes):
         if not req.path.startswith("/outages/"):
             continue
-        parse = parse_alerts if req.path.endswith("alerts") else parse_events
-        page, params = 0, req.params
-        while page < MAX_PAGES:
-            hit = cache.get(SOURCE, req.path, params)
-            if hit is None:
-                break
+        for _, hit in replay(pages(req), cache, SOURCE):
             payload = hit.json()
-            df = parse_events(payload, req.params.get("until")) if parse is parse_events else parse(payload)
+            df = (parse_events(payload, req.params.get("until")) if req.path.endswith("events")
+                  else parse_alerts(payload))
             df["simulated"] = _simulated(cache, hit)
             frames.append(df)
-            if len(payload.get("data") or []) < int(req.params.get("limit", PAGE_LIMIT)):
-                break
-            page += 1
-            params = page_params(req.params, page)
     if not frames:
         return _outage_frame([])
     out = pd.concat(frames, ignore_index=True)

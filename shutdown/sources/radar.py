@@ -67,7 +67,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from shutdown.sources import Request
+from shutdown.sources import Request, replay
 from shutdown.sources.blocks import TidyBuilder
 
 # What the registry reads. Sources of each value are in the comments.
@@ -263,14 +263,19 @@ def requests(case):
     one the driver answers from the cache and stops at the first request that
     needs the network, saying how to get one."""
     for req in plan(case):
-        if req.path != OUTAGES_PATH:
+        if req.path == OUTAGES_PATH:
+            yield from pages(req)
+        else:
             yield req
-            continue
-        obj, page = (yield req).json(), 1
-        while len(obj["result"]["annotations"]) >= int(req.params["limit"]) and page < MAX_PAGES:
-            obj = (yield dataclasses.replace(req, params=page_params(req.params, page))).json()
-            page += 1
     return []
+
+
+def pages(req: Request):
+    """An Outage Center request and its follow-up pages, until a page comes back short."""
+    obj, page = (yield req).json(), 1
+    while len(obj["result"]["annotations"]) >= int(req.params["limit"]) and page < MAX_PAGES:
+        obj = (yield dataclasses.replace(req, params=page_params(req.params, page))).json()
+        page += 1
 
 
 # -- parsing (payload in, arrays out) -----------------------------------------------------
@@ -379,19 +384,11 @@ def normalize_annotations(case, cache) -> pd.DataFrame:
     annotation id over every cached page, ordered by start: a documented timeline
     kept beside the case's own, never read by detection."""
     first = next(r for r in plan(case) if r.path == OUTAGES_PATH)
-    frames, page, params = [], 0, first.params
-    while page < MAX_PAGES:
-        hit = cache.get(SOURCE, OUTAGES_PATH, params)
-        if hit is None:
-            break
-        payload = hit.json()
-        df = parse_annotations(payload)
+    frames = []
+    for _, hit in replay(pages(first), cache, SOURCE):
+        df = parse_annotations(hit.json())
         df["simulated"] = _simulated(cache, hit)
         frames.append(df)
-        if len(((payload.get("result") or {}).get("annotations")) or []) < int(first.params["limit"]):
-            break
-        page += 1
-        params = page_params(first.params, page)
     frames = [f for f in frames if len(f)]
     if not frames:
         return annotation_frame([])
