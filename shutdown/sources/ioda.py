@@ -45,11 +45,10 @@ src/TimeSeries/TimeSeriesNormalizer.php, src/Entity/Outages*Normalizer.php):
 """
 from __future__ import annotations
 
+import dataclasses
 
 import numpy as np
 import pandas as pd
-
-import dataclasses
 
 from shutdown.schema import IODA_OUTAGE_COLUMNS, SIGNALS
 from shutdown.sources import Expect, Gap, Request, replay
