@@ -188,6 +188,30 @@ def test_collect_follows_next_then_normalize_counts_probes(tmp_path):
     assert value(df, "asn", "9198", "probes_reachable", "infrastructure", x) == 1
 
 
+class Bar:
+    """What the driver uses of a tqdm bar."""
+
+    def __init__(self, total):
+        self.total, self.n, self.labels = total, 0, []
+
+    def update(self, k):
+        self.n += k
+
+    def set_postfix_str(self, text, refresh=False):
+        self.labels.append(text)
+
+
+@responses.activate
+def test_the_listing_sets_the_progress_total_once_it_tells_how_many_requests_follow(tmp_path):
+    replay = AtlasReplay(responses)
+    case = small_case()
+    bar = Bar(len(atlas.plan(case)))              # before any answer: the first listing page only
+    assert bar.total == 1
+    fetch_source(atlas, case, fetcher(tmp_path), bar)
+    assert bar.n == bar.total == len(replay.calls) == 11      # 2 listing pages + 9 results
+    assert bar.labels[:2] == [f"probes in {case.country} (page 1)", f"probes in {case.country} (page 2)"]
+
+
 @responses.activate
 def test_second_run_reads_the_cache_and_refresh_refetches(tmp_path):
     replay = AtlasReplay(responses)

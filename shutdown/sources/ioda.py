@@ -432,8 +432,8 @@ def parse_entities(payload) -> pd.DataFrame:
 def region_codes(country: str, fetcher) -> pd.DataFrame:
     """IODA's regions of ``country`` (code, name), sorted by name, asked through
     ``fetcher`` (from Python: ``region_codes("KZ", shutdown.collect.fetcher_for("ioda"))``).
-    ``collect`` resolves case regions by name this way; the code can also be pinned
-    in the case (``ioda = "<code>"``). The answer is cached like any other."""
+    The same lookup ``requests`` asks first to resolve case regions by name (under
+    the same cache key); the code can also be pinned in the case (``ioda = "<code>"``)."""
     obj = fetcher.get_json(ENTITIES_PATH, entities_params(country), validate=check_envelope)
     return _sorted(parse_entities(obj))
 
