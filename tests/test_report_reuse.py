@@ -97,3 +97,21 @@ def test_formats_checked():
     assert plot.check_formats(["pdf", "png"]) == ("png", "pdf")
     with pytest.raises(InputError, match="unknown figure format 'tiff'"):
         plot.check_formats("png,tiff")
+
+
+def test_the_chart_library_is_bundled_once_and_kept(tmp_path, monkeypatch):
+    """vl-convert's bundle is written under the cache once; later runs read it back."""
+    import vl_convert
+
+    from shutdown import interactive
+    monkeypatch.setenv("SHUTDOWN_CACHE", str(tmp_path))
+    interactive.library_js.cache_clear()
+    calls = []
+    real = vl_convert.javascript_bundle
+    monkeypatch.setattr(vl_convert, "javascript_bundle", lambda **k: calls.append(k) or real(**k))
+    first = interactive.library_js()
+    kept = list((tmp_path / "vendor").glob("vega-bundle-*.js"))
+    assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == first and "</script" not in first
+    interactive.library_js.cache_clear()
+    assert interactive.library_js() == first and len(calls) == 1      # read back, not bundled again
+    interactive.library_js.cache_clear()
