@@ -106,26 +106,82 @@ def _expectations(event, case=None) -> list:
     return exp
 
 
-def _candidates(series: pd.DataFrame, intervals: pd.DataFrame, exp, etype, ecode):
-    """The series an expectation refers to (from coverage, else from the intervals)."""
-    base = series if series is not None and len(series) else intervals
-    if base is None or len(base) == 0:
-        return pd.DataFrame()
-    m = ((base["source"] == exp.source) & (base["signal"] == exp.signal)
-         & (base["entity_type"] == etype) & (base["entity_code"].astype(str) == str(ecode)))
-    if exp.subtype is not None:
-        m &= base["subtype"] == exp.subtype
-    out = base[m]
-    if "metric" in out:
-        # a test's anomaly share is what a restriction moves; Atlas counts yield to the share
-        if exp.source == "ooni" and exp.signal in OONI_ALL_TESTS:
-            out = out[out["metric"] == "anomaly_share"]
-        elif exp.source == "atlas" and exp.signal == "probes_reachable":
-            out = out[out["metric"] == "reachable_share"]
-    cols = ["source", "signal", "subtype", "metric", "entity_type", "entity_code"]
-    cols = [c for c in cols if c in out]
-    extra = [c for c in ("status", "reason", "bin_minutes", "simulated") if c in out]
-    return out[cols + extra].drop_duplicates(subset=cols)
+class _Lookup:
+    """The series, intervals and data times of one alignment, grouped once by what an
+    expectation asks for (a boolean mask over every table per event and entity was most
+    of a report's alignment time)."""
+
+    def __init__(self, series, intervals, det):
+        base = series if series is not None and len(series) else intervals
+        self._base = self._group(base, ["source", "signal", "entity_type"])
+        self._iv = self._group(intervals, ["source", "signal", "subtype", "entity_type"])
+        self._no_iv = intervals.iloc[0:0] if intervals is not None else pd.DataFrame()
+        self._det = det
+        self._ids = self._times = None
+
+    @staticmethod
+    def _group(df, cols) -> dict:
+        if df is None or len(df) == 0:
+            return {}
+        code = df["entity_code"].astype(str)
+        return {k: g for k, g in df.groupby([*(df[c] for c in cols), code], observed=True, sort=False)}
+
+    def candidates(self, exp, etype, ecode) -> pd.DataFrame:
+        """The series an expectation refers to (from coverage, else from the intervals)."""
+        out = self._base.get((exp.source, exp.signal, etype, str(ecode)))
+        if out is None:
+            return pd.DataFrame()
+        if exp.subtype is not None:
+            out = out[out["subtype"] == exp.subtype]
+        if "metric" in out:
+            # a test's anomaly share is what a restriction moves; Atlas counts yield to the share
+            if exp.source == "ooni" and exp.signal in OONI_ALL_TESTS:
+                out = out[out["metric"] == "anomaly_share"]
+            elif exp.source == "atlas" and exp.signal == "probes_reachable":
+                out = out[out["metric"] == "reachable_share"]
+        cols = ["source", "signal", "subtype", "metric", "entity_type", "entity_code"]
+        cols = [c for c in cols if c in out]
+        extra = [c for c in ("status", "reason", "bin_minutes", "simulated") if c in out]
+        return out[cols + extra].drop_duplicates(subset=cols)
+
+    def intervals(self, c, etype, ecode) -> pd.DataFrame:
+        iv = self._iv.get((c["source"], c["signal"], c["subtype"], etype, str(ecode)))
+        if iv is None:
+            return self._no_iv
+        if "metric" in iv and "metric" in c:
+            iv = iv[iv["metric"] == c["metric"]]
+        return iv
+
+    def has_data(self, key_row, ws, we) -> bool | None:
+        """Whether the series has a value inside [ws, we); None when unknown."""
+        det = self._det
+        if det is None or det.series_set is None or not det.rows or len(det.rows["key"]) == 0:
+            return None
+        if self._times is None:
+            keys = det.series_set.keys
+            cols = ["source", "signal", "subtype", "entity_type", "entity_code", "metric"]
+            self._ids = {}
+            for i, k in enumerate(zip(*(keys[c].astype(str) for c in cols))):
+                self._ids.setdefault(k, []).append(i)
+            r = det.rows
+            ok = ~np.isnan(r["value"])
+            key, ts = r["key"][ok], r["ts"][ok]
+            order = np.lexsort((ts, key))
+            key, ts = key[order], ts[order]
+            bounds = np.searchsorted(key, np.arange(len(keys) + 1))
+            self._times = (ts, bounds)
+        k = tuple(str(key_row[c]) for c in ("source", "signal", "subtype", "entity_type", "entity_code"))
+        ids = [i for (kk, ii) in self._ids.items() if kk[:5] == k
+               and ("metric" not in key_row or kk[5] == str(key_row["metric"])) for i in ii]
+        if not ids:
+            return False
+        ts, bounds = self._times
+        for i in ids:
+            t = ts[bounds[i]:bounds[i + 1]]
+            j = np.searchsorted(t, ws.value)
+            if j < len(t) and t[j] < we.value:
+                return True
+        return False
 
 
 # -- transitions -------------------------------------------------------------------------
@@ -220,24 +276,6 @@ def _row_at(iv, t, which: str = "start"):
     return None
 
 
-def _has_data(det, key_row, ws, we) -> bool | None:
-    """Whether the series has a value inside [ws, we); None when unknown."""
-    if det is None or det.series_set is None or not det.rows or len(det.rows["key"]) == 0:
-        return None
-    keys = det.series_set.keys
-    m = ((keys["source"] == key_row["source"]) & (keys["signal"] == key_row["signal"])
-         & (keys["subtype"] == key_row["subtype"]) & (keys["entity_type"] == key_row["entity_type"])
-         & (keys["entity_code"] == str(key_row["entity_code"])))
-    if "metric" in key_row:
-        m &= keys["metric"] == key_row["metric"]
-    ids = np.flatnonzero(m.to_numpy())
-    if not len(ids):
-        return False
-    r = det.rows
-    sel = np.isin(r["key"], ids) & (r["ts"] >= ws.value) & (r["ts"] < we.value) & ~np.isnan(r["value"])
-    return bool(sel.any())
-
-
 # -- alignment ---------------------------------------------------------------------------
 def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZON) -> pd.DataFrame:
     """One row per (event, expected source series). ``detection`` is a
@@ -251,6 +289,7 @@ def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZ
     sim_any = bool(len(iv_all) and iv_all["simulated"].any()) or bool(
         series is not None and len(series) and series["simulated"].any())
     win = getattr(det, "window", ()) if det is not None else ()
+    look = _Lookup(series, iv_all, det)
     recs = []
     for ev in events:
         ws, we = ev.window_utc
@@ -270,7 +309,7 @@ def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZ
                                  "reason": f"OONI has no app test for {v!r}", "simulated": sim_any})
         shows = {e.shows for e in exps}
         main = "up" if "up" in shows else ("anomaly-up" if "anomaly-up" in shows else "down")
-        ctx = dict(base=base, ev=ev, main=main, series=series, iv_all=iv_all, det=det,
+        ctx = dict(base=base, ev=ev, main=main, look=look, det=det,
                    win=win, horizon=horizon, sim_any=sim_any)
         if ev.scope_type == "sites":
             for exp in exps:
@@ -298,7 +337,7 @@ def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZ
     return out
 
 
-def _judge_entity(exp, etype, ecode, *, base, ev, main, series, iv_all, det, win, horizon,
+def _judge_entity(exp, etype, ecode, *, base, ev, main, look, det, win, horizon,
                   sim_any) -> list[dict]:
     """Rows for one expectation on one entity: one per matching series."""
     ws, we = ev.window_utc
@@ -306,7 +345,7 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, series, iv_all, det, win
     row0 = {**base, "expects": exp.shows, "role": role, "source": exp.source,
             "signal": exp.signal, "subtype": exp.subtype or "",
             "entity_type": etype, "entity_code": ecode, "family": family(exp.source, exp.signal)}
-    cands = _candidates(series, iv_all, exp, etype, ecode)
+    cands = look.candidates(exp, etype, ecode)
     if len(cands) == 0:
         return [{**row0, "verdict": "not-measurable", "simulated": sim_any,
                  "reason": f"no {exp.source} {exp.signal} data for {etype} {ecode}"}]
@@ -330,15 +369,10 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, series, iv_all, det, win
             out.append({**row, "verdict": "not-measurable",
                         "reason": "the event lies outside the analysed window"})
             continue
-        if _has_data(det, c, ws - horizon, we + horizon) is False:
+        if look.has_data(c, ws - horizon, we + horizon) is False:
             out.append({**row, "verdict": "not-measurable", "reason": "no data around the event window"})
             continue
-        m = ((iv_all["source"] == c["source"]) & (iv_all["signal"] == c["signal"])
-             & (iv_all["subtype"] == c["subtype"]) & (iv_all["entity_type"] == etype)
-             & (iv_all["entity_code"].astype(str) == str(ecode))) if len(iv_all) else None
-        if m is not None and "metric" in iv_all and "metric" in c:
-            m &= iv_all["metric"] == c["metric"]
-        iv = iv_all[m] if m is not None else iv_all
+        iv = look.intervals(c, etype, ecode)
         verdict, t, hit, reason = _judge(exp.shows, iv, ws, we, horizon, main)
         if exp.shows == "may-not-show" and verdict == "not-measurable":
             reason = f"{reason}: {exp.why}" if exp.why else reason

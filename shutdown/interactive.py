@@ -58,11 +58,30 @@ _EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False
 # --------------------------------------------------------------------------- library
 @lru_cache(maxsize=1)
 def library_js() -> str:
-    """Vega, Vega-Lite and vega-embed as one script (for the Vega-Lite version Altair writes)."""
+    """Vega, Vega-Lite and vega-embed as one script (for the Vega-Lite version Altair writes).
+
+    vl-convert bundles it on every call (~2 s, as long as the rest of a warm report), so
+    the bundle is kept in the cache directory under its versions and reused."""
     import vl_convert
     from altair.utils._importers import vl_version_for_vl_convert
-    js = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
-    return js.replace("</script", "<\\/script")
+
+    from shutdown.paths import default_cache_dir
+    vl = vl_version_for_vl_convert()
+    path = default_cache_dir() / "vendor" / f"vega-bundle-{vl_convert.__version__}-{vl}.js"
+    try:
+        js = path.read_text(encoding="utf-8")
+        if js:
+            return js
+    except OSError:
+        pass
+    js = vl_convert.javascript_bundle(vl_version=vl).replace("</script", "<\\/script")
+    from shutdown.errors import InputError
+    from shutdown.store import atomic_write
+    try:
+        atomic_write(path, js.encode("utf-8"))
+    except (OSError, InputError):   # a read-only cache only costs the time
+        pass
+    return js
 
 
 # --------------------------------------------------------------------------- reading back

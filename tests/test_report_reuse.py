@@ -122,3 +122,21 @@ def test_a_figure_added_to_the_registry_is_drawn_captioned_and_checked(base, tmp
     (out / "figures/extra.png").write_bytes(b"not a png")
     res = check.check_dir(out, cache=data.cache_root, recompute=False)
     assert any(f.startswith("figure extra:") for f in res.failures)
+
+
+def test_the_chart_library_is_bundled_once_and_kept(tmp_path, monkeypatch):
+    """vl-convert's bundle is written under the cache once; later runs read it back."""
+    import vl_convert
+
+    from shutdown import interactive
+    monkeypatch.setenv("SHUTDOWN_CACHE", str(tmp_path))
+    interactive.library_js.cache_clear()
+    calls = []
+    real = vl_convert.javascript_bundle
+    monkeypatch.setattr(vl_convert, "javascript_bundle", lambda **k: calls.append(k) or real(**k))
+    first = interactive.library_js()
+    kept = list((tmp_path / "vendor").glob("vega-bundle-*.js"))
+    assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == first and "</script" not in first
+    interactive.library_js.cache_clear()
+    assert interactive.library_js() == first and len(calls) == 1      # read back, not bundled again
+    interactive.library_js.cache_clear()
