@@ -305,7 +305,7 @@ summary[["event", "kind", "window_local", "verdict", "n_sources", "transition_lo
 # above the detected intervals its verdicts rest on, coloured by verdict.
 
 # %%
-plot.alignment_figure(events, det.intervals, rows, case, simulated=SIMULATED)
+plot.alignment_figure(events, det.intervals, rows, case, simulated=SIMULATED).figure
 
 # %% [markdown]
 # Why a verdict is what it is: the per-source rows of one event.
@@ -337,19 +337,20 @@ det.fused[["entity_type", "entity_code", "start_utc", "end_utc", "kind", "n_sour
 #
 # The report's figures are plain functions of the data above, so a figure can be
 # redrawn with other detections, e.g. the 40% floor from section 5. Figures built
-# from simulated data carry a SIMULATED watermark. A figure is a matplotlib `Figure`:
-# `fig.savefig(...)` writes one file, `plot.save(fig, base)` writes PNG, SVG and PDF.
+# from simulated data carry a SIMULATED watermark. A figure function returns the
+# matplotlib `Figure` and its record (what it drew; `plot.describe(fig, rec)` reads it
+# back): `fig.savefig(...)` writes one file, `plot.save(fig, base)` writes PNG, SVG and PDF.
 # Here it goes into a temporary folder (point `out` elsewhere to keep it).
 
 # %%
-fig = plot.overview_figure(tidy, events, tuned["floor 40%"].intervals, case)
+fig, rec = plot.overview_figure(tidy, events, tuned["floor 40%"].intervals, case)
 out = Path(tempfile.mkdtemp(prefix="shutdown-notebook-"))
 fig.savefig(out / "overview-floor40.pdf")
 print("written:", out / "overview-floor40.pdf")
 fig
 
 # %%
-plot.networks_figure(tidy, events, det.intervals, case)
+plot.networks_figure(tidy, events, det.intervals, case).figure
 
 # %% [markdown]
 # ## Next

@@ -306,7 +306,7 @@ if SIMULATED:
 summary[["event", "kind", "verdict", "n_sources", "transition_local", "minutes_off"]]
 
 # %%
-plot.overview_figure(tidy, events, result.intervals, case)
+plot.overview_figure(tidy, events, result.intervals, case).figure
 
 # %% [markdown]
 # ## 6. Keep the case

@@ -27,7 +27,7 @@ from shutdown.case import Case, as_case  # noqa: F401  (as_case: API)
 from shutdown.config import base_url
 from shutdown.errors import InputError
 from shutdown.http import Fetcher, SourceError, SourceUnreachable, redact
-from shutdown.sources import Gap
+from shutdown.sources import Answer, Gap, Request, walk
 from shutdown.store import RawCache, as_cache, strip_secrets_from_url  # noqa: F401  (as_cache: API)
 
 EXIT_ALL, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
@@ -171,7 +171,7 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
         total = None
     bar = _progress(total, name, progress, position)
     try:
-        notes = mod.collect(case, fetcher, bar)
+        notes = fetch_source(mod, case, fetcher, bar)
         # A source may return notes: what it left out but could work around
         # (e.g. an IODA region it could not resolve); the status stays "ok".
         if isinstance(notes, (list, tuple)) and notes:
@@ -195,6 +195,74 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
         bar.close()
         st = fetcher.stats
         rep.requests, rep.cache_hits, rep.retries = st.requests, st.cache_hits, st.retries
+
+
+def fetched(fetcher: Fetcher, tick=None):
+    """An ``answer`` for ``sources.walk`` through ``fetcher`` (cache first, else the
+    network; each Request's own validate/explain/provisional); ``tick(label)``
+    hears each answered request.
+
+    A source whose declared credential is required and not in the fetcher's
+    headers is still answered from the cache; the first request that needs the
+    network stops it with one line saying how to get the credential. A credential
+    refused (HTTP 401/403) says the same."""
+    from shutdown.sources import registry
+    spec = registry.sources().get(fetcher.source)
+    auth = (spec.auth or {}) if spec else {}
+    header = str(auth.get("header", "Authorization")).lower()
+    sent = any(k.lower() == header for k in fetcher.headers)
+    how = auth.get("how", "set it and run again")
+    names = auth.get("env") or ()
+    names = "$" + " or $".join((names,) if isinstance(names, str) else names)
+
+    def answer(req: Request) -> Answer:
+        if auth.get("required") and not sent and not fetcher.cached(req.path, req.params, req.provisional):
+            raise SourceError(fetcher.source, fetcher.base_url, f"needs {names}: {how}")
+        try:
+            obj = fetcher.get_json(req.path, req.params, validate=req.validate, explain=req.explain,
+                                   provisional=req.provisional)
+        except SourceError as exc:
+            if auth and exc.problem.startswith(("HTTP 401", "HTTP 403")):
+                raise SourceError(exc.source, exc.url, f"{exc.problem} (is {names} a valid "
+                                  f"credential? {how})") from None
+            raise
+        if tick is not None:
+            tick(req.label)
+        return Answer.of(obj)
+    return answer
+
+
+def fetch_source(mod, case: Case, fetcher: Fetcher, progress=None) -> list[str]:
+    """Ask everything source module ``mod`` describes for ``case`` (its
+    ``requests(case)`` generator) through ``fetcher``, which caches the raw
+    answers; ``progress`` is a tqdm-like bar. Returns the source's notes (a
+    ``Gap``: data missing this run). The declared credential, when set and not
+    already given, goes into the fetcher's headers."""
+    from shutdown.sources import registry
+    spec = registry.sources().get(fetcher.source)
+    for k, v in (spec.auth_headers() if spec else {}).items():
+        fetcher.headers.setdefault(k, v)
+    done = 0
+
+    def tick(label: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            if hasattr(progress, "set_postfix_str"):
+                progress.set_postfix_str(label, refresh=False)
+            progress.update(1)
+
+    def expect(more: int) -> None:         # the source now knows how many requests follow
+        if progress is not None and hasattr(progress, "total"):
+            try:
+                progress.total = done + more
+                if hasattr(progress, "refresh"):
+                    progress.refresh()
+            except (AttributeError, TypeError):
+                pass
+
+    notes = walk(mod.requests(case), fetched(fetcher, tick), expect)
+    return list(notes or [])
 
 
 def collect_case(case, sources=None, *, cache=None, refresh: bool = False,

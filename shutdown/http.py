@@ -148,13 +148,10 @@ class Fetcher:
         for k, v in params.items():
             if k.lower() in SECRET_PARAMS:
                 register_secret(str(v))
-        if not self.refresh:
-            hit = self.cache.get(self.source, path, params)
-            if hit is not None and not hit.meta.get("provisional"):
-                obj = hit.json()
-                if not (provisional and provisional(obj)):   # also caches from before the mark
-                    self.stats.cache_hits += 1
-                    return obj
+        obj = self._cached(path, params, provisional)
+        if obj is not None:
+            self.stats.cache_hits += 1
+            return obj
         url = self.url(path)
         resp = self._request(url, params, explain)
         try:
@@ -167,6 +164,23 @@ class Fetcher:
         reason = provisional(obj) if provisional else None
         self.cache.put(self.source, path, params, resp.content, url=resp.url, status=resp.status_code,
                        extra={"provisional": reason} if reason else None)
+        return obj
+
+    def cached(self, path: str, params: dict | None = None, provisional=None) -> bool:
+        """Whether ``get_json`` would answer from the cache (no request)."""
+        return self._cached(path, dict(params or {}), provisional) is not None
+
+    def _cached(self, path: str, params: dict, provisional=None):
+        """The cached answer ``get_json`` may return, else None (refresh, not cached,
+        or provisional: marked so, or judged so by ``provisional``)."""
+        if self.refresh:
+            return None
+        hit = self.cache.get(self.source, path, params)
+        if hit is None or hit.meta.get("provisional"):
+            return None
+        obj = hit.json()
+        if provisional and provisional(obj):        # also caches from before the mark
+            return None
         return obj
 
     def _request(self, url: str, params: dict, explain=None) -> requests.Response:

@@ -30,31 +30,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from shutdown import parallel, plot, plot_evidence, sidecar
+from shutdown import parallel, plot, sidecar
+from shutdown.plot import FIGURES
 from shutdown.errors import InputError
 from shutdown.timeline import iso_z
-
-FIGURES = ("overview", "networks", "region", "alignment", "evidence")
-FIGURE_CAPTIONS = {
-    "overview": "Every source family on one UTC axis (local time on top). Documented events are "
-                "bars at their true window (a day-precision event spans the local day); grey "
-                "shading marks outages the detector found in that panel's data.",
-    "networks": "One panel per network (ASN) of the case, same scale, so operators can be compared.",
-    "region": "A region against the whole country, for the sources that have regional data.",
-    "alignment": "Each documented event (outlined, hatched by kind) above the detections matched to "
-                 "it, coloured by verdict.",
-    "evidence": "OONI per local day: web_connectivity per domain (the whitelist's listed sites "
-                "above the line, the case's control sites below; colour = share accessible) and "
-                "circumvention tests (colour = share anomalous); the number in a cell is the "
-                "tests it rests on, a hatched cell had none.",
-}
-# Event kinds each figure shows ("context" events explain, they are not network events).
-FIGURE_EVENT_KINDS = {
-    "overview": None,   # all kinds
-    "networks": "non-context", "region": "non-context", "alignment": "non-context",
-    "evidence": "non-context",
-}
-
 
 @dataclass
 class ReportData:
@@ -103,24 +82,8 @@ def from_pipeline(inputs, result) -> ReportData:
 
 # --------------------------------------------------------------------------- figures
 def figures(data: ReportData) -> dict:
-    """name -> matplotlib Figure."""
-    return {name: figure(data, name) for name in FIGURES}
-
-
-def figure(data: ReportData, name: str):
-    """One of FIGURES, drawn from the report's data."""
-    c, ev, t, iv = data.case, data.events, data.tidy, data.intervals
-    if name == "overview":
-        return plot.overview_figure(t, ev, iv, c)
-    if name == "networks":
-        return plot.networks_figure(t, ev, iv, c)
-    if name == "region":
-        return plot.region_figure(t, ev, iv, c)
-    if name == "alignment":
-        return plot.alignment_figure(ev, iv, _alignment_for_plot(data), c, data.simulated)
-    if name == "evidence":
-        return plot_evidence.evidence_figure(t, ev, c)
-    raise KeyError(name)
+    """name -> matplotlib Figure, for every figure of plot.FIGURES."""
+    return {name: plot.figure(data, name).figure for name in FIGURES}
 
 
 def render_key(data: ReportData, name: str, formats) -> str:
@@ -130,7 +93,7 @@ def render_key(data: ReportData, name: str, formats) -> str:
 
     import matplotlib
     return sidecar.sha256_bytes(sidecar.dump({
-        "figure": name, "inputs": data.inputs, "formats": list(formats), "dpi": plot.DPI,
+        "figure": name, "inputs": data.inputs, "formats": list(formats), "dpi": plot.style.DPI,
         "code": sidecar.code_sha256(), "matplotlib": matplotlib.__version__, "altair": version("altair")}))
 
 
@@ -163,34 +126,26 @@ def _draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[di
     import matplotlib.pyplot as plt
 
     from shutdown import interactive
-    fig = figure(data, name)
+    fig, rec = plot.figure(data, name)
     try:
         files = {fmt: str(p) for fmt, p in plot.save(fig, figdir / name, formats=formats).items()}
-        desc = plot.describe(fig)
+        desc = plot.describe(fig, rec)
         if name in interactive.CHARTS:      # report.html's interactive chart, read back from this figure
-            spec = interactive.chart(name, fig, dict(desc, event_kinds=FIGURE_EVENT_KINDS[name]), data)
+            spec = interactive.chart(name, fig, dict(desc, event_kinds=FIGURES[name].event_kinds), data)
             files[interactive.FORMAT] = str(interactive.save(spec, figdir / name))
         return files, desc
     finally:
         plt.close(fig)
 
 
-def _alignment_for_plot(data: ReportData) -> pd.DataFrame:
-    """Alignment rows with the event's overall verdict beside each (for the Gantt labels)."""
-    al = data.alignment.copy() if data.alignment is not None else pd.DataFrame()
-    if len(al) and data.summary is not None and len(data.summary):
-        al["event_verdict"] = al["event"].map(dict(zip(data.summary["event"], data.summary["verdict"])))
-    return al
-
-
 # --------------------------------------------------------------------------- write
 def write(data: ReportData, out, formats=None, redraw: bool = False) -> Path:
     """Write the report directory; replaces an older report there as a whole.
-    ``formats``: the figure files to write (a subset of plot.FORMATS; PNG is always
+    ``formats``: the figure files to write (a subset of plot.style.FORMATS; PNG is always
     written, the HTML report embeds it). A figure whose render key (inputs, code,
     settings: see ``render_key``) matches the older report's is copied from it instead
     of drawn again, unless ``redraw``."""
-    formats = plot.check_formats(plot.FORMATS if formats is None else formats)
+    formats = plot.check_formats(plot.style.FORMATS if formats is None else formats)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a directory", path=out)
@@ -226,9 +181,9 @@ def _write_into(data: ReportData, out: Path, formats, previous: Path | None = No
     for name in FIGURES:
         files, desc = done[name]
         desc.update(case=data.case.name, inputs=inputs, simulated=data.simulated,
-                    event_kinds=FIGURE_EVENT_KINDS[name],
+                    event_kinds=FIGURES[name].event_kinds,
                     files={fmt: Path(p).name for fmt, p in files.items()},
-                    caption=FIGURE_CAPTIONS[name])
+                    caption=FIGURES[name].caption)
         side = figdir / f"{name}.json"
         side.write_bytes(sidecar.dump(desc))
         described[name] = desc
@@ -291,7 +246,7 @@ def document(data: ReportData, described: dict) -> list[tuple]:
     b.append(("h2", "Figures"))
     for name in FIGURES:
         d = described.get(name, {})
-        cap = FIGURE_CAPTIONS[name]
+        cap = FIGURES[name].caption
         miss = [m["what"] for m in d.get("missing", [])]
         if miss:
             cap += " Not drawn (no data): " + "; ".join(miss) + "."

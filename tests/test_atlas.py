@@ -21,6 +21,7 @@ import pytest
 import requests
 import responses
 
+from shutdown.collect import fetch_source
 from shutdown.case import load_case
 from shutdown.http import Fetcher, SourceError
 from shutdown.schema import ATLAS_PROBE_CLASSES, TIDY_COLUMNS
@@ -144,7 +145,7 @@ def test_collect_follows_next_then_normalize_counts_probes(tmp_path):
     replay = AtlasReplay(responses)
     case = small_case()
     f = fetcher(tmp_path)
-    atlas.collect(case, f)
+    fetch_source(atlas, case, f)
     assert f.stats.requests == 2 + 9 and f.stats.cache_hits == 0
     assert sum("/probes/" in c.url for c in replay.calls) == 2     # page 1 and its `next`
 
@@ -187,18 +188,42 @@ def test_collect_follows_next_then_normalize_counts_probes(tmp_path):
     assert value(df, "asn", "9198", "probes_reachable", "infrastructure", x) == 1
 
 
+class Bar:
+    """What the driver uses of a tqdm bar."""
+
+    def __init__(self, total):
+        self.total, self.n, self.labels = total, 0, []
+
+    def update(self, k):
+        self.n += k
+
+    def set_postfix_str(self, text, refresh=False):
+        self.labels.append(text)
+
+
+@responses.activate
+def test_the_listing_sets_the_progress_total_once_it_tells_how_many_requests_follow(tmp_path):
+    replay = AtlasReplay(responses)
+    case = small_case()
+    bar = Bar(len(atlas.plan(case)))              # before any answer: the first listing page only
+    assert bar.total == 1
+    fetch_source(atlas, case, fetcher(tmp_path), bar)
+    assert bar.n == bar.total == len(replay.calls) == 11      # 2 listing pages + 9 results
+    assert bar.labels[:2] == [f"probes in {case.country} (page 1)", f"probes in {case.country} (page 2)"]
+
+
 @responses.activate
 def test_second_run_reads_the_cache_and_refresh_refetches(tmp_path):
     replay = AtlasReplay(responses)
     case = small_case()
-    atlas.collect(case, fetcher(tmp_path))
+    fetch_source(atlas, case, fetcher(tmp_path))
     n = len(replay.calls)
     again = fetcher(tmp_path)
-    atlas.collect(case, again)
+    fetch_source(atlas, case, again)
     assert again.stats.requests == 0 and again.stats.cache_hits == 11
     assert len(replay.calls) == n
     fresh = fetcher(tmp_path, refresh=True)
-    atlas.collect(case, fresh)
+    fetch_source(atlas, case, fresh)
     assert fresh.stats.requests == 11 and len(replay.calls) == n + 11
 
 
@@ -206,7 +231,7 @@ def test_second_run_reads_the_cache_and_refresh_refetches(tmp_path):
 def test_provenance_records_each_raw_response(tmp_path):
     AtlasReplay(responses)
     f = fetcher(tmp_path)
-    atlas.collect(small_case(), f)
+    fetch_source(atlas, small_case(), f)
     metas = list(f.cache.entries("atlas"))
     assert len(metas) == 11
     paths = {m["path"] for m in metas}
@@ -227,7 +252,7 @@ def test_custom_base_url_with_port_is_used_for_every_page(tmp_path, monkeypatch)
     # the simulator's `next` link names the public host: we stay on our base URL
     replay = AtlasReplay(responses, base=custom, listing_next_host=BASE)
     f = fetcher(tmp_path, base=base)
-    atlas.collect(small_case(), f)
+    fetch_source(atlas, small_case(), f)
     assert len(replay.calls) == 11
     assert all(c.url.startswith(custom + "/api/v2/") for c in replay.calls)
     assert len(atlas.normalize(small_case(), f.cache)) > 0
@@ -256,7 +281,7 @@ def test_429_then_success_is_retried(tmp_path):
                   headers={"Retry-After": "3"}, body="")
     AtlasReplay(responses)
     f = fetcher(tmp_path, sleep=sleeps.append)
-    atlas.collect(small_case(), f)
+    fetch_source(atlas, small_case(), f)
     assert f.stats.retries == 1 and sleeps and sleeps[0] >= 3
     assert f.stats.requests == 12
 
@@ -267,7 +292,7 @@ def test_timeout_then_success_is_retried(tmp_path):
                   body=requests.exceptions.ReadTimeout("read timed out"))
     AtlasReplay(responses)
     f = fetcher(tmp_path)
-    atlas.collect(small_case(), f)
+    fetch_source(atlas, small_case(), f)
     assert f.stats.retries == 1
 
 
@@ -278,7 +303,7 @@ def test_404_ends_the_source_with_one_clear_message(tmp_path):
     AtlasReplay(responses)
     f = fetcher(tmp_path)
     with pytest.raises(SourceError) as exc:
-        atlas.collect(small_case(), f)
+        fetch_source(atlas, small_case(), f)
     msg = str(exc.value)
     assert msg.startswith("atlas: " + BASE + "/api/v2/measurements/5001/results")
     assert "HTTP 404" in msg and "Not found" in msg
@@ -291,7 +316,7 @@ def test_truncated_json_is_a_clear_error_and_not_cached(tmp_path):
     responses.add(responses.GET, BASE + "/api/v2/probes/", body=text[: len(text) // 2])
     f = fetcher(tmp_path)
     with pytest.raises(SourceError) as exc:
-        atlas.collect(small_case(), f)
+        fetch_source(atlas, small_case(), f)
     assert "malformed JSON" in str(exc.value) and str(exc.value).startswith("atlas: ")
     assert list(f.cache.entries("atlas")) == []
 
@@ -302,7 +327,7 @@ def test_results_that_are_not_a_list_are_refused(tmp_path):
                   json={"detail": "unexpected"})
     AtlasReplay(responses)
     with pytest.raises(SourceError, match="expected a JSON list of measurement results"):
-        atlas.collect(small_case(), fetcher(tmp_path))
+        fetch_source(atlas, small_case(), fetcher(tmp_path))
 
 
 @responses.activate
@@ -313,7 +338,7 @@ def test_interrupted_collect_resumes_and_normalize_leaves_gaps_not_zeros(tmp_pat
     AtlasReplay(responses, fail={(1001, day4): 503})
     f = fetcher(tmp_path, max_attempts=2)
     with pytest.raises(SourceError, match="gave up after 2 attempts: HTTP 503"):
-        atlas.collect(case, f)
+        fetch_source(atlas, case, f)
     partial = atlas.normalize(case, f.cache)
     reach = partial[partial.signal == "probes_reporting"]
     assert len(reach) and not (reach.ts_utc.dt.floor("D") == pd.Timestamp("2022-01-04", tz="UTC")).any()
@@ -323,7 +348,7 @@ def test_interrupted_collect_resumes_and_normalize_leaves_gaps_not_zeros(tmp_pat
     responses.reset()
     AtlasReplay(responses)
     again = fetcher(tmp_path)
-    atlas.collect(case, again)
+    fetch_source(atlas, case, again)
     assert again.stats.requests == 11 - 5      # listing 2 + first 3 results were cached
     full = atlas.normalize(case, again.cache)
     assert value(full, "country", "KZ", "probes_reporting", "end-user", "2022-01-04T10:00") == 2
@@ -340,7 +365,7 @@ def test_api_key_goes_in_the_header_and_is_never_written(tmp_path, monkeypatch):
     monkeypatch.setenv("RIPE_ATLAS_KEY", key)
     replay = AtlasReplay(responses)
     f = fetcher(tmp_path)
-    atlas.collect(small_case(), f)
+    fetch_source(atlas, small_case(), f)
     assert all(c.headers.get("Authorization") == f"Key {key}" for c in replay.calls)
     assert all(key not in c.url for c in replay.calls)
     for p in (tmp_path / "cache").rglob("*"):
@@ -445,7 +470,7 @@ def test_connection_state_without_events_comes_from_status():
 def test_rows_from_a_simulated_cache_are_marked_simulated(tmp_path):
     AtlasReplay(responses)
     f = fetcher(tmp_path)
-    atlas.collect(small_case(), f)
+    fetch_source(atlas, small_case(), f)
     sim = RawCache(tmp_path / "sim")
     for m in f.cache.entries("atlas"):
         hit = f.cache.get("atlas", m["path"], m["params"])
@@ -480,7 +505,7 @@ def test_region_rows_count_the_probes_inside_the_circle(tmp_path):
             if p["id"] in where:
                 p["geometry"] = None if where[p["id"]] is None else {"type": "Point", "coordinates": where[p["id"]]}
     f = fetcher(tmp_path)
-    atlas.collect(case, f)
+    fetch_source(atlas, case, f)
     meta = atlas.probe_metadata(case, f.cache)
     assert set(atlas.probes_in_region(meta, region)) == {10001, 10004}
     df = atlas.normalize(case, f.cache)

@@ -9,6 +9,8 @@ import pytest
 import responses
 
 from localserver import responses_callbacks, small_case
+from shutdown.collect import fetch_source, fetched
+from shutdown.sources import walk
 from shutdown.case import Region
 from shutdown.http import Fetcher, SourceError
 from shutdown.sources import ioda
@@ -168,7 +170,7 @@ def test_alerts_pagination_and_events(tmp_path):
     f = fetcher(tmp_path)
     req = [r for r in ioda.plan(case) if r.path == "/outages/alerts"][0]
     req = type(req)(req.source, req.path, {**req.params, "limit": 2}, req.entity_type, req.entity_code)
-    ioda._pages(f, req)
+    walk(ioda.pages(req), fetched(f))
     assert f.stats.requests == 2                     # page 0 was full (2 of limit 2): page 1 fetched
     assert f.cache.get("ioda", req.path, {**req.params, "page": 1}) is not None
     parsed = pd.concat([ioda.parse_alerts(first), ioda.parse_alerts(fixture("alerts_page1.json"))])
@@ -189,7 +191,7 @@ def test_collect_and_normalize_small_case(tmp_path):
     case = small_case(tmp_path, ioda_region="4321")
     responses_callbacks(responses, ioda_url=URL)
     f = fetcher(tmp_path)
-    ioda.collect(case, f)
+    fetch_source(ioda, case, f)
     assert f.stats.requests == len(ioda.plan(case)) == 18
     df = ioda.normalize(case, f.cache)
     bgp = df[(df["signal"] == "bgp") & (df["entity_code"] == "KZ")]
@@ -276,7 +278,7 @@ def test_region_resolved_by_name_then_collected_and_normalized_offline(tmp_path)
     case = region_case(tmp_path, '[[regions]]\nname = "almaty"')       # case-insensitive
     replay_regions(fixture("entities_regions_kz.json"))
     f = fetcher(tmp_path)
-    notes = ioda.collect(case, f)
+    notes = fetch_source(ioda, case, f)
     assert notes == ["region 'almaty': IODA region 'Almaty' (code 990084) chosen by its name; "
                      "other candidates: 'Almaty City' (code 990088)"]
     paths = [c.request.url for c in responses.calls]
@@ -293,7 +295,7 @@ def test_region_resolved_by_name_then_collected_and_normalized_offline(tmp_path)
     assert set(out.loc[out["entity_type"] == "region", "entity_code"]) == {"almaty"}
     # a second run asks nothing
     again = fetcher(tmp_path)
-    ioda.collect(case, again)
+    fetch_source(ioda, case, again)
     assert again.stats.requests == 0 and again.stats.cache_hits == f.stats.requests
 
 
@@ -301,7 +303,7 @@ def test_region_resolved_by_name_then_collected_and_normalized_offline(tmp_path)
 def test_ioda_name_picks_the_region_the_case_means(tmp_path):
     case = region_case(tmp_path, '[[regions]]\nname = "Almaty"\nioda_name = "Almaty City"')
     replay_regions(fixture("entities_regions_kz.json"))
-    ioda.collect(case, fetcher(tmp_path))
+    fetch_source(ioda, case, fetcher(tmp_path))
     df = ioda.normalize(case, RawCache(tmp_path / "cache"))
     assert set(df.loc[df["entity_type"] == "region", "entity_code"]) == {"Almaty"}
     assert any("/signals/raw/region/990088?" in c.request.url for c in responses.calls)
@@ -317,7 +319,7 @@ def test_ambiguous_region_is_left_out_with_one_message_naming_the_candidates(tmp
     case = region_case(tmp_path, '[[regions]]\nname = "Almaty"')
     replay_regions(payload)
     f = fetcher(tmp_path)
-    notes = ioda.collect(case, f)
+    notes = fetch_source(ioda, case, f)
     assert len(notes) == 1
     assert "ambiguous" in notes[0] and "'Almaty' (code 990084)" in notes[0] and "'ALMATY' (code 990199)" in notes[0]
     assert "ioda_name" in notes[0] and "ioda =" in notes[0]
@@ -332,7 +334,7 @@ def test_unknown_region_name_lists_similar_names_and_the_rest_is_collected(tmp_p
     case = dataclasses.replace(case, regions=(Region(name="Almaty", codes={"ioda_name": "Almaty Qalasy"}),))
     replay_regions(fixture("entities_regions_kz.json"))
     f = fetcher(tmp_path)
-    notes = ioda.collect(case, f)
+    notes = fetch_source(ioda, case, f)
     assert len(notes) == 1 and "no IODA region of KZ is named 'Almaty Qalasy'" in notes[0]
     assert "'Almaty' (code 990084), 'Almaty City' (code 990088)" in notes[0]
     assert "Astana" not in notes[0]      # similar names only

@@ -7,6 +7,7 @@ import pytest
 import responses
 
 from localserver import small_case
+from shutdown.collect import fetch_source
 from shutdown.http import Fetcher, SourceError
 from shutdown.sources import ooni
 from shutdown.store import RawCache
@@ -193,8 +194,8 @@ def test_collect_is_gentle(tmp_path):
     responses_callbacks(responses, ooni_url=URL)
     waits = []
     f = Fetcher(RawCache(tmp_path / "c"), "ooni", URL, sleep=waits.append, min_interval=ooni.MIN_INTERVAL)
-    ooni.collect(case, f)
-    assert f.stats.requests == len(ooni.requests(case)) == len(ooni.plan(case)) + 1 == 7   # + circumvention
+    fetch_source(ooni, case, f)
+    assert f.stats.requests == len(list(ooni.requests(case))) == len(ooni.plan(case)) + 1 == 7   # + circumvention
     assert len(waits) >= 5 and all(0 < w <= ooni.MIN_INTERVAL for w in waits)   # paced between requests
     df = ooni.normalize(case, f.cache)
     vol = df[(df["signal"] == "measurements") & (df["subtype"] == "all") & (df["entity_code"] == "9198")]
@@ -230,7 +231,7 @@ def test_targeted_plan_names_the_whitelist_the_control_sites_and_the_tools():
     assert "probe_asn" not in p and p["probe_cc"] == "KZ" and len(p["since"]) == 10   # a date
     c = circ[0].params
     assert c["axis_y"] == "test_name" and c["test_name"].split(",") == list(OONI_CIRCUMVENTION_TESTS)
-    assert [r.params for r in ooni.requests(case)[-2 * len(sites):]] == \
+    assert [r.params for r in list(ooni.requests(case))[-2 * len(sites):]] == \
         [r.params for r in sites + circ]
 
 

@@ -29,7 +29,7 @@ def overview(kz):
 
 def test_events_drawn_at_their_true_window(overview, kz):
     case, events, *_ = kz
-    drawn = {e["id"]: e for e in plot.describe(overview)["events"]}
+    drawn = {e["id"]: e for e in plot.describe(*overview)["events"]}
     assert set(drawn) == {e.id for e in events}          # the overview shows every documented event
     # day precision: the whole local day (Asia/Almaty, UTC+6), not a line at midnight
     assert (drawn["kz-03-shutdown"]["drawn_start_utc"], drawn["kz-03-shutdown"]["drawn_end_utc"]) == \
@@ -50,7 +50,7 @@ def members(desc):
 
 def test_detected_intervals_are_shaded_where_detected(overview, kz):
     case, _, _, iv = kz
-    det = plot.describe(overview)["detected"]
+    det = plot.describe(*overview)["detected"]
     ioda = [d for d in det if any(m["source"] == "ioda" for m in d["intervals"])]
     assert len(ioda) == 1                         # ping-slash24 and merit-nt overlap: one span
     assert {m["signal"] for m in ioda[0]["intervals"]} == {"ping-slash24", "merit-nt"}
@@ -60,11 +60,11 @@ def test_detected_intervals_are_shaded_where_detected(overview, kz):
     msg = [d for d in det if d["panel"].startswith("OONI messenger")]
     assert [m["signal"] for d in msg for m in d["intervals"]] == ["telegram"]
     # ASN intervals are not shaded on the country overview
-    assert all(m["entity_type"] == "country" for m in members(plot.describe(overview)))
+    assert all(m["entity_type"] == "country" for m in members(plot.describe(*overview)))
 
 
 def test_series_drawn_per_source_family(overview):
-    desc = plot.describe(overview)
+    desc = plot.describe(*overview)
     got = {(s["source"], s["signal"], s.get("subtype", "")) for s in desc["series"]}
     assert ("ioda", "ping-slash24", "") in {(a, b, "") for a, b, _ in got}
     assert any(s == "ooni" and sig == "measurements" for s, sig, _ in got)
@@ -76,7 +76,7 @@ def test_series_drawn_per_source_family(overview):
 @pytest.mark.parametrize("which", ["overview", "networks", "region"])
 def test_event_labels_do_not_overlap(kz, which):
     case, events, tidy, iv = kz
-    fig = getattr(plot, f"{which}_figure")(tidy, events, iv, case)
+    fig, _ = getattr(plot, f"{which}_figure")(tidy, events, iv, case)
     labels = [t for t in fig.findobj(lambda a: (a.get_gid() or "").startswith("event-label:"))]
     assert len(labels) >= 7
     assert plot.label_overlaps(fig) == []
@@ -90,13 +90,25 @@ def test_event_labels_do_not_overlap(kz, which):
 
 def test_simulated_watermark_and_title(kz, overview):
     case, events, tidy, iv = kz
-    texts = [t.get_text() for t in overview.findobj(lambda a: hasattr(a, "get_text"))]
+    texts = [t.get_text() for t in overview.figure.findobj(lambda a: hasattr(a, "get_text"))]
     assert "SIMULATED" in texts
-    assert overview._suptitle.get_text().startswith("SIMULATED DATA")
+    assert overview.figure._suptitle.get_text().startswith("SIMULATED DATA")
     measured = plot.overview_figure(make_tidy(case, simulated=False), events, None, case)
-    texts = [t.get_text() for t in measured.findobj(lambda a: hasattr(a, "get_text"))]
+    texts = [t.get_text() for t in measured.figure.findobj(lambda a: hasattr(a, "get_text"))]
     assert not any("SIMULATED" in t for t in texts)
-    assert plot.describe(measured)["simulated"] is False
+    assert plot.describe(*measured)["simulated"] is False
+
+
+def test_figures_return_their_record_beside_the_figure(kz, overview):
+    """What a figure draws is a Record returned with it, not metadata hung on the Figure;
+    describe reads the record against the artists, so a record entry without its artist
+    is not reported as drawn."""
+    fig, rec = overview
+    assert isinstance(rec, plot.Record) and rec.figure == "overview"
+    assert not hasattr(fig, "shutdown")
+    gone = {**rec.events[0], "gid": "event:not-drawn"}
+    rec2 = plot.Record(rec.figure, rec.simulated, rec.entity, events=[gone], x_range=rec.x_range)
+    assert plot.describe(fig, rec2)["events"] == []
 
 
 def test_mixed_simulated_and_measured_refused(kz):
@@ -109,10 +121,10 @@ def test_mixed_simulated_and_measured_refused(kz):
 
 def test_networks_small_multiples(kz):
     case, events, tidy, iv = kz
-    fig = plot.networks_figure(tidy, events, iv, case)
+    fig, rec = plot.networks_figure(tidy, events, iv, case)
     titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_label().startswith("panel")]
     assert titles == [f"{n.name} (AS{n.asn})" for n in case.networks]
-    desc = plot.describe(fig)
+    desc = plot.describe(fig, rec)
     per_asn = {s["entity_code"] for s in desc["series"]}
     assert per_asn == {str(n.asn) for n in case.networks}
     # the two ASNs with detected intervals are shaded, the others are not
@@ -123,10 +135,10 @@ def test_networks_small_multiples(kz):
 
 def test_region_against_country_and_missing_region(kz):
     case, events, tidy, iv = kz
-    desc = plot.describe(plot.region_figure(tidy, events, iv, case))
+    desc = plot.describe(*plot.region_figure(tidy, events, iv, case))
     codes = {(s["entity_type"], s["entity_code"]) for s in desc["series"]}
     assert codes == {("country", "KZ"), ("region", "Almaty")}
-    none = plot.describe(plot.region_figure(make_tidy(case, True, regions=False), events, iv, case))
+    none = plot.describe(*plot.region_figure(make_tidy(case, True, regions=False), events, iv, case))
     assert none["series"] == []
     assert "no source returned regional data for Almaty" in none["missing"][0]["what"]
 
@@ -135,8 +147,8 @@ def test_alignment_gantt_coloured_by_verdict(kz):
     from shutdown import pipeline
     case, events, tidy, _ = kz
     res = pipeline.analyse(pipeline.Inputs(case, events, tidy, simulated=True))
-    fig = plot.alignment_figure(events, res.intervals, res.alignment, case, simulated=True)
-    desc = plot.describe(fig)
+    fig, rec = plot.alignment_figure(events, res.intervals, res.alignment, case, simulated=True)
+    desc = plot.describe(fig, rec)
     assert {e["id"] for e in desc["events"]} == {e.id for e in events if e.kind != "context"}
     # the national shutdown: one bar per source family, each the detected interval behind the verdict
     conf = [d for d in desc["detected"] if d["event"] == "kz-03-shutdown"]
@@ -186,7 +198,7 @@ def test_styles_readable_in_greyscale(styles):
 
 
 def test_save_writes_png_svg_pdf_with_ids(tmp_path, overview):
-    files = plot.save(overview, tmp_path / "overview")
+    files = plot.save(overview.figure, tmp_path / "overview")
     assert set(files) == {"png", "svg", "pdf"}
     assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert files["pdf"].read_bytes()[:5] == b"%PDF-"

@@ -133,10 +133,10 @@ def shared_report(tmp_path_factory, repo):
         data = make_report_data(case, raw, simulated=True)
         # fast: low dpi (the layout is in inches, so it looks the same), no PDF (test_plot
         # writes one)
-        dpi, fmts, plot.DPI, plot.FORMATS = plot.DPI, plot.FORMATS, 60, ("png", "svg")
+        dpi, fmts, plot.style.DPI, plot.style.FORMATS = plot.style.DPI, plot.style.FORMATS, 60, ("png", "svg")
         try:
             report.write(data, root / "out")
         finally:
-            plot.DPI, plot.FORMATS = dpi, fmts
+            plot.style.DPI, plot.style.FORMATS = dpi, fmts
         _SHARED.update(root=root, case=case, data=data)
     return _SHARED["root"], _SHARED["case"], _SHARED["data"]

@@ -18,6 +18,8 @@ import pandas as pd
 import pytest
 import responses
 
+from shutdown.collect import fetch_source
+from shutdown.simulation.run import answers
 from shutdown.case import load_case
 from shutdown.http import Fetcher, SourceError
 from shutdown.schema import TIDY_COLUMNS
@@ -209,7 +211,7 @@ def test_without_a_token_collect_stops_in_one_line_saying_how_to_get_one(tmp_pat
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         replay = RadarReplay(rsps)
         with pytest.raises(SourceError) as err:
-            radar.collect(small_case(), fetcher(tmp_path))
+            fetch_source(radar, small_case(), fetcher(tmp_path))
     msg = str(err.value)
     assert replay.calls == [] and "\n" not in msg
     assert "CLOUDFLARE_API_TOKEN" in msg and "Radar" in msg and "Read" in msg
@@ -234,12 +236,12 @@ def test_without_a_token_a_complete_cache_is_still_read(tmp_path, monkeypatch):
     case = small_case()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         RadarReplay(rsps, annotations=[annotation(1)])
-        radar.collect(case, fetcher(tmp_path, headers=radar.auth_headers({"CLOUDFLARE_API_TOKEN": TOKEN})))
+        fetch_source(radar, case, fetcher(tmp_path, headers=radar.auth_headers({"CLOUDFLARE_API_TOKEN": TOKEN})))
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         replay = RadarReplay(rsps)
         f = fetcher(tmp_path)
-        radar.collect(case, f)
+        fetch_source(radar, case, f)
     assert replay.calls == [] and f.stats.cache_hits == len(radar.plan(case))
 
 
@@ -250,7 +252,7 @@ def test_collect_sends_the_token_and_keeps_it_out_of_the_cache_and_output(tmp_pa
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         replay = RadarReplay(rsps, annotations=[annotation(1)])
         f = fetcher(tmp_path)
-        notes = radar.collect(case, f)
+        notes = fetch_source(radar, case, f)
     assert notes == []
     assert len(replay.calls) == len(radar.plan(case))
     assert all(h.get("Authorization") == f"Bearer {TOKEN}" for _, _, h in replay.calls)
@@ -283,7 +285,7 @@ def test_outage_center_pages_follow_the_offset_until_a_short_page(tmp_path, monk
     anns = [annotation(i, start=f"2022-01-0{3 + i % 3}T1{i}:00:00Z") for i in range(5)]
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         replay = RadarReplay(rsps, annotations=anns)
-        radar.collect(case, fetcher(tmp_path, headers={"Authorization": f"Bearer {TOKEN}"}))
+        fetch_source(radar, case, fetcher(tmp_path, headers={"Authorization": f"Bearer {TOKEN}"}))
     pages = [q for p, q, _ in replay.calls if p == radar.OUTAGES_PATH]
     assert [(int(q["offset"]), int(q["limit"])) for q in pages] == [(0, 2), (2, 2), (4, 2)]
     df = radar.normalize_annotations(case, RawCache(tmp_path / "cache"))
@@ -297,7 +299,7 @@ def test_an_error_envelope_stops_the_source_with_cloudflares_words_and_caches_no
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         RadarReplay(rsps, fail=fail)
         with pytest.raises(SourceError) as err:
-            radar.collect(small_case(), fetcher(tmp_path, headers={"Authorization": f"Bearer {TOKEN}"}))
+            fetch_source(radar, small_case(), fetcher(tmp_path, headers={"Authorization": f"Bearer {TOKEN}"}))
     assert "HTTP 400" in err.value.problem and "2001 Input validation error" in err.value.problem
     assert list(RawCache(tmp_path / "cache").entries("radar")) == []
 
@@ -308,7 +310,7 @@ def test_success_false_on_http_200_is_refused_before_caching(tmp_path):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         RadarReplay(rsps, fail=lambda p, q: (200, {}, body))
         with pytest.raises(SourceError) as err:
-            radar.collect(small_case(), fetcher(tmp_path, headers={"Authorization": f"Bearer {TOKEN}"}))
+            fetch_source(radar, small_case(), fetcher(tmp_path, headers={"Authorization": f"Bearer {TOKEN}"}))
     assert "Cloudflare error: 2000 Internal Error" in err.value.problem
     assert list(RawCache(tmp_path / "cache").entries("radar")) == []
 
@@ -319,7 +321,7 @@ def test_a_refused_token_says_which_permission_is_needed_and_never_the_token(tmp
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         RadarReplay(rsps, fail=lambda p, q: (403, {}, body))
         with pytest.raises(SourceError) as err:
-            radar.collect(small_case(), fetcher(tmp_path, headers={"Authorization": f"Bearer {TOKEN}"}))
+            fetch_source(radar, small_case(), fetcher(tmp_path, headers={"Authorization": f"Bearer {TOKEN}"}))
     msg = str(err.value)
     assert "HTTP 403" in msg and "Authentication error" in msg and "Account > Radar > Read" in msg
     assert TOKEN not in msg and TOKEN not in "".join(capsys.readouterr())
@@ -331,13 +333,16 @@ def simulated(tmp_path_factory):
     case, sc = load_case("kz-2022-01"), load_scenario("kz-2022-01")
     world = World(sc, case, 0)
     cache = RawCache(tmp_path_factory.mktemp("sim"))
-    n = 0
-    for path, params, status, body in render_radar.answers(world):
+    got = []
+
+    def put(path, params, status, body):      # the simulator's driver of radar.requests
         assert status == 200
         cache.put("radar", path, params, body, url=BASE + path, status=status, simulated=True,
                   scenario=sc.name)
-        n += 1
-    return case, sc, world, cache, n
+        got.append(path)
+
+    answers(world, "radar", put)
+    return case, sc, world, cache, len(got)
 
 
 def test_the_renderer_answers_every_planned_request_in_checked_shapes(simulated):

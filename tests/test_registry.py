@@ -27,8 +27,9 @@ def plan(case):
     return []
 
 
-def collect(case, fetcher, progress=None):
-    return None
+def requests(case):
+    return []
+    yield
 
 
 def normalize(case, cache):

@@ -23,7 +23,7 @@ def built(tmp_path_factory):
 
 def test_directory_layout(built):
     case, data, out = built
-    for name in report.FIGURES:
+    for name in plot.FIGURES:
         for ext in ("png", "svg", "json"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 0
     for f in ("report.md", "report.html", "manifest.json"):
@@ -69,7 +69,7 @@ def test_manifest_hashes_match_files(built):
     case, data, out = built
     m = json.loads((out / "manifest.json").read_text())
     assert m["case"] == "kz-2022-01" and m["simulated"] is True
-    assert [f["name"] for f in m["figures"]] == list(report.FIGURES)
+    assert [f["name"] for f in m["figures"]] == list(plot.FIGURES)
     for f in m["figures"]:
         for rec in list(f["files"].values()) + [f["sidecar"]]:
             assert sidecar.sha256_file(out / rec["path"]) == rec["sha256"]
@@ -82,7 +82,7 @@ def test_markdown_report(built):
     md = (out / "report.md").read_text()
     assert md.startswith("# Kazakhstan, 2-11 January 2022: Internet shutdown, measured (SIMULATED)")
     assert "SIMULATED DATA." in md
-    for name in report.FIGURES:
+    for name in plot.FIGURES:
         assert f"](figures/{name}.png)" in md
     # alignment table: one row per event, verdict and minutes, and a SIMULATED column
     head = next(l for l in md.splitlines() if l.startswith("| event | kind |"))
@@ -118,7 +118,7 @@ def test_html_is_self_contained(built):
 
 
 def test_measured_report_says_no_simulated(tmp_path, monkeypatch):
-    monkeypatch.setattr(plot, "DPI", 60)
+    monkeypatch.setattr(plot.style, "DPI", 60)
     case = load_case("kz-2022-01")
     raw = make_cache(tmp_path / "cache", case, make_tidy(case, simulated=False, asns=False), simulated=False)
     data = make_report_data(case, raw, simulated=False)
@@ -206,8 +206,8 @@ def test_interactive_series_are_the_drawn_points(built):
     from shutdown import interactive
     case, data, out = built
     spec = _charts(out)["overview"]
-    fig = plot.overview_figure(data.tidy, data.events, data.intervals, case)
-    desc = plot.describe(fig)
+    fig, rec = plot.overview_figure(data.tidy, data.events, data.intervals, case)
+    desc = plot.describe(fig, rec)
     x0, x1 = (pd.Timestamp(t).value // 10**6 for t in desc["x_range_utc"])
     pts = pd.DataFrame(spec["datasets"]["series"])
     pts["s"] = [spec["usermeta"]["shutdown"]["series"][i] for i in pts["i"]]
@@ -257,12 +257,12 @@ def test_html_prints_and_works_without_javascript(built):
 
 def test_measured_charts_say_no_simulated(tmp_path, monkeypatch):
     from shutdown import interactive
-    monkeypatch.setattr(plot, "DPI", 60)
+    monkeypatch.setattr(plot.style, "DPI", 60)
     case = load_case("kz-2022-01")
     raw = make_cache(tmp_path / "cache", case, make_tidy(case, simulated=False, asns=False), simulated=False)
     data = make_report_data(case, raw, simulated=False)
-    fig = plot.overview_figure(data.tidy, data.events, data.intervals, case)
-    desc = dict(plot.describe(fig), event_kinds=report.FIGURE_EVENT_KINDS["overview"])
+    fig, rec = plot.overview_figure(data.tidy, data.events, data.intervals, case)
+    desc = dict(plot.describe(fig, rec), event_kinds=plot.FIGURES["overview"].event_kinds)
     spec = interactive.chart("overview", fig, desc, data)
     assert "SIMULATED" not in json.dumps(spec)
     assert spec["usermeta"]["shutdown"]["simulated"] is False

@@ -48,8 +48,8 @@ def demo_report(shared_cache, tmp_path_factory):
     out = tmp_path_factory.mktemp("browser") / "kz-2022-01-demo"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SHUTDOWN_CACHE", str(shared_cache))
-        mp.setattr(plot, "DPI", 80)
-        mp.setattr(plot, "FORMATS", ("png",))
+        mp.setattr(plot.style, "DPI", 80)
+        mp.setattr(plot.style, "FORMATS", ("png",))
         data = report.gather("kz-2022-01", demo=True, progress=False)
         report.write(data, out)
     return out

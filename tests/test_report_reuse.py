@@ -16,7 +16,7 @@ from test_plot_fixtures import shared_report
 
 @pytest.fixture
 def fast_plots(monkeypatch):
-    monkeypatch.setattr(plot, "DPI", 60)
+    monkeypatch.setattr(plot.style, "DPI", 60)
 
 
 @pytest.fixture
@@ -43,17 +43,17 @@ def test_unchanged_figures_are_copied_not_drawn(base, tmp_path, monkeypatch, fas
     out = tmp_path / "out"
     calls = _drawn(monkeypatch)
     report.write(data, out, formats=("png",))
-    assert calls == list(report.FIGURES)
+    assert calls == list(plot.FIGURES)
     first = _hashes(out)
     calls.clear()
     report.write(data, out, formats=("png",))
-    assert calls == []                                   # all four reused
+    assert calls == []                                   # all reused
     assert _hashes(out) == first
     man = json.loads((out / "manifest.json").read_text())
     assert [f["render_key"] for f in man["figures"]] == [report.render_key(data, n, ("png",))
-                                                          for n in report.FIGURES]
+                                                          for n in plot.FIGURES]
     report.write(data, out, formats=("png",), redraw=True)
-    assert calls == list(report.FIGURES)                 # --redraw draws them all
+    assert calls == list(plot.FIGURES)                 # --redraw draws them all
     assert _hashes(out) == first
 
 
@@ -67,7 +67,7 @@ def test_changed_input_or_damaged_file_is_drawn_again(base, tmp_path, monkeypatc
     (out / "figures/region.png").write_bytes(b"not a png")
     # another format set is another render
     report.write(data, out, formats=("png", "svg"))
-    assert calls == list(report.FIGURES)
+    assert calls == list(plot.FIGURES)
     calls.clear()
     (out / "figures/region.png").write_bytes(b"not a png")
     report.write(data, out, formats=("png", "svg"))
@@ -79,7 +79,7 @@ def test_changed_input_or_damaged_file_is_drawn_again(base, tmp_path, monkeypatc
     moved = dataclasses.replace(data, case=dataclasses.replace(case, timeline_path=tl))
     calls.clear()
     report.write(moved, out, formats=("png",))
-    assert calls == list(report.FIGURES)
+    assert calls == list(plot.FIGURES)
 
 
 def test_workers_draw_the_same_files_as_one_process(base, tmp_path, monkeypatch, fast_plots):
@@ -97,6 +97,31 @@ def test_formats_checked():
     assert plot.check_formats(["pdf", "png"]) == ("png", "pdf")
     with pytest.raises(InputError, match="unknown figure format 'tiff'"):
         plot.check_formats("png,tiff")
+
+
+def test_a_figure_added_to_the_registry_is_drawn_captioned_and_checked(base, tmp_path, monkeypatch,
+                                                                       fast_plots):
+    """Adding a figure is one entry in plot.FIGURES: the report draws it, writes its files
+    and sidecar with its caption and event kinds, lists it in the manifest, and check
+    verifies it like the others."""
+    from shutdown import check
+    case, data = base
+    monkeypatch.setenv("SHUTDOWN_WORKERS", "1")
+    overview = plot.FIGURES["overview"]
+    monkeypatch.setitem(plot.FIGURES, "extra", plot.FigureDef(overview.draw, "An extra figure.", "non-context"))
+    out = tmp_path / "out"
+    report.write(data, out, formats=("png",))
+    man = json.loads((out / "manifest.json").read_text())
+    assert [f["name"] for f in man["figures"]] == list(plot.FIGURES)
+    side = json.loads((out / "figures/extra.json").read_text())
+    assert side["caption"] == "An extra figure." and side["event_kinds"] == "non-context"
+    assert "An extra figure." in (out / "report.md").read_text()
+    assert (out / "figures/extra.png").read_bytes()[:4] == b"\x89PNG"
+    res = check.check_dir(out, cache=data.cache_root, recompute=False)
+    assert f"{len(plot.FIGURES)} figures current" in res.notes, res.failures
+    (out / "figures/extra.png").write_bytes(b"not a png")
+    res = check.check_dir(out, cache=data.cache_root, recompute=False)
+    assert any(f.startswith("figure extra:") for f in res.failures)
 
 
 def test_the_chart_library_is_bundled_once_and_kept(tmp_path, monkeypatch):

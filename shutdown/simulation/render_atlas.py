@@ -20,7 +20,7 @@ the documentation ranges (RFC 5737), since no real address is meant.
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -235,25 +235,3 @@ def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
 
 
 __all__ = ["render", "probe_object"]
-
-
-def answers(world: World):
-    """(path, params, status, body) for every request ``sources.atlas.collect`` makes: the
-    probe listing page by page (following ``next``), then the results of those probes."""
-    from shutdown.sources import atlas
-    case = world.case
-    first = atlas.plan(case)[0]
-    path, params, probes = first.path, dict(first.params), []
-    while True:
-        status, body = render(world, path, params)
-        yield path, params, status, body
-        obj = json.loads(body)
-        probes.extend(obj["results"])
-        if not obj.get("next"):
-            break
-        parts = urlsplit(obj["next"])
-        path, params = parts.path, dict(parse_qsl(parts.query, keep_blank_values=True))
-    for req in atlas.plan(case, probes)[1:]:
-        status, body = render(world, req.path, req.params)
-        yield req.path, req.params, status, body
-

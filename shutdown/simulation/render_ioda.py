@@ -209,22 +209,3 @@ def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
     if path.startswith("/outages/"):
         return outages(world, path, params)
     raise ValueError(f"the simulator does not know IODA path {path!r}")
-
-
-def answers(world: World):
-    """(path, params, status, body) for every request ``sources.ioda.collect`` makes: the
-    region lookup by name first (its answer decides the region codes), then the plan."""
-    from shutdown.sources import ioda
-    case = world.case
-    codes = {}
-    lookup = ioda.entities_request(case)
-    if lookup is not None:
-        status, body = render(world, lookup.path, lookup.params)
-        yield lookup.path, lookup.params, status, body
-        codes, _ = ioda.match_regions(case, ioda.parse_entities(json.loads(body)))
-    for req in ioda.plan(case, codes):
-        if req.path == ioda.ENTITIES_PATH:
-            continue
-        status, body = render(world, req.path, req.params)
-        yield req.path, req.params, status, body
-

@@ -232,12 +232,3 @@ def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
             return site_aggregation(world, params)
         return aggregation(world, params)
     raise ValueError(f"the simulator does not know OONI path {path!r}")
-
-
-def answers(world: World):
-    """(path, params, status, body) for every request ``sources.ooni.collect`` makes."""
-    from shutdown.sources import ooni
-    for req in ooni.requests(world.case):
-        status, body = render(world, req.path, req.params)
-        yield req.path, req.params, status, body
-

@@ -198,24 +198,6 @@ def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
     return _fail(404, 7003, "No route for the URI")
 
 
-def answers(world: World):
-    """(path, params, status, body) for every request ``radar.collect`` makes,
-    Outage Center pages included, as the simulator's runner writes them."""
-    from shutdown.sources import radar
-    for req in radar.plan(world.case):
-        status, body = render(world, req.path, req.params)
-        yield req.path, req.params, status, body
-        if req.path != radar.OUTAGES_PATH:
-            continue
-        page = 1
-        while len(json.loads(body)["result"]["annotations"]) >= int(req.params["limit"]) \
-                and page < radar.MAX_PAGES:
-            params = radar.page_params(req.params, page)
-            status, body = render(world, req.path, params)
-            yield req.path, params, status, body
-            page += 1
-
-
 def truth_rows(scenario) -> list[dict]:
     """Ground-truth rows of Radar's series: every episode they follow (see ``_episodes``),
     on the countries and networks it names (Radar has no regions)."""
@@ -229,4 +211,3 @@ def truth_rows(scenario) -> list[dict]:
             if etype in ("country", "asn"):
                 rows += [truth_row(ep, etype, code, "radar", sig, "", "down") for sig in UNIT]
     return rows
-

@@ -1,12 +1,12 @@
-"""Write a scenario's payloads into a cache, for every request the collectors plan.
+"""Write a scenario's payloads into a cache, for every request the collectors make.
 
-The loop mirrors ``collect``: each source's ``plan(case)`` says what the
-collector asks, the renderer answers it, ``RawCache.put(..., simulated=True)``
-stores it under the same key a live answer would get. Follow-up requests are
-the collector's too: the RIPE Atlas results requests come from
-``atlas.plan(case, probes)`` fed with the simulated probe listing (following its
-``next`` links), the IODA region requests from ``ioda.plan(case, codes)`` with
-the codes the simulated region lookup gives.
+The simulator is one more driver of each source's ``requests(case)`` generator
+(see ``shutdown.sources``): ``render_<source>.render(world, path, params)``
+answers each request, ``RawCache.put(..., simulated=True)`` stores it under the
+same key a live answer would get. Follow-up requests are the collector's own,
+decided by the rendered answers: the RIPE Atlas results from the simulated probe
+listing (following its ``next`` links), the IODA regions from the simulated
+region lookup, Radar's and IODA's pages from the length of the page before.
 
 Reproducible to the byte: the world is seeded, bodies are serialised with fixed
 separators, gzip has ``mtime=0`` and every provenance record carries the
@@ -105,7 +105,9 @@ def _simulate(sc, c, root, seed, progress, t0) -> dict:
     files = {}
     for source in c.sources:
         n = 0
-        for path, params, status, body in _answers(world, source):
+
+        def put(path, params, status, body):
+            nonlocal n
             query = urlencode(sorted((k, str(v)) for k, v in params.items()))
             cache.put(source, path, params, body, url=f"{default_url(source)}{path}?{query}",
                       status=status, fetched_utc=sc.fetched_utc, simulated=True, scenario=sc.name,
@@ -113,6 +115,8 @@ def _simulate(sc, c, root, seed, progress, t0) -> dict:
             n += 1
             if progress is not None:
                 progress(source, n)
+
+        answers(world, source, put)
         files[source] = n
     atomic_write(root / GROUND_TRUTH_FILE,
                  json.dumps(truth_document(sc, seed), indent=1, sort_keys=True).encode())
@@ -137,18 +141,27 @@ def mismatches(sc: Scenario, case: Case) -> list[str]:
     return out
 
 
-def _answers(world: World, source: str):
-    """(path, params, status, body) for every request the collector of ``source`` makes:
-    ``shutdown.simulation.render_<source>.answers`` renders them."""
+def answers(world: World, source: str, each) -> None:
+    """Walk ``source``'s ``requests(world.case)`` answering every request with
+    ``shutdown.simulation.render_<source>.render(world, path, params)``; ``each(path,
+    params, status, body)`` hears every answer, in the order the collector asks."""
     import importlib
+    from shutdown.sources import Answer, registry, walk
     try:
         renderer = importlib.import_module(f"shutdown.simulation.render_{source}")
     except ModuleNotFoundError:
         renderer = None
-    if renderer is None or not callable(getattr(renderer, "answers", None)):
+    mod = registry.module(source)
+    if mod is None or renderer is None or not callable(getattr(renderer, "render", None)):
         raise InputError(f"the simulator cannot render source {source!r} "
-                         f"(no shutdown/simulation/render_{source}.py with answers())")
-    return renderer.answers(world)
+                         f"(no shutdown/simulation/render_{source}.py with render())")
+
+    def answer(req) -> Answer:
+        status, body = renderer.render(world, req.path, req.params)
+        each(req.path, req.params, status, body)
+        return Answer(status, body)
+
+    walk(mod.requests(world.case), answer)
 
 
 def demo_cache_dir(scenario_name: str, cache_root=None) -> Path:

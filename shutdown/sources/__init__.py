@@ -1,19 +1,31 @@
-"""One module per upstream: ``ioda``, ``ooni``, ``atlas``.
+"""One module per upstream (``ioda``, ``ooni``, ``atlas``, ``radar``; see ``registry``).
 
-Each module offers the same three functions, so ``collect``, ``simulate`` and
-the tests drive them alike:
+Each source module offers:
 
+``requests(case)``
+    a generator that describes, without doing any I/O, every request the source
+    makes for a case: it yields a ``Request`` and receives its ``Answer``
+    (``answer = yield req``), so it can decide what to ask next from what came
+    back (IODA's region lookup gives the region codes, an Atlas listing page its
+    ``next``, a short Radar or IODA page ends the paging). It may yield
+    ``Expect(n)`` once it knows that ``n`` requests follow (progress bars only),
+    and returns a list of notes for the run's summary (a ``Gap`` marks data the
+    upstream did not deliver). A failed request is raised at its ``yield``
+    (``generator.throw``): a source that can do without the answer catches it.
+    One driver answers every source: ``shutdown.collect.fetch_source`` from the
+    network through the Fetcher (cache, validation, pace, progress),
+    ``shutdown.simulation.run`` from the simulator, ``cached`` from the raw cache.
 ``plan(case) -> list[Request]``
-    every request the source makes for a case (path + params, no base URL):
-    the collector fetches these; the simulator renders a payload for each.
-``collect(case, fetcher, progress=None) -> None``
-    fetch what ``plan`` lists (and any follow-up pages) through the fetcher,
-    which caches raw responses.
+    the requests known before any answer (counts for progress bars, tests).
 ``normalize(case, cache) -> pandas.DataFrame``
     read the raw responses back from the cache (never the network) and return
     the tidy table of ``shutdown.schema``.
 """
+from __future__ import annotations
+
+import json
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -24,9 +36,111 @@ class Request:
     entity_type: str = ""          # what the request is about, for progress and normalizing
     entity_code: str = ""
     label: str = ""                # e.g. "ping-slash24 2022-01-01..2022-01-08"
+    # How an answer is judged before it is cached (see http.Fetcher.get_json):
+    # validate(obj) -> None or what is wrong; explain(obj) -> the upstream's own
+    # words in an HTTP 4xx JSON body; provisional(obj) -> why a usable answer may
+    # not be final (cached marked so, asked again next run).
+    validate: Callable | None = field(default=None, compare=False, repr=False)
+    explain: Callable | None = field(default=None, compare=False, repr=False)
+    provisional: Callable | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Yielded by ``requests(case)`` when it knows how many requests still follow."""
+    more: int
+
+
+class Answer:
+    """What a driver sends back for a Request: the HTTP ``status`` and the parsed
+    JSON (``json()``), parsed from ``body`` only when asked (the simulator's
+    results bodies are large and their generator never reads them)."""
+
+    __slots__ = ("status", "body", "_obj", "_parsed")
+
+    def __init__(self, status: int = 200, body: bytes | None = None, obj=None, parsed: bool = False):
+        self.status, self.body, self._obj, self._parsed = status, body, obj, parsed
+
+    @classmethod
+    def of(cls, obj, status: int = 200) -> "Answer":
+        return cls(status, obj=obj, parsed=True)
+
+    def json(self):
+        if not self._parsed:
+            self._obj, self._parsed = json.loads(self.body), True
+        return self._obj
 
 
 class Gap(str):
     """A note from ``collect`` about data the upstream did not deliver this run
     (e.g. IODA's silent backend failure): the source is then incomplete, and
     the next run asks again."""
+
+
+def walk(requests, answer: Callable, expect: Callable | None = None) -> list:
+    """Drive a ``requests(case)`` generator: ``answer(req) -> Answer`` for each
+    Request it yields (an exception ``answer`` raises is raised inside the
+    generator, at that ``yield``); ``expect(n)`` hears each ``Expect``. Returns
+    what the generator returns (a source's ``requests``: its notes)."""
+    try:
+        item = next(requests)
+        while True:
+            if isinstance(item, Expect):
+                if expect is not None:
+                    expect(item.more)
+                item = requests.send(None)
+                continue
+            try:
+                reply = answer(item)
+            except Exception as exc:         # noqa: BLE001  (the generator decides)
+                item = requests.throw(exc)
+                continue
+            item = requests.send(reply)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        requests.close()
+
+
+def cached(cache, source: str) -> Callable:
+    """An ``answer`` for ``walk`` from the raw cache only: a request not in the cache
+    raises SourceError (a generator that can do without it catches it)."""
+    from shutdown.http import SourceError
+
+    def answer(req: Request) -> Answer:
+        hit = cache.get(source, req.path, req.params)
+        if hit is None:
+            raise SourceError(source, req.path, f"{req.label or req.path}: not in the cache; "
+                              "run `shutdown collect` first")
+        try:
+            obj = hit.json()
+        except ValueError:
+            raise SourceError(source, hit.meta.get("url", req.path), "cached answer is not JSON") from None
+        problem = req.validate(obj) if req.validate else None
+        if problem:
+            raise SourceError(source, hit.meta.get("url", req.path), problem)
+        return Answer.of(obj, int(hit.meta.get("status") or 200))
+    return answer
+
+
+class _NotCached(Exception):
+    pass
+
+
+def replay(requests, cache, source: str) -> list:
+    """``(request, cached hit)`` for the requests of a generator in order, answered from
+    the cache as far as it holds them: the walk ends at the first one not cached
+    (e.g. the pages of a listing an interrupted collect left unfinished)."""
+    got = []
+
+    def answer(req: Request) -> Answer:
+        hit = cache.get(source, req.path, req.params)
+        if hit is None:
+            raise _NotCached(req.label)
+        got.append((req, hit))
+        return Answer.of(hit.json())
+    try:
+        walk(requests, answer)
+    except _NotCached:
+        pass
+    return got

@@ -41,6 +41,7 @@ a URL parameter, so it never reaches the cache, provenance or a log line.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ from ripe.atlas.cousteau import AtlasResultsRequest, ProbeRequest
 
 from shutdown.http import MAX_PAGES, SourceError
 from shutdown.schema import SIGNALS, empty_tidy
-from shutdown.sources import Request
+from shutdown.sources import Expect, Request, cached, walk
 from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
     BIN, ResultArrays, active_in_window, body_result_arrays, connection_bins, infrastructure_tags,
     is_infrastructure, probe_bins, probe_frame, probes_in_region, result_reachable, tidy_from_bins,
@@ -96,7 +97,7 @@ def probe_listing_request(case) -> Request:
     """First page of the probe listing for the case's country (``next`` gives the rest)."""
     path, params = _split(ProbeRequest(country_code=case.country, page_size=PAGE_SIZE).atlas_url)
     return Request(SOURCE, path, params, "country", case.country,
-                   f"probes in {case.country} (page 1)")
+                   f"probes in {case.country} (page 1)", validate=_check_listing)
 
 
 def results_request(case, msm_id: int, since: pd.Timestamp, until: pd.Timestamp,
@@ -111,7 +112,8 @@ def results_request(case, msm_id: int, since: pd.Timestamp, until: pd.Timestamp,
     kind, _ = MEASUREMENTS.get(msm_id, ("results", ""))
     label = (f"{kind} msm {msm_id} {since:%Y-%m-%d} probes {ids[0]}..{ids[-1]} "
              f"({len(ids)})")
-    return Request(SOURCE, req.url_path, params, "country", case.country, label)
+    return Request(SOURCE, req.url_path, params, "country", case.country, label,
+                   validate=_check_results)
 
 
 def plan(case, probes=None) -> list[Request]:
@@ -198,33 +200,24 @@ def cousteau_server(base_url: str) -> str:
     return parts.netloc
 
 
-# -- collect ---------------------------------------------------------------------------
-def collect(case, fetcher, progress=None) -> None:
-    """Fetch the probe listing (all pages), then every results request of ``plan``.
-
-    Cached responses are reused (no request) unless the fetcher refreshes.
-    ``progress`` is a tqdm-like bar (``update(1)`` per response; its ``total``
-    is raised once the listing tells how many requests follow) or a callable
-    ``progress(done, total, label)``.
-    """
-    for k, v in auth_headers().items():
-        fetcher.headers.setdefault(k, v)
-    probes, pages = [], 0
-    for obj in _listing_pages(fetcher, probe_listing_request(case)):
-        pages += 1
-        probes.extend(obj["results"])
-        _progress(progress, pages, None, f"probes in {case.country} (page {pages})")
+# -- the request sequence ------------------------------------------------------------
+def requests(case):
+    """Every request for ``case`` (see ``shutdown.sources``): the probe listing page by
+    page (following ``next``), then the built-in results and connection events of
+    the probes it lists (``plan``). The API key travels in the driver's header
+    (the declaration's ``auth``), never in a parameter."""
+    probes = yield from listing(case)
     todo = plan(case, probes)[1:]
-    _set_total(progress, pages + len(todo))
-    for i, req in enumerate(todo, 1):
-        fetcher.get_json(req.path, req.params, validate=_check_results)
-        _progress(progress, pages + i, pages + len(todo), req.label)
+    yield Expect(len(todo))
+    for req in todo:
+        yield req
+    return []
 
 
-def _listing_pages(fetcher_or_cache, first: Request, cache_only: bool = False):
-    """The listing's pages in order, following ``next``; from a Fetcher or, with
-    ``cache_only``, straight from a RawCache."""
-    path, params = first.path, dict(first.params)
+def listing(case):
+    """The probe listing's pages in order, following ``next``; returns every probe object."""
+    first = probe_listing_request(case)
+    path, params, probes, page = first.path, dict(first.params), [], 1
     seen = set()
     while True:
         key = (path, tuple(sorted(params.items())))
@@ -234,37 +227,24 @@ def _listing_pages(fetcher_or_cache, first: Request, cache_only: bool = False):
             raise SourceError(SOURCE, path, f"probe listing goes on past {MAX_PAGES} pages of "
                               f"{PAGE_SIZE}; stopped there (no country has that many probes)")
         seen.add(key)
-        if cache_only:
-            hit = fetcher_or_cache.get(SOURCE, path, params)
-            if hit is None:
-                raise SourceError(SOURCE, path, "probe listing not in the cache; run `shutdown collect` first")
-            try:
-                obj = hit.json()
-            except ValueError:
-                raise SourceError(SOURCE, hit.meta.get("url", path), "cached probe listing is not JSON") from None
-            problem = _check_listing(obj)
-            if problem:
-                raise SourceError(SOURCE, hit.meta.get("url", path), problem)
-        else:
-            obj = fetcher_or_cache.get_json(path, params, validate=_check_listing)
-        yield obj
+        obj = (yield dataclasses.replace(first, path=path, params=params,
+                                         label=f"probes in {case.country} (page {page})")).json()
+        probes.extend(obj["results"])
         nxt = obj.get("next")
         if not nxt:
-            return
-        path, params = _next_page(nxt, getattr(fetcher_or_cache, "base_url", ""))
+            return probes
+        path, params = _next_page(nxt)
+        page += 1
 
 
-def _next_page(url: str, base_url: str = "") -> tuple[str, dict]:
-    """Path and parameters of a ``next`` link. The host is dropped (as cousteau's
-    ``build_next_url`` does), so a mirror's or simulator's pages stay on our base URL."""
+def _next_page(url: str) -> tuple[str, dict]:
+    """Path and parameters of a ``next`` link. The host and any path before the
+    listing's are dropped (as cousteau's ``build_next_url`` drops the host), so a
+    mirror's or simulator's pages stay on our base URL."""
     parts = urlsplit(url)
-    path = parts.path
-    prefix = urlsplit(base_url).path.rstrip("/") if base_url else ""
-    if prefix and path.startswith(prefix + "/"):
-        path = path[len(prefix):]
-    if not path.startswith(PROBES_PATH):
+    if not parts.path.endswith(PROBES_PATH):
         raise SourceError(SOURCE, url, f"unexpected 'next' link (not under {PROBES_PATH})")
-    return path, dict(parse_qsl(parts.query, keep_blank_values=True))
+    return PROBES_PATH, dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
 def _check_listing(obj):
@@ -293,32 +273,11 @@ def _shape(obj) -> str:
     return type(obj).__name__
 
 
-def _progress(progress, done, total, label):
-    if progress is None:
-        return
-    if hasattr(progress, "update"):
-        progress.update(1)
-    else:
-        progress(done, total, label)
-
-
-def _set_total(progress, total):
-    if progress is not None and hasattr(progress, "total"):
-        try:
-            progress.total = total
-            if hasattr(progress, "refresh"):
-                progress.refresh()
-        except (AttributeError, TypeError):
-            pass
-
-
 # -- normalize -------------------------------------------------------------------------
 def load_probes(case, cache) -> list[dict]:
-    """All probe objects of the cached listing (every page)."""
-    probes = []
-    for obj in _listing_pages(cache, probe_listing_request(case), cache_only=True):
-        probes.extend(obj["results"])
-    return probes
+    """All probe objects of the cached listing (every page): ``listing`` answered
+    from the cache (SourceError when a page is missing or unusable)."""
+    return walk(listing(case), cached(cache, SOURCE))
 
 
 @dataclass

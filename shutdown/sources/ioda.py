@@ -45,12 +45,13 @@ src/TimeSeries/TimeSeriesNormalizer.php, src/Entity/Outages*Normalizer.php):
 """
 from __future__ import annotations
 
+import dataclasses
 
 import numpy as np
 import pandas as pd
 
 from shutdown.schema import IODA_OUTAGE_COLUMNS, SIGNALS
-from shutdown.sources import Request
+from shutdown.sources import Expect, Gap, Request, replay
 from shutdown.sources.blocks import TidyBuilder, numbers
 from shutdown.sources.windows import chunks, epoch
 
@@ -106,7 +107,8 @@ def entities_request(case) -> Request | None:
     if all(r.codes.get("ioda") for r in case.regions):
         return None
     return Request(SOURCE, ENTITIES_PATH, entities_params(case.country), entity_type="country",
-                   entity_code=case.country, label=f"IODA regions of {case.country}")
+                   entity_code=case.country, label=f"IODA regions of {case.country}",
+                   validate=check_envelope)
 
 
 def plan(case, region_codes: dict | None = None) -> list[Request]:
@@ -129,14 +131,16 @@ def plan(case, region_codes: dict | None = None) -> list[Request]:
                 reqs.append(Request(
                     SOURCE, f"/signals/raw/{etype}/{code}", signals_params(since, until, ds),
                     entity_type=etype, entity_code=name,
-                    label=f"{ds} {etype}/{name} {since:%Y-%m-%d}..{until:%Y-%m-%d}"))
+                    label=f"{ds} {etype}/{name} {since:%Y-%m-%d}..{until:%Y-%m-%d}",
+                    validate=check_signals, provisional=silent_failure))
     for etype, code, name in entities(case, region_codes):
         for kind in ("alerts", "events"):
             reqs.append(Request(
                 SOURCE, f"/outages/{kind}",
                 {"entityType": etype, "entityCode": code, "from": epoch(start),
                  "until": epoch(end), "limit": PAGE_LIMIT},
-                entity_type=etype, entity_code=name, label=f"{kind} {etype}/{name}"))
+                entity_type=etype, entity_code=name, label=f"{kind} {etype}/{name}",
+                validate=check_envelope))
     return reqs
 
 
@@ -199,51 +203,55 @@ def nested_datasources(payload) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-# -- fetching ----------------------------------------------------------------------
-def collect(case, fetcher, progress=None) -> list[str]:
-    """Fetch every planned request (and alerts/events follow-up pages) into the cache.
+# -- the request sequence ------------------------------------------------------------
+def requests(case):
+    """Every request for ``case``, answered by a driver (see ``shutdown.sources``).
 
-    Regions without an ``ioda`` code are first looked up by name; a region
-    that cannot be resolved is left out with a note (returned, for the run's
-    summary) and the country and networks are still collected. A signals
-    chunk answered with IODA's silent failure is kept provisional and returned
-    as a ``Gap`` (the run is incomplete; the next run asks again).
+    Regions without an ``ioda`` code are first looked up by name (its answer
+    decides the region codes); a region that cannot be resolved, or a failed
+    lookup, is left out with a note and the country and networks are still
+    asked. A signals chunk answered with IODA's silent failure is cached
+    provisional and noted as a ``Gap`` (the run is incomplete; the next run asks
+    again). Alerts and events are paged while a page comes back full.
     """
-    from shutdown.sources import Gap
-    codes, notes = resolve_regions(case, fetcher=fetcher)
-    nested = {}
-    reqs = plan(case, codes)
-    if progress is not None and hasattr(progress, "total") and codes:
+    from shutdown.http import SourceError, SourceUnreachable
+    notes, codes = [], {}
+    lookup = entities_request(case)
+    if lookup is not None:
         try:
-            progress.total = len(reqs)         # the resolved regions add requests
-        except (AttributeError, TypeError):
-            pass
-    for req in reqs:
-        if req.path == ENTITIES_PATH:
-            pass                            # fetched (or read from the cache) just above
-        elif req.path.startswith("/signals/"):
-            obj = fetcher.get_json(req.path, req.params, validate=check_signals, provisional=silent_failure)
-            if silent_failure(obj):
-                notes.append(Gap(f"{req.label}: no data, IODA's silent backend failure "
-                                 "(HTTP 200, data: []); asked again next run"))
-            for ds in nested_datasources(obj):
-                nested.setdefault(ds, req.label)
+            answer = yield lookup
+        except SourceUnreachable:
+            raise
+        except SourceError as exc:      # the lookup failed: regions go, the rest stays
+            notes.append(f"region lookup failed ({exc.url}: {exc.problem}); "
+                         "collecting country and network data without regions")
         else:
-            _pages(fetcher, req)
-        if progress is not None:
-            if hasattr(progress, "set_postfix_str"):
-                progress.set_postfix_str(req.label, refresh=False)
-            progress.update(1)
+            codes, said = match_regions(case, _sorted(parse_entities(answer.json())))
+            notes += said
+    rest = [r for r in plan(case, codes) if r.path != ENTITIES_PATH]
+    yield Expect(len(rest))
+    nested = {}
+    for req in rest:
+        if not req.path.startswith("/signals/"):
+            yield from pages(req)
+            continue
+        obj = (yield req).json()
+        if silent_failure(obj):
+            notes.append(Gap(f"{req.label}: no data, IODA's silent backend failure "
+                             "(HTTP 200, data: []); asked again next run"))
+        for ds in nested_datasources(obj):
+            nested.setdefault(ds, req.label)
     notes += [f"{ds}: values are per-frame objects (agg_values), not one series; left out "
               f"(first seen: {label})" for ds, label in nested.items()]
     return notes
 
 
-def _pages(fetcher, req):
-    obj = fetcher.get_json(req.path, req.params, validate=check_envelope)
+def pages(req: Request):
+    """An alerts/events request and its follow-up pages, while a page comes back full."""
+    obj = (yield req).json()
     page = 1
     while len(obj.get("data") or []) >= int(req.params.get("limit", PAGE_LIMIT)) and page < MAX_PAGES:
-        obj = fetcher.get_json(req.path, page_params(req.params, page), validate=check_envelope)
+        obj = (yield dataclasses.replace(req, params=page_params(req.params, page))).json()
         page += 1
 
 
@@ -399,20 +407,12 @@ def normalize_outages(case, cache) -> pd.DataFrame:
     for req in plan(case, codes):
         if not req.path.startswith("/outages/"):
             continue
-        parse = parse_alerts if req.path.endswith("alerts") else parse_events
-        page, params = 0, req.params
-        while page < MAX_PAGES:
-            hit = cache.get(SOURCE, req.path, params)
-            if hit is None:
-                break
+        for _, hit in replay(pages(req), cache, SOURCE):
             payload = hit.json()
-            df = parse_events(payload, req.params.get("until")) if parse is parse_events else parse(payload)
+            df = (parse_events(payload, req.params.get("until")) if req.path.endswith("events")
+                  else parse_alerts(payload))
             df["simulated"] = _simulated(cache, hit)
             frames.append(df)
-            if len(payload.get("data") or []) < int(req.params.get("limit", PAGE_LIMIT)):
-                break
-            page += 1
-            params = page_params(req.params, page)
     if not frames:
         return _outage_frame([])
     out = pd.concat(frames, ignore_index=True)
@@ -432,8 +432,8 @@ def parse_entities(payload) -> pd.DataFrame:
 def region_codes(country: str, fetcher) -> pd.DataFrame:
     """IODA's regions of ``country`` (code, name), sorted by name, asked through
     ``fetcher`` (from Python: ``region_codes("KZ", shutdown.collect.fetcher_for("ioda"))``).
-    ``collect`` resolves case regions by name this way; the code can also be pinned
-    in the case (``ioda = "<code>"``). The answer is cached like any other."""
+    The same lookup ``requests`` asks first to resolve case regions by name (under
+    the same cache key); the code can also be pinned in the case (``ioda = "<code>"``)."""
     obj = fetcher.get_json(ENTITIES_PATH, entities_params(country), validate=check_envelope)
     return _sorted(parse_entities(obj))
 
@@ -492,31 +492,17 @@ def match_regions(case, table: pd.DataFrame) -> tuple[dict, list[str]]:
     return codes, notes
 
 
-def resolve_regions(case, cache=None, fetcher=None) -> tuple[dict, list[str]]:
-    """IODA codes of the case regions that have none: ``({region name: code}, notes)``.
-
-    With a ``fetcher`` the lookup goes through it (cache first, else the
-    network); with only a ``cache`` (normalize, offline) it is read from there
-    and a missing answer just means no region rows.
-    """
+def resolve_regions(case, cache) -> tuple[dict, list[str]]:
+    """IODA codes of the case regions that have none, from the cached region lookup
+    (``requests`` asks it): ``({region name: code}, notes)``. A missing answer
+    just means no region rows."""
     req = entities_request(case)
     if req is None:
         return {}, []
-    if fetcher is not None:
-        from shutdown.http import SourceError, SourceUnreachable
-        try:
-            table = region_codes(case.country, fetcher=fetcher)
-        except SourceUnreachable:
-            raise
-        except SourceError as exc:      # the lookup failed: regions go, the rest stays
-            return {}, [f"region lookup failed ({exc.url}: {exc.problem}); "
-                        "collecting country and network data without regions"]
-    else:
-        hit = cache.get(SOURCE, req.path, req.params) if cache is not None else None
-        if hit is None:
-            return {}, [f"the region lookup of {case.country} is not in the cache"]
-        payload = hit.json()
-        if check_envelope(payload):
-            return {}, [f"cached region lookup is unusable: {check_envelope(payload)}"]
-        table = _sorted(parse_entities(payload))
-    return match_regions(case, table)
+    hit = cache.get(SOURCE, req.path, req.params) if cache is not None else None
+    if hit is None:
+        return {}, [f"the region lookup of {case.country} is not in the cache"]
+    payload = hit.json()
+    if check_envelope(payload):
+        return {}, [f"cached region lookup is unusable: {check_envelope(payload)}"]
+    return match_regions(case, _sorted(parse_entities(payload)))

@@ -36,6 +36,8 @@ everything).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
 from shutdown.schema import OONI_TESTS, SIGNALS
@@ -75,19 +77,14 @@ def plan(case) -> list[Request]:
     return reqs
 
 
-def requests(case) -> list[Request]:
-    """Everything the OONI collector fetches: ``plan``, then the per-domain and the
-    circumvention requests (``ooni_targeted``)."""
-    return plan(case) + ooni_targeted.plan(case)
-
-
-def collect(case, fetcher, progress=None) -> None:
-    for req in requests(case):
-        fetcher.get_json(req.path, req.params, validate=check_aggregation, explain=error_message)
-        if progress is not None:
-            if hasattr(progress, "set_postfix_str"):
-                progress.set_postfix_str(req.label, refresh=False)
-            progress.update(1)
+def requests(case):
+    """Everything the OONI collector asks (see ``shutdown.sources``): ``plan``, then
+    the per-domain and the circumvention requests (``ooni_targeted``); none
+    depends on an earlier answer. Each answer is checked for both services'
+    error shapes before it is cached."""
+    for req in plan(case) + ooni_targeted.plan(case):
+        yield dataclasses.replace(req, validate=check_aggregation, explain=error_message)
+    return []
 
 
 def normalize(case, cache) -> pd.DataFrame:

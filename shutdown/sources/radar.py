@@ -61,12 +61,13 @@ first chunk's peak: a relative level, never a request count.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
 import pandas as pd
 
-from shutdown.sources import Request
+from shutdown.sources import Request, replay
 from shutdown.sources.blocks import TidyBuilder
 
 # What the registry reads. Sources of each value are in the comments.
@@ -129,10 +130,6 @@ def auth_headers(env=os.environ) -> dict | None:
     return {DECLARATION["auth"]["header"]: f"{DECLARATION['auth']['scheme']} {token}"}
 
 
-def no_token_problem() -> str:
-    return f"no API token in ${DECLARATION['auth']['env']}: {DECLARATION['auth']['how']}"
-
-
 # -- what to ask -----------------------------------------------------------------------
 def iso(ts) -> str:
     return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -184,9 +181,11 @@ def plan(case) -> list[Request]:
             for since, until in overlapping_chunks(start, end):
                 reqs.append(Request(SOURCE, path, timeseries_params(etype, code, since, until, signal),
                                     entity_type=etype, entity_code=code,
-                                    label=f"{signal} {etype}/{code} {since:%Y-%m-%d}..{until:%Y-%m-%d}"))
+                                    label=f"{signal} {etype}/{code} {since:%Y-%m-%d}..{until:%Y-%m-%d}",
+                                    validate=check_timeseries, explain=error_message))
     reqs.append(Request(SOURCE, OUTAGES_PATH, outages_params(case), entity_type="country",
-                        entity_code=case.country, label=f"Outage Center {case.country}"))
+                        entity_code=case.country, label=f"Outage Center {case.country}",
+                        validate=check_annotations, explain=error_message))
     return reqs
 
 
@@ -256,49 +255,27 @@ def check_annotations(obj) -> str | None:
     return None
 
 
-# -- fetching --------------------------------------------------------------------------
-def _has_auth(fetcher) -> bool:
-    return any(k.lower() == "authorization" for k in fetcher.headers)
-
-
-def collect(case, fetcher, progress=None) -> list[str]:
-    """Fetch every planned request (and Outage Center pages) into the cache.
-
-    The token comes with the fetcher (``Fetcher(headers=auth_headers())``) or,
-    failing that, from ``$CLOUDFLARE_API_TOKEN``. Without one, cached answers
-    are still read; the first request that needs the network stops the source
-    with one line saying how to get a token (SourceError: the other sources run).
-    """
-    from shutdown.http import SourceError
-    if not _has_auth(fetcher):
-        found = auth_headers()
-        if found:
-            fetcher.headers = {**fetcher.headers, **found}
-
-    def get(path, params, validate):
-        if not _has_auth(fetcher) and (fetcher.refresh or fetcher.cache.get(SOURCE, path, params) is None):
-            raise SourceError(SOURCE, fetcher.base_url, no_token_problem())
-        try:
-            return fetcher.get_json(path, params, validate=validate, explain=error_message)
-        except SourceError as exc:
-            if exc.problem.startswith(("HTTP 401", "HTTP 403")):
-                raise SourceError(SOURCE, exc.url, f"{exc.problem} (is ${DECLARATION['auth']['env']} "
-                                  "a token with Account > Radar > Read?)") from None
-            raise
-
+# -- the request sequence ------------------------------------------------------------
+def requests(case):
+    """Every request for ``case`` (see ``shutdown.sources``): ``plan``, the Outage
+    Center paged by ``offset`` until a page comes back shorter than ``limit``.
+    The token travels in the driver's header (the declaration's ``auth``): without
+    one the driver answers from the cache and stops at the first request that
+    needs the network, saying how to get one."""
     for req in plan(case):
         if req.path == OUTAGES_PATH:
-            obj, page = get(req.path, req.params, check_annotations), 1
-            while len(obj["result"]["annotations"]) >= int(req.params["limit"]) and page < MAX_PAGES:
-                obj = get(req.path, page_params(req.params, page), check_annotations)
-                page += 1
+            yield from pages(req)
         else:
-            get(req.path, req.params, check_timeseries)
-        if progress is not None:
-            if hasattr(progress, "set_postfix_str"):
-                progress.set_postfix_str(req.label, refresh=False)
-            progress.update(1)
+            yield req
     return []
+
+
+def pages(req: Request):
+    """An Outage Center request and its follow-up pages, until a page comes back short."""
+    obj, page = (yield req).json(), 1
+    while len(obj["result"]["annotations"]) >= int(req.params["limit"]) and page < MAX_PAGES:
+        obj = (yield dataclasses.replace(req, params=page_params(req.params, page))).json()
+        page += 1
 
 
 # -- parsing (payload in, arrays out) -----------------------------------------------------
@@ -407,19 +384,11 @@ def normalize_annotations(case, cache) -> pd.DataFrame:
     annotation id over every cached page, ordered by start: a documented timeline
     kept beside the case's own, never read by detection."""
     first = next(r for r in plan(case) if r.path == OUTAGES_PATH)
-    frames, page, params = [], 0, first.params
-    while page < MAX_PAGES:
-        hit = cache.get(SOURCE, OUTAGES_PATH, params)
-        if hit is None:
-            break
-        payload = hit.json()
-        df = parse_annotations(payload)
+    frames = []
+    for _, hit in replay(pages(first), cache, SOURCE):
+        df = parse_annotations(hit.json())
         df["simulated"] = _simulated(cache, hit)
         frames.append(df)
-        if len(((payload.get("result") or {}).get("annotations")) or []) < int(first.params["limit"]):
-            break
-        page += 1
-        params = page_params(first.params, page)
     frames = [f for f in frames if len(f)]
     if not frames:
         return annotation_frame([])

@@ -162,12 +162,12 @@ def get(name: str, field_name: str = "source") -> Source:
 
 def module(name: str):
     """The module of source ``name``, or None when it lacks what a source must offer
-    (``plan``, ``collect``, ``normalize``): an unfinished source never stops the others."""
+    (``plan``, ``requests``, ``normalize``): an unfinished source never stops the others."""
     src = sources().get(name)
     if src is None:
         return None
     mod = src.module
-    if not all(callable(getattr(mod, f, None)) for f in ("plan", "collect", "normalize")):
+    if not all(callable(getattr(mod, f, None)) for f in ("plan", "requests", "normalize")):
         return None
     return mod
 

@@ -1,0 +1,287 @@
+"""The figures, and ``FIGURES``: the registry the report draws, captions and checks.
+
+Each ``*_figure`` function takes plain data -- the tidy table, the documented events
+(``timeline.Event``), the detected intervals, the alignment table, the case -- lays out
+a page, composes panels (``panels``) under the event strip (``lanes``) and returns
+``Drawn(figure, record)``. Writing files is ``save``; reading back is ``describe``.
+
+Adding a figure: a function here and one ``FigureDef`` in ``FIGURES``; the report draws,
+captions, saves and describes it, and ``shutdown check`` verifies it, from that entry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import matplotlib
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from shutdown.plot import style as S
+from shutdown.plot.derive import day_counts, display_rows, is_simulated
+from shutdown.plot.lanes import draw_event_guides, draw_event_strip, event_bars, kind_handles, stack_rows
+from shutdown.plot.layout import axes_width_px, format_time_axes, legend, new_figure, title, watermark
+from shutdown.plot.panels import (PanelData, declared_panels, draw_alignment_panel, draw_atlas_panel,
+                                  draw_declared_panel, draw_heat_panel, draw_ioda_panel,
+                                  draw_messenger_panel, draw_network_panel, draw_region_panel,
+                                  draw_volume_panel, gantt_lines, heat_colorbar, no_data,
+                                  NETWORK_SERIES, region_panels)
+from shutdown.plot.record import Drawn, Record, num
+from shutdown.plot.style import FONT_SIZE, PAGE_WIDTH_IN, RC, RIGHT_IN, ROW_IN, SERIES_STYLE, VERDICT_STYLE, \
+    VERDICTS_ORDER
+from shutdown.schema import OONI_CIRCUMVENTION_TESTS, SITE_SIGNAL
+
+
+def _strip(events, x0, x1, context=True):
+    """The event bars of the window (without context events unless asked) and their rows."""
+    bars = [b for b in event_bars(events, x0, x1) if context or b.kind != "context"]
+    return bars, stack_rows(bars, x0, x1, axes_width_px(), FONT_SIZE - 1, S.DPI)
+
+
+def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, case) -> Drawn:
+    """One panel per source family on a shared UTC axis, documented events on top."""
+    simulated = is_simulated(tidy)
+    x0, x1 = case.window_utc
+    cc = case.country
+    d = PanelData(tidy, intervals, case.baseline_utc, x0, x1)
+    rec = Record("overview", simulated, ("country", cc))
+    with matplotlib.rc_context(RC):
+        bars, n_rows = _strip(events, x0, x1)
+        declared = declared_panels(tidy, case, "country", cc)
+        fig, strip, panels = new_figure(4 + len(declared), 1.25, n_rows,
+                                        title(case, "the Internet shutdown as measured", simulated))
+        for ax, draw in zip(panels, (draw_ioda_panel, draw_volume_panel, draw_messenger_panel,
+                                     draw_atlas_panel)):
+            draw(ax, d, cc, rec)
+        for ax, (src, sigs) in zip(panels[4:], declared):
+            draw_declared_panel(ax, d, src, sigs, "country", cc, rec)
+        for ax in panels:
+            draw_event_guides(ax, bars)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(loc="lower left", frameon=True, framealpha=0.85, ncol=3,
+                          fontsize=FONT_SIZE - 2, borderpad=0.3, handlelength=2.5)
+        format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
+        draw_event_strip(strip, bars, n_rows, x0, x1, rec)
+        legend(fig, kind_handles(bars))
+        watermark(fig, simulated)
+    rec.finish(tidy, x0, x1)
+    return Drawn(fig, rec)
+
+
+def networks_figure(tidy: pd.DataFrame, events, intervals, case) -> Drawn:
+    """Small multiples, one row per network of the case, same axes, so operators compare."""
+    simulated = is_simulated(tidy)
+    x0, x1 = case.window_utc
+    nets = list(case.networks)
+    d = PanelData(tidy, intervals, case.baseline_utc, x0, x1)
+    rec = Record("networks", simulated, ("asn", None))
+    with matplotlib.rc_context(RC):
+        bars, n_rows = _strip(events, x0, x1, context=False)
+        fig, strip, panels = new_figure(max(len(nets), 1), 0.95, n_rows,
+                                        title(case, "per network (ASN)", simulated))
+        used = set()
+        for ax, net in zip(panels, nets):
+            used |= draw_network_panel(ax, d, net, rec)
+            draw_event_guides(ax, bars)
+        if not nets:
+            no_data(panels[0], "the case lists no networks", rec)
+        ymax = max([ax.get_ylim()[1] for ax in panels] + [1.2])
+        for ax in panels:
+            ax.set_ylim(0, min(ymax, 1.6))
+            ax.set_ylabel("of normal")
+        format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
+        draw_event_strip(strip, bars, n_rows, x0, x1, rec)
+        handles = [(matplotlib.lines.Line2D([], [], color=SERIES_STYLE[i][0], ls=SERIES_STYLE[i][1]),
+                    NETWORK_SERIES[i][3]) for i in sorted(used)]
+        legend(fig, handles + kind_handles(bars))
+        watermark(fig, simulated)
+    rec.finish(tidy, x0, x1)
+    return Drawn(fig, rec)
+
+
+def region_figure(tidy: pd.DataFrame, events, intervals, case, region: str | None = None) -> Drawn:
+    """A region (e.g. Almaty) against the whole country, per source with regional data."""
+    simulated = is_simulated(tidy)
+    x0, x1 = case.window_utc
+    region = region or (case.regions[0].name if case.regions else None)
+    reg = tidy[(tidy["entity_type"] == "region") & (tidy["entity_code"] == str(region))] \
+        if region else tidy.iloc[0:0]
+    pairs = region_panels(reg)
+    d = PanelData(tidy, intervals, case.baseline_utc, x0, x1)
+    rec = Record("region", simulated, ("region", region))
+    with matplotlib.rc_context(RC):
+        bars, n_rows = _strip(events, x0, x1, context=False)
+        fig, strip, panels = new_figure(max(len(pairs), 1), 1.1, n_rows,
+                                        title(case, f"{region or 'region'} against the country", simulated))
+        for ax, pair in zip(panels, pairs):
+            draw_region_panel(ax, d, case.country, region, pair, rec)
+            draw_event_guides(ax, bars)
+            ax.set_ylim(bottom=0)
+            ax.legend(loc="lower left", fontsize=FONT_SIZE - 2, ncol=2, framealpha=0.85)
+        if not pairs:
+            no_data(panels[0], f"no source returned regional data for {region or 'any region'}", rec)
+        format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
+        draw_event_strip(strip, bars, n_rows, x0, x1, rec)
+        legend(fig, kind_handles(bars))
+        watermark(fig, simulated)
+    rec.finish(tidy, x0, x1)
+    return Drawn(fig, rec)
+
+
+def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated: bool) -> Drawn:
+    """Gantt chart: each documented event (outlined) above the detections matched to it,
+    coloured by verdict. ``alignment`` has one row per event and source/signal with
+    the columns of ``shutdown.align.align`` (event, role, family, source, signal, verdict,
+    transition_utc, ...) and optionally det_start_utc/det_end_utc, the detected interval."""
+    x0, x1 = case.window_utc
+    evs = [e for e in events if e.kind != "context" and e.window_utc[1] > x0 and e.window_utc[0] < x1]
+    al = alignment if alignment is not None and len(alignment) else pd.DataFrame(columns=["event", "verdict"])
+    groups = [(ev, display_rows(al[al["event"] == ev.id])) for ev in evs]
+    rec = Record("alignment", simulated, ("case", case.name))
+    with matplotlib.rc_context(RC):
+        top_in, bottom_in, left_in = 0.8, 1.05, 2.7
+        h = top_in + 0.17 * gantt_lines(groups) + bottom_in
+        fig = Figure(figsize=(PAGE_WIDTH_IN, h), dpi=S.DPI)
+        ax = fig.add_axes([left_in / PAGE_WIDTH_IN, bottom_in / h,
+                           1 - (left_in + RIGHT_IN) / PAGE_WIDTH_IN, 1 - (bottom_in + top_in) / h],
+                          label="alignment")
+        fig.suptitle(title(case, "documented events against detected intervals", simulated),
+                     fontsize=FONT_SIZE + 2, y=1 - 0.12 / h, va="top")
+        draw_alignment_panel(ax, groups, x0, x1, rec)
+        ax.set_xlim(num(x0), num(x1))
+        ax.xaxis.set_major_locator(mdates.DayLocator(tz="UTC"))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz="UTC"))
+        ax.set_xlabel("UTC")
+        ax.grid(axis="x", color="#DDDDDD", lw=0.5)
+        first = x0.tz_convert(case.timezone).normalize()
+        local_days = [d for d in pd.date_range(first, x1.tz_convert(case.timezone), freq="1D")
+                      if x0 <= d <= x1]
+        top = ax.secondary_xaxis("top")
+        top.set_xticks([num(d) for d in local_days], labels=[d.strftime("%d %b") for d in local_days])
+        top.set_xlabel(f"local time ({case.timezone}); ticks at local midnight", fontsize=FONT_SIZE - 1)
+        used = sorted({str(r) for _, rows in groups for r in rows.get("verdict", [])})
+        handles = [Patch(facecolor="white", edgecolor="black", label="documented window"),
+                   matplotlib.lines.Line2D([], [], marker="|", color="black", ls="none", ms=7, mew=1.2,
+                                           label="measured transition"),
+                   matplotlib.lines.Line2D([], [], color="black", lw=2.2, alpha=0.55,
+                                           label="span of a pooled change")]
+        handles += [Patch(facecolor=VERDICT_STYLE[v][0], hatch=VERDICT_STYLE[v][1], edgecolor="black",
+                          lw=0.4, label=v) for v in VERDICTS_ORDER if v in used]
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), frameon=False,
+                   fontsize=FONT_SIZE - 1, bbox_to_anchor=(0.5, 0.2 / h))
+        for t in ax.get_yticklabels():
+            if not t.get_text().startswith("    "):
+                t.set_fontweight("bold")
+        watermark(fig, simulated)
+    rec.x_range = (x0, x1)      # the data range stays unknown: the figure draws no series
+    return Drawn(fig, rec)
+
+
+def evidence_figure(tidy: pd.DataFrame, events, case) -> Drawn:
+    """Whitelist (listed vs control sites) and circumvention tests, per local day: OONI's
+    per-domain results and circumvention tests as heat maps under the documented events."""
+    simulated = is_simulated(tidy)
+    x0, x1 = case.window_utc
+    listed = [v.lower() for e in events if e.scope_type == "sites" for v in e.scope_values]
+    control = [d for d in getattr(case, "control_sites", ()) if d not in listed]
+    ks, ns = day_counts(tidy, case, lambda s: s == SITE_SIGNAL,
+                        lambda d: d["subtype"].astype(str).str.rsplit("/", n=1).str[0], ("ok",))
+    kc, nc = day_counts(tidy, case, lambda s: s.isin(OONI_CIRCUMVENTION_TESTS),
+                        lambda d: d["signal"].astype(str), ("anomaly", "confirmed"))
+    site_rows = [d for d in listed + control]
+    circ_rows = list(OONI_CIRCUMVENTION_TESTS)
+    rec = Record("evidence", simulated, ("country", case.country))
+    with matplotlib.rc_context(RC):
+        bars, n_rows = _strip(events, x0, x1)
+        hs, hc = 0.17 * max(len(site_rows), 1), 0.17 * len(circ_rows) + 0.2
+        fig, strip, (p_sites, p_circ) = new_figure(
+            2, (hs + hc) / 2, n_rows, title(case, "whitelist and circumvention evidence (OONI)", simulated))
+        # panel heights follow their rows (same total as new_figure laid out)
+        gs = p_sites.get_subplotspec().get_gridspec()
+        gs.set_height_ratios([0.25 + n_rows * ROW_IN, hs, hc])
+        for ax in (strip, p_sites, p_circ):           # recompute positions from the new ratios
+            ax.set_subplotspec(ax.get_subplotspec())
+        if len(ns):
+            sm = draw_heat_panel(p_sites, ks, ns, site_rows,
+                                 f"OONI web_connectivity, share accessible: {len(listed)} listed | control",
+                                 "cividis", {"source": "ooni", "signal": SITE_SIGNAL, "entity_type": "country",
+                                             "entity_code": case.country, "transform": "ok/all per local day"},
+                                 rec)
+            p_sites.axhline(len(listed), color="black", lw=1.2)
+            heat_colorbar(fig, sm, p_sites)
+        else:
+            no_data(p_sites, "no per-domain OONI data", rec)
+        if len(nc):
+            sm = draw_heat_panel(p_circ, kc, nc, circ_rows, "OONI circumvention tests, share anomalous",
+                                 "cividis_r", {"source": "ooni", "signal": ",".join(circ_rows),
+                                               "entity_type": "country", "entity_code": case.country,
+                                               "transform": "(anomaly+confirmed)/all per local day"},
+                                 rec, dark_low=False)
+            heat_colorbar(fig, sm, p_circ)
+        else:
+            no_data(p_circ, "no OONI circumvention tests", rec)
+        for ax in (p_sites, p_circ):
+            draw_event_guides(ax, bars)
+        format_time_axes([strip, p_sites, p_circ], strip, x0, x1, case.timezone)
+        draw_event_strip(strip, bars, n_rows, x0, x1, rec)
+        legend(fig, kind_handles(bars))
+        watermark(fig, simulated)
+    rec.finish(tidy, x0, x1)
+    return Drawn(fig, rec)
+
+
+# --------------------------------------------------------------------------- the registry
+@dataclass(frozen=True)
+class FigureDef:
+    """A figure of the report: how to draw it from the report's data, its caption, and the
+    event kinds it shows (None: all; "non-context": all but context events, which explain
+    rather than happen on the network)."""
+    draw: Callable[[object], Drawn]     # (report data: case, events, tidy, intervals, ...) -> Drawn
+    caption: str
+    event_kinds: str | None
+
+
+def alignment_rows(data) -> pd.DataFrame:
+    """Alignment rows with the event's overall verdict beside each (for the Gantt labels)."""
+    al = data.alignment.copy() if data.alignment is not None else pd.DataFrame()
+    if len(al) and data.summary is not None and len(data.summary):
+        al["event_verdict"] = al["event"].map(dict(zip(data.summary["event"], data.summary["verdict"])))
+    return al
+
+
+# In report order.
+FIGURES: dict[str, FigureDef] = {
+    "overview": FigureDef(
+        lambda d: overview_figure(d.tidy, d.events, d.intervals, d.case),
+        "Every source family on one UTC axis (local time on top). Documented events are "
+        "bars at their true window (a day-precision event spans the local day); grey "
+        "shading marks outages the detector found in that panel's data.",
+        None),
+    "networks": FigureDef(
+        lambda d: networks_figure(d.tidy, d.events, d.intervals, d.case),
+        "One panel per network (ASN) of the case, same scale, so operators can be compared.",
+        "non-context"),
+    "region": FigureDef(
+        lambda d: region_figure(d.tidy, d.events, d.intervals, d.case),
+        "A region against the whole country, for the sources that have regional data.",
+        "non-context"),
+    "alignment": FigureDef(
+        lambda d: alignment_figure(d.events, d.intervals, alignment_rows(d), d.case, d.simulated),
+        "Each documented event (outlined, hatched by kind) above the detections matched to "
+        "it, coloured by verdict.",
+        "non-context"),
+    "evidence": FigureDef(
+        lambda d: evidence_figure(d.tidy, d.events, d.case),
+        "OONI per local day: web_connectivity per domain (the whitelist's listed sites "
+        "above the line, the case's control sites below; colour = share accessible) and "
+        "circumvention tests (colour = share anomalous); the number in a cell is the "
+        "tests it rests on, a hatched cell had none.",
+        "non-context"),
+}
+
+
+def figure(data, name: str) -> Drawn:
+    """One of FIGURES, drawn from the report's data."""
+    return FIGURES[name].draw(data)

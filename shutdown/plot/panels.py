@@ -1,0 +1,431 @@
+"""Axes-level drawing: each function draws one panel on an Axes it is given, from plain
+data (the tidy table, the detected intervals, the baseline window), and adds what it drew
+to the figure's ``Record``. Figures (``figures.py``) lay panels out and compose them.
+
+The primitives: ``draw_series`` (a line), ``draw_detected`` (grey spans where the
+detector found outages in that panel's series), ``no_data`` (a panel that says what is
+missing). The panels: ``draw_ioda_panel``, ``draw_volume_panel``, ``draw_messenger_panel``,
+``draw_atlas_panel``, ``draw_declared_panel`` (a source known only by its declaration),
+``draw_network_panel``, ``draw_region_panel``, ``draw_alignment_panel`` (the Gantt chart)
+and ``draw_heat_panel`` (OONI per local day).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Rectangle
+
+from shutdown.plot.derive import (atlas_online_share, baseline_ratio, intervals_for,
+                                  messenger_anomaly_share, overall_verdict, select)
+from shutdown.plot.lanes import event_label, event_record, short_id
+from shutdown.plot.record import Record, num, plain, utc
+from shutdown.plot.style import (DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, OI, SERIES_STYLE, SHORT_SIGNAL,
+                                 SIGNAL_NAMES, SOURCE_NAMES, VERDICT_STYLE)
+from shutdown.schema import OONI_MESSENGER_TESTS
+
+
+@dataclass
+class PanelData:
+    """What every panel of one figure draws from."""
+    tidy: pd.DataFrame
+    intervals: pd.DataFrame | None
+    baseline: tuple            # UTC window of the baseline (shares of baseline)
+    x0: pd.Timestamp           # the time axis
+    x1: pd.Timestamp
+
+
+# --------------------------------------------------------------------------- primitives
+def draw_series(ax, s: pd.Series, label: str, style: int, meta: dict, rec: Record):
+    colour, ls = SERIES_STYLE[style % len(SERIES_STYLE)]
+    if s.empty:
+        return
+    x = mdates.date2num(s.index.tz_convert("UTC").tz_localize(None).to_pydatetime())
+    ax.plot(x, s.to_numpy(dtype=float), color=colour, ls=ls, lw=1.0, label=label)
+    rec.add("series", {"panel": ax.get_label(), "label": label, "n_points": int(s.size),
+                       "first_utc": plain(s.index.min()), "last_utc": plain(s.index.max()), **meta})
+
+
+# the detected intervals' columns a sidecar lists for each span
+_DETECTED_KEEP = ["source", "entity_type", "entity_code", "signal", "subtype", "metric", "start_utc",
+                  "end_utc", "kind", "direction", "depth", "level", "simulated"]
+
+
+def draw_detected(ax, intervals: pd.DataFrame, x0, x1, rec: Record):
+    """Shade where the detector found outages in this panel's series (grey: measured, not
+    documented). Overlapping intervals of several series are merged into one span, so the
+    shade stays one grey; the sidecar lists each span's member intervals."""
+    spans = []   # [start, end, members]
+    rows = [r for _, r in intervals.iterrows()] if len(intervals) else []
+    for r in sorted(rows, key=lambda r: utc(r["start_utc"])):
+        s, e = max(utc(r["start_utc"]), x0), min(utc(r["end_utc"]), x1)
+        if e <= s:
+            continue
+        if spans and s <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], e)
+            spans[-1][2].append(r)
+        else:
+            spans.append([s, e, [r]])
+    for s, e, members in spans:
+        gid = f"detected:{len(rec.detected)}"
+        ax.axvspan(num(s), num(e), gid=gid, zorder=0, **DETECTED_STYLE)
+        rec.add("detected", {"gid": gid, "panel": ax.get_title(loc="left") or ax.get_label(),
+                             "intervals": [{k: plain(m[k]) for k in _DETECTED_KEEP if k in m.index}
+                                           for m in members]})
+
+
+def no_data(ax, what: str, rec: Record):
+    ax.set_yticks([])
+    ax.text(0.5, 0.5, what, transform=ax.transAxes, ha="center", va="center",
+            fontsize=FONT_SIZE, color="#555555", style="italic")
+    rec.add("missing", {"panel": ax.get_label(), "what": what})
+
+
+# --------------------------------------------------------------------------- overview panels
+# (only the series a panel draws are shaded: shading gtr or probes_connected outages under
+# lines that do not show them would mislead)
+IODA_SIGNALS = ("ping-slash24", "merit-nt", "bgp")
+ATLAS_CLASSES = ("end-user", "infrastructure")
+
+
+def draw_ioda_panel(ax, d: PanelData, cc: str, rec: Record):
+    """IODA's country signals, each as a fraction of its baseline median."""
+    ax.set_title("IODA, country: share of baseline (1 = normal)", loc="left")
+    any_ioda = False
+    for i, sig in enumerate(IODA_SIGNALS):
+        s = baseline_ratio(select(d.tidy, "ioda", sig, None, "country", cc), d.baseline)
+        if not s.empty:
+            any_ioda = True
+            draw_series(ax, s, SIGNAL_NAMES[sig], i,
+                        {"source": "ioda", "signal": sig, "entity_type": "country",
+                         "entity_code": cc, "transform": "baseline_ratio"}, rec)
+    if not any_ioda:
+        no_data(ax, f"no IODA data for {cc}", rec)
+    ax.set_ylim(bottom=0)
+    draw_detected(ax, intervals_for(d.intervals, entity_type="country", entity_code=cc,
+                                    source="ioda", signal=list(IODA_SIGNALS)), d.x0, d.x1, rec)
+
+
+def draw_volume_panel(ax, d: PanelData, cc: str, rec: Record):
+    """OONI measurements uploaded per bin."""
+    ax.set_title("OONI: measurements uploaded per bin", loc="left")
+    s = select(d.tidy, "ooni", "measurements", "all", "country", cc)
+    if s.empty:
+        no_data(ax, f"no OONI measurement volume for {cc}", rec)
+    else:
+        draw_series(ax, s, "OONI measurements", 0,
+                    {"source": "ooni", "signal": "measurements", "subtype": "all",
+                     "entity_type": "country", "entity_code": cc, "transform": "none"}, rec)
+    ax.set_ylim(bottom=0)
+    draw_detected(ax, intervals_for(d.intervals, entity_type="country", entity_code=cc,
+                                    source="ooni", signal=["measurements"], subtype="all"),
+                  d.x0, d.x1, rec)
+
+
+def draw_messenger_panel(ax, d: PanelData, cc: str, rec: Record):
+    """OONI's messenger tests pooled: the share of anomalous measurements."""
+    ax.set_title("OONI messenger tests (Telegram, WhatsApp, Signal, Messenger): anomaly share",
+                 loc="left")
+    s = messenger_anomaly_share(d.tidy, "country", cc)
+    if s.empty:
+        no_data(ax, f"no OONI messenger tests for {cc}", rec)
+    else:
+        draw_series(ax, s, "messenger anomaly share", 1,
+                    {"source": "ooni", "signal": ",".join(OONI_MESSENGER_TESTS),
+                     "entity_type": "country", "entity_code": cc,
+                     "transform": "(anomaly+confirmed)/all"}, rec)
+    ax.set_ylim(0, 1.05)
+    draw_detected(ax, intervals_for(d.intervals, entity_type="country", entity_code=cc,
+                                    source="ooni", signal=list(OONI_MESSENGER_TESTS)), d.x0, d.x1, rec)
+
+
+def draw_atlas_panel(ax, d: PanelData, cc: str, rec: Record):
+    """RIPE Atlas: the share of probes online, end-user and infrastructure probes apart."""
+    any_atlas, how_used = False, set()
+    for i, sub in enumerate(ATLAS_CLASSES):
+        s, how = atlas_online_share(d.tidy, sub, "country", cc, d.baseline)
+        if not s.empty:
+            any_atlas = True
+            how_used.add(how)
+            draw_series(ax, s, f"{sub} probes", i,
+                        {"source": "atlas", "signal": "probes_reachable", "subtype": sub,
+                         "entity_type": "country", "entity_code": cc, "transform": how}, rec)
+    ax.set_title("RIPE Atlas: share of probes online (reaching their targets)"
+                 if how_used == {"probes_reachable/probes_reporting"}
+                 else "RIPE Atlas: probes reachable, share of baseline", loc="left")
+    if not any_atlas:
+        no_data(ax, f"no RIPE Atlas probe data for {cc}", rec)
+    ax.set_ylim(bottom=0)
+    draw_detected(ax, intervals_for(d.intervals, entity_type="country", entity_code=cc,
+                                    source="atlas", signal=["probes_reachable"],
+                                    subtype=list(ATLAS_CLASSES)), d.x0, d.x1, rec)
+
+
+# Sources drawn by panels of their own above; any other source the case collects gets a
+# panel from what it declares (shutdown.sources.registry): its connectivity and traffic
+# signals as shares of their baseline, labelled as the source labels them.
+OWN_PANELS = ("ioda", "ooni", "atlas")
+
+
+def declared_panels(tidy, case, entity_type, entity_code) -> list[tuple]:
+    """[(Source, [Signal, ...])] for the case's other sources with data for the entity."""
+    from shutdown.sources import registry
+    out = []
+    for name in case.sources:
+        if name in OWN_PANELS:
+            continue
+        src = registry.get(name)
+        sigs = [g for g in src.signals if g.role in ("connectivity", "traffic")
+                and not select(tidy, name, g.signal, None, entity_type, entity_code).empty]
+        if sigs:
+            out.append((src, sigs))
+    return out
+
+
+def draw_declared_panel(ax, d: PanelData, src, sigs, entity_type, entity_code, rec: Record) -> None:
+    """A source's declared signals (``declared_panels``), each as a share of its baseline."""
+    ax.set_title(f"{src.title}: share of baseline (1 = normal)", loc="left")
+    for i, g in enumerate(sigs):
+        s = baseline_ratio(select(d.tidy, src.name, g.signal, None, entity_type, entity_code), d.baseline)
+        draw_series(ax, s, g.label or g.signal, i,
+                    {"source": src.name, "signal": g.signal, "entity_type": entity_type,
+                     "entity_code": entity_code, "transform": "baseline_ratio"}, rec)
+    ax.set_ylim(bottom=0)
+    draw_detected(ax, intervals_for(d.intervals, entity_type=entity_type, entity_code=entity_code,
+                                    source=src.name, signal=[g.signal for g in sigs]), d.x0, d.x1, rec)
+
+
+# --------------------------------------------------------------------------- per network
+# OONI per network is too sparse to read hour by hour: it stays in the overview
+NETWORK_SERIES = [("ioda", "ping-slash24", None, "IODA active probing (× baseline)"),
+                  ("ioda", "bgp", None, "IODA BGP (× baseline)"),
+                  ("atlas", "probes_reachable", "end-user", "Atlas end-user probes online (share)")]
+
+
+def draw_network_panel(ax, d: PanelData, net, rec: Record) -> set[int]:
+    """One network (ASN): NETWORK_SERIES as shares; returns the indices drawn (for the legend)."""
+    code = str(net.asn)
+    ax.set_title(f"{net.name} (AS{net.asn})", loc="left", pad=2)
+    used = set()
+    for i, (src, sig, sub, name) in enumerate(NETWORK_SERIES):
+        if src == "atlas":
+            s, how = atlas_online_share(d.tidy, sub, "asn", code, d.baseline)
+        else:
+            s, how = baseline_ratio(select(d.tidy, src, sig, sub, "asn", code), d.baseline), "baseline_ratio"
+        if s.empty:
+            continue
+        used.add(i)
+        draw_series(ax, s, name, i, {"source": src, "signal": sig, "subtype": sub or "",
+                                     "entity_type": "asn", "entity_code": code,
+                                     "transform": how}, rec)
+    if not used:
+        no_data(ax, f"no source returned data for AS{net.asn}", rec)
+    draw_detected(ax, intervals_for(d.intervals, entity_type="asn", entity_code=code,
+                                    signal=[w[1] for w in NETWORK_SERIES]), d.x0, d.x1, rec)
+    return used
+
+
+# --------------------------------------------------------------------------- region
+# The region figure compares one series per signal (country vs region), in this order;
+# where a signal has subtypes, the preferred one (else the first). One panel per signal
+# keeps the figure within a report page; the other subtypes are in the tidy table.
+REGION_PANELS = (("ioda", "ping-slash24"), ("ioda", "merit-nt"), ("ioda", "gtr"), ("ioda", "bgp"),
+                 ("atlas", "probes_reachable"), ("ooni", "measurements"))
+REGION_SUBTYPE = {("ioda", "gtr"): "WEB_SEARCH", ("atlas", "probes_reachable"): "end-user",
+                  ("ooni", "measurements"): "all"}
+
+
+def region_panels(reg: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(source, signal, subtype) of the panels the region figure draws for these rows."""
+    have = reg[["source", "signal", "subtype"]].drop_duplicates()
+    out = []
+    for src, sig in REGION_PANELS:
+        subs = sorted(have.loc[(have["source"] == src) & (have["signal"] == sig), "subtype"].astype(str))
+        if subs:
+            want = REGION_SUBTYPE.get((src, sig))
+            out.append((src, sig, want if want in subs else subs[0]))
+    return out
+
+
+def draw_region_panel(ax, d: PanelData, country: str, region: str, panel: tuple, rec: Record):
+    """One (source, signal, subtype): the country and the region as shares of their baseline."""
+    src, sig, sub = panel
+    name = f"{SOURCE_NAMES.get(src, src)} {SIGNAL_NAMES.get(sig, sig)}" + (f" ({sub})" if sub else "")
+    ax.set_title(f"{name}: share of baseline", loc="left", pad=2)
+    c = baseline_ratio(select(d.tidy, src, sig, sub, "country", country), d.baseline)
+    r = baseline_ratio(select(d.tidy, src, sig, sub, "region", region), d.baseline)
+    draw_series(ax, c, f"{country} (country)", 0,
+                {"source": src, "signal": sig, "subtype": sub, "entity_type": "country",
+                 "entity_code": country, "transform": "baseline_ratio"}, rec)
+    draw_series(ax, r, str(region), 1,
+                {"source": src, "signal": sig, "subtype": sub, "entity_type": "region",
+                 "entity_code": region, "transform": "baseline_ratio"}, rec)
+    draw_detected(ax, intervals_for(d.intervals, entity_type="region", entity_code=region,
+                                    source=src, signal=sig), d.x0, d.x1, rec)
+
+
+# --------------------------------------------------------------------------- alignment (Gantt)
+def series_name(r, short: bool = False) -> str:
+    """'IODA probing', 'Atlas probes (end-user) [Almaty]', 'OONI telegram' ..."""
+    src = {"ioda": "IODA", "ooni": "OONI", "atlas": "Atlas"}.get(str(r.get("source")), str(r.get("source")))
+    sig = str(r.get("signal", ""))
+    name = SHORT_SIGNAL.get(sig, sig) if short else f"{src} {SHORT_SIGNAL.get(sig, sig)}"
+    sub = r.get("subtype")
+    if isinstance(sub, str) and sub and sub != "all" and not short:
+        name += f" ({sub.lower()})"
+    if not short and str(r.get("entity_type", "country")) not in ("country", "nan", "None"):
+        name += f" [{r.get('entity_code')}]"
+    if r.get("role") == "control":
+        name += " (control)"
+    return name
+
+
+def clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def strength(r) -> str:
+    """A verdict's evidence in a few characters: resolution, tests or probes before ->
+    after, p-value (count signals) or z (detected intervals)."""
+    def number(k):
+        v = r.get(k) if hasattr(r, "get") else None
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return None
+        return v if v == v else None
+    res = r.get("resolution") if hasattr(r, "get") else None
+    res = str(res).split(" (")[0] if isinstance(res, str) and res else ""
+    nb, na, p = number("n_before"), number("n_after"), number("p_value")
+    stat = r.get("statistic") if hasattr(r, "get") else None
+    parts = [res] if res else []
+    if p is not None:
+        if nb is not None and na is not None:
+            parts.append(f"n {nb:.0f}→{na:.0f}")
+        parts.append(f"p={p:.0e}" if p < 0.001 else f"p={p:.2g}")
+    elif isinstance(stat, str) and stat:
+        parts.append(stat.replace("z=", "z "))
+    return ", ".join(parts)
+
+
+def gantt_lines(groups) -> int:
+    """The rows the Gantt chart needs for [(event, display rows)]."""
+    return sum(2 + int((r["verdict"].astype(str) != "not-measurable").sum()) if len(r) else 2
+               for _, r in groups) or 1
+
+
+def draw_alignment_panel(ax, groups, x0, x1, rec: Record):
+    """Each event of [(event, display rows)] as an outlined window (hatched by kind), a bold
+    row label with its overall verdict, then one line per row: the detected interval coloured
+    by verdict (or a circle where none), the span a pooled change can lie in, the measured
+    transition, and the evidence's strength at the right edge."""
+    y, yt, yl = 0, [], []
+    for ev, rows in groups:
+        s, e = ev.window_utc
+        colour, hatch = EVENT_STYLE.get(ev.kind, (OI["grey"], ""))
+        ax.add_patch(Rectangle((num(max(s, x0)), y - 0.4), num(min(e, x1)) - num(max(s, x0)), 0.8,
+                               facecolor="white", edgecolor="black", lw=0.9, hatch=hatch,
+                               gid=f"event:{ev.id}"))
+        rec.add("events", event_record(ev.id, ev.kind, ev.precision, event_label(ev), s, e))
+        overall = overall_verdict(rows)
+        yt.append(y)
+        short = {"insufficient-evidence": "insufficient"}.get(overall, overall)
+        yl.append(f"{short_id(ev.id)} {clip(ev.title or ev.kind, 27)} [{short}]")
+        y += 1
+        if rows.empty:
+            yt.append(y)
+            yl.append("    (no alignment rows)")
+            y += 1
+            continue
+        nm = rows[rows["verdict"].astype(str) == "not-measurable"]
+        for _, r in rows.iterrows():
+            v = str(r.get("verdict", "not-measurable"))
+            rec.add("verdicts", {"event": ev.id, "verdict": v,
+                                 **{k: plain(r[k]) for k in ("source", "signal", "subtype",
+                                                             "entity_type", "entity_code", "role")
+                                    if k in r.index}})
+            if v == "not-measurable":
+                continue
+            vc, vh = VERDICT_STYLE.get(v, (OI["grey"], ""))
+            ds, de = r.get("det_start_utc"), r.get("det_end_utc")
+            if ds is not None and de is not None and not pd.isna(ds) and not pd.isna(de):
+                ds, de = max(utc(ds), x0), min(utc(de), x1)
+                n = len(rec.detected)
+                ax.add_patch(Rectangle((num(ds), y - 0.33), num(de) - num(ds), 0.66,
+                                       facecolor=vc, edgecolor="black", lw=0.4, hatch=vh,
+                                       gid=f"detected:{n}"))
+                rec.add("detected", {"gid": f"detected:{n}", "panel": "alignment",
+                                     "event": ev.id, "verdict": v,
+                                     **{k: plain(r[k]) for k in ("source", "signal", "subtype",
+                                                                 "entity_type", "entity_code")
+                                        if k in r.index}})
+            else:
+                ax.plot([num(max(s, x0))], [y], marker="o", mfc="none", mec=vc, ms=4)
+            uf, ut = r.get("uncertain_from"), r.get("uncertain_to")
+            if uf is not None and ut is not None and not pd.isna(uf) and not pd.isna(ut):
+                # where a pooled change can lie: timing no finer than the pooling
+                ax.plot([num(max(utc(uf), x0)), num(min(utc(ut), x1))], [y, y],
+                        color="black", lw=2.2, alpha=0.55, solid_capstyle="butt")
+            t = r.get("transition_utc")
+            if t is not None and not pd.isna(t) and x0 <= utc(t) <= x1:
+                ax.plot([num(t)], [y], marker="|", color="black", ms=7, mew=1.2)
+            st = strength(r)
+            if st:
+                ax.text(0.998, y, st, transform=ax.get_yaxis_transform(), ha="right",
+                        va="center", fontsize=FONT_SIZE - 3, color="#222222", zorder=5,
+                        bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=0.5))
+            yt.append(y)
+            yl.append(f"    {clip(series_name(r), 34)}: {v}")
+            y += 1
+        if len(nm):
+            names = ", ".join(dict.fromkeys(series_name(r, short=True) for _, r in nm.iterrows()))
+            ax.plot([num(max(s, x0))], [y], marker="o", mfc="none", mec=VERDICT_STYLE["not-measurable"][0],
+                    ms=4)
+            yt.append(y)
+            yl.append(f"    not measurable: {clip(names, 30)}")
+            y += 1
+    ax.set_ylim(y - 0.4, -0.6)
+    ax.set_yticks(yt, labels=yl, fontsize=FONT_SIZE - 2)
+    ax.tick_params(axis="y", length=0)
+
+
+# --------------------------------------------------------------------------- evidence heat maps
+def draw_heat_panel(ax, k, n, rows, label, cmap, meta: dict, rec: Record, dark_low=True):
+    """A heat map of local days (``derive.day_counts``): each cell's colour the share k/n,
+    its text the n it rests on; a cell without tests stays white and hatched, so thin
+    evidence reads as thin. Returns the colour scale (for ``heat_colorbar``)."""
+    days = list(n.columns)
+    norm = matplotlib.colors.Normalize(0, 1)
+    cm = matplotlib.colormaps[cmap]
+    for i, r in enumerate(rows):
+        for day in days:
+            a = num(day)
+            b = num(day + pd.Timedelta(days=1))
+            nn = float(n.at[r, day]) if r in n.index else 0.0
+            kk = float(k.at[r, day]) if r in k.index else 0.0
+            if nn > 0:
+                share = kk / nn
+                ax.add_patch(Rectangle((a, i), b - a, 1, facecolor=cm(norm(share)), edgecolor="white",
+                                       lw=0.5))
+                ax.text((a + b) / 2, i + 0.5, f"{nn:.0f}", ha="center", va="center",
+                        fontsize=FONT_SIZE - 3, color="white" if (share < 0.5) == dark_low else "black")
+            else:
+                ax.add_patch(Rectangle((a, i), b - a, 1, facecolor="white", edgecolor="#DDDDDD",
+                                       hatch="////", lw=0.3))
+    ax.set_ylim(len(rows), 0)
+    ax.set_yticks(np.arange(len(rows)) + 0.5)
+    ax.set_yticklabels(rows, fontsize=FONT_SIZE - 2)
+    ax.set_title(label, loc="left")
+    rec.add("series", {**meta, "rows": list(rows), "days": [plain(d) for d in days]})
+    return matplotlib.cm.ScalarMappable(norm=norm, cmap=cm)
+
+
+def heat_colorbar(fig, sm, ax):
+    """A small horizontal scale above the panel's right end (the page has no right margin)."""
+    cax = ax.inset_axes([0.80, 1.04, 0.19, 0.05])
+    cb = fig.colorbar(sm, cax=cax, orientation="horizontal", ticks=[0, 0.5, 1])
+    cb.ax.tick_params(labelsize=FONT_SIZE - 3, length=2, pad=1)
+    cb.ax.xaxis.set_ticks_position("top")

@@ -1,0 +1,76 @@
+"""What a figure draws, as plain data beside the matplotlib Figure.
+
+Every figure function returns ``Drawn(figure, record)``. The record lists the documented
+events, detected spans, series, verdicts and missing data the figure drew, each event and
+span under the ``gid`` its artist carries ("event:<id>", "detected:<n>");
+``describe`` reads the drawn positions back from those artists. Also here: the
+conversions between timestamps, matplotlib's day numbers and JSON values.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+
+@dataclass
+class Record:
+    figure: str
+    simulated: bool
+    entity: tuple
+    events: list = field(default_factory=list)
+    detected: list = field(default_factory=list)
+    series: list = field(default_factory=list)
+    verdicts: list = field(default_factory=list)
+    missing: list = field(default_factory=list)
+    x_range: tuple = (None, None)
+    data_range: tuple = (None, None)
+
+    def add(self, key: str, item: dict) -> None:
+        getattr(self, key).append(item)
+
+    def finish(self, tidy: pd.DataFrame, x0, x1) -> None:
+        """The time axis drawn and the time range of the data it was drawn from."""
+        self.x_range = (x0, x1)
+        self.data_range = (None, None) if tidy.empty else (tidy["ts_utc"].min(), tidy["ts_utc"].max())
+
+
+class Drawn(NamedTuple):
+    """A figure and its record: ``fig, rec = plot.overview_figure(...)``."""
+    figure: Figure
+    record: Record
+
+
+def utc(ts) -> pd.Timestamp:
+    t = pd.Timestamp(ts)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def num(ts) -> float:
+    """A timestamp as matplotlib's day number (the x of every time axis)."""
+    return float(mdates.date2num(utc(ts).to_pydatetime()))
+
+
+def ts(n: float) -> pd.Timestamp:
+    # round to the second: float day numbers carry microsecond noise
+    return pd.Timestamp(mdates.num2date(n)).tz_convert("UTC").round("s")
+
+
+def plain(v):
+    """A value as JSON takes it (timestamps as UTC ISO strings, NaN as None)."""
+    if isinstance(v, pd.Timestamp):
+        return v.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(v, (np.floating, float)):
+        return None if math.isnan(v) else round(float(v), 6)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v
