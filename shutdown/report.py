@@ -3,9 +3,10 @@
 Two halves, so a notebook or a test can use either:
 
 ``gather(case, ...) -> ReportData``
-    runs the pipeline: the raw cache (the offline demo's simulated one, or the
-    live APIs through ``collect``), the tidy table, detected intervals, the
-    alignment of the documented timeline with them.
+    runs the pipeline (``shutdown.pipeline.load_inputs`` and ``analyse``): the raw
+    cache (the offline demo's simulated one, or the live APIs through ``collect``),
+    the tidy table, detected intervals, the alignment of the documented timeline
+    with them.
 ``write(data, out) -> Path``
     draws the figures (PNG, SVG, PDF + sidecar JSON each, and for the overview,
     networks and alignment figures the interactive chart read back from them:
