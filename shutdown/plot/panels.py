@@ -270,9 +270,16 @@ def draw_region_panel(ax, d: PanelData, country: str, region: str, panel: tuple,
 # --------------------------------------------------------------------------- alignment (Gantt)
 def series_name(r, short: bool = False) -> str:
     """'IODA probing', 'Atlas probes (end-user) [Almaty]', 'OONI telegram' ..."""
-    src = {"ioda": "IODA", "ooni": "OONI", "atlas": "Atlas"}.get(str(r.get("source")), str(r.get("source")))
+    src = {"ioda": "IODA", "ooni": "OONI", "atlas": "Atlas"}.get(str(r.get("source")))
     sig = str(r.get("signal", ""))
-    name = SHORT_SIGNAL.get(sig, sig) if short else f"{src} {SHORT_SIGNAL.get(sig, sig)}"
+    if src is None:
+        # another source: the label it declares ("Cloudflare Radar: HTTP requests")
+        from shutdown.sources import registry
+        declared = registry.signal(str(r.get("source")), sig)
+        label = declared.label if declared is not None and declared.label else f"{r.get('source')} {sig}"
+        name = label.split(": ", 1)[-1] if short else label
+    else:
+        name = SHORT_SIGNAL.get(sig, sig) if short else f"{src} {SHORT_SIGNAL.get(sig, sig)}"
     sub = r.get("subtype")
     if isinstance(sub, str) and sub and sub != "all" and not short:
         name += f" ({sub.lower()})"
