@@ -34,6 +34,16 @@ from shutdown.plot.style import FONT_SIZE, PAGE_WIDTH_IN, RC, RIGHT_IN, ROW_IN, 
 from shutdown.schema import OONI_CIRCUMVENTION_TESTS, SITE_SIGNAL
 
 
+
+def _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles=()) -> None:
+    """What every strip-and-panels figure ends with: time axes, the event strip, the legend
+    (extra ``handles`` first, then the event kinds) and the SIMULATED watermark."""
+    x0, x1 = case.window_utc
+    format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
+    draw_event_strip(strip, bars, n_rows, x0, x1, rec)
+    legend(fig, list(handles) + kind_handles(bars))
+    watermark(fig, simulated)
+
 def _strip(events, x0, x1, context=True):
     """The event bars of the window (without context events unless asked) and their rows."""
     bars = [b for b in event_bars(events, x0, x1) if context or b.kind != "context"]
@@ -62,10 +72,7 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="lower left", frameon=True, framealpha=0.85, ncol=3,
                           fontsize=FONT_SIZE - 2, borderpad=0.3, handlelength=2.5)
-        format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
-        draw_event_strip(strip, bars, n_rows, x0, x1, rec)
-        legend(fig, kind_handles(bars))
-        watermark(fig, simulated)
+        _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
 
@@ -91,12 +98,9 @@ def networks_figure(tidy: pd.DataFrame, events, intervals, case) -> Drawn:
         for ax in panels:
             ax.set_ylim(0, min(ymax, 1.6))
             ax.set_ylabel("of normal")
-        format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
-        draw_event_strip(strip, bars, n_rows, x0, x1, rec)
         handles = [(matplotlib.lines.Line2D([], [], color=SERIES_STYLE[i][0], ls=SERIES_STYLE[i][1]),
                     NETWORK_SERIES[i][3]) for i in sorted(used)]
-        legend(fig, handles + kind_handles(bars))
-        watermark(fig, simulated)
+        _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
 
@@ -122,10 +126,7 @@ def region_figure(tidy: pd.DataFrame, events, intervals, case, region: str | Non
             ax.legend(loc="lower left", fontsize=FONT_SIZE - 2, ncol=2, framealpha=0.85)
         if not pairs:
             no_data(panels[0], f"no source returned regional data for {region or 'any region'}", rec)
-        format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
-        draw_event_strip(strip, bars, n_rows, x0, x1, rec)
-        legend(fig, kind_handles(bars))
-        watermark(fig, simulated)
+        _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
 
@@ -224,10 +225,7 @@ def evidence_figure(tidy: pd.DataFrame, events, case) -> Drawn:
             no_data(p_circ, "no OONI circumvention tests", rec)
         for ax in (p_sites, p_circ):
             draw_event_guides(ax, bars)
-        format_time_axes([strip, p_sites, p_circ], strip, x0, x1, case.timezone)
-        draw_event_strip(strip, bars, n_rows, x0, x1, rec)
-        legend(fig, kind_handles(bars))
-        watermark(fig, simulated)
+        _finish_page(fig, strip, [p_sites, p_circ], bars, n_rows, case, rec, simulated)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
 
