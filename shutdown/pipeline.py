@@ -84,6 +84,7 @@ def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bo
     for the default). Refuses simulated and measured data together (InputError)."""
     from shutdown.case import as_case
     from shutdown.normalize import load_table
+    from shutdown.schema import keyed
     from shutdown.store import RawCache, as_cache, simulated_only
     from shutdown.timeline import load_timeline
 
@@ -123,7 +124,7 @@ def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bo
     present = set(tidy["source"].astype(str).unique()) if len(tidy) else set()
     notes += [f"no data at all from {s}: its signals are not measurable"
               for s in c.sources if len(tidy) and s not in present]
-    return Inputs(case=c, events=events, tidy=tidy, raw=raw, source_status=status,
+    return Inputs(case=c, events=events, tidy=keyed(tidy), raw=raw, source_status=status,
                   simulated=simulated_only(tidy, raw), demo=demo, notes=notes)
 
 
