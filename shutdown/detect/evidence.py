@@ -300,9 +300,11 @@ def changes(tidy: pd.DataFrame, window, baseline, tz_offset_ns: int = 0, th=T.DE
     return out, pd.DataFrame(summ, columns=SERIES_EVIDENCE_COLUMNS), data
 
 
+SERIES_ID_COLUMNS = ("source", "entity_type", "entity_code", "signal", "subtype", "metric")
+
+
 def series_id(row) -> tuple:
-    return tuple(str(row.get(c, "")) for c in ("source", "entity_type", "entity_code", "signal",
-                                                "subtype", "metric"))
+    return tuple(str(row.get(c, "")) for c in SERIES_ID_COLUMNS)
 
 
 class CountSeries:
