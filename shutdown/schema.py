@@ -108,6 +108,15 @@ def keyed(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(todo) if todo else df
 
 
+def as_text(col: pd.Series) -> pd.Series:
+    """A text column as Python strings, like ``astype(str)``; a categorical (``keyed``)
+    through its categories, in a take, where ``astype(str)`` builds every row anew."""
+    if isinstance(col.dtype, pd.CategoricalDtype) and not col.isna().any() and \
+            all(isinstance(c, str) for c in col.cat.categories):
+        return col.astype(object)
+    return col.astype(str)
+
+
 def check_tidy(df: pd.DataFrame) -> pd.DataFrame:
     """Assert the tidy contract; return the frame with canonical dtypes and order."""
     missing = [c for c in TIDY_COLUMNS if c not in df.columns]

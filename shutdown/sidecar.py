@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.errors import InputError
-from shutdown.schema import TIDY_COLUMNS
+from shutdown.schema import TEXT_COLUMNS, TIDY_COLUMNS, as_text
 
 MANIFEST = "manifest.json"
 FIGURE_DIR = "figures"
@@ -62,8 +62,8 @@ def tidy_sha256(tidy: pd.DataFrame) -> str:
     if tidy is None or len(tidy) == 0:
         return sha256_bytes(b"empty tidy table")
     df = tidy[TIDY_COLUMNS].copy()
-    for c in ("source", "entity_type", "entity_code", "signal", "subtype", "unit"):
-        df[c] = df[c].astype(str)
+    for c in TEXT_COLUMNS:
+        df[c] = as_text(df[c])
     df["ts_utc"] = pd.to_datetime(df["ts_utc"], utc=True).astype("int64")
     df["value"] = df["value"].astype("float64").round(9)
     df["simulated"] = df["simulated"].astype(bool)

@@ -217,7 +217,7 @@ def count_series(tidy: pd.DataFrame):
     OONI tests (anomaly + confirmed of all outcomes; rising), OONI sites (accessible =
     ok of all outcomes; falling), RIPE Atlas probes reaching the Internet of those
     reporting (falling)."""
-    from shutdown.schema import OONI_ALL_TESTS, OONI_OUTCOMES, SITE_SIGNAL
+    from shutdown.schema import OONI_ALL_TESTS, OONI_OUTCOMES, SITE_SIGNAL, as_text
     if tidy is None or not len(tidy):
         return
     # only the rows of count series, before any per-row work (most rows are not)
@@ -227,7 +227,7 @@ def count_series(tidy: pd.DataFrame):
     d = tidy.loc[mine.to_numpy(), ["source", "entity_type", "entity_code", "signal", "subtype",
                                    "ts_utc", "value", "simulated"]]
     for c in ("source", "entity_type", "entity_code", "signal", "subtype"):
-        d[c] = d[c].astype(str)
+        d[c] = as_text(d[c])
     d["value"] = pd.to_numeric(d["value"], errors="coerce")
     ts = pd.DatetimeIndex(pd.to_datetime(d["ts_utc"], utc=True)).as_unit("ns").asi8
     d["ts"] = ts
