@@ -534,12 +534,15 @@ def _finish(chart, name: str, desc: dict, datasets: dict, selections: list, seri
     spec = chart.properties(usermeta={"shutdown": {
         "figure": name, "simulated": bool(desc.get("simulated")), "x_range_utc": desc["x_range_utc"],
         "event_kinds": desc.get("event_kinds"), "series": list(series), "source": f"figures/{name}.json (sidecar) and the figure's artists"}}
-    ).to_dict()
+    ).to_dict(validate=False)
     views = {v for sel in selections for v in sel.get("views", [])}
     _restore_names(spec, views)
     spec["params"] = spec.get("params", []) + selections
+    # Validated once, whole (selections included), with one row of each dataset: the
+    # rows are plain records, and walking thousands of them through the schema was most
+    # of the time a redrawn report took.
+    core.TopLevelSpec.validate({**spec, "datasets": {k: v[:1] for k, v in datasets.items()}})
     spec["datasets"] = datasets
-    core.TopLevelSpec.validate(spec)      # the whole spec, selections included
     return spec
 
 
