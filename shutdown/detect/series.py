@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.errors import InputError
-from shutdown.schema import OONI_ALL_TESTS as OONI_TESTS, OONI_OUTCOMES, TIDY_COLUMNS
+from shutdown.schema import OONI_ALL_TESTS as OONI_TESTS, OONI_OUTCOMES, TIDY_COLUMNS, as_text
 from shutdown.detect import thresholds as T
 
 KEY_COLS = ["source", "entity_type", "entity_code", "signal", "subtype"]
@@ -178,12 +178,10 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame, th) -> tuple[pd.DataFram
     out["simulated"] = sim.to_numpy(dtype=bool)
     # volume per test from the outcomes, only where no measurements row exists
     have = set() if volume.empty else set(
-        zip(volume["entity_type"].astype(str), volume["entity_code"].astype(str),
-            volume["subtype"].astype(str)))
+        zip(*(as_text(volume[c]).to_numpy() for c in ("entity_type", "entity_code", "subtype"))))
     vol = outcome_sum.rename("value").reset_index()
-    keep = [(a, b, c) not in have for a, b, c in zip(vol["entity_type"].astype(str),
-                                                     vol["entity_code"].astype(str),
-                                                     vol["signal"].astype(str))]
+    keep = [k not in have for k in zip(
+        *(as_text(vol[c]).to_numpy() for c in ("entity_type", "entity_code", "signal")))]
     vol = vol[keep].rename(columns={"signal": "subtype"})
     vol["signal"], vol["source"], vol["unit"] = "measurements", "ooni", "measurements"
     vol["simulated"] = sim.to_numpy(dtype=bool)[keep]
