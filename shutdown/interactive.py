@@ -35,10 +35,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib.patches import Rectangle
 
 from shutdown import plot
 from shutdown.timeline import iso_z
@@ -91,6 +89,7 @@ def library_js() -> str:
 # --------------------------------------------------------------------------- reading back
 def _ms(num) -> np.ndarray:
     """matplotlib date numbers -> epoch milliseconds (UTC), to the second."""
+    import matplotlib.dates as mdates
     return np.round((np.asarray(num, dtype=float) - mdates.date2num(np.datetime64("1970-01-01"))) * 86400) * 1000
 
 
@@ -144,6 +143,7 @@ def _dash(line) -> list:
 
 def _strip_rows(fig) -> dict:
     """Event id -> row of the event strip, from the drawn bars (row 0 on top)."""
+    from matplotlib.patches import Rectangle
     rows = {}
     for art in fig.findobj(Rectangle):
         gid = art.get_gid() or ""
@@ -426,6 +426,7 @@ def alignment_chart(fig, desc: dict, data, name: str = "alignment") -> dict:
     """The Gantt chart, row by row as drawn: event windows, the detected intervals each
     verdict rests on (coloured by verdict), measured transitions."""
     import altair as alt
+    from matplotlib.patches import Rectangle
     sim = bool(desc.get("simulated"))
     x0, x1 = (pd.Timestamp(t) for t in desc["x_range_utc"])
     tz = data.case.timezone

@@ -1,17 +1,16 @@
-"""The figures, and ``FIGURES``: the registry the report draws, captions and checks.
+"""The figure functions the registry (``catalogue.FIGURES``) names.
 
 Each ``*_figure`` function takes plain data -- the tidy table, the documented events
 (``timeline.Event``), the detected intervals, the alignment table, the case -- lays out
 a page, composes panels (``panels``) under the event strip (``lanes``) and returns
 ``Drawn(figure, record)``. Writing files is ``save``; reading back is ``describe``.
 
-Adding a figure: a function here and one ``FigureDef`` in ``FIGURES``; the report draws,
-captions, saves and describes it, and ``shutdown check`` verifies it, from that entry.
+Adding a figure: a function here and one ``FigureDef`` in ``catalogue.FIGURES``; the
+report draws, captions, saves and describes it, and ``shutdown check`` verifies it, from
+that entry.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -228,58 +227,3 @@ def evidence_figure(tidy: pd.DataFrame, events, case) -> Drawn:
         _finish_page(fig, strip, [p_sites, p_circ], bars, n_rows, case, rec, simulated)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
-
-
-# --------------------------------------------------------------------------- the registry
-@dataclass(frozen=True)
-class FigureDef:
-    """A figure of the report: how to draw it from the report's data, its caption, and the
-    event kinds it shows (None: all; "non-context": all but context events, which explain
-    rather than happen on the network)."""
-    draw: Callable[[object], Drawn]     # (report data: case, events, tidy, intervals, ...) -> Drawn
-    caption: str
-    event_kinds: str | None
-
-
-def alignment_rows(data) -> pd.DataFrame:
-    """Alignment rows with the event's overall verdict beside each (for the Gantt labels)."""
-    al = data.alignment.copy() if data.alignment is not None else pd.DataFrame()
-    if len(al) and data.summary is not None and len(data.summary):
-        al["event_verdict"] = al["event"].map(dict(zip(data.summary["event"], data.summary["verdict"])))
-    return al
-
-
-# In report order.
-FIGURES: dict[str, FigureDef] = {
-    "overview": FigureDef(
-        lambda d: overview_figure(d.tidy, d.events, d.intervals, d.case),
-        "Every source family on one UTC axis (local time on top). Documented events are "
-        "bars at their true window (a day-precision event spans the local day); grey "
-        "shading marks outages the detector found in that panel's data.",
-        None),
-    "networks": FigureDef(
-        lambda d: networks_figure(d.tidy, d.events, d.intervals, d.case),
-        "One panel per network (ASN) of the case, same scale, so operators can be compared.",
-        "non-context"),
-    "region": FigureDef(
-        lambda d: region_figure(d.tidy, d.events, d.intervals, d.case),
-        "A region against the whole country, for the sources that have regional data.",
-        "non-context"),
-    "alignment": FigureDef(
-        lambda d: alignment_figure(d.events, d.intervals, alignment_rows(d), d.case, d.simulated),
-        "Each documented event (outlined, hatched by kind) above the detections matched to "
-        "it, coloured by verdict.",
-        "non-context"),
-    "evidence": FigureDef(
-        lambda d: evidence_figure(d.tidy, d.events, d.case),
-        "OONI per local day: web_connectivity per domain (the whitelist's listed sites "
-        "above the line, the case's control sites below; colour = share accessible) and "
-        "circumvention tests (colour = share anomalous); the number in a cell is the "
-        "tests it rests on, a hatched cell had none.",
-        "non-context"),
-}
-
-
-def figure(data, name: str) -> Drawn:
-    """One of FIGURES, drawn from the report's data."""
-    return FIGURES[name].draw(data)
