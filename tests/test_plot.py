@@ -11,7 +11,7 @@ import pytest
 from shutdown import plot
 from shutdown.case import load_case
 from shutdown.timeline import load_timeline
-from test_plot_fixtures import OFF, make_intervals, make_tidy
+from test_plot_fixtures import OFF, OTHER_ENTRIES, OTHER_TITLE, make_intervals, make_others, make_tidy
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +86,32 @@ def test_event_labels_do_not_overlap(kz, which):
     for t in labels:
         bb = t.get_window_extent(r)
         assert bb.x0 >= 0 and bb.x1 <= W + 1 and bb.y0 >= 0 and bb.y1 <= H, t.get_text()
+
+
+def test_other_documenters_drawn_in_their_own_lane(kz):
+    """Another documenter's outages are bars of a lane of their own, under artist ids and a
+    record key of their own: never among the report's events (check compares those)."""
+    case, events, tidy, iv = kz
+    fig, rec = plot.overview_figure(tidy, events, iv, case, make_others(events, case))
+    desc = plot.describe(fig, rec)
+    assert {e["id"] for e in desc["events"]} == {e.id for e in events}
+    got = {d["entry"]: d for d in desc["documenters"]}
+    assert set(got) == {i for i, _, _ in OTHER_ENTRIES}
+    for i, s, e in OTHER_ENTRIES:
+        assert got[i]["documenter"] == OTHER_TITLE and got[i]["gid"] == f"documenter:d0:{i}"
+        assert (got[i]["drawn_start_utc"], got[i]["drawn_end_utc"]) == \
+            (pd.Timestamp(s).strftime("%Y-%m-%dT%H:%M:%SZ"), pd.Timestamp(e).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    # the lane sits below every report event, is named, says SIMULATED, and no label overlaps
+    strip = next(a for a in fig.axes if a.get_label() == "events")
+    ys = {(p.get_gid() or "").split(":")[0]: [] for p in strip.patches}
+    for p in strip.patches:
+        ys[(p.get_gid() or "").split(":")[0]].append(p.get_y())
+    assert min(ys["documenter"]) > max(ys["event"])
+    heads = [t.get_text() for t in fig.findobj(lambda a: (a.get_gid() or "").startswith("lane:"))]
+    assert heads == [f"{OTHER_TITLE} (SIMULATED)"]
+    assert plot.label_overlaps(fig) == []
+    # without other documenters the figure has no lane and no such record key
+    assert "documenters" not in plot.describe(*plot.overview_figure(tidy, events, iv, case))
 
 
 def test_simulated_watermark_and_title(kz, overview):

@@ -25,13 +25,13 @@ from shutdown.plot.layout import watermark  # noqa: E402
 from shutdown.plot.panels import region_panels, series_name, strength  # noqa: E402
 from shutdown.plot.record import Drawn, Record  # noqa: E402
 from shutdown.plot.save import check_formats, save  # noqa: E402
-from shutdown.plot.style import (DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, OI, RC,  # noqa: E402
-                                 SERIES_STYLE, SIGNAL_NAMES, SOURCE_NAMES, VERDICT_STYLE)
+from shutdown.plot.style import (DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, OI, OTHER_DOCUMENTED_STYLE,  # noqa: E402
+                                 RC, SERIES_STYLE, SIGNAL_NAMES, SOURCE_NAMES, VERDICT_STYLE)
 
 __all__ = ["FIGURES", "FigureDef", "Drawn", "Record", "figure", "overview_figure", "networks_figure",
            "region_figure", "alignment_figure", "evidence_figure", "describe", "label_overlaps",
            "save", "check_formats", "watermark", "select", "baseline_ratio", "messenger_anomaly_share",
            "atlas_online_share", "display_rows", "series_name", "strength", "region_panels",
            "EventBar", "event_bars", "event_label", "stack_rows", "OI", "EVENT_STYLE",
-           "VERDICT_STYLE", "SERIES_STYLE", "DETECTED_STYLE", "FONT_SIZE", "RC", "SOURCE_NAMES",
+           "VERDICT_STYLE", "SERIES_STYLE", "DETECTED_STYLE", "OTHER_DOCUMENTED_STYLE", "FONT_SIZE", "RC", "SOURCE_NAMES",
            "SIGNAL_NAMES"]

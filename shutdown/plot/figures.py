@@ -21,7 +21,8 @@ from matplotlib.patches import Patch
 
 from shutdown.plot import style as S
 from shutdown.plot.derive import day_counts, display_rows, is_simulated
-from shutdown.plot.lanes import draw_event_guides, draw_event_strip, event_bars, kind_handles, stack_rows
+from shutdown.plot.lanes import (draw_event_guides, draw_event_strip, event_bars, kind_handles, lane_handles,
+                                 other_lanes, stack_lanes, stack_rows)
 from shutdown.plot.layout import axes_width_px, format_time_axes, legend, new_figure, title, watermark
 from shutdown.plot.panels import (PanelData, declared_panels, draw_alignment_panel, draw_atlas_panel,
                                   draw_declared_panel, draw_heat_panel, draw_ioda_panel,
@@ -35,13 +36,14 @@ from shutdown.schema import OONI_CIRCUMVENTION_TESTS, SITE_SIGNAL
 
 
 
-def _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles=()) -> None:
-    """What every strip-and-panels figure ends with: time axes, the event strip, the legend
-    (extra ``handles`` first, then the event kinds) and the SIMULATED watermark."""
+def _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles=(), lanes=()) -> None:
+    """What every strip-and-panels figure ends with: time axes, the event strip (and other
+    documenters' ``lanes`` below the report's events), the legend (extra ``handles`` first,
+    then the event kinds) and the SIMULATED watermark."""
     x0, x1 = case.window_utc
     format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
-    draw_event_strip(strip, bars, n_rows, x0, x1, rec)
-    legend(fig, list(handles) + kind_handles(bars))
+    draw_event_strip(strip, bars, n_rows, x0, x1, rec, lanes)
+    legend(fig, list(handles) + kind_handles(bars) + lane_handles(lanes))
     watermark(fig, simulated)
 
 def _strip(events, x0, x1, context=True):
@@ -50,8 +52,10 @@ def _strip(events, x0, x1, context=True):
     return bars, stack_rows(bars, x0, x1, axes_width_px(), FONT_SIZE - 1, S.DPI)
 
 
-def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, case) -> Drawn:
-    """One panel per source family on a shared UTC axis, documented events on top."""
+def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, case,
+                    others: pd.DataFrame | None = None) -> Drawn:
+    """One panel per source family on a shared UTC axis, documented events on top; below
+    them a lane per other documenter of ``others`` (``documenters.compare``'s table)."""
     simulated = is_simulated(tidy)
     x0, x1 = case.window_utc
     cc = case.country
@@ -59,6 +63,8 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
     rec = Record("overview", simulated, ("country", cc))
     with matplotlib.rc_context(RC):
         bars, n_rows = _strip(events, x0, x1)
+        lanes = other_lanes(others, x0, x1)
+        n_rows += stack_lanes(lanes, n_rows, x0, x1, axes_width_px(), FONT_SIZE - 1, S.DPI)
         declared = declared_panels(tidy, case, "country", cc)
         fig, strip, panels = new_figure(4 + len(declared), 1.25, n_rows,
                                         title(case, "the Internet shutdown as measured", simulated))
@@ -72,7 +78,7 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="lower left", frameon=True, framealpha=0.85, ncol=3,
                           fontsize=FONT_SIZE - 2, borderpad=0.3, handlelength=2.5)
-        _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated)
+        _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, lanes=lanes)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
 
@@ -252,9 +258,10 @@ def alignment_rows(data) -> pd.DataFrame:
 # In report order.
 FIGURES: dict[str, FigureDef] = {
     "overview": FigureDef(
-        lambda d: overview_figure(d.tidy, d.events, d.intervals, d.case),
+        lambda d: overview_figure(d.tidy, d.events, d.intervals, d.case, d.others),
         "Every source family on one UTC axis (local time on top). Documented events are "
-        "bars at their true window (a day-precision event spans the local day); grey "
+        "bars at their true window (a day-precision event spans the local day); outages "
+        "another source documents (its own records) have a lane of their own below them; grey "
         "shading marks outages the detector found in that panel's data.",
         None),
     "networks": FigureDef(
