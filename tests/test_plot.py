@@ -145,6 +145,33 @@ def test_mixed_simulated_and_measured_refused(kz):
         plot.overview_figure(mixed, events, None, case)
 
 
+def test_overview_panels_are_the_sources_declared_panels(kz, overview, monkeypatch):
+    """The overview iterates the registry: each source's declared panels, in order; change a
+    declaration and the figure follows (no panel is hand-made in plot/)."""
+    import dataclasses
+
+    from shutdown.plot.panels import TRANSFORMS
+    from shutdown.sources import registry
+    case, events, tidy, iv = kz
+    fig, _ = overview
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_label().startswith("panel")]
+    want = [spec.get("title_when", {}).get("probes_reachable/probes_reporting", spec["title"])
+            for name, src in registry.sources().items() if name in case.sources for spec in src.panels]
+    assert len(want) >= 4 and titles == want     # the fixture has no Radar data: no default panel
+    assert {g["transform"] for src in registry.sources().values() for spec in src.panels
+            for g in spec["series"]} <= set(TRANSFORMS)
+    srcs = dict(registry.sources())
+    srcs["ioda"] = dataclasses.replace(srcs["ioda"], panels=(
+        {"title": "IODA: Google traffic", "missing": "no gtr for {code}",
+         "series": [{"signal": "gtr", "label": "gtr", "transform": "baseline_ratio"}]},))
+    monkeypatch.setattr(registry, "sources", lambda: srcs)
+    fig, rec = plot.overview_figure(tidy, events, iv, case)
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_label().startswith("panel")]
+    assert titles == ["IODA: Google traffic"] + want[1:]
+    assert {"panel": "panel0", "what": "no gtr for KZ"} in rec.missing
+    assert not any(s["source"] == "ioda" for s in rec.series)
+
+
 def test_networks_small_multiples(kz):
     case, events, tidy, iv = kz
     fig, rec = plot.networks_figure(tidy, events, iv, case)

@@ -24,11 +24,9 @@ from shutdown.plot.derive import day_counts, display_rows, is_simulated
 from shutdown.plot.lanes import (draw_event_guides, draw_event_strip, event_bars, kind_handles, lane_handles,
                                  other_lanes, stack_lanes, stack_rows)
 from shutdown.plot.layout import axes_width_px, format_time_axes, legend, new_figure, title, watermark
-from shutdown.plot.panels import (PanelData, declared_panels, draw_alignment_panel, draw_atlas_panel,
-                                  draw_declared_panel, draw_heat_panel, draw_ioda_panel,
-                                  draw_messenger_panel, draw_network_panel, draw_region_panel,
-                                  draw_volume_panel, gantt_lines, heat_colorbar, no_data,
-                                  NETWORK_SERIES, region_panels)
+from shutdown.plot.panels import (PanelData, draw_alignment_panel, draw_heat_panel, draw_network_panel,
+                                  draw_region_panel, draw_source_panel, gantt_lines, heat_colorbar, no_data,
+                                  overview_panels, NETWORK_SERIES, region_panels)
 from shutdown.plot.record import Drawn, Record, num
 from shutdown.plot.style import FONT_SIZE, PAGE_WIDTH_IN, RC, RIGHT_IN, ROW_IN, SERIES_STYLE, VERDICT_STYLE, \
     VERDICTS_ORDER
@@ -65,14 +63,11 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
         bars, n_rows = _strip(events, x0, x1)
         lanes = other_lanes(others, x0, x1)
         n_rows += stack_lanes(lanes, n_rows, x0, x1, axes_width_px(), FONT_SIZE - 1, S.DPI)
-        declared = declared_panels(tidy, case, "country", cc)
-        fig, strip, panels = new_figure(4 + len(declared), 1.25, n_rows,
+        specs = overview_panels(tidy, case, "country", cc)      # as the sources declare them
+        fig, strip, panels = new_figure(len(specs), 1.25, n_rows,
                                         title(case, "the Internet shutdown as measured", simulated))
-        for ax, draw in zip(panels, (draw_ioda_panel, draw_volume_panel, draw_messenger_panel,
-                                     draw_atlas_panel)):
-            draw(ax, d, cc, rec)
-        for ax, (src, sigs) in zip(panels[4:], declared):
-            draw_declared_panel(ax, d, src, sigs, "country", cc, rec)
+        for ax, (src, spec) in zip(panels, specs):
+            draw_source_panel(ax, d, src, spec, "country", cc, rec)
         for ax in panels:
             draw_event_guides(ax, bars)
             if ax.get_legend_handles_labels()[0]:

@@ -76,6 +76,14 @@ DECLARATION = {
     "signals": [{"signal": sig, "unit": unit, "meaning": meaning,
                  "role": "volume" if sig == "probes_reporting" else "probes", "label": _LABELS[sig]}
                 for (src, sig), (unit, meaning) in SIGNALS.items() if src == SOURCE],
+    # the overview's panel (shutdown.plot.panels): per probe class the share of probes online;
+    # titled by how the share could be made (without probes_reporting: a share of baseline)
+    "panels": [{"title": "RIPE Atlas: probes reachable, share of baseline",
+                "title_when": {"probes_reachable/probes_reporting":
+                               "RIPE Atlas: share of probes online (reaching their targets)"},
+                "missing": "no RIPE Atlas probe data for {code}",
+                "series": [{"signal": "probes_reachable", "subtype": c, "label": f"{c} probes",
+                            "transform": "online_share"} for c in ("end-user", "infrastructure")]}],
 }
 
 # Built-in measurement id -> (kind, target). 1001/5001 are the IPv4 ping

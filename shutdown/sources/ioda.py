@@ -70,6 +70,12 @@ DECLARATION = {
     # each IODA datasource is its own way of measuring: its own family in fusion
     "signals": [{"signal": ds, "unit": SIGNALS[(SOURCE, ds)][0], "meaning": SIGNALS[(SOURCE, ds)][1],
                  "role": _ROLES[ds], "label": _LABELS[ds], "family": f"ioda/{ds}"} for ds in DATASOURCES],
+    # the overview's panel (shutdown.plot.panels): the country's probing, telescope and BGP
+    # (gtr is drawn in the region figure)
+    "panels": [{"title": "IODA, country: share of baseline (1 = normal)", "missing": "no IODA data for {code}",
+                "series": [{"signal": ds, "label": label, "transform": "baseline_ratio"}
+                           for ds, label in (("ping-slash24", "active probing"), ("merit-nt", "telescope"),
+                                             ("bgp", "BGP"))]}],
 }
 CHUNK = pd.Timedelta(days=7)        # one signals request covers at most this much
 PAGE_LIMIT = 500                    # IODA's default page size for alerts/events

@@ -40,7 +40,7 @@ import dataclasses
 
 import pandas as pd
 
-from shutdown.schema import OONI_TESTS, SIGNALS
+from shutdown.schema import OONI_MESSENGER_TESTS, OONI_TESTS, SIGNALS
 from shutdown.sources import Request, ooni_targeted
 from shutdown.sources.blocks import TidyBuilder
 from shutdown.sources.ooni_api import (  # noqa: F401  (the API helpers, re-exported)
@@ -61,6 +61,15 @@ DECLARATION = {
     "signals": [{"signal": sig, "unit": unit, "meaning": meaning,
                  "role": "volume" if sig == "measurements" else "service", "label": f"OONI {sig}"}
                 for (src, sig), (unit, meaning) in SIGNALS.items() if src == SOURCE],
+    # the overview's panels (shutdown.plot.panels): the volume uploaded, and the messenger
+    # tests pooled into one anomaly share
+    "panels": [{"title": "OONI: measurements uploaded per bin", "missing": "no OONI measurement volume for {code}",
+                "series": [{"signal": "measurements", "subtype": "all", "label": "OONI measurements",
+                            "transform": "none"}]},
+               {"title": "OONI messenger tests (Telegram, WhatsApp, Signal, Messenger): anomaly share",
+                "missing": "no OONI messenger tests for {code}", "ylim": [0, 1.05],
+                "series": [{"signals": list(OONI_MESSENGER_TESTS), "label": "messenger anomaly share",
+                            "transform": "anomaly_share", "style": 1}]}],
 }
 
 
