@@ -223,8 +223,9 @@ def documenter_records(desc: dict, data) -> list[dict]:
             "documenter": d["documenter"], "entry": d["entry"], "label": d["label"], "row": d["row"],
             "simulated": bool(d.get("simulated")),
             "drawn_start_utc": d["drawn_start_utc"], "drawn_end_utc": d["drawn_end_utc"],
-            "window_utc": f"{d['start_utc']} – {d['end_utc']}",
-            "window_local": f"{_local(d['start_utc'], tz)} – {_local(d['end_utc'], tz)} ({tz})",
+            "window_utc": f"{d['start_utc']} – {d['end_utc'] or 'still open'}",
+            "window_local": f"{_local(d['start_utc'], tz)} – "
+                            f"{_local(d['end_utc'], tz) if d['end_utc'] else 'still open'} ({tz})",
             **{k: _fmt(r.get(k)) for k in ("start_vs_report", "end_vs_report", "start_vs_data",
                                            "end_vs_data", "description")}})
     return out

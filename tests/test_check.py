@@ -160,7 +160,7 @@ def test_other_documenters_lane_is_not_read_as_report_events(rep, monkeypatch):
     assert 'id="documenter:d0:ent-2"' in svg and 'id="event:kz-03-shutdown"' in svg
     from shutdown.interactive import embedded
     spec = embedded((rep / "out/report.html").read_text(encoding="utf-8"))["overview"]
-    assert {d["entry"] for d in spec["datasets"]["documenters"]} == {"ent-1", "ent-2"}
+    assert {d["entry"] for d in spec["datasets"]["documenters"]} == {i for i, _, _ in F.OTHER_ENTRIES}
     r = run(rep / "out")
     assert r.exit_code == 0 and fails(r) == [], r.output
 

@@ -97,10 +97,13 @@ def test_other_documenters_drawn_in_their_own_lane(kz):
     assert {e["id"] for e in desc["events"]} == {e.id for e in events}
     got = {d["entry"]: d for d in desc["documenters"]}
     assert set(got) == {i for i, _, _ in OTHER_ENTRIES}
+    iso = lambda t: pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")
     for i, s, e in OTHER_ENTRIES:
         assert got[i]["documenter"] == OTHER_TITLE and got[i]["gid"] == f"documenter:d0:{i}"
-        assert (got[i]["drawn_start_utc"], got[i]["drawn_end_utc"]) == \
-            (pd.Timestamp(s).strftime("%Y-%m-%dT%H:%M:%SZ"), pd.Timestamp(e).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        # one still open is drawn to the axis end, and recorded without an end
+        assert (got[i]["drawn_start_utc"], got[i]["drawn_end_utc"]) == (iso(s), iso(e or case.window_utc[1]))
+        assert got[i]["end_utc"] == (iso(e) if e else None)
+    assert got["ent-3"]["label"] == "outage ent-3 (still open)"
     # the lane sits below every report event, is named, says SIMULATED, and no label overlaps
     strip = next(a for a in fig.axes if a.get_label() == "events")
     ys = {(p.get_gid() or "").split(":")[0]: [] for p in strip.patches}

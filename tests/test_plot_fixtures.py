@@ -106,14 +106,15 @@ def make_report_data(case, raw, simulated=True):
 # 10 Jan local), and one overlapping the national shutdown: an Outage Center's entries
 # drawn in their own lane, which neither figures nor `check` may take for report events.
 OTHER_ENTRIES = (("ent-1", "2022-01-05T10:45Z", "2022-01-06T02:15Z"),
-                 ("ent-2", "2022-01-11T00:00Z", "2022-01-11T06:00Z"))
+                 ("ent-2", "2022-01-11T00:00Z", "2022-01-11T06:00Z"),
+                 ("ent-3", "2022-01-11T12:00Z", None))          # still open
 OTHER_TITLE = "Test Outage Center"
 
 
 def make_others(events, case, simulated=True) -> pd.DataFrame:
     """An other documenter's entries held against the report (``documenters.compare``)."""
     from shutdown import documenters
-    entries = pd.DataFrame([{"id": i, "start_utc": pd.Timestamp(s), "end_utc": pd.Timestamp(e),
+    entries = pd.DataFrame([{"id": i, "start_utc": pd.Timestamp(s), "end_utc": pd.Timestamp(e) if e else pd.NaT,
                              "description": f"test entry {i}", "simulated": simulated}
                             for i, s, e in OTHER_ENTRIES])
     return documenters.compare(events, entries, None, case, OTHER_TITLE)

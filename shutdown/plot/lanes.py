@@ -138,6 +138,7 @@ class Lane:
     key: str
     simulated: bool
     bars: list
+    still_open: frozenset = frozenset()     # entries without an end (drawn to the axis end)
     first_row: int = 0
     n_rows: int = 1
 
@@ -150,16 +151,19 @@ def other_lanes(others: pd.DataFrame | None, x0, x1) -> list[Lane]:
     entries = others[others["entry"].astype(str) != ""]
     lanes = []
     for k, (title, df) in enumerate(entries.groupby("documenter", sort=False)):
-        bars = []
+        bars, still_open = [], set()
         for r in df.to_dict("records"):
             start, end = pd.Timestamp(r["start_utc"]), r["end_utc"]
-            still_open = end is None or end == "" or pd.isna(end)
-            end = x1 if still_open else pd.Timestamp(end)
+            if end is None or end == "" or pd.isna(end):
+                end = x1
+                still_open.add(str(r["entry"]))
+            end = pd.Timestamp(end)
             if end <= x0 or start >= x1:
                 continue
-            bars.append(EventBar(str(r["entry"]), "outage", start, end,
-                                 f"outage {r['entry']}" + (" (still open)" if still_open else ""), ""))
-        lanes.append(Lane(str(title), f"d{k}", bool(df["simulated"].astype(bool).any()), bars))
+            bars.append(EventBar(str(r["entry"]), "outage", start, end, f"outage {r['entry']}"
+                                 + (" (still open)" if str(r["entry"]) in still_open else ""), ""))
+        lanes.append(Lane(str(title), f"d{k}", bool(df["simulated"].astype(bool).any()), bars,
+                          frozenset(still_open)))
     return lanes
 
 
@@ -190,7 +194,8 @@ def draw_lane(ax, lane: Lane, x0, x1, axw_px: float, rec: Record) -> None:
         rec.add("documenters", {"documenter": lane.title, "entry": b.id, "label": b.label,
                                 "gid": f"documenter:{lane.key}:{b.id}", "row": b.row - y - 1,
                                 "simulated": lane.simulated,
-                                "start_utc": plain(b.start), "end_utc": plain(b.end)})
+                                "start_utc": plain(b.start),
+                                "end_utc": None if b.id in lane.still_open else plain(b.end)})
 
 
 def draw_event_guides(ax, bars: list[EventBar]):
