@@ -61,20 +61,24 @@ def library_js() -> str:
     """Vega, Vega-Lite and vega-embed as one script (for the Vega-Lite version Altair writes).
 
     vl-convert bundles it on every call (~2 s, as long as the rest of a warm report), so
-    the bundle is kept in the cache directory under its versions and reused."""
-    import vl_convert
-    from altair.utils._importers import vl_version_for_vl_convert
+    the bundle is kept in the cache directory and reused. Its name carries the installed
+    versions of both packages (which decide its content), read from their metadata:
+    importing altair only to name the file took a tenth of a warm report."""
+    from importlib.metadata import version
 
     from shutdown.paths import default_cache_dir
-    vl = vl_version_for_vl_convert()
-    path = default_cache_dir() / "vendor" / f"vega-bundle-{vl_convert.__version__}-{vl}.js"
+    name = f"vega-bundle-vl-convert-{version('vl-convert-python')}-altair-{version('altair')}.js"
+    path = default_cache_dir() / "vendor" / name
     try:
         js = path.read_text(encoding="utf-8")
         if js:
             return js
     except OSError:
         pass
-    js = vl_convert.javascript_bundle(vl_version=vl).replace("</script", "<\\/script")
+    import vl_convert
+    from altair.utils._importers import vl_version_for_vl_convert
+    js = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert()).replace(
+        "</script", "<\\/script")
     from shutdown.errors import InputError
     from shutdown.store import atomic_write
     try:
@@ -593,12 +597,15 @@ def _finish(chart, name: str, desc: dict, datasets: dict, selections: list, seri
     spec = chart.properties(usermeta={"shutdown": {
         "figure": name, "simulated": bool(desc.get("simulated")), "x_range_utc": desc["x_range_utc"],
         "event_kinds": desc.get("event_kinds"), "series": list(series), "source": f"figures/{name}.json (sidecar) and the figure's artists"}}
-    ).to_dict()
+    ).to_dict(validate=False)
     views = {v for sel in selections for v in sel.get("views", [])}
     _restore_names(spec, views)
     spec["params"] = spec.get("params", []) + selections
+    # Validated once, whole (selections included), with one row of each dataset: the
+    # rows are plain records, and walking thousands of them through the schema was most
+    # of the time a redrawn report took.
+    core.TopLevelSpec.validate({**spec, "datasets": {k: v[:1] for k, v in datasets.items()}})
     spec["datasets"] = datasets
-    core.TopLevelSpec.validate(spec)      # the whole spec, selections included
     return spec
 
 

@@ -217,13 +217,17 @@ def count_series(tidy: pd.DataFrame):
     OONI tests (anomaly + confirmed of all outcomes; rising), OONI sites (accessible =
     ok of all outcomes; falling), RIPE Atlas probes reaching the Internet of those
     reporting (falling)."""
-    from shutdown.schema import OONI_ALL_TESTS, OONI_OUTCOMES, SITE_SIGNAL
+    from shutdown.schema import OONI_ALL_TESTS, OONI_OUTCOMES, SITE_SIGNAL, as_text
     if tidy is None or not len(tidy):
         return
-    d = tidy[["source", "entity_type", "entity_code", "signal", "subtype", "ts_utc", "value",
-              "simulated"]].copy()
+    # only the rows of count series, before any per-row work (most rows are not)
+    src, sig = tidy["source"], tidy["signal"]
+    mine = ((src == "ooni") & (sig.isin(OONI_ALL_TESTS) | (sig == SITE_SIGNAL))) | (
+        (src == "atlas") & sig.isin(["probes_reporting", "probes_reachable"]))
+    d = tidy.loc[mine.to_numpy(), ["source", "entity_type", "entity_code", "signal", "subtype",
+                                   "ts_utc", "value", "simulated"]]
     for c in ("source", "entity_type", "entity_code", "signal", "subtype"):
-        d[c] = d[c].astype(str)
+        d[c] = as_text(d[c])
     d["value"] = pd.to_numeric(d["value"], errors="coerce")
     ts = pd.DatetimeIndex(pd.to_datetime(d["ts_utc"], utc=True)).as_unit("ns").asi8
     d["ts"] = ts
@@ -244,8 +248,11 @@ def count_series(tidy: pd.DataFrame):
                    g.index.get_level_values(3).to_numpy(), kk, n, "up", "tests")
     sites = d[(src == "ooni") & (d["signal"] == SITE_SIGNAL)]
     if len(sites):
-        parts = sites["subtype"].str.rsplit("/", n=1, expand=True)
-        sites = sites.assign(domain=parts[0], outcome=parts[1])
+        # "domain/outcome": split each distinct subtype once, not every row
+        sub = sites["subtype"].astype("category")
+        parts = sub.cat.categories.to_series().str.rsplit("/", n=1, expand=True)
+        codes = sub.cat.codes.to_numpy()
+        sites = sites.assign(domain=parts[0].to_numpy()[codes], outcome=parts[1].to_numpy()[codes])
         w = sites.pivot_table(index=["entity_type", "entity_code", "domain", "ts"], columns="outcome",
                               values="value", aggfunc="sum", fill_value=0.0)
         for o in OONI_OUTCOMES:
@@ -293,9 +300,11 @@ def changes(tidy: pd.DataFrame, window, baseline, tz_offset_ns: int = 0, th=T.DE
     return out, pd.DataFrame(summ, columns=SERIES_EVIDENCE_COLUMNS), data
 
 
+SERIES_ID_COLUMNS = ("source", "entity_type", "entity_code", "signal", "subtype", "metric")
+
+
 def series_id(row) -> tuple:
-    return tuple(str(row.get(c, "")) for c in ("source", "entity_type", "entity_code", "signal",
-                                                "subtype", "metric"))
+    return tuple(str(row.get(c, "")) for c in SERIES_ID_COLUMNS)
 
 
 class CountSeries:
