@@ -32,7 +32,7 @@ import pandas as pd
 
 from shutdown.detect import evidence as _ev
 from shutdown.detect import thresholds
-from shutdown.detect.fuse import family
+from shutdown.detect.fusion import family
 from shutdown.schema import OONI_ALL_TESTS, SITE_SIGNAL, VERDICTS
 
 # How far outside its window an event may still be matched. A report that gives a day

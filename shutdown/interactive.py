@@ -211,6 +211,66 @@ def event_records(desc: dict, data, fig) -> list[dict]:
     return out
 
 
+def documenter_records(desc: dict, data) -> list[dict]:
+    """Other documenters' entries as the figure drew them (its sidecar's ``documenters``),
+    each with what ``shutdown.documenters`` says of it against the report and the data.
+    A dataset of their own (``documenters``): ``check`` compares ``events`` alone with
+    the report's timeline."""
+    said = {}
+    if data.others is not None and len(data.others):
+        said = {(r["documenter"], str(r["entry"])): r for r in data.others.to_dict("records")}
+    tz = data.case.timezone
+    out = []
+    for d in desc.get("documenters", []):
+        r = said.get((d["documenter"], d["entry"]), {})
+        out.append({
+            "documenter": d["documenter"], "entry": d["entry"], "label": d["label"], "row": d["row"],
+            "simulated": bool(d.get("simulated")),
+            "drawn_start_utc": d["drawn_start_utc"], "drawn_end_utc": d["drawn_end_utc"],
+            "window_utc": f"{d['start_utc']} – {d['end_utc'] or 'still open'}",
+            "window_local": f"{_local(d['start_utc'], tz)} – "
+                            f"{_local(d['end_utc'], tz) if d['end_utc'] else 'still open'} ({tz})",
+            **{k: _fmt(r.get(k)) for k in ("start_vs_report", "end_vs_report", "start_vs_data",
+                                           "end_vs_data", "description")}})
+    return out
+
+
+def _documenter_tooltip():
+    import altair as alt
+    return [alt.Tooltip("documenter:N"), alt.Tooltip("label:N", title="entry"),
+            alt.Tooltip("window_utc:N", title="documented (UTC)"),
+            alt.Tooltip("window_local:N", title="documented (local)"),
+            alt.Tooltip("start_vs_report:N", title="start vs the report"),
+            alt.Tooltip("end_vs_report:N", title="end vs the report"),
+            alt.Tooltip("start_vs_data:N", title="start vs the data"),
+            alt.Tooltip("end_vs_data:N", title="end vs the data"), alt.Tooltip("description:N")]
+
+
+def _documenter_lanes(docs: list[dict], name: str, x0, x1) -> list:
+    """One view per other documenter, below the report's events: its entries as outlined
+    bars (as the static figure's lane), named ``<name>_documenters<k>`` for the zoom."""
+    import altair as alt
+    lanes = []
+    colour = plot.OTHER_DOCUMENTED_STYLE["edgecolor"]
+    for k, who in enumerate(dict.fromkeys(d["documenter"] for d in docs)):
+        mine = [d for d in docs if d["documenter"] == who]
+        base = alt.Chart(alt.Data(name="documenters")).transform_filter(f"datum.documenter === {json.dumps(who)}")
+        x = _x(x0, x1, axis=False)
+        bars = base.properties(name=f"{name}_documenters{k}").mark_rect(
+            fill="white", stroke=colour, strokeWidth=1, height=8, yOffset=4).encode(
+            x=alt.X("drawn_start_utc:T", **x), x2="drawn_end_utc:T", y=alt.Y("row:O", axis=None),
+            tooltip=_documenter_tooltip())
+        text = base.mark_text(baseline="bottom", dy=2, fontSize=10, align="left").encode(
+            x=alt.X("drawn_start_utc:T", **x), y=alt.Y("row:O", axis=None), text="label:N",
+            tooltip=_documenter_tooltip())
+        sim = " (SIMULATED)" if any(d["simulated"] for d in mine) else ""
+        lanes.append(alt.layer(bars, text).properties(
+            width=WIDTH, height=(max(d["row"] for d in mine) + 1) * ROW_H, title=alt.TitleParams(
+                f"{who}{sim}: outages it documents (hover: against the report and the data)",
+                anchor="start", fontSize=11)))
+    return lanes
+
+
 def _event_tooltip():
     import altair as alt
     return [alt.Tooltip("label:N", title="event"), alt.Tooltip("verdict:N", title="verdict"),
@@ -350,6 +410,9 @@ def panel_chart(fig, desc: dict, data, name: str) -> dict:
     strip = alt.layer(bars, *text).properties(width=WIDTH, height=strip_h, title=alt.TitleParams(
         "documented events (hover: quote, verdict, evidence; click: details)", anchor="start",
         fontSize=11))
+    docs = documenter_records(desc, data)
+    lanes = _documenter_lanes(docs, name, x0, x1)
+    zoom_views += [f"{name}_documenters{k}" for k in range(len(lanes))]
 
     show = {s: alt.param(name=f"show_{i}", value=True, bind=alt.binding_checkbox(name=f"show {s} "))
             for i, s in enumerate(labels)}
@@ -412,14 +475,14 @@ def panel_chart(fig, desc: dict, data, name: str) -> dict:
         panels.append(alt.layer(*layers).properties(
             width=WIDTH, height=PANEL_H, name=f"{name}_panel{i}",
             title=alt.TitleParams(title, subtitle=sub, anchor="start", fontSize=11, subtitleFontSize=9)))
-    chart = alt.vconcat(strip, *panels, spacing=8).resolve_scale(x="shared", color="independent", strokeDash="independent")
+    chart = alt.vconcat(strip, *lanes, *panels, spacing=8).resolve_scale(x="shared", color="independent", strokeDash="independent")
     chart = chart.add_params(*show.values()).properties(
         title=alt.TitleParams(fig._suptitle.get_text() if fig._suptitle else name, anchor="start",
                               subtitle=["drag to pan, scroll to zoom the time axis (all panels together); "
                                         "double-click to reset"]))
     selections.append(_zoom(zoom_views))
-    return _finish(chart, name, desc, {"events": events, "series": pts, "detected": detected}, selections,
-                   series=labels)
+    return _finish(chart, name, desc, {"events": events, "series": pts, "detected": detected,
+                                       **({"documenters": docs} if docs else {})}, selections, series=labels)
 
 
 def alignment_chart(fig, desc: dict, data, name: str = "alignment") -> dict:

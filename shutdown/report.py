@@ -287,9 +287,10 @@ def document(data: ReportData, described: dict) -> list[tuple]:
     if data.others is not None:
         b.append(("h2", "What other documenters say"))
         b.append(("p", "Outages documented by others than the report (e.g. Cloudflare Radar's "
-                       "Outage Center), each held against the report's windows and against the "
-                       "outage the detector found where independent sources agree. Agreeing with a "
-                       "day-precision window says no more than the day."))
+                       "Outage Center; the overview draws them in a lane of their own), each held "
+                       "against the report's windows and against the outage the detector found where "
+                       "independent sources agree. Agreeing with a day-precision window says no more "
+                       "than the day."))
         o = data.others
         cols = ["documenter", "entry", "start_utc", "end_utc", "start_vs_report", "end_vs_report",
                 "start_vs_data", "end_vs_data"]

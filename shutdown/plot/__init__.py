@@ -31,8 +31,9 @@ _WHERE = {
     "watermark": "layout",
     "region_panels": "panels", "series_name": "panels", "strength": "panels",
     "Drawn": "record", "Record": "record",
-    **{k: "style" for k in ("DETECTED_STYLE", "EVENT_STYLE", "FONT_SIZE", "OI", "RC",
-                            "SERIES_STYLE", "SIGNAL_NAMES", "SOURCE_NAMES", "VERDICT_STYLE")},
+    **{k: "style" for k in ("DETECTED_STYLE", "EVENT_STYLE", "FONT_SIZE", "OI",
+                            "OTHER_DOCUMENTED_STYLE", "RC", "SERIES_STYLE", "SIGNAL_NAMES",
+                            "SOURCE_NAMES", "VERDICT_STYLE")},
 }
 _MODULES = {"catalogue", "derive", "describe", "figures", "lanes", "layout", "panels", "record",
             "save", "style"}

@@ -39,9 +39,10 @@ def alignment_rows(data) -> pd.DataFrame:
 # In report order.
 FIGURES: dict[str, FigureDef] = {
     "overview": FigureDef(
-        lambda d: _figures().overview_figure(d.tidy, d.events, d.intervals, d.case),
+        lambda d: _figures().overview_figure(d.tidy, d.events, d.intervals, d.case, d.others),
         "Every source family on one UTC axis (local time on top). Documented events are "
-        "bars at their true window (a day-precision event spans the local day); grey "
+        "bars at their true window (a day-precision event spans the local day); outages "
+        "another source documents (its own records) have a lane of their own below them; grey "
         "shading marks outages the detector found in that panel's data.",
         None),
     "networks": FigureDef(

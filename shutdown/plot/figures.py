@@ -20,13 +20,12 @@ from matplotlib.patches import Patch
 
 from shutdown.plot import style as S
 from shutdown.plot.derive import day_counts, display_rows, is_simulated
-from shutdown.plot.lanes import draw_event_guides, draw_event_strip, event_bars, kind_handles, stack_rows
+from shutdown.plot.lanes import (draw_event_guides, draw_event_strip, event_bars, kind_handles, lane_handles,
+                                 other_lanes, stack_lanes, stack_rows)
 from shutdown.plot.layout import axes_width_px, format_time_axes, legend, new_figure, title, watermark
-from shutdown.plot.panels import (PanelData, declared_panels, draw_alignment_panel, draw_atlas_panel,
-                                  draw_declared_panel, draw_heat_panel, draw_ioda_panel,
-                                  draw_messenger_panel, draw_network_panel, draw_region_panel,
-                                  draw_volume_panel, gantt_lines, heat_colorbar, no_data,
-                                  NETWORK_SERIES, region_panels)
+from shutdown.plot.panels import (PanelData, draw_alignment_panel, draw_heat_panel, draw_network_panel,
+                                  draw_region_panel, draw_source_panel, gantt_lines, heat_colorbar, no_data,
+                                  overview_panels, NETWORK_SERIES, region_panels)
 from shutdown.plot.record import Drawn, Record, num
 from shutdown.plot.style import FONT_SIZE, PAGE_WIDTH_IN, RC, RIGHT_IN, ROW_IN, SERIES_STYLE, VERDICT_STYLE, \
     VERDICTS_ORDER
@@ -34,13 +33,14 @@ from shutdown.schema import OONI_CIRCUMVENTION_TESTS, SITE_SIGNAL
 
 
 
-def _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles=()) -> None:
-    """What every strip-and-panels figure ends with: time axes, the event strip, the legend
-    (extra ``handles`` first, then the event kinds) and the SIMULATED watermark."""
+def _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles=(), lanes=()) -> None:
+    """What every strip-and-panels figure ends with: time axes, the event strip (and other
+    documenters' ``lanes`` below the report's events), the legend (extra ``handles`` first,
+    then the event kinds) and the SIMULATED watermark."""
     x0, x1 = case.window_utc
     format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
-    draw_event_strip(strip, bars, n_rows, x0, x1, rec)
-    legend(fig, list(handles) + kind_handles(bars))
+    draw_event_strip(strip, bars, n_rows, x0, x1, rec, lanes)
+    legend(fig, list(handles) + kind_handles(bars) + lane_handles(lanes))
     watermark(fig, simulated)
 
 def _strip(events, x0, x1, context=True):
@@ -49,8 +49,10 @@ def _strip(events, x0, x1, context=True):
     return bars, stack_rows(bars, x0, x1, axes_width_px(), FONT_SIZE - 1, S.DPI)
 
 
-def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, case) -> Drawn:
-    """One panel per source family on a shared UTC axis, documented events on top."""
+def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, case,
+                    others: pd.DataFrame | None = None) -> Drawn:
+    """One panel per source family on a shared UTC axis, documented events on top; below
+    them a lane per other documenter of ``others`` (``documenters.compare``'s table)."""
     simulated = is_simulated(tidy)
     x0, x1 = case.window_utc
     cc = case.country
@@ -58,20 +60,19 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
     rec = Record("overview", simulated, ("country", cc))
     with matplotlib.rc_context(RC):
         bars, n_rows = _strip(events, x0, x1)
-        declared = declared_panels(tidy, case, "country", cc)
-        fig, strip, panels = new_figure(4 + len(declared), 1.25, n_rows,
+        lanes = other_lanes(others, x0, x1)
+        n_rows += stack_lanes(lanes, n_rows, x0, x1, axes_width_px(), FONT_SIZE - 1, S.DPI)
+        specs = overview_panels(tidy, case, "country", cc)      # as the sources declare them
+        fig, strip, panels = new_figure(len(specs), 1.25, n_rows,
                                         title(case, "the Internet shutdown as measured", simulated))
-        for ax, draw in zip(panels, (draw_ioda_panel, draw_volume_panel, draw_messenger_panel,
-                                     draw_atlas_panel)):
-            draw(ax, d, cc, rec)
-        for ax, (src, sigs) in zip(panels[4:], declared):
-            draw_declared_panel(ax, d, src, sigs, "country", cc, rec)
+        for ax, (src, spec) in zip(panels, specs):
+            draw_source_panel(ax, d, src, spec, "country", cc, rec)
         for ax in panels:
             draw_event_guides(ax, bars)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="lower left", frameon=True, framealpha=0.85, ncol=3,
                           fontsize=FONT_SIZE - 2, borderpad=0.3, handlelength=2.5)
-        _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated)
+        _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, lanes=lanes)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
 
