@@ -46,6 +46,7 @@ def main() -> None:
                                                              "import pandas, matplotlib.pyplot"],
             f"report {args.case} --demo (warm, {args.formats})": report,
             f"report {args.case} --demo (warm, one worker)": report,
+            f"report {args.case} --demo --redraw (every figure drawn)": report + ["--redraw"],
             "shutdown --help": [shutdown, "--help"],
         }
         times = {k: [] for k in commands}
