@@ -50,7 +50,7 @@ import pandas as pd
 
 from shutdown.errors import InputError
 from shutdown.paths import list_named, resolve_named
-from shutdown.schema import ATLAS_PROBE_CLASSES, ENTITY_TYPES, OONI_ALL_TESTS as OONI_TESTS, SIGNALS
+from shutdown.schema import ATLAS_PROBE_CLASSES, ENTITY_TYPES, OONI_ALL_TESTS as OONI_TESTS
 from shutdown.tomlfile import read_toml
 from shutdown.validate import (FIRST_DATE, LAST_DATE, check_date, finite_number, unknown_keys,
                                whole_number)
@@ -62,6 +62,7 @@ MAX_NOISE = 10.0
 MAX_PROBES = 20_000              # RIPE Atlas probes of one entity; a country has at most a few thousand
 
 IODA_SIGNALS = ("bgp", "ping-slash24", "merit-nt", "gtr")
+MODELLED = ("ioda", "ooni", "atlas")       # the sources the simulated world itself produces
 EPISODE_TYPES = ("cut", "throttling", "service-block")
 FULL_DEPTH = 0.9                 # depth from which an episode is a "full" cut by default
 
@@ -470,6 +471,14 @@ def _utc_any(val, path, where, fieldname) -> pd.Timestamp:
                      path=path, where=where, field=fieldname)
 
 
+def _modelled_signals() -> list[tuple[str, str]]:
+    """(source, signal) of the sources the simulated world models (the others render
+    from them: Radar follows IODA), as their declarations list them."""
+    from shutdown.sources import registry
+    return [(s.source, s.signal) for src in registry.sources().values() if src.name in MODELLED
+            for s in src.signals]
+
+
 def parse_signal_ref(s, path=None, where=None, fieldname="signals") -> SignalRef:
     """``"ioda.ping-slash24"``, ``"ooni.telegram"``, ``"atlas.probes_reachable:end-user"``."""
     if not isinstance(s, str):
@@ -477,8 +486,9 @@ def parse_signal_ref(s, path=None, where=None, fieldname="signals") -> SignalRef
                          field=fieldname)
     head, _, subtype = s.partition(":")
     source, dot, signal = head.partition(".")
-    if not dot or (source, signal) not in SIGNALS:
-        known = ", ".join(f"{a}.{b}" for a, b in SIGNALS)
+    known = _modelled_signals()
+    if not dot or (source, signal) not in known:
+        known = ", ".join(f"{a}.{b}" for a, b in known)
         raise InputError(f"unknown signal {s!r}; known: {known}", path=path, where=where,
                          field=fieldname)
     if source == "atlas" and subtype and subtype not in ATLAS_PROBE_CLASSES:

@@ -9,7 +9,7 @@ Tidy measurement table (``collect`` -> ``normalize``), one row per bin::
     source       "ioda" | "ooni" | "atlas"
     entity_type  "country" | "region" | "asn"
     entity_code  "KZ" | the case's region name ("Almaty") | ASN as digits ("9198")
-    signal       see SIGNALS
+    signal       its source's DECLARATION["signals"] (shutdown/sources/registry.py)
     subtype      "" when the signal has none (gtr product, OONI outcome, Atlas probe class)
     ts_utc       bin start, datetime64[ns, UTC]
     value        float64 (NaN only if upstream said null)
@@ -27,29 +27,6 @@ TIDY_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype",
                 "ts_utc", "value", "unit", "simulated"]
 
 ENTITY_TYPES = ("country", "region", "asn")
-
-# (source, signal) -> (unit, meaning). Subtypes are listed where the signal has them.
-SIGNALS = {
-    ("ioda", "bgp"): ("visible /24 prefixes", "routed address space seen by BGP collectors"),
-    ("ioda", "ping-slash24"): ("responsive /24 blocks", "IODA active probing"),
-    ("ioda", "merit-nt"): ("unique source IPs", "Merit network telescope (unsolicited traffic)"),
-    ("ioda", "gtr"): ("normalized traffic", "Google Transparency Report traffic; subtype = product"),
-    ("ooni", "measurements"): ("measurements", "OONI measurement volume; subtype 'all' or a test name"),
-    # OONI per-test outcome counts: signal = test name, subtype = ok|anomaly|confirmed|failure
-    ("ooni", "web_connectivity"): ("measurements", "OONI web_connectivity outcomes"),
-    ("ooni", "telegram"): ("measurements", "OONI telegram test outcomes"),
-    ("ooni", "whatsapp"): ("measurements", "OONI whatsapp test outcomes"),
-    ("ooni", "signal"): ("measurements", "OONI signal test outcomes"),
-    ("ooni", "facebook_messenger"): ("measurements", "OONI facebook_messenger test outcomes"),
-    **{("ooni", t): ("measurements", f"OONI {t} test outcomes (circumvention)")
-       for t in ("tor", "vanilla_tor", "torsf", "psiphon", "riseupvpn")},
-    ("ooni", "site"): ("measurements", "OONI web_connectivity outcomes of one domain; "
-                       "subtype = <domain>/<outcome>"),
-    # RIPE Atlas, per bin; subtype = "infrastructure" (anchors, datacentre tags) | "end-user"
-    ("atlas", "probes_reporting"): ("probes", "probes with at least one built-in result in the bin"),
-    ("atlas", "probes_reachable"): ("probes", "probes with a successful ping/traceroute in the bin"),
-    ("atlas", "probes_connected"): ("probes", "probes connected to the RIPE Atlas controllers"),
-}
 
 # OONI's circumvention tests (ooni/spec nettests ts-023 tor, ts-015 psiphon, ...); how
 # OONI scores them: ooni/backend fastpath/fastpath/core.py (score_tor, score_vanilla_tor,

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from shutdown.schema import TIDY_COLUMNS, SIGNALS, check_tidy
+from shutdown.schema import TIDY_COLUMNS, check_tidy
+from shutdown.sources import registry
 
 T0 = pd.Timestamp("2022-01-01T00:00:00Z")
 
@@ -82,11 +83,16 @@ def _factor(ts, etype, code, source, signal, cuts, infra=False) -> np.ndarray:
     return f
 
 
+def _unit(source: str, signal: str) -> str:
+    src = registry.sources().get(source)
+    return next((s.unit for s in src.signals if s.signal == signal), "") if src else ""
+
+
 def _rows(etype, code, source, signal, subtype, ts, values) -> pd.DataFrame:
     return pd.DataFrame({"source": source, "entity_type": etype, "entity_code": code,
                          "signal": signal, "subtype": subtype, "ts_utc": ts,
                          "value": np.asarray(values, dtype=float),
-                         "unit": SIGNALS.get((source, signal), ("",))[0], "simulated": True})
+                         "unit": _unit(source, signal), "simulated": True})
 
 
 def make_tidy(spec: Spec = Spec()) -> pd.DataFrame:

@@ -51,10 +51,10 @@ import pandas as pd
 from ripe.atlas.cousteau import AtlasResultsRequest, ProbeRequest
 
 from shutdown.http import MAX_PAGES, SourceError
-from shutdown.schema import SIGNALS, empty_tidy
+from shutdown.schema import empty_tidy
 from shutdown.sources import Expect, Request, cached, from_cache, walk
 from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
-    BIN, ResultArrays, active_in_window, body_result_arrays, connection_bins, infrastructure_tags,
+    BIN, UNIT, ResultArrays, active_in_window, body_result_arrays, connection_bins, infrastructure_tags,
     is_infrastructure, probe_bins, probe_frame, probes_in_region, result_reachable, tidy_from_bins,
 )
 
@@ -72,9 +72,13 @@ DECLARATION = {
     "auth": {"env": KEY_ENV, "header": "Authorization", "scheme": "Key", "required": False,
              "how": "create a key at atlas.ripe.net > My Atlas > API keys, then export RIPE_ATLAS_KEY=<key>"},
     "min_interval": 0.0,
-    "signals": [{"signal": sig, "unit": unit, "meaning": meaning,
+    # per bin; subtype = "infrastructure" (anchors, datacentre tags) | "end-user"
+    "signals": [{"signal": sig, "unit": UNIT, "meaning": meaning,
                  "role": "volume" if sig == "probes_reporting" else "probes", "label": _LABELS[sig]}
-                for (src, sig), (unit, meaning) in SIGNALS.items() if src == SOURCE],
+                for sig, meaning in [
+                    ("probes_reporting", "probes with at least one built-in result in the bin"),
+                    ("probes_reachable", "probes with a successful ping/traceroute in the bin"),
+                    ("probes_connected", "probes connected to the RIPE Atlas controllers")]],
     # the overview's panel (shutdown.plot.panels): per probe class the share of probes online;
     # titled by how the share could be made (without probes_reporting: a share of baseline)
     "panels": [{"title": "RIPE Atlas: probes reachable, share of baseline",

@@ -38,7 +38,9 @@ try:                        # optional: parses the same JSON 2-3x faster
 except ImportError:         # pragma: no cover - depends on the environment
     _fastjson = None
 
-from shutdown.schema import ATLAS_PROBE_CLASSES, SIGNALS, TIDY_COLUMNS, check_tidy, empty_tidy
+from shutdown.schema import ATLAS_PROBE_CLASSES, TIDY_COLUMNS, check_tidy, empty_tidy
+
+UNIT = "probes"          # every RIPE Atlas signal counts probes (per bin)
 
 BIN = "1h"
 BIN_SECONDS = 3600
@@ -440,7 +442,7 @@ def tidy_from_bins(case, meta: pd.DataFrame, bins: pd.DataFrame, conn: pd.DataFr
                 frames.append(pd.DataFrame({
                     "source": "atlas", "entity_type": etype, "entity_code": code,
                     "signal": signal, "subtype": subtype, "ts_utc": hours,
-                    "value": vals.to_numpy(), "unit": SIGNALS[("atlas", signal)][0],
+                    "value": vals.to_numpy(), "unit": UNIT,
                     "simulated": bool(simulated)}))
     if not frames:
         return empty_tidy()

@@ -50,7 +50,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from shutdown.schema import IODA_OUTAGE_COLUMNS, SIGNALS
+from shutdown.schema import IODA_OUTAGE_COLUMNS
 from shutdown.sources import Expect, Gap, Request, from_cache
 from shutdown.sources.blocks import TidyBuilder, numbers
 from shutdown.sources.windows import chunks, epoch
@@ -59,17 +59,24 @@ SOURCE = "ioda"
 DATASOURCES = ("bgp", "ping-slash24", "merit-nt", "gtr")
 # Google products asked of gtr (``sourceParams``); without it IODA answers WEB_SEARCH only.
 GTR_PRODUCTS = ("WEB_SEARCH", "YOUTUBE")
-_ROLES = {"bgp": "routing", "ping-slash24": "connectivity", "merit-nt": "connectivity", "gtr": "traffic"}
-_LABELS = {"bgp": "IODA BGP", "ping-slash24": "IODA active probing", "merit-nt": "IODA telescope",
-           "gtr": "Google traffic (IODA)"}
+# datasource -> (unit, meaning, role, figure label)
+_SIGNALS = {
+    "bgp": ("visible /24 prefixes", "routed address space seen by BGP collectors", "routing", "IODA BGP"),
+    "ping-slash24": ("responsive /24 blocks", "IODA active probing", "connectivity", "IODA active probing"),
+    "merit-nt": ("unique source IPs", "Merit network telescope (unsolicited traffic)", "connectivity",
+                 "IODA telescope"),
+    "gtr": ("normalized traffic", "Google Transparency Report traffic; subtype = product", "traffic",
+            "Google traffic (IODA)"),
+}
 DECLARATION = {
     "name": SOURCE, "title": "IODA", "order": 1,
     # the official UI's base URL (InetIntel/ioda-ui assets/js/Ioda/data/ActionCommons.js)
     "default_url": "https://api.ioda.inetintel.cc.gatech.edu/v2",
     "auth": None, "min_interval": 0.0,               # no limiter in IODA's application code
     # each IODA datasource is its own way of measuring: its own family in fusion
-    "signals": [{"signal": ds, "unit": SIGNALS[(SOURCE, ds)][0], "meaning": SIGNALS[(SOURCE, ds)][1],
-                 "role": _ROLES[ds], "label": _LABELS[ds], "family": f"ioda/{ds}"} for ds in DATASOURCES],
+    "signals": [{"signal": ds, "unit": _SIGNALS[ds][0], "meaning": _SIGNALS[ds][1],
+                 "role": _SIGNALS[ds][2], "label": _SIGNALS[ds][3], "family": f"ioda/{ds}"}
+                for ds in DATASOURCES],
     # the overview's panel (shutdown.plot.panels): the country's probing, telescope and BGP
     # (gtr is drawn in the region figure)
     "panels": [{"title": "IODA, country: share of baseline (1 = normal)", "missing": "no IODA data for {code}",
@@ -401,7 +408,7 @@ def normalize(case, cache) -> pd.DataFrame:
         for _, _, ds, subtype, ts, values in iter_series(answer.json(), out):
             keep = (ts >= lo) & (ts < hi)      # IODA rounds ``from`` down to the step
             out.add(source=SOURCE, entity_type=req.entity_type, entity_code=req.entity_code,
-                    signal=ds, subtype=subtype, unit=SIGNALS.get((SOURCE, ds), (ds, ""))[0],
+                    signal=ds, subtype=subtype, unit=_SIGNALS[ds][0] if ds in _SIGNALS else ds,
                     ts=ts[keep], values=values[keep], simulated=sim)
     return out.frame()
 

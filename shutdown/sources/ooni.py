@@ -40,8 +40,8 @@ import dataclasses
 
 import pandas as pd
 
-from shutdown.schema import OONI_MESSENGER_TESTS, OONI_TESTS, SIGNALS
-from shutdown.sources import Request, from_cache, ooni_targeted
+from shutdown.schema import OONI_CIRCUMVENTION_TESTS, OONI_MESSENGER_TESTS, OONI_TESTS, SITE_SIGNAL
+from shutdown.sources import Request, from_cache, ooni_api, ooni_targeted
 from shutdown.sources.blocks import TidyBuilder
 from shutdown.sources.ooni_api import (  # noqa: F401  (the API helpers, re-exported)
     COUNT_FIELDS, FIELDS, HOUR_GRAIN_DAYS, PATH, aggregation_params, check_aggregation, day_chunks,
@@ -58,9 +58,16 @@ DECLARATION = {
     "default_url": "https://api.ooni.org",
     "auth": None, "min_interval": MIN_INTERVAL,
     # measurement volume, and the outcomes of each test (a service seen from inside)
-    "signals": [{"signal": sig, "unit": unit, "meaning": meaning,
+    "signals": [{"signal": sig, "unit": ooni_api.UNIT, "meaning": meaning,
                  "role": "volume" if sig == "measurements" else "service", "label": f"OONI {sig}"}
-                for (src, sig), (unit, meaning) in SIGNALS.items() if src == SOURCE],
+                for sig, meaning in [
+                    ("measurements", "OONI measurement volume; subtype 'all' or a test name"),
+                    # per-test outcome counts: signal = test name, subtype = ok|anomaly|confirmed|failure
+                    *((t, f"OONI {t} outcomes" if t == "web_connectivity" else f"OONI {t} test outcomes")
+                      for t in OONI_TESTS),
+                    *((t, f"OONI {t} test outcomes (circumvention)") for t in OONI_CIRCUMVENTION_TESTS),
+                    (SITE_SIGNAL, "OONI web_connectivity outcomes of one domain; "
+                                  "subtype = <domain>/<outcome>")]],
     # the overview's panels (shutdown.plot.panels): the volume uploaded, and the messenger
     # tests pooled into one anomaly share
     "panels": [{"title": "OONI: measurements uploaded per bin", "missing": "no OONI measurement volume for {code}",
@@ -103,7 +110,7 @@ def normalize(case, cache) -> pd.DataFrame:
     ``requests`` walked through the cache; the per-domain and circumvention ones
     go to ``ooni_targeted``."""
     out, targeted = TidyBuilder(), []
-    unit = SIGNALS[(SOURCE, "measurements")][0]
+    unit = ooni_api.UNIT
     start, end = case.fetch_utc
     grid = pd.date_range(pd.Timestamp(start).tz_convert("UTC").ceil("h"), end, freq="h", inclusive="left")
     asns = [int(n.asn) for n in case.networks]

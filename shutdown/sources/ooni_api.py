@@ -11,6 +11,7 @@ from shutdown.schema import OONI_OUTCOMES
 from shutdown.sources.blocks import numbers
 
 PATH = "/api/v1/aggregation"
+UNIT = "measurements"                # what every OONI row counts
 HOUR_GRAIN_DAYS = 7                  # both services refuse hour grain over longer ranges
 
 COUNT_FIELDS = {o: f"{o}_count" for o in OONI_OUTCOMES}

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from shutdown.schema import OONI_CIRCUMVENTION_TESTS, OONI_OUTCOMES, SIGNALS, SITE_SIGNAL
+from shutdown.schema import OONI_CIRCUMVENTION_TESTS, OONI_OUTCOMES, SITE_SIGNAL
 from shutdown.sources import Request
 from shutdown.sources import ooni_api
 from shutdown.sources.blocks import TidyBuilder
@@ -80,7 +80,7 @@ def add_rows(case, cache, answered, out: TidyBuilder) -> None:
     hourly grid, added to ``out`` (``ooni.normalize``'s table) from ``answered``:
     (request, cached Answer) of this module's requests, as OONI's ``requests`` walk
     found them in the cache."""
-    unit = SIGNALS[(SOURCE, "measurements")][0]
+    unit = ooni_api.UNIT
     start, end = case.fetch_utc
     grid = pd.date_range(pd.Timestamp(start).tz_convert("UTC").ceil("h"), end, freq="h", inclusive="left")
     for req, answer in answered:
