@@ -86,7 +86,7 @@ class CollectReport:
 
 def fetcher_for(source: str, cache=None, base_url: str | None = None, **options) -> Fetcher:
     """A Fetcher for one source, for a single request from Python (e.g.
-    ``ioda.region_codes("KZ", fetcher_for("ioda"))``): its declared pace and credential."""
+    ``ioda.region_codes("KZ", fetched(fetcher_for("ioda")))``): its declared pace and credential."""
     from shutdown.config import base_url as resolve
     from shutdown.sources import registry
     spec = registry.get(source)

@@ -224,7 +224,7 @@ def test_region_codes_lookup(tmp_path):
     responses.get(URL + "/entities/query", json=fixture("entities_regions.json"),
                   match=[responses.matchers.query_param_matcher(
                       {"entityType": "region", "relatedTo": "country/XX"})])
-    df = ioda.region_codes("xx", fetcher=fetcher(tmp_path))
+    df = ioda.region_codes("xx", fetched(fetcher(tmp_path)))
     assert list(df["name"]) == ["First City", "Second Region"] and list(df["code"]) == ["9001", "9002"]
 
 

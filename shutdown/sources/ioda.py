@@ -119,8 +119,13 @@ def entities_request(case) -> Request | None:
     """The region lookup, needed when a case region has no ``ioda`` code."""
     if all(r.codes.get("ioda") for r in case.regions):
         return None
-    return Request(SOURCE, ENTITIES_PATH, entities_params(case.country), entity_type="country",
-                   entity_code=case.country, label=f"IODA regions of {case.country}",
+    return regions_request(case.country)
+
+
+def regions_request(country: str) -> Request:
+    """IODA's regions of ``country`` (``/entities/query``)."""
+    return Request(SOURCE, ENTITIES_PATH, entities_params(country), entity_type="country",
+                   entity_code=country.upper(), label=f"IODA regions of {country.upper()}",
                    validate=check_envelope)
 
 
@@ -441,13 +446,13 @@ def parse_entities(payload) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["code", "name", "type"])
 
 
-def region_codes(country: str, fetcher) -> pd.DataFrame:
-    """IODA's regions of ``country`` (code, name), sorted by name, asked through
-    ``fetcher`` (from Python: ``region_codes("KZ", shutdown.collect.fetcher_for("ioda"))``).
+def region_codes(country: str, answer) -> pd.DataFrame:
+    """IODA's regions of ``country`` (code, name), sorted by name. ``answer`` is a
+    driver's answerer (Request -> Answer; this module asks, it does no I/O), from
+    Python: ``region_codes("KZ", collect.fetched(collect.fetcher_for("ioda")))``.
     The same lookup ``requests`` asks first to resolve case regions by name (under
     the same cache key); the code can also be pinned in the case (``ioda = "<code>"``)."""
-    obj = fetcher.get_json(ENTITIES_PATH, entities_params(country), validate=check_envelope)
-    return _sorted(parse_entities(obj))
+    return _sorted(parse_entities(answer(regions_request(country)).json()))
 
 
 def _sorted(table: pd.DataFrame) -> pd.DataFrame:
