@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.detect import thresholds as T
+from shutdown.detect.series import label_mask
 
 RESOLUTIONS = (("hour", 3600), ("6h", 6 * 3600), ("day", 86400))
 CHANGE_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype", "metric", "unit",
@@ -220,8 +221,13 @@ def count_series(tidy: pd.DataFrame):
     from shutdown.schema import OONI_ALL_TESTS, OONI_OUTCOMES, SITE_SIGNAL
     if tidy is None or not len(tidy):
         return
-    d = tidy[["source", "entity_type", "entity_code", "signal", "subtype", "ts_utc", "value",
-              "simulated"]].copy()
+    # Only OONI and Atlas rows hold counts: take them before copying and casting the keys
+    # to str (the whole of a big IODA table cast to strings costs gigabytes and minutes).
+    d = tidy.loc[label_mask(tidy["source"], ("ooni", "atlas")),
+                 ["source", "entity_type", "entity_code", "signal", "subtype", "ts_utc", "value",
+                  "simulated"]]
+    if not len(d):
+        return
     for c in ("source", "entity_type", "entity_code", "signal", "subtype"):
         d[c] = d[c].astype(str)
     d["value"] = pd.to_numeric(d["value"], errors="coerce")

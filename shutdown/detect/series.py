@@ -84,6 +84,13 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray([str(x) for x in labels], dtype=object)
 
 
+def label_mask(col: pd.Series, labels) -> np.ndarray:
+    """Rows of a key column that read as one of ``labels``; on a categorical column the
+    labels are compared once per category, not once per row."""
+    codes, lab = _codes(col)
+    return np.isin(lab, list(labels))[codes] if len(lab) else np.zeros(len(col), bool)
+
+
 def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple:
     """(keys frame, key, ts, value) for the rows of ``df``, keyed by KEY_COLS.
 
