@@ -51,6 +51,51 @@ class SeriesSet:
         """Row index where each series begins (len n_series + 1)."""
         return np.searchsorted(self.key, np.arange(len(self.keys) + 1))
 
+    def bounds(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per series, the rows [lo, hi) whose time is in [t0, t1) (ns).
+
+        Each series is a sorted block of rows, so two binary searches per series find
+        them: no mask, no copy of the whole table (a loop over series, not rows)."""
+        starts = self.starts
+        lo, hi = starts[:-1].copy(), starts[:-1].copy()
+        for i, (a, z) in enumerate(zip(starts[:-1].tolist(), starts[1:].tolist())):
+            lo[i] += np.searchsorted(self.ts[a:z], t0)
+            hi[i] += np.searchsorted(self.ts[a:z], t1)
+        return lo, hi
+
+    def n_values(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Per series, how many rows of [lo, hi) hold a value (not NaN)."""
+        return np.array([z - a - np.count_nonzero(np.isnan(self.value[a:z]))
+                         for a, z in zip(lo.tolist(), hi.tolist())], dtype=np.int64)
+
+    def min_ts(self) -> int | None:
+        """The earliest time in the set (the first row of some series)."""
+        firsts = self.starts[:-1]
+        firsts = firsts[firsts < len(self.ts)]
+        return int(self.ts[firsts].min()) if len(firsts) else None
+
+
+def row_index(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The row numbers of the spans [lo, hi), concatenated in order."""
+    n = np.maximum(hi - lo, 0)
+    return np.repeat(lo, n) + _ranges(n)
+
+
+BLOCK = 1 << 20      # rows per block when scanning the whole table (stays in cache, no big temporaries)
+
+
+def blocks(n: int, overlap: int = 0):
+    """Slices of range(n) in blocks of BLOCK rows, each reaching ``overlap`` rows into
+    the next (to compare neighbours across a block's edge)."""
+    for a in range(0, n, BLOCK):
+        yield slice(a, min(a + BLOCK + overlap, n))
+
+
+def key_dtype(n_series: int):
+    """The smallest integer type for series ids: the key is one number per row, so on
+    an 80M-row table int16 instead of int64 is 470 MB less."""
+    return np.int16 if n_series < 2**15 else np.int32 if n_series < 2**31 else np.int64
+
 
 def check_columns(tidy: pd.DataFrame, what: str = "tidy table") -> None:
     if not isinstance(tidy, pd.DataFrame):
@@ -62,6 +107,11 @@ def check_columns(tidy: pd.DataFrame, what: str = "tidy table") -> None:
 
 def _ts_ns(col: pd.Series) -> np.ndarray:
     """int64 ns since the epoch, UTC; naive timestamps are taken as UTC; NaT -> int64 min."""
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        # already times (naive ones are UTC): the int64 ns as stored, converted only when
+        # stored in another unit -- no copy of the column for a ns table
+        arr = col.array
+        return (arr if arr.unit == "ns" else arr.as_unit("ns")).asi8
     try:
         idx = pd.DatetimeIndex(pd.to_datetime(col, utc=True))
     except (ValueError, TypeError) as exc:
@@ -99,28 +149,26 @@ def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple
     """
     if len(df) == 0:
         return None
-    labels, sizes = {}, {}
-    combined = None
+    labels, sizes, codes = {}, {}, {}
     for c in KEY_COLS:
-        codes, lab = _codes(df[c])
-        labels[c], sizes[c] = lab, max(len(lab), 1)
-        if combined is None:
-            combined = codes.astype(np.int64)
-        elif sizes[c] > 1:
-            combined *= sizes[c]
-            combined += codes
-        del codes
+        codes[c], labels[c] = _codes(df[c])
+        sizes[c] = max(len(labels[c]), 1)
     total = int(np.prod(list(sizes.values()), dtype=np.float64))
     if total <= 50_000_000:
+        # block by block (no int64 number per row of the whole table): which combinations
+        # occur, then each row's rank among them
         present = np.zeros(total, dtype=bool)
-        present[combined] = True
+        for b in blocks(len(df)):
+            present[_combined(codes, sizes, b)] = True
         uniq = np.flatnonzero(present)
-        lookup = (np.cumsum(present) - 1).astype(np.int32 if len(uniq) < 2**31 else np.int64)
-        key = lookup[combined]
+        lookup = (np.cumsum(present) - 1).astype(key_dtype(len(uniq)))
+        key = np.empty(len(df), dtype=lookup.dtype)
+        for b in blocks(len(df)):
+            key[b] = lookup[_combined(codes, sizes, b)]
     else:
-        key, uniq = pd.factorize(combined, sort=True)
-    del combined
-    key = key.astype(np.int32 if len(uniq) < 2**31 else np.int64, copy=False)
+        key, uniq = pd.factorize(_combined(codes, sizes, slice(None)), sort=True)
+        key = key.astype(key_dtype(len(uniq)))
+    del codes
     cols, rest = {}, np.asarray(uniq, dtype=np.int64)
     for c in reversed(KEY_COLS):
         n = sizes[c]
@@ -132,11 +180,27 @@ def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple
         cols[c] = lab[idx] if len(lab) else np.full(len(idx), "", dtype=object)
     keys = pd.DataFrame({c: cols[c] for c in KEY_COLS})
     keys["metric"], keys["mode"], keys["cyclic"] = metric, mode, cyclic
-    sim = np.bincount(key, weights=np.asarray(df["simulated"], dtype=bool).astype(float),
-                      minlength=len(keys)) > 0
+    flag, sim = np.asarray(df["simulated"], dtype=bool), np.zeros(len(keys), dtype=bool)
+    for b in blocks(len(df)):
+        sim[key[b][flag[b]]] = True
     keys["simulated"] = sim
-    value = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=np.float64)
+    value = df["value"]
+    # a float64 column is used as it is (a read-only view, not a copy)
+    value = value.to_numpy() if value.dtype == np.float64 else \
+        pd.to_numeric(value, errors="coerce").to_numpy(dtype=np.float64)
     return keys, key, _ts_ns(df["ts_utc"]), value
+
+
+def _combined(codes: dict, sizes: dict, rows) -> np.ndarray:
+    """One int64 number per row of ``rows`` from the key columns' codes (mixed radix)."""
+    out = None
+    for c in KEY_COLS:
+        if out is None:
+            out = codes[c][rows].astype(np.int64)
+        elif sizes[c] > 1:
+            out *= sizes[c]
+            out += codes[c][rows]
+    return out
 
 
 def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame, th) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -260,17 +324,15 @@ def build(tidy: pd.DataFrame, th=T.DEFAULT) -> SeriesSet:
     if not parts:
         return _empty()
     nan = int(pd.isna(tidy["value"]).sum())
-    keys, keyarr, tsarr, valarr, off = [], [], [], [], 0
-    for k, key, ts, val in parts:
-        keys.append(k)
-        keyarr.append(key.astype(np.int64) + off if off else key)
-        tsarr.append(ts)
-        valarr.append(val)
-        off += len(k)
-    keys = pd.concat(keys, ignore_index=True)
-    key = np.concatenate([k.astype(np.int64) for k in keyarr]) if len(keyarr) > 1 else keyarr[0]
-    ts = np.concatenate(tsarr) if len(tsarr) > 1 else tsarr[0]
-    value = np.concatenate(valarr) if len(valarr) > 1 else valarr[0]
+    keys = pd.concat([p[0] for p in parts], ignore_index=True)
+    if len(parts) == 1:
+        _, key, ts, value = parts[0]
+    else:           # series ids of each part follow those of the parts before it
+        offsets = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])
+        kt = key_dtype(len(keys))
+        key = np.concatenate([p[1].astype(kt) + kt(o) for p, o in zip(parts, offsets)])
+        ts = np.concatenate([p[2] for p in parts])
+        value = np.concatenate([p[3] for p in parts])
     out = _clean(keys, key, ts, value)
     out.ooni_raw = ooni_raw
     if nan:
@@ -289,30 +351,24 @@ def _empty() -> SeriesSet:
 
 def _clean(keys, key, ts, value) -> SeriesSet:
     notes = []
-    nat = ts == np.iinfo(np.int64).min
-    if nat.any():
+    nat_ts = np.iinfo(np.int64).min
+    if any((ts[b] == nat_ts).any() for b in blocks(len(ts))):
+        nat = ts == nat_ts
         notes.append(f"dropped {int(nat.sum())} rows without a timestamp")
         key, ts, value = key[~nat], ts[~nat], value[~nat]
-    # Sorted already? (the usual case: normalize writes sorted tables). Checking is O(n);
-    # sorting 80M rows costs seconds, so only sort when needed.
-    # Comparisons of neighbours (bool temporaries), not np.diff (int64 ones): cheap on
-    # 80M rows, where the usual table is already sorted and nothing needs to move.
-    if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
+    # Sorted already? (the usual case: normalize writes sorted tables). Checking is O(n),
+    # block by block (no temporaries of the whole table); sorting 80M rows costs seconds
+    # and copies of every column, so only sort when needed.
+    if not _neighbours(key, ts, lambda k0, k1, t0, t1: k1 >= k0):
         # rows of a series interleaved with others: group them (stable keeps time order)
         order = np.argsort(key, kind="stable")
         key, ts, value = key[order], ts[order], value[order]
-    if len(key) > 1:
-        newkey = key[1:] != key[:-1]
-        if not bool(np.all(newkey | (ts[1:] >= ts[:-1]))):
-            notes.append("timestamps were out of order within a series; sorted")
-            order = np.lexsort((ts, key))
-            key, ts, value = key[order], ts[order], value[order]
-            newkey = key[1:] != key[:-1]
-        dup = ~newkey & (ts[1:] == ts[:-1])
-        del newkey
-    else:
-        dup = np.zeros(0, dtype=bool)
-    if dup.any():
+    if not _neighbours(key, ts, lambda k0, k1, t0, t1: (k1 != k0) | (t1 >= t0)):
+        notes.append("timestamps were out of order within a series; sorted")
+        order = np.lexsort((ts, key))
+        key, ts, value = key[order], ts[order], value[order]
+    if not _neighbours(key, ts, lambda k0, k1, t0, t1: (k1 != k0) | (t1 != t0)):
+        dup = (key[1:] == key[:-1]) & (ts[1:] == ts[:-1])
         notes.append(f"{int(dup.sum())} duplicated (series, time) rows averaged")
         first = np.concatenate(([True], ~dup))
         gid = np.cumsum(first) - 1
@@ -327,12 +383,22 @@ def _clean(keys, key, ts, value) -> SeriesSet:
     starts = s.starts
     counts = np.diff(starts)
     take = np.minimum(np.maximum(counts - 1, 0), 2000)
-    idx = np.repeat(starts[:-1], take) + _ranges(take)
+    idx = row_index(starts[:-1], starts[:-1] + take)
     steps = pd.Series(ts[idx + 1] - ts[idx]).where(lambda x: x > 0)
     binsz = steps.groupby(np.repeat(np.arange(len(keys)), take)).median()
     keys["bin_ns"] = binsz.reindex(range(len(keys))).fillna(300 * 10**9).astype(np.int64).to_numpy()
     keys["n_rows"] = counts
     return s
+
+
+def _neighbours(key, ts, holds) -> bool:
+    """Whether ``holds(key[i], key[i+1], ts[i], ts[i+1])`` is true of every pair of
+    neighbouring rows, checked block by block."""
+    for b in blocks(len(key), overlap=1):
+        k, t = key[b], ts[b]
+        if not bool(np.all(holds(k[:-1], k[1:], t[:-1], t[1:]))):
+            return False
+    return True
 
 
 def _ranges(lengths: np.ndarray) -> np.ndarray:
