@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.detect import thresholds as T
-from shutdown.detect.series import NS_DAY, SeriesSet
+from shutdown.detect.series import NS_DAY, SeriesSet, row_index
 
 MIN_EXPECTED = {   # below this expected count a zero is chance, not a cut (Poisson)
     # OONI counts are judged on 3-bin sums (see ``pooled``): below 15 expected
@@ -88,8 +88,13 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
     nslots = np.where(cyclic, -(-NS_DAY // np.maximum(slot_ns, 1)), 1)
     maxslot = int(nslots.max()) if n else 1
 
-    bm = (s.ts >= start_ns) & (s.ts < end_ns) & ~np.isnan(s.value)
-    bkey, bts, bval = s.key[bm].astype(np.int64), s.ts[bm], s.value[bm]
+    # the baseline rows of every series with a value (spans of rows, not a whole-table mask)
+    lo, hi = s.bounds(start_ns, end_ns)
+    rows = row_index(lo, hi)
+    bkey, bts, bval = np.repeat(np.arange(n, dtype=np.int64), hi - lo), s.ts[rows], s.value[rows]
+    has = ~np.isnan(bval)
+    bkey, bts, bval = bkey[has], bts[has], bval[has]
+    del rows, has
     n_bins = np.bincount(bkey, minlength=n)
 
     level = _group_median(bval, bkey, n)
@@ -137,8 +142,7 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
                       n_bins >= th.MIN_BASELINE_BINS)
     status = np.where(~enough, "no-baseline", "ok").astype(object)
     # an anomaly share is NaN where too few tests ran: rows there, values not -> too small
-    inwin = (s.ts >= start_ns) & (s.ts < end_ns)
-    n_rows = np.bincount(s.key[inwin], minlength=n) if n else np.zeros(0, np.int64)
+    n_rows = hi - lo
     status[~enough & mode_rise & (n_rows > 0)] = "too-small"
     zero = ~mode_rise & ~(level > 0) & enough
     status[zero] = "zero-baseline"

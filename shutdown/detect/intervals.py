@@ -27,7 +27,7 @@ import pandas as pd
 
 from shutdown.detect import thresholds as T
 from shutdown.detect.baseline import Baseline, _min_expected, deviation, pooled
-from shutdown.detect.series import SeriesSet
+from shutdown.detect.series import SeriesSet, row_index
 
 EXTRA_COLUMNS = ["metric", "baseline", "n_bins", "start_from", "end_to", "depth_from",
                  "depth_to", "censored_start", "censored_end", "enter", "sigma"]
@@ -92,17 +92,16 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
     keys = s.keys
     n = len(keys)
     ok_series = (b.status == "ok") if n else np.zeros(0, bool)
-    wm = (s.ts >= w0) & (s.ts < w1)
-    if n:
-        wm &= ok_series[s.key]
-    per_key = np.bincount(s.key[wm], minlength=n) if n else np.zeros(0, np.int64)
+    # the window rows of each judged series: a span [lo, hi) of rows per series
+    lo, hi = s.bounds(w0, w1)
+    hi = np.where(ok_series, hi, lo)
+    per_key = hi - lo
     total = int(per_key.sum())
     keep = (total <= KEEP_ROWS) if keep_rows is None else keep_rows
     if total == 0:
         z = np.zeros(0)
         return _frame([], keys), {"key": z.astype(np.int64), "ts": z.astype(np.int64), "value": z,
                                   "dev": z, "state": z.astype(np.int8), "full": z.astype(np.int8)}
-    starts = s.starts
     # chunk boundaries on whole series
     cum = np.cumsum(per_key)
     bounds = [0]
@@ -110,14 +109,15 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
         done = cum[bounds[-1] - 1] if bounds[-1] else 0
         nxt = int(np.searchsorted(cum, done + CHUNK_ROWS, side="right"))
         bounds.append(min(max(nxt, bounds[-1] + 1), n))
+    per = _PerSeries(keys, b, th)
     recs, rows = [], []
     for ka, kb in zip(bounds[:-1], bounds[1:]):
-        a, z = starts[ka], starts[kb]
-        m = wm[a:z]
-        if not m.any():
+        idx = row_index(lo[ka:kb], hi[ka:kb])
+        if not len(idx):
             continue
-        k, t, v = s.key[a:z][m], s.ts[a:z][m], s.value[a:z][m]
-        r, row = _find_chunk(k, t, v, keys, b, w0, w1, th, s.ooni_raw)
+        k, t, v = s.key[idx], s.ts[idx], s.value[idx]
+        del idx
+        r, row = _find_chunk(k, t, v, per, b, w0, w1, th, s.ooni_raw)
         recs += r
         if keep:
             rows.append(row)
@@ -128,15 +128,25 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
     return _frame(recs, keys), rows
 
 
-def _find_chunk(k, t, v, keys, b, w0, w1, th, ooni_raw=None):
+class _PerSeries:
+    """What every chunk needs to know of each series, worked out once per detection."""
+
+    def __init__(self, keys: pd.DataFrame, b: Baseline, th):
+        self.keys = keys
+        self.mode_rise = keys["mode"].to_numpy() == "rise"
+        self.pool = pooled(keys)
+        self.min_expected = _min_expected(keys)
+        self.enter, self.exit = thresholds_for(keys, b.sigma, th)
+        self.bin_ns = keys["bin_ns"].to_numpy(dtype=np.int64)
+
+
+def _find_chunk(k, t, v, per: _PerSeries, b, w0, w1, th, ooni_raw=None):
     rows = {"key": k, "ts": t, "value": v}
-    mode_rise = keys["mode"].to_numpy() == "rise"
-    pool = pooled(keys)
+    keys, mode_rise, pool, enter, exit_ = per.keys, per.mode_rise, per.pool, per.enter, per.exit
     any_pool = bool(pool[k[0]:k[-1] + 1].any())          # k is sorted
-    dev = deviation(b, k, t, v, mode_rise, _min_expected(keys), pool if any_pool else None)
+    dev = deviation(b, k, t, v, mode_rise, per.min_expected, pool if any_pool else None)
     # per-bin deviation, to put the edges of a pooled series' outage on the right bin
-    dev1 = deviation(b, k, t, v, mode_rise, _min_expected(keys)) if any_pool else dev
-    enter, exit_ = thresholds_for(keys, b.sigma, th)
+    dev1 = deviation(b, k, t, v, mode_rise, per.min_expected) if any_pool else dev
     first = np.concatenate(([True], k[1:] != k[:-1]))
     raw = np.full(len(k), -1, dtype=np.int8)
     if any_pool:
@@ -157,7 +167,7 @@ def _find_chunk(k, t, v, keys, b, w0, w1, th, ooni_raw=None):
     rows.update(dev=dev, state=state, full=full)
 
     i0, i1 = _runs(state, first)
-    bin_ns = keys["bin_ns"].to_numpy(dtype=np.int64)
+    bin_ns = per.bin_ns
     last_of_key = np.concatenate((k[1:] != k[:-1], [True]))
     rk = k[i0]
     t0 = t[i0]

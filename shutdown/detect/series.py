@@ -49,7 +49,10 @@ class SeriesSet:
     @property
     def starts(self) -> np.ndarray:
         """Row index where each series begins (len n_series + 1)."""
-        return np.searchsorted(self.key, np.arange(len(self.keys) + 1))
+        # ids searched in the key's own type: numpy would otherwise cast the whole key
+        # array to int64 first
+        ids = np.arange(len(self.keys), dtype=self.key.dtype)
+        return np.append(np.searchsorted(self.key, ids), len(self.key))
 
     def bounds(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
         """Per series, the rows [lo, hi) whose time is in [t0, t1) (ns).
@@ -124,7 +127,7 @@ def _ts_ns(col: pd.Series) -> np.ndarray:
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(int codes, labels as str) of one key column; categoricals cost nothing."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy()
+        codes = col.array.codes          # a view (``col.cat.codes`` is a copy)
         labels = np.asarray(col.cat.categories.astype(str), dtype=object)
         if len(codes) and codes.min() < 0:          # missing -> its own label ""
             labels = np.append(labels, "")
@@ -137,8 +140,13 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def label_mask(col: pd.Series, labels) -> np.ndarray:
     """Rows of a key column that read as one of ``labels``; on a categorical column the
     labels are compared once per category, not once per row."""
-    codes, lab = _codes(col)
-    return np.isin(lab, list(labels))[codes] if len(lab) else np.zeros(len(col), bool)
+    return _in(_codes(col), labels)
+
+
+def _in(codes_labels: tuple, labels) -> np.ndarray:
+    """Rows whose label (``_codes`` of a column) is one of ``labels``."""
+    codes, lab = codes_labels
+    return np.isin(lab, list(labels))[codes] if len(lab) else np.zeros(len(codes), bool)
 
 
 def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple:
@@ -292,25 +300,29 @@ def build(tidy: pd.DataFrame, th=T.DEFAULT) -> SeriesSet:
     """Split the tidy table into series, derive the shares, sort and deduplicate
     (``th``: the thresholds, ``detect.thresholds.Thresholds``)."""
     check_columns(tidy)
-    src = tidy["source"].astype(str) if not isinstance(tidy["source"].dtype, pd.CategoricalDtype) \
-        else tidy["source"]
-    sig = tidy["signal"]
-    is_ooni_test = (src == "ooni").to_numpy() & np.asarray(sig.isin(OONI_TESTS))
-    is_atlas_reach = (src == "atlas").to_numpy() & np.asarray(sig == "probes_reachable")
+    src, sig = _codes(tidy["source"]), _codes(tidy["signal"])
+
+    def rows(source: str, signals) -> np.ndarray:
+        return _in(src, (source,)) & _in(sig, signals)
+    is_ooni_test = rows("ooni", OONI_TESTS)
+    is_atlas_reach = rows("atlas", ("probes_reachable",))
     derived_mask = is_ooni_test | is_atlas_reach
     parts, ooni_raw = [], None
-    plain = tidy if not derived_mask.any() else tidy[~derived_mask]
+    if not derived_mask.any():       # the usual big table (IODA): no mask kept alive
+        del is_ooni_test, is_atlas_reach, derived_mask
+        derived_mask = None
+    plain = tidy if derived_mask is None else tidy[~derived_mask]
     if len(plain):
         parts.append(_frame_part(plain, "value", "ratio", True))
-    if derived_mask.any():
+    if derived_mask is not None:
         ooni = tidy[is_ooni_test]
-        ooni_vol = tidy[(src == "ooni").to_numpy() & np.asarray(sig == "measurements")]
+        ooni_vol = tidy[rows("ooni", ("measurements",))]
         share, vol, ooni_raw = _ooni_tests(ooni, ooni_vol, th)
         if len(share):
             parts.append(_frame_part(share, "anomaly_share", "rise", False))
         if len(vol):
             parts.append(_frame_part(vol, "value", "ratio", True))
-        atlas_rep = tidy[(src == "atlas").to_numpy() & np.asarray(sig == "probes_reporting")]
+        atlas_rep = tidy[rows("atlas", ("probes_reporting",))]
         ash = _atlas_share(atlas_rep, tidy[is_atlas_reach])
         if len(ash):
             part = _frame_part(ash, "reachable_share", "ratio", False)
