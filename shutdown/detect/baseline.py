@@ -86,7 +86,6 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
     cyclic = (keys["cyclic"].to_numpy(dtype=bool) & (bin_ns < NS_DAY)) if n else np.zeros(0, bool)
     slot_ns = np.where(cyclic, np.maximum(bin_ns, 60 * 10**9), 0).astype(np.int64)
     nslots = np.where(cyclic, -(-NS_DAY // np.maximum(slot_ns, 1)), 1)
-    maxslot = int(nslots.max()) if n else 1
 
     # the baseline rows of every series with a value (spans of rows, not a whole-table mask)
     lo, hi = s.bounds(start_ns, end_ns)
@@ -98,44 +97,19 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
     n_bins = np.bincount(bkey, minlength=n)
 
     level = _group_median(bval, bkey, n)
-    # daily profile
-    width = np.where(slot_ns[bkey] == 0, NS_DAY, slot_ns[bkey])
-    slot = np.where(slot_ns[bkey] == 0, 0, (bts % NS_DAY) // width)
-    prof = np.full(n * maxslot, np.nan)
-    code = bkey * maxslot + slot
-    med = pd.Series(bval).groupby(code).median()
-    prof[med.index.to_numpy()] = med.to_numpy()
-    prof = prof.reshape(n, maxslot) if n else np.zeros((0, 1))
-    prof = _smooth_circular(prof, nslots)
-    prof = np.where(np.isnan(prof), level[:, None], prof)
-
-    # weekly factor
-    weekday = np.ones((n, 7))
-    days_cov = _distinct_days(bkey, bts, n)
-    wk = cyclic & (days_cov >= th.WEEKLY_DAYS)
-    if wk.any():
-        m = wk[bkey]
-        e = prof[bkey[m], slot[m]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(e > 0, bval[m] / e, np.nan)
-        dow = ((bts[m] + tz_offset_ns) // NS_DAY + 3) % 7
-        f = pd.Series(r).groupby(bkey[m] * 7 + dow).median()
-        fac = np.full(n * 7, np.nan)
-        fac[f.index.to_numpy()] = f.to_numpy()
-        fac = fac.reshape(n, 7)
-        fac = np.where(np.isnan(fac) | (fac <= 0), 1.0, fac)
-        matters = np.nanmax(np.abs(fac - 1.0), axis=1) > th.WEEKLY_MIN
-        weekday = np.where((wk & matters)[:, None], fac, 1.0)
+    # (helpers, so that their temporaries of the baseline's size are freed on return)
+    prof, slot = _daily_profile(bkey, bts, bval, slot_ns, nslots, level)
+    weekday = _weekly_factor(bkey, bts, bval, prof, slot, cyclic, tz_offset_ns, th)
+    del slot
 
     b = Baseline(prof, slot_ns, weekday, level, np.zeros(n), n_bins,
                  np.full(n, "ok", dtype=object), tz_offset_ns)
     # noise of the deviation over the baseline itself
     mode_rise = (keys["mode"].to_numpy() == "rise") if n else np.zeros(0, bool)
     dev = deviation(b, bkey, bts, bval, mode_rise, _min_expected(keys), pooled(keys))
-    ok = ~np.isnan(dev)
-    c = _group_median(dev[ok], bkey[ok], n)
-    mad = _group_median(np.abs(dev[ok] - c[bkey[ok]]), bkey[ok], n)
-    b.sigma = np.nan_to_num(1.4826 * mad, nan=0.0)
+    del bts, bval
+    b.sigma = _noise(dev, bkey, n)
+    del dev, bkey
 
     coverage = n_bins * np.maximum(bin_ns, 1)
     enough = np.where(bin_ns < NS_DAY, coverage >= th.MIN_BASELINE.value,
@@ -157,6 +131,51 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
     status[small] = "too-small"
     b.status = status
     return b
+
+
+def _daily_profile(bkey, bts, bval, slot_ns, nslots, level) -> tuple[np.ndarray, np.ndarray]:
+    """(expected value per series and time-of-day slot, the slot of every baseline row)."""
+    n, maxslot = len(slot_ns), int(nslots.max()) if len(slot_ns) else 1
+    width = np.where(slot_ns[bkey] == 0, NS_DAY, slot_ns[bkey])
+    slot = np.where(slot_ns[bkey] == 0, 0, (bts % NS_DAY) // width)
+    del width
+    prof = np.full(n * maxslot, np.nan)
+    med = pd.Series(bval).groupby(bkey * maxslot + slot).median()
+    prof[med.index.to_numpy()] = med.to_numpy()
+    prof = prof.reshape(n, maxslot) if n else np.zeros((0, 1))
+    prof = _smooth_circular(prof, nslots)
+    return np.where(np.isnan(prof), level[:, None], prof), slot
+
+
+def _weekly_factor(bkey, bts, bval, prof, slot, cyclic, tz_offset_ns, th) -> np.ndarray:
+    """Multiplicative factor per series and local weekday (1 where it does not matter)."""
+    n = len(cyclic)
+    weekday = np.ones((n, 7))
+    days_cov = _distinct_days(bkey, bts, n)
+    wk = cyclic & (days_cov >= th.WEEKLY_DAYS)
+    if wk.any():
+        m = wk[bkey]
+        e = prof[bkey[m], slot[m]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(e > 0, bval[m] / e, np.nan)
+        dow = ((bts[m] + tz_offset_ns) // NS_DAY + 3) % 7
+        f = pd.Series(r).groupby(bkey[m] * 7 + dow).median()
+        fac = np.full(n * 7, np.nan)
+        fac[f.index.to_numpy()] = f.to_numpy()
+        fac = fac.reshape(n, 7)
+        fac = np.where(np.isnan(fac) | (fac <= 0), 1.0, fac)
+        matters = np.nanmax(np.abs(fac - 1.0), axis=1) > th.WEEKLY_MIN
+        weekday = np.where((wk & matters)[:, None], fac, 1.0)
+    return weekday
+
+
+def _noise(dev: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:
+    """Robust standard deviation (1.4826 x MAD) of the deviation, per series."""
+    ok = ~np.isnan(dev)
+    dev, key = dev[ok], key[ok]
+    c = _group_median(dev, key, n)
+    mad = _group_median(np.abs(dev - c[key]), key, n)
+    return np.nan_to_num(1.4826 * mad, nan=0.0)
 
 
 def _neighbour_sum(x: np.ndarray, key: np.ndarray) -> np.ndarray:

@@ -76,7 +76,7 @@ def min_duration(bin_ns: np.ndarray, th=T.DEFAULT) -> np.ndarray:
     return np.maximum(d, bin_ns)
 
 
-CHUNK_ROWS = 4_000_000      # series are judged in chunks of about this many window rows
+CHUNK_ROWS = 1_000_000      # series are judged in chunks of about this many window rows
 KEEP_ROWS = 10_000_000      # keep per-bin arrays (for plots, alignment) up to this size
 
 
@@ -115,7 +115,7 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
         idx = row_index(lo[ka:kb], hi[ka:kb])
         if not len(idx):
             continue
-        k, t, v = s.key[idx], s.ts[idx], s.value[idx]
+        k, t, v = s.ids(ka, kb, per_key[ka:kb]), s.ts[idx], s.value[idx]
         del idx
         r, row = _find_chunk(k, t, v, per, b, w0, w1, th, s.ooni_raw)
         recs += r

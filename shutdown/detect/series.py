@@ -15,9 +15,12 @@ Two signals are derived, because their raw counts mean little on their own:
   ``metric="reachable_share"``. A bin where probes report but none reaches
   anything is a share of 0, not missing.
 
-All series are stored as three aligned arrays sorted by (series, time) --
-``key``, ``ts`` (int64 ns, UTC) and ``value`` -- plus one row per series in
-``keys``. Everything downstream is vectorised over these arrays.
+All series are stored as two aligned arrays sorted by (series, time) -- ``ts``
+(int64 ns, UTC) and ``value`` -- with ``starts``, where each series' rows begin,
+and one row per series in ``keys``. Everything downstream is vectorised over
+these arrays, a span of whole series at a time. The table's own time and value
+columns are used as they are where they already have these types (no copy): on
+a big table only what is judged at once is allocated.
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ NS_DAY = 86_400 * 10**9
 @dataclass
 class SeriesSet:
     keys: pd.DataFrame        # one row per series (index 0..n-1): KEY_COLS + metric, mode, ...
-    key: np.ndarray           # int64 series id per row
+    starts: np.ndarray        # row where each series begins (len n_series + 1)
     ts: np.ndarray            # int64 ns since epoch, UTC
     value: np.ndarray         # float64
     notes: list               # what was cleaned (duplicates, order), for the user
@@ -47,12 +50,13 @@ class SeriesSet:
     ooni_raw: pd.DataFrame | None = None
 
     @property
-    def starts(self) -> np.ndarray:
-        """Row index where each series begins (len n_series + 1)."""
-        # ids searched in the key's own type: numpy would otherwise cast the whole key
-        # array to int64 first
-        ids = np.arange(len(self.keys), dtype=self.key.dtype)
-        return np.append(np.searchsorted(self.key, ids), len(self.key))
+    def key(self) -> np.ndarray:
+        """The series id of every row (made on demand: a number per row of the table)."""
+        return self.ids(0, len(self.keys), np.diff(self.starts))
+
+    def ids(self, first: int, stop: int, counts: np.ndarray) -> np.ndarray:
+        """Series ids first..stop-1, each repeated counts[i] times."""
+        return np.repeat(np.arange(first, stop, dtype=key_dtype(len(self.keys))), counts)
 
     def bounds(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
         """Per series, the rows [lo, hi) whose time is in [t0, t1) (ns).
@@ -358,7 +362,7 @@ def _empty() -> SeriesSet:
                   ("simulated", bool)):
         keys[c] = pd.Series(dtype=dt)
     z = np.zeros(0, dtype=np.int64)
-    return SeriesSet(keys, z, z.copy(), np.zeros(0), [])
+    return SeriesSet(keys, np.zeros(1, dtype=np.int64), z, np.zeros(0), [])
 
 
 def _clean(keys, key, ts, value) -> SeriesSet:
@@ -390,9 +394,12 @@ def _clean(keys, key, ts, value) -> SeriesSet:
         with np.errstate(invalid="ignore", divide="ignore"):
             value = np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
         key, ts = key[first], ts[first]
+    # where each series begins (ids searched in the key's own type: numpy would otherwise
+    # cast the whole key array to int64 first)
+    starts = np.append(np.searchsorted(key, np.arange(len(keys), dtype=key.dtype)), len(key))
+    del key
+    s = SeriesSet(keys, starts, ts, value, notes)
     # Bin size per series: median spacing of (up to) the first 2000 steps, robust to gaps.
-    s = SeriesSet(keys, key, ts, value, notes)
-    starts = s.starts
     counts = np.diff(starts)
     take = np.minimum(np.maximum(counts - 1, 0), 2000)
     idx = row_index(starts[:-1], starts[:-1] + take)
