@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.detect import thresholds as T
-from shutdown.detect.series import NS_DAY, SeriesSet, row_index
+from shutdown.detect.series import NS_DAY, SeriesSet, chunks, row_index
 
 MIN_EXPECTED = {   # below this expected count a zero is chance, not a cut (Poisson)
     # OONI counts are judged on 3-bin sums (see ``pooled``): below 15 expected
@@ -87,29 +87,38 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
     slot_ns = np.where(cyclic, np.maximum(bin_ns, 60 * 10**9), 0).astype(np.int64)
     nslots = np.where(cyclic, -(-NS_DAY // np.maximum(slot_ns, 1)), 1)
 
-    # the baseline rows of every series with a value (spans of rows, not a whole-table mask)
+    # the baseline rows of each series: a span [lo, hi); series are learnt a chunk of
+    # whole series at a time (every figure is per series), so the temporaries are those
+    # of a chunk however long the baseline
     lo, hi = s.bounds(start_ns, end_ns)
-    rows = row_index(lo, hi)
-    bkey, bts, bval = np.repeat(np.arange(n, dtype=np.int64), hi - lo), s.ts[rows], s.value[rows]
-    has = ~np.isnan(bval)
-    bkey, bts, bval = bkey[has], bts[has], bval[has]
-    del rows, has
-    n_bins = np.bincount(bkey, minlength=n)
-
-    level = _group_median(bval, bkey, n)
-    # (helpers, so that their temporaries of the baseline's size are freed on return)
-    prof, slot = _daily_profile(bkey, bts, bval, slot_ns, nslots, level)
-    weekday = _weekly_factor(bkey, bts, bval, prof, slot, cyclic, tz_offset_ns, th)
-    del slot
-
-    b = Baseline(prof, slot_ns, weekday, level, np.zeros(n), n_bins,
-                 np.full(n, "ok", dtype=object), tz_offset_ns)
-    # noise of the deviation over the baseline itself
+    maxslot = int(nslots.max()) if n else 1
+    prof, weekday = np.full((n, maxslot), np.nan), np.ones((n, 7))
+    level, sigma, n_bins = np.full(n, np.nan), np.zeros(n), np.zeros(n, dtype=np.int64)
     mode_rise = (keys["mode"].to_numpy() == "rise") if n else np.zeros(0, bool)
-    dev = deviation(b, bkey, bts, bval, mode_rise, _min_expected(keys), pooled(keys))
-    del bts, bval
-    b.sigma = _noise(dev, bkey, n)
-    del dev, bkey
+    min_exp, pool = _min_expected(keys), pooled(keys)
+    for ka, kb in chunks(hi - lo):
+        c = slice(ka, kb)
+        # the chunk's rows with a value, series numbered from 0 within the chunk
+        rows = row_index(lo[c], hi[c])
+        bkey = np.repeat(np.arange(kb - ka, dtype=np.int64), hi[c] - lo[c])
+        bts, bval = s.ts[rows], s.value[rows]
+        has = ~np.isnan(bval)
+        bkey, bts, bval = bkey[has], bts[has], bval[has]
+        del rows, has
+        n_bins[c] = np.bincount(bkey, minlength=kb - ka)
+        level[c] = _group_median(bval, bkey, kb - ka)
+        p, slot = _daily_profile(bkey, bts, bval, slot_ns[c], nslots[c], level[c], maxslot)
+        prof[c] = p
+        weekday[c] = _weekly_factor(bkey, bts, bval, p, slot, cyclic[c], tz_offset_ns, th)
+        del slot
+        # noise of the deviation over the baseline itself
+        part = Baseline(prof[c], slot_ns[c], weekday[c], level[c], sigma[c], n_bins[c],
+                        None, tz_offset_ns)
+        dev = deviation(part, bkey, bts, bval, mode_rise[c], min_exp[c], pool[c])
+        sigma[c] = _noise(dev, bkey, kb - ka)
+        del dev, bkey, bts, bval
+    b = Baseline(prof, slot_ns, weekday, level, sigma, n_bins,
+                 None, tz_offset_ns)
 
     coverage = n_bins * np.maximum(bin_ns, 1)
     enough = np.where(bin_ns < NS_DAY, coverage >= th.MIN_BASELINE.value,
@@ -133,9 +142,9 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
     return b
 
 
-def _daily_profile(bkey, bts, bval, slot_ns, nslots, level) -> tuple[np.ndarray, np.ndarray]:
+def _daily_profile(bkey, bts, bval, slot_ns, nslots, level, maxslot) -> tuple[np.ndarray, np.ndarray]:
     """(expected value per series and time-of-day slot, the slot of every baseline row)."""
-    n, maxslot = len(slot_ns), int(nslots.max()) if len(slot_ns) else 1
+    n = len(slot_ns)
     width = np.where(slot_ns[bkey] == 0, NS_DAY, slot_ns[bkey])
     slot = np.where(slot_ns[bkey] == 0, 0, (bts % NS_DAY) // width)
     del width

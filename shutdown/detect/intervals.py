@@ -27,7 +27,7 @@ import pandas as pd
 
 from shutdown.detect import thresholds as T
 from shutdown.detect.baseline import Baseline, _min_expected, deviation, pooled
-from shutdown.detect.series import SeriesSet, row_index
+from shutdown.detect.series import SeriesSet, chunks, row_index
 
 EXTRA_COLUMNS = ["metric", "baseline", "n_bins", "start_from", "end_to", "depth_from",
                  "depth_to", "censored_start", "censored_end", "enter", "sigma"]
@@ -76,7 +76,6 @@ def min_duration(bin_ns: np.ndarray, th=T.DEFAULT) -> np.ndarray:
     return np.maximum(d, bin_ns)
 
 
-CHUNK_ROWS = 1_000_000      # series are judged in chunks of about this many window rows
 KEEP_ROWS = 10_000_000      # keep per-bin arrays (for plots, alignment) up to this size
 
 
@@ -102,16 +101,9 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
         z = np.zeros(0)
         return _frame([], keys), {"key": z.astype(np.int64), "ts": z.astype(np.int64), "value": z,
                                   "dev": z, "state": z.astype(np.int8), "full": z.astype(np.int8)}
-    # chunk boundaries on whole series
-    cum = np.cumsum(per_key)
-    bounds = [0]
-    while bounds[-1] < n:
-        done = cum[bounds[-1] - 1] if bounds[-1] else 0
-        nxt = int(np.searchsorted(cum, done + CHUNK_ROWS, side="right"))
-        bounds.append(min(max(nxt, bounds[-1] + 1), n))
     per = _PerSeries(keys, b, th)
     recs, rows = [], []
-    for ka, kb in zip(bounds[:-1], bounds[1:]):
+    for ka, kb in chunks(per_key):
         idx = row_index(lo[ka:kb], hi[ka:kb])
         if not len(idx):
             continue

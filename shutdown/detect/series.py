@@ -88,6 +88,24 @@ def row_index(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.repeat(lo, n) + _ranges(n)
 
 
+CHUNK_ROWS = 1_000_000      # series are judged in chunks of about this many rows
+
+
+def chunks(counts: np.ndarray, size: int | None = None) -> list[tuple[int, int]]:
+    """Runs of whole series [ka, kb) holding about ``size`` (default CHUNK_ROWS) of the
+    rows counted per series in ``counts`` (a series larger than that is a chunk alone).
+    Their arrays of a few MB stay in cache and are reused by the allocator: faster than
+    whole-table temporaries, and memory stays bounded on big tables."""
+    size = size or CHUNK_ROWS
+    n, cum = len(counts), np.cumsum(counts)
+    bounds = [0]
+    while bounds[-1] < n:
+        done = cum[bounds[-1] - 1] if bounds[-1] else 0
+        nxt = int(np.searchsorted(cum, done + size, side="right"))
+        bounds.append(min(max(nxt, bounds[-1] + 1), n))
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 BLOCK = 1 << 20      # rows per block when scanning the whole table (stays in cache, no big temporaries)
 
 
