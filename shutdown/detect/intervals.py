@@ -55,7 +55,9 @@ def _carry(raw: np.ndarray, first: np.ndarray) -> np.ndarray:
     """Fill -1 (undecided) with the last decided state; a series starts out (0)."""
     raw = raw.copy()
     raw[first & (raw < 0)] = 0
-    idx = np.where(raw >= 0, np.arange(len(raw)), 0)
+    # row numbers of decided bins, carried forward (int32 when it fits: half the bytes)
+    idx = np.arange(len(raw), dtype=np.int32 if len(raw) < 2**31 else np.int64)
+    idx[raw < 0] = 0
     np.maximum.accumulate(idx, out=idx)
     return raw[idx]
 

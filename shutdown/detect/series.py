@@ -168,7 +168,10 @@ def label_mask(col: pd.Series, labels) -> np.ndarray:
 def _in(codes_labels: tuple, labels) -> np.ndarray:
     """Rows whose label (``_codes`` of a column) is one of ``labels``."""
     codes, lab = codes_labels
-    return np.isin(lab, list(labels))[codes] if len(lab) else np.zeros(len(codes), bool)
+    hit = np.isin(lab, list(labels))
+    if not hit.any():           # the usual case on a big table: no row to look at
+        return np.zeros(len(codes), bool)
+    return hit[codes]
 
 
 def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple:
