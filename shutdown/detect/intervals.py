@@ -111,7 +111,7 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
             continue
         k, t, v = s.ids(ka, kb, per_key[ka:kb]), s.ts[idx], s.value[idx]
         del idx
-        r, row = _find_chunk(k, t, v, per, b, w0, w1, th, s.ooni_raw)
+        r, row = _find_chunk(k, t, v, per, b, w0, w1, th, s.ooni_raw, keep)
         recs += r
         if keep:
             rows.append(row)
@@ -134,7 +134,9 @@ class _PerSeries:
         self.bin_ns = keys["bin_ns"].to_numpy(dtype=np.int64)
 
 
-def _find_chunk(k, t, v, per: _PerSeries, b, w0, w1, th, ooni_raw=None):
+def _find_chunk(k, t, v, per: _PerSeries, b, w0, w1, th, ooni_raw=None, keep: bool = True):
+    """(interval records, per-bin rows) of one chunk of whole series; the per-bin
+    full/partial state is worked out only when the rows are kept (``keep``)."""
     rows = {"key": k, "ts": t, "value": v}
     keys, mode_rise, pool, enter, exit_ = per.keys, per.mode_rise, per.pool, per.enter, per.exit
     any_pool = bool(pool[k[0]:k[-1] + 1].any())          # k is sorted
@@ -154,11 +156,12 @@ def _find_chunk(k, t, v, per: _PerSeries, b, w0, w1, th, ooni_raw=None):
         raw[dev >= enter[k]] = 1
         raw[dev <= exit_[k]] = 0
     state = _carry(raw, first)
-    rawf = np.full(len(k), -1, dtype=np.int8)
-    rawf[dev >= th.FULL_ENTER] = 1
-    rawf[dev <= th.FULL_EXIT] = 0
-    full = _carry(rawf, first)
-    rows.update(dev=dev, state=state, full=full)
+    rows.update(dev=dev, state=state)
+    if keep:            # for plots only: intervals split full from partial by their depth
+        rawf = np.full(len(k), -1, dtype=np.int8)
+        rawf[dev >= th.FULL_ENTER] = 1
+        rawf[dev <= th.FULL_EXIT] = 0
+        rows["full"] = _carry(rawf, first)
 
     i0, i1 = _runs(state, first)
     bin_ns = per.bin_ns
