@@ -49,11 +49,6 @@ class SeriesSet:
     # anomaly-share rise on the right hour (see intervals.refine_share_edges)
     ooni_raw: pd.DataFrame | None = None
 
-    @property
-    def key(self) -> np.ndarray:
-        """The series id of every row (made on demand: a number per row of the table)."""
-        return self.ids(0, len(self.keys), np.diff(self.starts))
-
     def ids(self, first: int, stop: int, counts: np.ndarray) -> np.ndarray:
         """Series ids first..stop-1, each repeated counts[i] times."""
         return np.repeat(np.arange(first, stop, dtype=key_dtype(len(self.keys))), counts)
@@ -117,8 +112,8 @@ def blocks(n: int, overlap: int = 0):
 
 
 def key_dtype(n_series: int):
-    """The smallest integer type for series ids: the key is one number per row, so on
-    an 80M-row table int16 instead of int64 is 470 MB less."""
+    """The smallest integer type for series ids: while the table is split into series
+    the id is one number per row, and on 80M rows int16 instead of int64 is 450 MiB less."""
     return np.int16 if n_series < 2**15 else np.int32 if n_series < 2**31 else np.int64
 
 
