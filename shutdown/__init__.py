@@ -5,11 +5,24 @@ at any of them::
 
     case = shutdown.load_case("kz-2022-01")
     events = shutdown.load_timeline(case.timeline_path, case=case)
+
+The names below load on first use (PEP 562), so ``shutdown --help`` does not wait
+for pandas.
 """
-from shutdown.case import Case, load_case, list_cases
-from shutdown.errors import InputError
-from shutdown.timeline import Event, load_timeline, events_frame
+from importlib import import_module
 
 __version__ = "0.1.0"
-__all__ = ["Case", "load_case", "list_cases", "InputError", "Event", "load_timeline",
-           "events_frame", "__version__"]
+_WHERE = {"Case": "shutdown.case", "load_case": "shutdown.case", "list_cases": "shutdown.case",
+          "InputError": "shutdown.errors", "Event": "shutdown.timeline",
+          "load_timeline": "shutdown.timeline", "events_frame": "shutdown.timeline"}
+__all__ = [*_WHERE, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'shutdown' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_WHERE])

@@ -32,7 +32,7 @@ import pandas as pd
 
 from shutdown.detect import evidence as _ev
 from shutdown.detect import thresholds
-from shutdown.detect.fuse import family
+from shutdown.detect.fusion import family
 from shutdown.schema import OONI_ALL_TESTS, SITE_SIGNAL, VERDICTS
 
 # How far outside its window an event may still be matched. A report that gives a day
@@ -118,6 +118,7 @@ class _Lookup:
         self._no_iv = intervals.iloc[0:0] if intervals is not None else pd.DataFrame()
         self._det = det
         self._ids = self._times = None
+        self._split = {}
 
     @staticmethod
     def _group(df, cols) -> dict:
@@ -143,6 +144,17 @@ class _Lookup:
         cols = [c for c in cols if c in out]
         extra = [c for c in ("status", "reason", "bin_minutes", "simulated") if c in out]
         return out[cols + extra].drop_duplicates(subset=cols)
+
+    def by_series(self, name: str) -> dict:
+        """``det.<name>`` (evidence or changes: a row per count series or per change)
+        split by series id once, as ``{series_id: frame}``."""
+        if name not in self._split:
+            df = getattr(self._det, name, None)
+            rows: dict = {}
+            for i, sid in enumerate(_series_ids(df) if df is not None else ()):
+                rows.setdefault(sid, []).append(i)
+            self._split[name] = {sid: df.iloc[ix] for sid, ix in rows.items()}
+        return self._split[name]
 
     def intervals(self, c, etype, ecode) -> pd.DataFrame:
         iv = self._iv.get((c["source"], c["signal"], c["subtype"], etype, str(ecode)))
@@ -182,6 +194,13 @@ class _Lookup:
             if j < len(t) and t[j] < we.value:
                 return True
         return False
+
+
+def _series_ids(df: pd.DataFrame) -> list[tuple]:
+    """``evidence.series_id`` of every row of ``df``, column by column (not row by row)."""
+    cols = [df[c].astype(str).to_numpy() if c in df else np.full(len(df), "")
+            for c in _ev.SERIES_ID_COLUMNS]
+    return list(zip(*cols))
 
 
 def _thresholds_of(det):
@@ -361,7 +380,7 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, look, det, win, horizon,
         sid = _ev.series_id(c)
         if c.get("metric") in COUNT_METRICS and det is not None and sid in getattr(det, "counts", {}) \
                 and not (win and (we <= win[0] or ws >= win[1])):
-            row.update(_judge_counts(exp.shows, main, det, sid, ws, we, horizon, ev.tz))
+            row.update(_judge_counts(exp.shows, main, det, look, sid, ws, we, horizon, ev.tz))
             if exp.shows == "may-not-show" and row["verdict"] == "not-measurable" and exp.why:
                 row["reason"] = f"{row['reason']}: {exp.why}"
             out.append(row)
@@ -439,14 +458,13 @@ _WHAT = {"anomaly_share": "anomalous", "reachable_share": "reaching the Internet
          "accessible_share": "accessible"}
 
 
-def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
+def _judge_counts(shows, main, det, lookup, sid, ws, we, horizon, tz) -> dict:
     """Verdict of one count series (OONI test or site, Atlas probes) from its pooled
     changes (detect/evidence.py), with the evidence it rests on."""
     cs = det.counts[sid]
     th = _thresholds_of(det)
-    summ = det.evidence
-    srow = summ[[_ev.series_id(r) == sid for _, r in summ.iterrows()]]
-    srow = srow.iloc[0] if len(srow) else None
+    srow = lookup.by_series("evidence").get(sid)
+    srow = srow.iloc[0] if srow is not None else None
     unit = cs.unit
     what = _WHAT.get(sid[5], "")
     floor = th.ATLAS_MIN_PROBES if unit == "probes" else th.EVIDENCE_MIN_N
@@ -481,8 +499,7 @@ def _judge_counts(shows, main, det, sid, ws, we, horizon, tz) -> dict:
                 "reason": (f"{typ:.1f} {unit} per hour in the baseline: even pooled to a day, "
                            f"fewer than {floor} per bin" if unit == "tests" else
                            f"{typ:.0f} probes report; the floor is {floor}")}
-    ch = det.changes
-    ch = ch[[_ev.series_id(r) == sid for _, r in ch.iterrows()]] if len(ch) else ch
+    ch = lookup.by_series("changes").get(sid, det.changes.iloc[0:0])
     weak = ch[ch["p_value"] >= th.EVIDENCE_ALPHA] if len(ch) else ch
     ch = ch[ch["p_value"] < th.EVIDENCE_ALPHA] if len(ch) else ch
     width = pd.Timedelta(seconds=_ev.width_of(res))

@@ -35,13 +35,14 @@ def user_errors():
     (InputError: file, item, field, what to do) and a failed read or write of a
     file (OSError: full disk, read-only directory) become one line on stderr --
     credentials redacted -- and exit status 2. Never a traceback."""
-    from shutdown.http import redact
     try:
         yield
     except InputError as exc:
+        from shutdown.http import redact     # here, not above: requests only when needed
         typer.echo(redact(f"error: {exc}"), err=True)
         raise typer.Exit(EXIT_USAGE) from None
     except OSError as exc:
+        from shutdown.http import redact
         where = f"{exc.filename}: " if exc.filename else ""
         typer.echo(redact(f"error: {where}{exc.strerror or exc}; check the path, its permissions "
                           "and free space, then rerun"), err=True)

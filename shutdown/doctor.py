@@ -184,9 +184,9 @@ def check_ooni(url: str, country: str, session, timeout: float) -> Check:
 
 
 def check_atlas(url: str, country: str, session, timeout: float) -> Check:
-    from shutdown.sources import atlas
+    from shutdown.sources import atlas, registry
     c = Check("atlas", url)
-    client = _Client(c, session, timeout, atlas.auth_headers())
+    client = _Client(c, session, timeout, registry.get("atlas").auth_headers())
     status, obj = client.get(url + atlas.PROBES_PATH, {"country_code": country, "page_size": 5})
     if not c.reachable:
         return c

@@ -74,6 +74,10 @@ class SourceError(Exception):
         super().__init__(f"{source}: {url}: {problem}")
 
 
+class NotCached(SourceError):
+    """Normalizing read the answer to a request the raw cache lacks (``sources.Answer.absent``)."""
+
+
 class _BodyFailed(Exception):
     """The body could not be read in time or in size (``retry``: worth another attempt)."""
 

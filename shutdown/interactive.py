@@ -35,10 +35,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib.patches import Rectangle
 
 from shutdown import plot
 from shutdown.timeline import iso_z
@@ -61,20 +59,24 @@ def library_js() -> str:
     """Vega, Vega-Lite and vega-embed as one script (for the Vega-Lite version Altair writes).
 
     vl-convert bundles it on every call (~2 s, as long as the rest of a warm report), so
-    the bundle is kept in the cache directory under its versions and reused."""
-    import vl_convert
-    from altair.utils._importers import vl_version_for_vl_convert
+    the bundle is kept in the cache directory and reused. Its name carries the installed
+    versions of both packages (which decide its content), read from their metadata:
+    importing altair only to name the file took a tenth of a warm report."""
+    from importlib.metadata import version
 
     from shutdown.paths import default_cache_dir
-    vl = vl_version_for_vl_convert()
-    path = default_cache_dir() / "vendor" / f"vega-bundle-{vl_convert.__version__}-{vl}.js"
+    name = f"vega-bundle-vl-convert-{version('vl-convert-python')}-altair-{version('altair')}.js"
+    path = default_cache_dir() / "vendor" / name
     try:
         js = path.read_text(encoding="utf-8")
         if js:
             return js
     except OSError:
         pass
-    js = vl_convert.javascript_bundle(vl_version=vl).replace("</script", "<\\/script")
+    import vl_convert
+    from altair.utils._importers import vl_version_for_vl_convert
+    js = vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert()).replace(
+        "</script", "<\\/script")
     from shutdown.errors import InputError
     from shutdown.store import atomic_write
     try:
@@ -87,6 +89,7 @@ def library_js() -> str:
 # --------------------------------------------------------------------------- reading back
 def _ms(num) -> np.ndarray:
     """matplotlib date numbers -> epoch milliseconds (UTC), to the second."""
+    import matplotlib.dates as mdates
     return np.round((np.asarray(num, dtype=float) - mdates.date2num(np.datetime64("1970-01-01"))) * 86400) * 1000
 
 
@@ -140,6 +143,7 @@ def _dash(line) -> list:
 
 def _strip_rows(fig) -> dict:
     """Event id -> row of the event strip, from the drawn bars (row 0 on top)."""
+    from matplotlib.patches import Rectangle
     rows = {}
     for art in fig.findobj(Rectangle):
         gid = art.get_gid() or ""
@@ -205,6 +209,66 @@ def event_records(desc: dict, data, fig) -> list[dict]:
             "evidence": "" if context else evidence(s),
         })
     return out
+
+
+def documenter_records(desc: dict, data) -> list[dict]:
+    """Other documenters' entries as the figure drew them (its sidecar's ``documenters``),
+    each with what ``shutdown.documenters`` says of it against the report and the data.
+    A dataset of their own (``documenters``): ``check`` compares ``events`` alone with
+    the report's timeline."""
+    said = {}
+    if data.others is not None and len(data.others):
+        said = {(r["documenter"], str(r["entry"])): r for r in data.others.to_dict("records")}
+    tz = data.case.timezone
+    out = []
+    for d in desc.get("documenters", []):
+        r = said.get((d["documenter"], d["entry"]), {})
+        out.append({
+            "documenter": d["documenter"], "entry": d["entry"], "label": d["label"], "row": d["row"],
+            "simulated": bool(d.get("simulated")),
+            "drawn_start_utc": d["drawn_start_utc"], "drawn_end_utc": d["drawn_end_utc"],
+            "window_utc": f"{d['start_utc']} – {d['end_utc'] or 'still open'}",
+            "window_local": f"{_local(d['start_utc'], tz)} – "
+                            f"{_local(d['end_utc'], tz) if d['end_utc'] else 'still open'} ({tz})",
+            **{k: _fmt(r.get(k)) for k in ("start_vs_report", "end_vs_report", "start_vs_data",
+                                           "end_vs_data", "description")}})
+    return out
+
+
+def _documenter_tooltip():
+    import altair as alt
+    return [alt.Tooltip("documenter:N"), alt.Tooltip("label:N", title="entry"),
+            alt.Tooltip("window_utc:N", title="documented (UTC)"),
+            alt.Tooltip("window_local:N", title="documented (local)"),
+            alt.Tooltip("start_vs_report:N", title="start vs the report"),
+            alt.Tooltip("end_vs_report:N", title="end vs the report"),
+            alt.Tooltip("start_vs_data:N", title="start vs the data"),
+            alt.Tooltip("end_vs_data:N", title="end vs the data"), alt.Tooltip("description:N")]
+
+
+def _documenter_lanes(docs: list[dict], name: str, x0, x1) -> list:
+    """One view per other documenter, below the report's events: its entries as outlined
+    bars (as the static figure's lane), named ``<name>_documenters<k>`` for the zoom."""
+    import altair as alt
+    lanes = []
+    colour = plot.OTHER_DOCUMENTED_STYLE["edgecolor"]
+    for k, who in enumerate(dict.fromkeys(d["documenter"] for d in docs)):
+        mine = [d for d in docs if d["documenter"] == who]
+        base = alt.Chart(alt.Data(name="documenters")).transform_filter(f"datum.documenter === {json.dumps(who)}")
+        x = _x(x0, x1, axis=False)
+        bars = base.properties(name=f"{name}_documenters{k}").mark_rect(
+            fill="white", stroke=colour, strokeWidth=1, height=8, yOffset=4).encode(
+            x=alt.X("drawn_start_utc:T", **x), x2="drawn_end_utc:T", y=alt.Y("row:O", axis=None),
+            tooltip=_documenter_tooltip())
+        text = base.mark_text(baseline="bottom", dy=2, fontSize=10, align="left").encode(
+            x=alt.X("drawn_start_utc:T", **x), y=alt.Y("row:O", axis=None), text="label:N",
+            tooltip=_documenter_tooltip())
+        sim = " (SIMULATED)" if any(d["simulated"] for d in mine) else ""
+        lanes.append(alt.layer(bars, text).properties(
+            width=WIDTH, height=(max(d["row"] for d in mine) + 1) * ROW_H, title=alt.TitleParams(
+                f"{who}{sim}: outages it documents (hover: against the report and the data)",
+                anchor="start", fontSize=11)))
+    return lanes
 
 
 def _event_tooltip():
@@ -346,6 +410,9 @@ def panel_chart(fig, desc: dict, data, name: str) -> dict:
     strip = alt.layer(bars, *text).properties(width=WIDTH, height=strip_h, title=alt.TitleParams(
         "documented events (hover: quote, verdict, evidence; click: details)", anchor="start",
         fontSize=11))
+    docs = documenter_records(desc, data)
+    lanes = _documenter_lanes(docs, name, x0, x1)
+    zoom_views += [f"{name}_documenters{k}" for k in range(len(lanes))]
 
     show = {s: alt.param(name=f"show_{i}", value=True, bind=alt.binding_checkbox(name=f"show {s} "))
             for i, s in enumerate(labels)}
@@ -408,20 +475,21 @@ def panel_chart(fig, desc: dict, data, name: str) -> dict:
         panels.append(alt.layer(*layers).properties(
             width=WIDTH, height=PANEL_H, name=f"{name}_panel{i}",
             title=alt.TitleParams(title, subtitle=sub, anchor="start", fontSize=11, subtitleFontSize=9)))
-    chart = alt.vconcat(strip, *panels, spacing=8).resolve_scale(x="shared", color="independent", strokeDash="independent")
+    chart = alt.vconcat(strip, *lanes, *panels, spacing=8).resolve_scale(x="shared", color="independent", strokeDash="independent")
     chart = chart.add_params(*show.values()).properties(
         title=alt.TitleParams(fig._suptitle.get_text() if fig._suptitle else name, anchor="start",
                               subtitle=["drag to pan, scroll to zoom the time axis (all panels together); "
                                         "double-click to reset"]))
     selections.append(_zoom(zoom_views))
-    return _finish(chart, name, desc, {"events": events, "series": pts, "detected": detected}, selections,
-                   series=labels)
+    return _finish(chart, name, desc, {"events": events, "series": pts, "detected": detected,
+                                       **({"documenters": docs} if docs else {})}, selections, series=labels)
 
 
 def alignment_chart(fig, desc: dict, data, name: str = "alignment") -> dict:
     """The Gantt chart, row by row as drawn: event windows, the detected intervals each
     verdict rests on (coloured by verdict), measured transitions."""
     import altair as alt
+    from matplotlib.patches import Rectangle
     sim = bool(desc.get("simulated"))
     x0, x1 = (pd.Timestamp(t) for t in desc["x_range_utc"])
     tz = data.case.timezone
@@ -530,12 +598,15 @@ def _finish(chart, name: str, desc: dict, datasets: dict, selections: list, seri
     spec = chart.properties(usermeta={"shutdown": {
         "figure": name, "simulated": bool(desc.get("simulated")), "x_range_utc": desc["x_range_utc"],
         "event_kinds": desc.get("event_kinds"), "series": list(series), "source": f"figures/{name}.json (sidecar) and the figure's artists"}}
-    ).to_dict()
+    ).to_dict(validate=False)
     views = {v for sel in selections for v in sel.get("views", [])}
     _restore_names(spec, views)
     spec["params"] = spec.get("params", []) + selections
+    # Validated once, whole (selections included), with one row of each dataset: the
+    # rows are plain records, and walking thousands of them through the schema was most
+    # of the time a redrawn report took.
+    core.TopLevelSpec.validate({**spec, "datasets": {k: v[:1] for k, v in datasets.items()}})
     spec["datasets"] = datasets
-    core.TopLevelSpec.validate(spec)      # the whole spec, selections included
     return spec
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from shutdown.http import SourceError
 from shutdown.schema import check_tidy, empty_tidy
 from shutdown.store import read_table, simulated_only, write_table
 
@@ -52,6 +51,7 @@ def build_table(case, cache=None, sources=None, modules=None, on_error=None,
     Garbage values inside usable answers are gaps; ``on_note(source, text)``
     hears how many.
     """
+    from shutdown.http import SourceError      # here: reading a stored table needs no requests
     case, cache = _case(case), _cache(cache)
     modules = modules or _modules(case, sources)
     frames = []

@@ -10,12 +10,11 @@ import io
 import json
 import math
 
-import pandas as pd
-
 FORMATS = ("table", "json", "csv", "md")
 
 
 def _cell(v):
+    import pandas as pd
     if isinstance(v, pd.Timestamp):
         return v.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ") if v.tzinfo else v.isoformat()
     if isinstance(v, float) and math.isnan(v):
@@ -28,6 +27,7 @@ def _cell(v):
 
 
 def to_records(data) -> list[dict]:
+    import pandas as pd
     if isinstance(data, pd.DataFrame):
         return [{k: _cell(v) for k, v in row.items()} for row in data.to_dict("records")]
     return [{k: _cell(v) for k, v in r.items()} for r in data]

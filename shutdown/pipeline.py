@@ -84,6 +84,7 @@ def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bo
     for the default). Refuses simulated and measured data together (InputError)."""
     from shutdown.case import as_case
     from shutdown.normalize import load_table
+    from shutdown.schema import keyed
     from shutdown.store import RawCache, as_cache, simulated_only
     from shutdown.timeline import load_timeline
 
@@ -123,7 +124,7 @@ def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bo
     present = set(tidy["source"].astype(str).unique()) if len(tidy) else set()
     notes += [f"no data at all from {s}: its signals are not measurable"
               for s in c.sources if len(tidy) and s not in present]
-    return Inputs(case=c, events=events, tidy=tidy, raw=raw, source_status=status,
+    return Inputs(case=c, events=events, tidy=keyed(tidy), raw=raw, source_status=status,
                   simulated=simulated_only(tidy, raw), demo=demo, notes=notes)
 
 
@@ -184,20 +185,20 @@ def with_detected_span(rows: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFr
     if intervals is None or len(intervals) == 0 or "transition_utc" not in rows:
         return rows
     keys = ["source", "signal", "subtype", "entity_type", "entity_code"]
-    iv = intervals.copy()
-    for k in keys:
-        iv[k] = iv[k].astype(str)
+    metric = intervals["metric"].astype(str).to_numpy() if "metric" in intervals else None
+    by_key: dict = {}             # the intervals of each series, found once
+    for i, k in enumerate(zip(*(intervals[c].astype(str).to_numpy() for c in keys))):
+        by_key.setdefault(k, []).append(i)
+    start, end = (pd.DatetimeIndex(intervals[c]).as_unit("ns").asi8 for c in ("start_utc", "end_utc"))
     for i, r in rows[rows["transition_utc"].notna()].iterrows():
-        m = pd.Series(True, index=iv.index)
-        for k in keys:
-            m &= iv[k] == str(r.get(k, ""))
-        if "metric" in iv and isinstance(r.get("metric"), str) and r.get("metric"):
-            m &= iv["metric"] == r["metric"]
-        t = r["transition_utc"]
-        hit = iv[m & ((iv["start_utc"] == t) | (iv["end_utc"] == t))]
-        if len(hit):
-            rows.at[i, "det_start_utc"] = hit["start_utc"].iloc[0]
-            rows.at[i, "det_end_utc"] = hit["end_utc"].iloc[0]
+        ix = by_key.get(tuple(str(r.get(k, "")) for k in keys), [])
+        if metric is not None and isinstance(r.get("metric"), str) and r.get("metric"):
+            ix = [j for j in ix if metric[j] == r["metric"]]
+        t = r["transition_utc"].value
+        hit = [j for j in ix if start[j] == t or end[j] == t]
+        if hit:
+            rows.at[i, "det_start_utc"] = intervals["start_utc"].iloc[hit[0]]
+            rows.at[i, "det_end_utc"] = intervals["end_utc"].iloc[hit[0]]
     return rows
 
 

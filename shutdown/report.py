@@ -91,11 +91,9 @@ def render_key(data: ReportData, name: str, formats) -> str:
     """Everything a figure's files are a function of: its inputs (case, timeline, tidy table,
     raw entries), this package's code, matplotlib's and Altair's versions and the output settings."""
     from importlib.metadata import version
-
-    import matplotlib
     return sidecar.sha256_bytes(sidecar.dump({
         "figure": name, "inputs": data.inputs, "formats": list(formats), "dpi": plot.style.DPI,
-        "code": sidecar.code_sha256(), "matplotlib": matplotlib.__version__, "altair": version("altair")}))
+        "code": sidecar.code_sha256(), "matplotlib": version("matplotlib"), "altair": version("altair")}))
 
 
 def _reuse(previous: Path | None, name: str, key: str, figdir: Path) -> tuple[dict, dict] | None:
@@ -124,8 +122,6 @@ def _reuse(previous: Path | None, name: str, key: str, figdir: Path) -> tuple[di
 def _draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[dict, dict]:
     """Draw, save and read back one figure: ({format: path}, sidecar record). Runs in a
     worker process when there is more than one core, so it returns plain data only."""
-    import matplotlib.pyplot as plt
-
     from shutdown import interactive
     fig, rec = plot.figure(data, name)
     try:
@@ -136,7 +132,7 @@ def _draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[di
             files[interactive.FORMAT] = str(interactive.save(spec, figdir / name))
         return files, desc
     finally:
-        plt.close(fig)
+        fig.clear()            # a Figure outside pyplot: nothing holds it once cleared
 
 
 # --------------------------------------------------------------------------- write
@@ -291,9 +287,10 @@ def document(data: ReportData, described: dict) -> list[tuple]:
     if data.others is not None:
         b.append(("h2", "What other documenters say"))
         b.append(("p", "Outages documented by others than the report (e.g. Cloudflare Radar's "
-                       "Outage Center), each held against the report's windows and against the "
-                       "outage the detector found where independent sources agree. Agreeing with a "
-                       "day-precision window says no more than the day."))
+                       "Outage Center; the overview draws them in a lane of their own), each held "
+                       "against the report's windows and against the outage the detector found where "
+                       "independent sources agree. Agreeing with a day-precision window says no more "
+                       "than the day."))
         o = data.others
         cols = ["documenter", "entry", "start_utc", "end_utc", "start_vs_report", "end_vs_report",
                 "start_vs_data", "end_vs_data"]

@@ -373,7 +373,8 @@ def test_api_key_goes_in_the_header_and_is_never_written(tmp_path, monkeypatch):
             data = p.read_bytes()
             assert key.encode() not in data, p
     monkeypatch.setenv("SHUTDOWN_ATLAS_KEY", "other")
-    assert atlas.api_key() == "other"          # the project's own variable wins
+    from shutdown.sources import registry
+    assert registry.get("atlas").credential() == "other"      # the project's own variable wins
 
 
 # -- pure functions ---------------------------------------------------------------------

@@ -148,6 +148,44 @@ def test_hand_edited_sidecar_fails(rep, monkeypatch):
     assert any(l.startswith("FAIL kz-03-shutdown: the timeline says 2022-01-04T18:00:00Z") for l in lines)
 
 
+def test_other_documenters_lane_is_not_read_as_report_events(rep, monkeypatch):
+    """The shared report's overview draws another documenter's lane, one entry on a day no
+    report event covers: check passes (it is not a report event, nor an undrawn one);
+    and a report event whose drawing is deleted still fails, the lane notwithstanding."""
+    _pass_expectations(monkeypatch)
+    side = json.loads((rep / "out/figures/overview.json").read_text())
+    assert {d["entry"] for d in side["documenters"]} == {i for i, _, _ in F.OTHER_ENTRIES}
+    assert not any(e["id"].startswith("ent-") for e in side["events"])
+    svg = (rep / "out/figures/overview.svg").read_text()
+    assert 'id="documenter:d0:ent-2"' in svg and 'id="event:kz-03-shutdown"' in svg
+    from shutdown.interactive import embedded
+    spec = embedded((rep / "out/report.html").read_text(encoding="utf-8"))["overview"]
+    assert {d["entry"] for d in spec["datasets"]["documenters"]} == {i for i, _, _ in F.OTHER_ENTRIES}
+    r = run(rep / "out")
+    assert r.exit_code == 0 and fails(r) == [], r.output
+
+    # a report event's drawing deleted from the figure's sidecar (hash rewritten) and from
+    # the interactive overview: both still fail
+    p = rep / "out/figures/overview.json"
+    side["events"] = [e for e in side["events"] if e["id"] != "kz-03-shutdown"]
+    p.write_text(json.dumps(side))
+    m = json.loads((rep / "out/manifest.json").read_text())
+    from shutdown import sidecar
+    next(f for f in m["figures"] if f["name"] == "overview")["sidecar"]["sha256"] = sidecar.sha256_file(p)
+    (rep / "out/manifest.json").write_text(json.dumps(m))
+    _edit_chart(rep / "out/report.html", "overview", lambda s: s["datasets"].update(
+        events=[e for e in s["datasets"]["events"] if e["id"] != "kz-03-shutdown"]))
+    r = run(rep / "out")
+    assert r.exit_code == 1
+    lines = fails(r)
+    assert [l for l in lines if "does not draw it" in l] == [
+        "FAIL kz-03-shutdown: documented 2022-01-04T18:00:00Z–2022-01-05T18:00:00Z, but figure overview "
+        "does not draw it",
+        "FAIL kz-03-shutdown: documented 2022-01-04T18:00:00Z–2022-01-05T18:00:00Z, but interactive chart "
+        "overview does not draw it"]
+    assert not any("ent-" in l for l in lines)
+
+
 def _edit_chart(page, name, edit):
     """Rewrite the embedded spec of one interactive chart in report.html."""
     from shutdown.interactive import embedded

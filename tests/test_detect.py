@@ -248,3 +248,21 @@ def test_thresholds_can_be_tuned_for_one_run_and_are_restored():
     assert thresholds.MIN_DROP == before
     with pytest.raises(InputError, match="unknown detection threshold.*K_NOIZE"):
         run(tidy, thresholds={"K_NOIZE": 3})
+
+
+def test_pooled_ooni_counts_equal_a_centred_rolling_sum_per_series():
+    """The vectorised pooling of OONI counts (one cumulative sum) gives exactly what
+    pandas' centred rolling sum per series gives, at series boundaries too."""
+    from shutdown.detect.series import _centred_sums
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(1, 40, size=30)
+    widths = rng.choice([3, 5, 7, 25], size=len(sizes))
+    x = rng.integers(0, 12, size=int(sizes.sum())).astype(float)
+    gid = np.repeat(np.arange(len(sizes)), sizes)
+    first = np.r_[True, gid[1:] != gid[:-1]]
+    width = np.repeat(widths, sizes)
+    got = _centred_sums(x, first, width)
+    want = np.concatenate([
+        pd.Series(x[gid == g]).rolling(int(w), center=True, min_periods=1).sum().to_numpy()
+        for g, w in enumerate(widths)])
+    assert np.array_equal(got, want)

@@ -99,3 +99,16 @@ def test_entry_points_run_the_pipeline_not_the_stages():
     assert _arrows("shutdown.commands", stages) == []
     assert _arrows("shutdown.check", ("shutdown.report", *stages)) == []
     assert _arrows("shutdown.report", ("shutdown.detect", "shutdown.align", "shutdown.normalize")) == []
+
+
+def test_detect_modules_and_functions_have_different_names():
+    """``from shutdown.detect import fuse`` is the function; its module is ``fusion``
+    (a module and a function of one name made the import mean one or the other)."""
+    import importlib
+
+    import pytest
+
+    from shutdown.detect import fuse
+    assert callable(fuse) and fuse is importlib.import_module("shutdown.detect.fusion").fuse
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("shutdown.detect.fuse")

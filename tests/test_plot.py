@@ -11,7 +11,7 @@ import pytest
 from shutdown import plot
 from shutdown.case import load_case
 from shutdown.timeline import load_timeline
-from test_plot_fixtures import OFF, make_intervals, make_tidy
+from test_plot_fixtures import OFF, OTHER_ENTRIES, OTHER_TITLE, make_intervals, make_others, make_tidy
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +88,35 @@ def test_event_labels_do_not_overlap(kz, which):
         assert bb.x0 >= 0 and bb.x1 <= W + 1 and bb.y0 >= 0 and bb.y1 <= H, t.get_text()
 
 
+def test_other_documenters_drawn_in_their_own_lane(kz):
+    """Another documenter's outages are bars of a lane of their own, under artist ids and a
+    record key of their own: never among the report's events (check compares those)."""
+    case, events, tidy, iv = kz
+    fig, rec = plot.overview_figure(tidy, events, iv, case, make_others(events, case))
+    desc = plot.describe(fig, rec)
+    assert {e["id"] for e in desc["events"]} == {e.id for e in events}
+    got = {d["entry"]: d for d in desc["documenters"]}
+    assert set(got) == {i for i, _, _ in OTHER_ENTRIES}
+    iso = lambda t: pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for i, s, e in OTHER_ENTRIES:
+        assert got[i]["documenter"] == OTHER_TITLE and got[i]["gid"] == f"documenter:d0:{i}"
+        # one still open is drawn to the axis end, and recorded without an end
+        assert (got[i]["drawn_start_utc"], got[i]["drawn_end_utc"]) == (iso(s), iso(e or case.window_utc[1]))
+        assert got[i]["end_utc"] == (iso(e) if e else None)
+    assert got["ent-3"]["label"] == "outage ent-3 (still open)"
+    # the lane sits below every report event, is named, says SIMULATED, and no label overlaps
+    strip = next(a for a in fig.axes if a.get_label() == "events")
+    ys = {(p.get_gid() or "").split(":")[0]: [] for p in strip.patches}
+    for p in strip.patches:
+        ys[(p.get_gid() or "").split(":")[0]].append(p.get_y())
+    assert min(ys["documenter"]) > max(ys["event"])
+    heads = [t.get_text() for t in fig.findobj(lambda a: (a.get_gid() or "").startswith("lane:"))]
+    assert heads == [f"{OTHER_TITLE} (SIMULATED)"]
+    assert plot.label_overlaps(fig) == []
+    # without other documenters the figure has no lane and no such record key
+    assert "documenters" not in plot.describe(*plot.overview_figure(tidy, events, iv, case))
+
+
 def test_simulated_watermark_and_title(kz, overview):
     case, events, tidy, iv = kz
     texts = [t.get_text() for t in overview.figure.findobj(lambda a: hasattr(a, "get_text"))]
@@ -117,6 +146,33 @@ def test_mixed_simulated_and_measured_refused(kz):
     mixed.loc[mixed.index[:10], "simulated"] = False
     with pytest.raises(ValueError, match="mixes simulated and measured"):
         plot.overview_figure(mixed, events, None, case)
+
+
+def test_overview_panels_are_the_sources_declared_panels(kz, overview, monkeypatch):
+    """The overview iterates the registry: each source's declared panels, in order; change a
+    declaration and the figure follows (no panel is hand-made in plot/)."""
+    import dataclasses
+
+    from shutdown.plot.panels import TRANSFORMS
+    from shutdown.sources import registry
+    case, events, tidy, iv = kz
+    fig, _ = overview
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_label().startswith("panel")]
+    want = [spec.get("title_when", {}).get("probes_reachable/probes_reporting", spec["title"])
+            for name, src in registry.sources().items() if name in case.sources for spec in src.panels]
+    assert len(want) >= 4 and titles == want     # the fixture has no Radar data: no default panel
+    assert {g["transform"] for src in registry.sources().values() for spec in src.panels
+            for g in spec["series"]} <= set(TRANSFORMS)
+    srcs = dict(registry.sources())
+    srcs["ioda"] = dataclasses.replace(srcs["ioda"], panels=(
+        {"title": "IODA: Google traffic", "missing": "no gtr for {code}",
+         "series": [{"signal": "gtr", "label": "gtr", "transform": "baseline_ratio"}]},))
+    monkeypatch.setattr(registry, "sources", lambda: srcs)
+    fig, rec = plot.overview_figure(tidy, events, iv, case)
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_label().startswith("panel")]
+    assert titles == ["IODA: Google traffic"] + want[1:]
+    assert {"panel": "panel0", "what": "no gtr for KZ"} in rec.missing
+    assert not any(s["source"] == "ioda" for s in rec.series)
 
 
 def test_networks_small_multiples(kz):

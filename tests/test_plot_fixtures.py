@@ -102,6 +102,24 @@ def make_report_data(case, raw, simulated=True):
     return report.from_pipeline(inputs, pipeline.analyse(inputs))
 
 
+# Another documenter's outage on a day no report event covers (the report's events end on
+# 10 Jan local), and one overlapping the national shutdown: an Outage Center's entries
+# drawn in their own lane, which neither figures nor `check` may take for report events.
+OTHER_ENTRIES = (("ent-1", "2022-01-05T10:45Z", "2022-01-06T02:15Z"),
+                 ("ent-2", "2022-01-11T00:00Z", "2022-01-11T06:00Z"),
+                 ("ent-3", "2022-01-11T12:00Z", None))          # still open
+OTHER_TITLE = "Test Outage Center"
+
+
+def make_others(events, case, simulated=True) -> pd.DataFrame:
+    """An other documenter's entries held against the report (``documenters.compare``)."""
+    from shutdown import documenters
+    entries = pd.DataFrame([{"id": i, "start_utc": pd.Timestamp(s), "end_utc": pd.Timestamp(e) if e else pd.NaT,
+                             "description": f"test entry {i}", "simulated": simulated}
+                            for i, s, e in OTHER_ENTRIES])
+    return documenters.compare(events, entries, None, case, OTHER_TITLE)
+
+
 def copy_case(tmp_path, repo):
     """The KZ case and timeline copied under tmp_path (so a test may edit the timeline)."""
     import shutil
@@ -131,6 +149,7 @@ def shared_report(tmp_path_factory, repo):
         case = load_case(copy_case(root, repo))
         raw = make_cache(root / "cache", case, make_tidy(case, simulated=True), simulated=True)
         data = make_report_data(case, raw, simulated=True)
+        data.others = make_others(data.events, case)      # a lane of another documenter
         # fast: low dpi (the layout is in inches, so it looks the same), no PDF (test_plot
         # writes one)
         dpi, fmts, plot.style.DPI, plot.style.FORMATS = plot.style.DPI, plot.style.FORMATS, 60, ("png", "svg")

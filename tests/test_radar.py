@@ -26,7 +26,7 @@ from shutdown.schema import TIDY_COLUMNS
 from shutdown.scenario import load_scenario
 from shutdown.simulation import render_radar
 from shutdown.simulation.world import World
-from shutdown.sources import radar
+from shutdown.sources import radar, registry
 from shutdown.store import RawCache
 
 FIX = Path(__file__).parent / "fixtures" / "radar"
@@ -201,9 +201,11 @@ def test_annotations_parse_with_an_ongoing_one_as_nat():
 
 # -- the token -------------------------------------------------------------------------
 def test_auth_headers_from_the_environment():
-    assert radar.auth_headers({"CLOUDFLARE_API_TOKEN": " abc "}) == {"Authorization": "Bearer abc"}
-    assert radar.auth_headers({"CLOUDFLARE_API_TOKEN": "  "}) is None
-    assert radar.auth_headers({}) is None
+    """The declaration's auth, read by the registry's one reader of credentials."""
+    src = registry.get("radar")
+    assert src.auth_headers({"CLOUDFLARE_API_TOKEN": " abc "}) == {"Authorization": "Bearer abc"}
+    assert src.auth_headers({"CLOUDFLARE_API_TOKEN": "  "}) == {}
+    assert src.auth_headers({}) == {}
 
 
 def test_without_a_token_collect_stops_in_one_line_saying_how_to_get_one(tmp_path, monkeypatch):
@@ -236,7 +238,7 @@ def test_without_a_token_a_complete_cache_is_still_read(tmp_path, monkeypatch):
     case = small_case()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         RadarReplay(rsps, annotations=[annotation(1)])
-        fetch_source(radar, case, fetcher(tmp_path, headers=radar.auth_headers({"CLOUDFLARE_API_TOKEN": TOKEN})))
+        fetch_source(radar, case, fetcher(tmp_path, headers=registry.get("radar").auth_headers({"CLOUDFLARE_API_TOKEN": TOKEN})))
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         replay = RadarReplay(rsps)

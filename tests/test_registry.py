@@ -73,7 +73,7 @@ def test_the_four_upstreams_are_declared_in_order():
 
 def test_a_new_module_is_read_everywhere(fake_source, monkeypatch, tmp_path):
     from shutdown.detect import thresholds
-    from shutdown.detect.fuse import family
+    from shutdown.detect.fusion import family
     from shutdown.timeline import expected_for
     assert "fakeprobe" in registry.names() and "fakeprobe" not in registry.default_names()
     monkeypatch.delenv("SHUTDOWN_FAKEPROBE_URL", raising=False)

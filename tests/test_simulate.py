@@ -436,3 +436,39 @@ def test_sites_answer_per_domain_with_the_whitelist(kz):
     before = (world.ooni_hours < pd.Timestamp("2022-01-04T00:00Z").timestamp())
     assert 0 < counts[:, before].sum() / before.sum() < 1
     assert counts[0, before].sum() > 0.85 * counts[:, before].sum()
+
+
+# What each source's walk may skip: a data chunk no later request depends on (not the
+# IODA region lookup, an alerts/events or Outage Center page, or an Atlas listing page).
+_DATA_REQUEST = {"ioda": lambda r: r.path.startswith("/signals/"),
+                 "ooni": lambda r: True,
+                 "atlas": lambda r: atlas.request_kind(r) != "probes",
+                 "radar": lambda r: r.path != "/radar/annotations/outages"}
+
+
+@pytest.mark.parametrize("source", sorted(_DATA_REQUEST))
+def test_normalize_walks_requests_past_a_chunk_the_cache_lacks(kz, tmp_path, source):
+    """normalize reads what its source's ``requests`` walk finds in the cache (the same
+    sequence collect and the simulator answer): a data chunk the cache lacks is
+    answered missing and the walk goes on, so the rest is still in the table."""
+    import shutil
+
+    from shutdown.sources import from_cache, registry
+    from shutdown.store import request_key
+    case, mod = kz["case"], registry.module(source)
+    full = [(r, a.missing) for r, a in from_cache(mod.requests(case), kz["cache"], source)]
+    assert full and not any(m for _, m in full)
+    data = [r for r, _ in full if _DATA_REQUEST[source](r)]
+    victim = data[len(data) // 2]
+    root = shutil.copytree(kz["cache"].root, tmp_path / "cache")
+    cache = RawCache(root)
+    for p in cache._paths(source, request_key(source, victim.path, victim.params)):
+        p.unlink()
+    got = [(r, a.missing) for r, a in from_cache(mod.requests(case), cache, source)]
+    assert [r for r, _ in got] == [r for r, _ in full]          # the walk went on past it
+    assert [r for r, m in got if m] == [victim]
+    whole, table = mod.normalize(case, kz["cache"]), mod.normalize(case, cache)
+    assert 0 < len(table) < len(whole)
+    # the requests after the missing one still gave their rows
+    last = next(r for r, _ in reversed(full) if _DATA_REQUEST[source](r) and r != victim)
+    assert (table["entity_code"].astype(str) == str(last.entity_code)).any()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 
 from shutdown.cli import app, user_errors
@@ -37,6 +36,7 @@ DemoOption = Annotated[bool, typer.Option(
 
 
 def add_local(df: pd.DataFrame, tz: str) -> pd.DataFrame:
+    import pandas as pd
     df = df.copy()
     if len(df):
         df["start_local"] = df["start_utc"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M")

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import typer
 
-from shutdown.case import load_case
 from shutdown.cli import app, user_errors
 from shutdown.output import FORMATS, render
-from shutdown.timeline import load_timeline
 
 TABLE_COLUMNS = ["id", "kind", "scope", "precision", "start_local", "end_local",
                  "start_utc", "end_utc", "title"]
@@ -29,6 +27,8 @@ def timeline_cmd(
         if format not in FORMATS[:3]:
             from shutdown.errors import InputError
             raise InputError(f"unknown format {format!r}; use table, json or csv")
+        from shutdown.case import load_case
+        from shutdown.timeline import load_timeline
         c = load_case(case)
         events = load_timeline(c.timeline_path, case=c)
         recs = [e.to_record() for e in events]

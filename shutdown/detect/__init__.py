@@ -12,7 +12,7 @@ Stages (one module each): ``series`` splits the table into series and derives
 the OONI anomaly share and the Atlas reachable share; ``baseline`` learns normal
 behaviour before the window (daily profile, weekly factor where it matters,
 robust noise); ``intervals`` applies hysteresis, minimum duration and the
-full/partial split; ``fuse`` finds when independent sources agree.
+full/partial split; ``fusion`` finds when independent sources agree (``fuse``).
 ``thresholds`` holds every number, with its reason.
 
 Interval columns: ``schema.INTERVAL_COLUMNS`` plus ``metric`` (value |
@@ -39,7 +39,7 @@ from shutdown.detect import evidence as _evidence
 from shutdown.detect import intervals as _intervals
 from shutdown.detect import series as _series
 from shutdown.detect import thresholds as _thresholds
-from shutdown.detect.fuse import FUSED_COLUMNS, family, fuse
+from shutdown.detect.fusion import FUSED_COLUMNS, family, fuse
 
 __all__ = ["run", "run_groups", "run_table", "detect", "baseline", "coverage", "fuse", "family", "expected_values",
            "Detection", "thresholds", "FUSED_COLUMNS", "SERIES_COLUMNS"]

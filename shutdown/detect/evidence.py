@@ -218,18 +218,20 @@ def count_series(tidy: pd.DataFrame):
     OONI tests (anomaly + confirmed of all outcomes; rising), OONI sites (accessible =
     ok of all outcomes; falling), RIPE Atlas probes reaching the Internet of those
     reporting (falling)."""
-    from shutdown.schema import OONI_ALL_TESTS, OONI_OUTCOMES, SITE_SIGNAL
+    from shutdown.schema import OONI_ALL_TESTS, OONI_OUTCOMES, SITE_SIGNAL, as_text
     if tidy is None or not len(tidy):
         return
-    # Only OONI and Atlas rows hold counts: take them before copying and casting the keys
-    # to str (the whole of a big IODA table cast to strings costs gigabytes and minutes).
-    d = tidy.loc[label_mask(tidy["source"], ("ooni", "atlas")),
-                 ["source", "entity_type", "entity_code", "signal", "subtype", "ts_utc", "value",
-                  "simulated"]]
-    if not len(d):
+    # only the rows of count series, before any per-row work (most rows are not; a whole
+    # IODA table cast to strings costs gigabytes): labels compared per category
+    src, sig = tidy["source"], tidy["signal"]
+    mine = (label_mask(src, ("ooni",)) & label_mask(sig, (*OONI_ALL_TESTS, SITE_SIGNAL))) | (
+        label_mask(src, ("atlas",)) & label_mask(sig, ("probes_reporting", "probes_reachable")))
+    if not mine.any():
         return
+    d = tidy.loc[mine, ["source", "entity_type", "entity_code", "signal", "subtype",
+                        "ts_utc", "value", "simulated"]]
     for c in ("source", "entity_type", "entity_code", "signal", "subtype"):
-        d[c] = d[c].astype(str)
+        d[c] = as_text(d[c])
     d["value"] = pd.to_numeric(d["value"], errors="coerce")
     ts = pd.DatetimeIndex(pd.to_datetime(d["ts_utc"], utc=True)).as_unit("ns").asi8
     d["ts"] = ts
@@ -250,8 +252,11 @@ def count_series(tidy: pd.DataFrame):
                    g.index.get_level_values(3).to_numpy(), kk, n, "up", "tests")
     sites = d[(src == "ooni") & (d["signal"] == SITE_SIGNAL)]
     if len(sites):
-        parts = sites["subtype"].str.rsplit("/", n=1, expand=True)
-        sites = sites.assign(domain=parts[0], outcome=parts[1])
+        # "domain/outcome": split each distinct subtype once, not every row
+        sub = sites["subtype"].astype("category")
+        parts = sub.cat.categories.to_series().str.rsplit("/", n=1, expand=True)
+        codes = sub.cat.codes.to_numpy()
+        sites = sites.assign(domain=parts[0].to_numpy()[codes], outcome=parts[1].to_numpy()[codes])
         w = sites.pivot_table(index=["entity_type", "entity_code", "domain", "ts"], columns="outcome",
                               values="value", aggfunc="sum", fill_value=0.0)
         for o in OONI_OUTCOMES:
@@ -299,9 +304,11 @@ def changes(tidy: pd.DataFrame, window, baseline, tz_offset_ns: int = 0, th=T.DE
     return out, pd.DataFrame(summ, columns=SERIES_EVIDENCE_COLUMNS), data
 
 
+SERIES_ID_COLUMNS = ("source", "entity_type", "entity_code", "signal", "subtype", "metric")
+
+
 def series_id(row) -> tuple:
-    return tuple(str(row.get(c, "")) for c in ("source", "entity_type", "entity_code", "signal",
-                                                "subtype", "metric"))
+    return tuple(str(row.get(c, "")) for c in SERIES_ID_COLUMNS)
 
 
 class CountSeries:

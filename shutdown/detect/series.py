@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.errors import InputError
-from shutdown.schema import OONI_ALL_TESTS as OONI_TESTS, OONI_OUTCOMES, TIDY_COLUMNS
+from shutdown.schema import OONI_ALL_TESTS as OONI_TESTS, OONI_OUTCOMES, TIDY_COLUMNS, as_text
 from shutdown.detect import thresholds as T
 
 KEY_COLS = ["source", "entity_type", "entity_code", "signal", "subtype"]
@@ -263,14 +263,12 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame, th) -> tuple[pd.DataFram
     typical = total.groupby(grp, observed=True).transform("median")
     width = np.clip(np.ceil(th.OONI_MIN_COUNT / typical.where(typical > 0)), 3, 24).fillna(3)
     width = (width // 2 * 2 + 1).astype(int)                 # odd, centred
-    pbad = pd.Series(np.nan, index=bad.index)
-    ptot = pd.Series(np.nan, index=bad.index)
-    b0, t0 = bad.fillna(0), total.fillna(0)
-    for w in np.unique(width):                                # a few distinct widths
-        m = (width == w).to_numpy()
-        roll = lambda x: x.groupby([g[m] for g in grp], observed=True).transform(
-            lambda y: y.rolling(int(w), center=True, min_periods=1).sum())
-        pbad[m], ptot[m] = roll(b0[m]).to_numpy(), roll(t0[m]).to_numpy()
+    first = np.ones(len(wide), dtype=bool)          # rows of a series are contiguous, in time
+    if len(wide) > 1:
+        first[1:] = np.any([np.asarray(c[1:] != c[:-1]) for c in wide.index.codes[:3]], axis=0)
+    pbad = pd.Series(_centred_sums(bad.fillna(0).to_numpy(), first, width.to_numpy()), index=bad.index)
+    ptot = pd.Series(_centred_sums(total.fillna(0).to_numpy(), first, width.to_numpy()),
+                     index=bad.index)
     share = (pbad / ptot).where((ptot >= th.OONI_MIN_COUNT) & total.notna()).clip(0, 1)
     raw = pd.DataFrame({"bad": bad, "total": total, "width": width})
     sim = d.groupby(idx, observed=True)["simulated"].any().reindex(wide.index).fillna(False)
@@ -279,16 +277,28 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame, th) -> tuple[pd.DataFram
     out["simulated"] = sim.to_numpy(dtype=bool)
     # volume per test from the outcomes, only where no measurements row exists
     have = set() if volume.empty else set(
-        zip(volume["entity_type"].astype(str), volume["entity_code"].astype(str),
-            volume["subtype"].astype(str)))
+        zip(*(as_text(volume[c]).to_numpy() for c in ("entity_type", "entity_code", "subtype"))))
     vol = outcome_sum.rename("value").reset_index()
-    keep = [(a, b, c) not in have for a, b, c in zip(vol["entity_type"].astype(str),
-                                                     vol["entity_code"].astype(str),
-                                                     vol["signal"].astype(str))]
+    keep = [k not in have for k in zip(
+        *(as_text(vol[c]).to_numpy() for c in ("entity_type", "entity_code", "signal")))]
     vol = vol[keep].rename(columns={"signal": "subtype"})
     vol["signal"], vol["source"], vol["unit"] = "measurements", "ooni", "measurements"
     vol["simulated"] = sim.to_numpy(dtype=bool)[keep]
     return out, vol, raw
+
+
+def _centred_sums(x: np.ndarray, first: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Sum of the (odd) ``width`` rows centred on each row (fewer at a series' ends),
+    within the series that start where ``first`` is True: ``rolling(width, center=True,
+    min_periods=1).sum()`` per series, from one cumulative sum (exact for counts)."""
+    n = len(x)
+    i = np.arange(n)
+    start = np.maximum.accumulate(np.where(first, i, 0))
+    end = np.append(start[1:][first[1:]], n)[np.cumsum(first) - 1]      # one past the last
+    half = width // 2
+    lo, hi = np.maximum(i - half, start), np.minimum(i + half, end - 1)
+    cs = np.concatenate(([0.0], np.cumsum(x)))
+    return cs[hi + 1] - cs[lo]
 
 
 def _atlas_share(rep: pd.DataFrame, rea: pd.DataFrame) -> pd.DataFrame:

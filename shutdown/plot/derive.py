@@ -44,14 +44,15 @@ def baseline_ratio(s: pd.Series, baseline: tuple) -> pd.Series:
     return s / ref
 
 
-def messenger_anomaly_share(tidy: pd.DataFrame, entity_type="country", entity_code=None) -> pd.Series:
-    """Share of OONI messenger-test measurements flagged anomaly or confirmed, per bin.
+def messenger_anomaly_share(tidy: pd.DataFrame, entity_type="country", entity_code=None,
+                            tests=OONI_MESSENGER_TESTS) -> pd.Series:
+    """Share of OONI ``tests`` measurements flagged anomaly or confirmed, per bin (pooled).
 
     OONI's aggregation counts ok, anomaly, confirmed and failure separately; the
     share is (anomaly + confirmed) over all four. Bins without measurements are
     absent upstream and stay absent here.
     """
-    m = (tidy["source"] == "ooni") & tidy["signal"].isin(OONI_MESSENGER_TESTS) & \
+    m = (tidy["source"] == "ooni") & tidy["signal"].isin(list(tests)) & \
         (tidy["entity_type"] == entity_type)
     if entity_code is not None:
         m &= tidy["entity_code"] == str(entity_code)

@@ -1,7 +1,7 @@
 """Reading a figure back: its record plus where its artists actually are.
 
-Every artist that stands for a documented event or a detected interval carries a ``gid``
-("event:<id>", "detected:<n>"); ``describe`` looks the record's entries up among the
+Every artist that stands for a documented event, another documenter's entry or a detected
+interval carries a ``gid`` ("event:<id>", "documenter:<lane>:<entry>", "detected:<n>"); ``describe`` looks the record's entries up among the
 artists, so a figure's sidecar says where things *are* on the chart, not where the code
 meant to put them. The SVG keeps the same ids.
 """
@@ -20,7 +20,7 @@ def describe(fig: Figure, rec: Record) -> dict:
     found = {}
     for art in fig.findobj(lambda a: isinstance(a, Rectangle) or hasattr(a, "get_xy")):
         gid = art.get_gid()
-        if not gid or not (gid.startswith("event:") or gid.startswith("detected:")):
+        if not gid or not gid.startswith(("event:", "detected:", "documenter:")):
             continue
         if isinstance(art, Rectangle):
             xa, xb = art.get_x(), art.get_x() + art.get_width()
@@ -39,6 +39,10 @@ def describe(fig: Figure, rec: Record) -> dict:
                        # (the same, unless clipped to the axis)
                        "start_utc": ev.get("start_utc"), "end_utc": ev.get("end_utc"),
                        "drawn_start_utc": plain(spans[0][0]), "drawn_end_utc": plain(spans[0][1])})
+    # other documenters' entries: beside the events, never among them (check compares the
+    # events with the report's timeline)
+    others = [dict(d, drawn_start_utc=plain(found[d["gid"]][0][0]), drawn_end_utc=plain(found[d["gid"]][0][1]))
+              for d in rec.documenters if d["gid"] in found]
     detected = []
     for d in rec.detected:
         spans = found.get(d["gid"], [])
@@ -54,6 +58,7 @@ def describe(fig: Figure, rec: Record) -> dict:
         "x_range_utc": [plain(utc(x0)), plain(utc(x1))],
         "data_range_utc": [None if d0 is None else plain(utc(d0)), None if d1 is None else plain(utc(d1))],
         "events": events,
+        **({"documenters": others} if others else {}),
         "detected": detected,
         "series": rec.series,
         "verdicts": rec.verdicts,
@@ -62,12 +67,13 @@ def describe(fig: Figure, rec: Record) -> dict:
 
 
 def label_overlaps(fig: Figure) -> list[tuple[str, str]]:
-    """Pairs of event labels whose rendered boxes overlap (should be none)."""
+    """Pairs of event labels (the report's and other documenters') whose rendered boxes
+    overlap (should be none)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
     r = canvas.get_renderer()
-    texts = [t for t in fig.findobj(lambda a: (a.get_gid() or "").startswith("event-label:"))]
+    texts = [t for t in fig.findobj(lambda a: (a.get_gid() or "").startswith(("event-label:", "documenter-label:", "lane:")))]
     boxes = [(t.get_gid(), t.get_window_extent(r)) for t in texts]
     out = []
     for i in range(len(boxes)):

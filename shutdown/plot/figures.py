@@ -1,17 +1,16 @@
-"""The figures, and ``FIGURES``: the registry the report draws, captions and checks.
+"""The figure functions the registry (``catalogue.FIGURES``) names.
 
 Each ``*_figure`` function takes plain data -- the tidy table, the documented events
 (``timeline.Event``), the detected intervals, the alignment table, the case -- lays out
 a page, composes panels (``panels``) under the event strip (``lanes``) and returns
 ``Drawn(figure, record)``. Writing files is ``save``; reading back is ``describe``.
 
-Adding a figure: a function here and one ``FigureDef`` in ``FIGURES``; the report draws,
-captions, saves and describes it, and ``shutdown check`` verifies it, from that entry.
+Adding a figure: a function here and one ``FigureDef`` in ``catalogue.FIGURES``; the
+report draws, captions, saves and describes it, and ``shutdown check`` verifies it, from
+that entry.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -21,13 +20,12 @@ from matplotlib.patches import Patch
 
 from shutdown.plot import style as S
 from shutdown.plot.derive import day_counts, display_rows, is_simulated
-from shutdown.plot.lanes import draw_event_guides, draw_event_strip, event_bars, kind_handles, stack_rows
+from shutdown.plot.lanes import (draw_event_guides, draw_event_strip, event_bars, kind_handles, lane_handles,
+                                 other_lanes, stack_lanes, stack_rows)
 from shutdown.plot.layout import axes_width_px, format_time_axes, legend, new_figure, title, watermark
-from shutdown.plot.panels import (PanelData, declared_panels, draw_alignment_panel, draw_atlas_panel,
-                                  draw_declared_panel, draw_heat_panel, draw_ioda_panel,
-                                  draw_messenger_panel, draw_network_panel, draw_region_panel,
-                                  draw_volume_panel, gantt_lines, heat_colorbar, no_data,
-                                  NETWORK_SERIES, region_panels)
+from shutdown.plot.panels import (PanelData, draw_alignment_panel, draw_heat_panel, draw_network_panel,
+                                  draw_region_panel, draw_source_panel, gantt_lines, heat_colorbar, no_data,
+                                  overview_panels, NETWORK_SERIES, region_panels)
 from shutdown.plot.record import Drawn, Record, num
 from shutdown.plot.style import FONT_SIZE, PAGE_WIDTH_IN, RC, RIGHT_IN, ROW_IN, SERIES_STYLE, VERDICT_STYLE, \
     VERDICTS_ORDER
@@ -35,13 +33,14 @@ from shutdown.schema import OONI_CIRCUMVENTION_TESTS, SITE_SIGNAL
 
 
 
-def _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles=()) -> None:
-    """What every strip-and-panels figure ends with: time axes, the event strip, the legend
-    (extra ``handles`` first, then the event kinds) and the SIMULATED watermark."""
+def _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles=(), lanes=()) -> None:
+    """What every strip-and-panels figure ends with: time axes, the event strip (and other
+    documenters' ``lanes`` below the report's events), the legend (extra ``handles`` first,
+    then the event kinds) and the SIMULATED watermark."""
     x0, x1 = case.window_utc
     format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
-    draw_event_strip(strip, bars, n_rows, x0, x1, rec)
-    legend(fig, list(handles) + kind_handles(bars))
+    draw_event_strip(strip, bars, n_rows, x0, x1, rec, lanes)
+    legend(fig, list(handles) + kind_handles(bars) + lane_handles(lanes))
     watermark(fig, simulated)
 
 def _strip(events, x0, x1, context=True):
@@ -50,8 +49,10 @@ def _strip(events, x0, x1, context=True):
     return bars, stack_rows(bars, x0, x1, axes_width_px(), FONT_SIZE - 1, S.DPI)
 
 
-def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, case) -> Drawn:
-    """One panel per source family on a shared UTC axis, documented events on top."""
+def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, case,
+                    others: pd.DataFrame | None = None) -> Drawn:
+    """One panel per source family on a shared UTC axis, documented events on top; below
+    them a lane per other documenter of ``others`` (``documenters.compare``'s table)."""
     simulated = is_simulated(tidy)
     x0, x1 = case.window_utc
     cc = case.country
@@ -59,20 +60,19 @@ def overview_figure(tidy: pd.DataFrame, events, intervals: pd.DataFrame | None, 
     rec = Record("overview", simulated, ("country", cc))
     with matplotlib.rc_context(RC):
         bars, n_rows = _strip(events, x0, x1)
-        declared = declared_panels(tidy, case, "country", cc)
-        fig, strip, panels = new_figure(4 + len(declared), 1.25, n_rows,
+        lanes = other_lanes(others, x0, x1)
+        n_rows += stack_lanes(lanes, n_rows, x0, x1, axes_width_px(), FONT_SIZE - 1, S.DPI)
+        specs = overview_panels(tidy, case, "country", cc)      # as the sources declare them
+        fig, strip, panels = new_figure(len(specs), 1.25, n_rows,
                                         title(case, "the Internet shutdown as measured", simulated))
-        for ax, draw in zip(panels, (draw_ioda_panel, draw_volume_panel, draw_messenger_panel,
-                                     draw_atlas_panel)):
-            draw(ax, d, cc, rec)
-        for ax, (src, sigs) in zip(panels[4:], declared):
-            draw_declared_panel(ax, d, src, sigs, "country", cc, rec)
+        for ax, (src, spec) in zip(panels, specs):
+            draw_source_panel(ax, d, src, spec, "country", cc, rec)
         for ax in panels:
             draw_event_guides(ax, bars)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="lower left", frameon=True, framealpha=0.85, ncol=3,
                           fontsize=FONT_SIZE - 2, borderpad=0.3, handlelength=2.5)
-        _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated)
+        _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, lanes=lanes)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
 
@@ -228,58 +228,3 @@ def evidence_figure(tidy: pd.DataFrame, events, case) -> Drawn:
         _finish_page(fig, strip, [p_sites, p_circ], bars, n_rows, case, rec, simulated)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
-
-
-# --------------------------------------------------------------------------- the registry
-@dataclass(frozen=True)
-class FigureDef:
-    """A figure of the report: how to draw it from the report's data, its caption, and the
-    event kinds it shows (None: all; "non-context": all but context events, which explain
-    rather than happen on the network)."""
-    draw: Callable[[object], Drawn]     # (report data: case, events, tidy, intervals, ...) -> Drawn
-    caption: str
-    event_kinds: str | None
-
-
-def alignment_rows(data) -> pd.DataFrame:
-    """Alignment rows with the event's overall verdict beside each (for the Gantt labels)."""
-    al = data.alignment.copy() if data.alignment is not None else pd.DataFrame()
-    if len(al) and data.summary is not None and len(data.summary):
-        al["event_verdict"] = al["event"].map(dict(zip(data.summary["event"], data.summary["verdict"])))
-    return al
-
-
-# In report order.
-FIGURES: dict[str, FigureDef] = {
-    "overview": FigureDef(
-        lambda d: overview_figure(d.tidy, d.events, d.intervals, d.case),
-        "Every source family on one UTC axis (local time on top). Documented events are "
-        "bars at their true window (a day-precision event spans the local day); grey "
-        "shading marks outages the detector found in that panel's data.",
-        None),
-    "networks": FigureDef(
-        lambda d: networks_figure(d.tidy, d.events, d.intervals, d.case),
-        "One panel per network (ASN) of the case, same scale, so operators can be compared.",
-        "non-context"),
-    "region": FigureDef(
-        lambda d: region_figure(d.tidy, d.events, d.intervals, d.case),
-        "A region against the whole country, for the sources that have regional data.",
-        "non-context"),
-    "alignment": FigureDef(
-        lambda d: alignment_figure(d.events, d.intervals, alignment_rows(d), d.case, d.simulated),
-        "Each documented event (outlined, hatched by kind) above the detections matched to "
-        "it, coloured by verdict.",
-        "non-context"),
-    "evidence": FigureDef(
-        lambda d: evidence_figure(d.tidy, d.events, d.case),
-        "OONI per local day: web_connectivity per domain (the whitelist's listed sites "
-        "above the line, the case's control sites below; colour = share accessible) and "
-        "circumvention tests (colour = share anomalous); the number in a cell is the "
-        "tests it rests on, a hatched cell had none.",
-        "non-context"),
-}
-
-
-def figure(data, name: str) -> Drawn:
-    """One of FIGURES, drawn from the report's data."""
-    return FIGURES[name].draw(data)

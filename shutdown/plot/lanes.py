@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from shutdown.plot.record import Record, num, plain
-from shutdown.plot.style import DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, GAP_PX, OI
+from shutdown.plot.style import DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, GAP_PX, OI, OTHER_DOCUMENTED_STYLE
 
 
 @dataclass
@@ -88,9 +88,24 @@ def event_bars(events, x0, x1) -> list[EventBar]:
     return out
 
 
-def draw_event_strip(ax, bars: list[EventBar], n_rows: int, x0, x1, rec: Record):
-    """Documented events as labelled bars at their true window, one row each."""
-    fig = ax.figure
+def _draw_bar(ax, b: EventBar, x0, x1, axw_px: float, what: str, key: str, **style) -> None:
+    """One labelled bar of the strip: the window (clipped to the axis), artist id
+    ``<what>:<key>``, and above it its label, ``<what>-label:<key>``."""
+    s, e = max(b.start, x0), min(b.end, x1)
+    ax.add_patch(Rectangle((num(s), b.row - 0.02), num(e) - num(s), 0.28, gid=f"{what}:{key}", **style))
+    # label sits above its bar, starting at the window's start; nudged left if it would
+    # run off the right edge (stack_rows reserved that room)
+    tx = num(s)
+    txt = ax.text(tx, b.row - 0.08, b.label, fontsize=FONT_SIZE - 1, va="bottom", ha="left",
+                  gid=f"{what}-label:{key}", clip_on=False)
+    w_days = text_width_px([b.label], FONT_SIZE - 1, ax.figure.dpi)[0] / axw_px * (num(x1) - num(x0))
+    if tx + w_days > num(x1):
+        txt.set_x(num(x1) - w_days * 1.01)
+
+
+def draw_event_strip(ax, bars: list[EventBar], n_rows: int, x0, x1, rec: Record, lanes=()):
+    """Documented events as labelled bars at their true window, one row each; below them,
+    the ``lanes`` of other documenters (``n_rows`` counts their rows too)."""
     ax.set_ylim(n_rows - 0.15, -0.85)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
@@ -98,20 +113,89 @@ def draw_event_strip(ax, bars: list[EventBar], n_rows: int, x0, x1, rec: Record)
     axw_px = ax.get_window_extent().width or 1
     for b in bars:
         colour, hatch = EVENT_STYLE.get(b.kind, (OI["grey"], ""))
-        s, e = max(b.start, x0), min(b.end, x1)
-        rect = Rectangle((num(s), b.row - 0.02), num(e) - num(s), 0.28, facecolor=colour,
-                         edgecolor="black", lw=0.5, hatch=hatch, alpha=0.9, gid=f"event:{b.id}")
-        ax.add_patch(rect)
-        # label sits above its bar, starting at the window's start; nudged left if it would
-        # run off the right edge (stack_rows reserved that room)
-        tx = num(s)
-        txt = ax.text(tx, b.row - 0.08, b.label, fontsize=FONT_SIZE - 1, va="bottom", ha="left",
-                      gid=f"event-label:{b.id}", clip_on=False)
-        w_days = text_width_px([b.label], FONT_SIZE - 1, fig.dpi)[0] / axw_px * (num(x1) - num(x0))
-        if tx + w_days > num(x1):
-            txt.set_x(num(x1) - w_days * 1.01)
+        _draw_bar(ax, b, x0, x1, axw_px, "event", b.id, facecolor=colour, edgecolor="black", lw=0.5,
+                  hatch=hatch, alpha=0.9)
         rec.add("events", event_record(b.id, b.kind, b.precision, b.label, b.start, b.end))
-    ax.set_ylabel("documented", rotation=0, ha="right", va="center")
+    if not lanes:
+        ax.set_ylabel("documented", rotation=0, ha="right", va="center")
+        return
+    # the report's rows and each other documenter's lane, named at the left
+    report_rows = (lanes[0].first_row - 1) / 2
+    ax.text(-0.01, report_rows, "documented\n(the report)", transform=ax.get_yaxis_transform(),
+            ha="right", va="center")
+    for lane in lanes:
+        draw_lane(ax, lane, x0, x1, axw_px, rec)
+
+
+# --------------------------------------------------------------------------- other documenters
+@dataclass
+class Lane:
+    """Another documenter's outages (a source's own records, ``shutdown.documenters``) as a
+    lane of the event strip: a heading row, then its entries stacked like the events.
+    Their artists are ``documenter:<key>:<entry>``, recorded under ``documenters``, never
+    ``event:...``: they are not the report's events, and ``check`` compares only those."""
+    title: str
+    key: str
+    simulated: bool
+    bars: list
+    still_open: frozenset = frozenset()     # entries without an end (drawn to the axis end)
+    first_row: int = 0
+    n_rows: int = 1
+
+
+def other_lanes(others: pd.DataFrame | None, x0, x1) -> list[Lane]:
+    """One lane per documenter of ``others`` (``documenters.COLUMNS``; the rows naming an
+    entry): its entries inside [x0, x1) as bars; one still open runs to the axis end."""
+    if others is None or not len(others):
+        return []
+    entries = others[others["entry"].astype(str) != ""]
+    lanes = []
+    for k, (title, df) in enumerate(entries.groupby("documenter", sort=False)):
+        bars, still_open = [], set()
+        for r in df.to_dict("records"):
+            start, end = pd.Timestamp(r["start_utc"]), r["end_utc"]
+            if end is None or end == "" or pd.isna(end):
+                end = x1
+                still_open.add(str(r["entry"]))
+            end = pd.Timestamp(end)
+            if end <= x0 or start >= x1:
+                continue
+            bars.append(EventBar(str(r["entry"]), "outage", start, end, f"outage {r['entry']}"
+                                 + (" (still open)" if str(r["entry"]) in still_open else ""), ""))
+        lanes.append(Lane(str(title), f"d{k}", bool(df["simulated"].astype(bool).any()), bars,
+                          frozenset(still_open)))
+    return lanes
+
+
+def stack_lanes(lanes: list[Lane], first_row: int, x0, x1, axes_width_px: float, fontsize: float,
+                dpi: float) -> int:
+    """Place the lanes one below the other from ``first_row``; returns the rows they take."""
+    row = first_row
+    for lane in lanes:
+        n = stack_rows(lane.bars, x0, x1, axes_width_px, fontsize, dpi) if lane.bars else 0
+        for b in lane.bars:
+            b.row += row + 1
+        lane.first_row, lane.n_rows = row, 1 + n
+        row += lane.n_rows
+    return row - first_row
+
+
+def lane_title(lane: Lane) -> str:
+    return lane.title + (" (SIMULATED)" if lane.simulated else "")
+
+
+def draw_lane(ax, lane: Lane, x0, x1, axw_px: float, rec: Record) -> None:
+    y = lane.first_row
+    ax.axhline(y - 0.8, color="#999999", lw=0.5, ls=":")    # the line between two documenters
+    ax.text(num(x0), y + 0.2, lane_title(lane) + ("" if lane.bars else ": no outage in this window"),
+            fontsize=FONT_SIZE - 1, style="italic", va="bottom", ha="left", gid=f"lane:{lane.key}")
+    for b in lane.bars:
+        _draw_bar(ax, b, x0, x1, axw_px, "documenter", f"{lane.key}:{b.id}", **OTHER_DOCUMENTED_STYLE)
+        rec.add("documenters", {"documenter": lane.title, "entry": b.id, "label": b.label,
+                                "gid": f"documenter:{lane.key}:{b.id}", "row": b.row - y - 1,
+                                "simulated": lane.simulated,
+                                "start_utc": plain(b.start),
+                                "end_utc": None if b.id in lane.still_open else plain(b.end)})
 
 
 def draw_event_guides(ax, bars: list[EventBar]):
@@ -131,3 +215,10 @@ def kind_handles(bars):
            f"documented: {k}") for k in kinds]
     hs.append((Patch(**{k: v for k, v in DETECTED_STYLE.items()}), "detected outage (this panel)"))
     return hs
+
+
+def lane_handles(lanes):
+    """The legend entry for other documenters' outages, when a lane shows any."""
+    if not any(lane.bars for lane in lanes):
+        return []
+    return [(Patch(**OTHER_DOCUMENTED_STYLE), "documented by another source: outage")]

@@ -4,9 +4,8 @@ to the figure's ``Record``. Figures (``figures.py``) lay panels out and compose 
 
 The primitives: ``draw_series`` (a line), ``draw_detected`` (grey spans where the
 detector found outages in that panel's series), ``no_data`` (a panel that says what is
-missing). The panels: ``draw_ioda_panel``, ``draw_volume_panel``, ``draw_messenger_panel``,
-``draw_atlas_panel``, ``draw_declared_panel`` (a source known only by its declaration),
-``draw_network_panel``, ``draw_region_panel``, ``draw_alignment_panel`` (the Gantt chart)
+missing). The panels: ``draw_source_panel`` (an overview panel as its source declares it,
+``overview_panels``), ``draw_network_panel``, ``draw_region_panel``, ``draw_alignment_panel`` (the Gantt chart)
 and ``draw_heat_panel`` (OONI per local day).
 """
 from __future__ import annotations
@@ -25,7 +24,6 @@ from shutdown.plot.lanes import event_label, event_record, short_id
 from shutdown.plot.record import Record, num, plain, utc
 from shutdown.plot.style import (DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, OI, SERIES_STYLE, SHORT_SIGNAL,
                                  SIGNAL_NAMES, SOURCE_NAMES, VERDICT_STYLE)
-from shutdown.schema import OONI_MESSENGER_TESTS
 
 
 @dataclass
@@ -85,117 +83,75 @@ def no_data(ax, what: str, rec: Record):
 
 
 # --------------------------------------------------------------------------- overview panels
-# (only the series a panel draws are shaded: shading gtr or probes_connected outages under
-# lines that do not show them would mislead)
-IODA_SIGNALS = ("ping-slash24", "merit-nt", "bgp")
-ATLAS_CLASSES = ("end-user", "infrastructure")
+# A source declares its overview panels (``DECLARATION["panels"]``, see
+# ``shutdown.sources.registry``); a panel names its series and how each is made from the
+# tidy table: one of TRANSFORMS, (PanelData, source, series spec, entity) -> (series, what
+# the sidecar calls the transform). Only the series a panel draws are shaded: shading gtr
+# or probes_connected outages under lines that do not show them would mislead.
+TRANSFORMS = {
+    "none": lambda d, src, g, et, code: (select(d.tidy, src, g["signal"], g.get("subtype"), et, code), "none"),
+    "baseline_ratio": lambda d, src, g, et, code: (
+        baseline_ratio(select(d.tidy, src, g["signal"], g.get("subtype"), et, code), d.baseline), "baseline_ratio"),
+    # OONI: the named tests pooled, (anomaly + confirmed) over all outcomes
+    "anomaly_share": lambda d, src, g, et, code: (
+        messenger_anomaly_share(d.tidy, et, code, tests=g["signals"]), "(anomaly+confirmed)/all"),
+    # RIPE Atlas: probes reachable over probes reporting (else a share of baseline)
+    "online_share": lambda d, src, g, et, code: atlas_online_share(d.tidy, g["subtype"], et, code, d.baseline),
+}
 
 
-def draw_ioda_panel(ax, d: PanelData, cc: str, rec: Record):
-    """IODA's country signals, each as a fraction of its baseline median."""
-    ax.set_title("IODA, country: share of baseline (1 = normal)", loc="left")
-    any_ioda = False
-    for i, sig in enumerate(IODA_SIGNALS):
-        s = baseline_ratio(select(d.tidy, "ioda", sig, None, "country", cc), d.baseline)
-        if not s.empty:
-            any_ioda = True
-            draw_series(ax, s, SIGNAL_NAMES[sig], i,
-                        {"source": "ioda", "signal": sig, "entity_type": "country",
-                         "entity_code": cc, "transform": "baseline_ratio"}, rec)
-    if not any_ioda:
-        no_data(ax, f"no IODA data for {cc}", rec)
-    ax.set_ylim(bottom=0)
-    draw_detected(ax, intervals_for(d.intervals, entity_type="country", entity_code=cc,
-                                    source="ioda", signal=list(IODA_SIGNALS)), d.x0, d.x1, rec)
-
-
-def draw_volume_panel(ax, d: PanelData, cc: str, rec: Record):
-    """OONI measurements uploaded per bin."""
-    ax.set_title("OONI: measurements uploaded per bin", loc="left")
-    s = select(d.tidy, "ooni", "measurements", "all", "country", cc)
-    if s.empty:
-        no_data(ax, f"no OONI measurement volume for {cc}", rec)
-    else:
-        draw_series(ax, s, "OONI measurements", 0,
-                    {"source": "ooni", "signal": "measurements", "subtype": "all",
-                     "entity_type": "country", "entity_code": cc, "transform": "none"}, rec)
-    ax.set_ylim(bottom=0)
-    draw_detected(ax, intervals_for(d.intervals, entity_type="country", entity_code=cc,
-                                    source="ooni", signal=["measurements"], subtype="all"),
-                  d.x0, d.x1, rec)
-
-
-def draw_messenger_panel(ax, d: PanelData, cc: str, rec: Record):
-    """OONI's messenger tests pooled: the share of anomalous measurements."""
-    ax.set_title("OONI messenger tests (Telegram, WhatsApp, Signal, Messenger): anomaly share",
-                 loc="left")
-    s = messenger_anomaly_share(d.tidy, "country", cc)
-    if s.empty:
-        no_data(ax, f"no OONI messenger tests for {cc}", rec)
-    else:
-        draw_series(ax, s, "messenger anomaly share", 1,
-                    {"source": "ooni", "signal": ",".join(OONI_MESSENGER_TESTS),
-                     "entity_type": "country", "entity_code": cc,
-                     "transform": "(anomaly+confirmed)/all"}, rec)
-    ax.set_ylim(0, 1.05)
-    draw_detected(ax, intervals_for(d.intervals, entity_type="country", entity_code=cc,
-                                    source="ooni", signal=list(OONI_MESSENGER_TESTS)), d.x0, d.x1, rec)
-
-
-def draw_atlas_panel(ax, d: PanelData, cc: str, rec: Record):
-    """RIPE Atlas: the share of probes online, end-user and infrastructure probes apart."""
-    any_atlas, how_used = False, set()
-    for i, sub in enumerate(ATLAS_CLASSES):
-        s, how = atlas_online_share(d.tidy, sub, "country", cc, d.baseline)
-        if not s.empty:
-            any_atlas = True
-            how_used.add(how)
-            draw_series(ax, s, f"{sub} probes", i,
-                        {"source": "atlas", "signal": "probes_reachable", "subtype": sub,
-                         "entity_type": "country", "entity_code": cc, "transform": how}, rec)
-    ax.set_title("RIPE Atlas: share of probes online (reaching their targets)"
-                 if how_used == {"probes_reachable/probes_reporting"}
-                 else "RIPE Atlas: probes reachable, share of baseline", loc="left")
-    if not any_atlas:
-        no_data(ax, f"no RIPE Atlas probe data for {cc}", rec)
-    ax.set_ylim(bottom=0)
-    draw_detected(ax, intervals_for(d.intervals, entity_type="country", entity_code=cc,
-                                    source="atlas", signal=["probes_reachable"],
-                                    subtype=list(ATLAS_CLASSES)), d.x0, d.x1, rec)
-
-
-# Sources drawn by panels of their own above; any other source the case collects gets a
-# panel from what it declares (shutdown.sources.registry): its connectivity and traffic
-# signals as shares of their baseline, labelled as the source labels them.
-OWN_PANELS = ("ioda", "ooni", "atlas")
-
-
-def declared_panels(tidy, case, entity_type, entity_code) -> list[tuple]:
-    """[(Source, [Signal, ...])] for the case's other sources with data for the entity."""
+def overview_panels(tidy, case, entity_type, entity_code) -> list[tuple]:
+    """[(Source, panel spec)] of the case's sources, in the registry's order: the panels a
+    source declares, else one of its connectivity and traffic signals as shares of their
+    baseline, when it has data for the entity."""
     from shutdown.sources import registry
     out = []
-    for name in case.sources:
-        if name in OWN_PANELS:
+    for name, src in registry.sources().items():
+        if name not in case.sources:
             continue
-        src = registry.get(name)
+        if src.panels:
+            out.extend((src, spec) for spec in src.panels)
+            continue
         sigs = [g for g in src.signals if g.role in ("connectivity", "traffic")
                 and not select(tidy, name, g.signal, None, entity_type, entity_code).empty]
         if sigs:
-            out.append((src, sigs))
+            out.append((src, {"title": f"{src.title}: share of baseline (1 = normal)",
+                              "series": [{"signal": g.signal, "label": g.label or g.signal,
+                                          "transform": "baseline_ratio"} for g in sigs]}))
     return out
 
 
-def draw_declared_panel(ax, d: PanelData, src, sigs, entity_type, entity_code, rec: Record) -> None:
-    """A source's declared signals (``declared_panels``), each as a share of its baseline."""
-    ax.set_title(f"{src.title}: share of baseline (1 = normal)", loc="left")
-    for i, g in enumerate(sigs):
-        s = baseline_ratio(select(d.tidy, src.name, g.signal, None, entity_type, entity_code), d.baseline)
-        draw_series(ax, s, g.label or g.signal, i,
-                    {"source": src.name, "signal": g.signal, "entity_type": entity_type,
-                     "entity_code": entity_code, "transform": "baseline_ratio"}, rec)
-    ax.set_ylim(bottom=0)
+def draw_source_panel(ax, d: PanelData, src, spec: dict, entity_type, entity_code, rec: Record) -> None:
+    """One panel a source declares (``overview_panels``): its series, each made by its
+    transform and drawn in its style (default: its place in the panel); the panel says what
+    is missing when none has data; grey where the detector found outages in its signals."""
+    used = set()
+    for i, g in enumerate(spec["series"]):
+        s, how = TRANSFORMS[g["transform"]](d, src.name, g, entity_type, entity_code)
+        if s.empty:
+            continue
+        used.add(how)
+        draw_series(ax, s, g["label"], g.get("style", i),
+                    {"source": src.name, "signal": g.get("signal") or ",".join(g["signals"]),
+                     **({"subtype": g["subtype"]} if "subtype" in g else {}),
+                     "entity_type": entity_type, "entity_code": entity_code, "transform": how}, rec)
+    # a title may depend on how the series could be made (``title_when``: transform -> title)
+    only = next(iter(used)) if len(used) == 1 else None
+    ax.set_title(spec.get("title_when", {}).get(only, spec["title"]), loc="left")
+    if not used:
+        no_data(ax, spec.get("missing", "no data").format(code=entity_code), rec)
+    if spec.get("ylim"):
+        ax.set_ylim(*spec["ylim"])
+    else:
+        ax.set_ylim(bottom=0)
+    series = spec["series"]
+    subtypes = [g["subtype"] for g in series if "subtype" in g]
     draw_detected(ax, intervals_for(d.intervals, entity_type=entity_type, entity_code=entity_code,
-                                    source=src.name, signal=[g.signal for g in sigs]), d.x0, d.x1, rec)
+                                    source=src.name,
+                                    signal=list(dict.fromkeys(x for g in series
+                                                              for x in g.get("signals", [g.get("signal")]))),
+                                    subtype=subtypes if len(subtypes) == len(series) else None),
+                  d.x0, d.x1, rec)
 
 
 # --------------------------------------------------------------------------- per network

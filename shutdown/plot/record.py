@@ -1,8 +1,9 @@
 """What a figure draws, as plain data beside the matplotlib Figure.
 
 Every figure function returns ``Drawn(figure, record)``. The record lists the documented
-events, detected spans, series, verdicts and missing data the figure drew, each event and
-span under the ``gid`` its artist carries ("event:<id>", "detected:<n>");
+events, other documenters' entries, detected spans, series, verdicts and missing data
+the figure drew, each event, entry and span under the ``gid`` its artist carries
+("event:<id>", "documenter:<lane>:<entry>", "detected:<n>");
 ``describe`` reads the drawn positions back from those artists. Also here: the
 conversions between timestamps, matplotlib's day numbers and JSON values.
 """
@@ -24,6 +25,7 @@ class Record:
     simulated: bool
     entity: tuple
     events: list = field(default_factory=list)
+    documenters: list = field(default_factory=list)     # other documenters' entries (lanes)
     detected: list = field(default_factory=list)
     series: list = field(default_factory=list)
     verdicts: list = field(default_factory=list)

@@ -3,12 +3,13 @@ with fixed metadata so the files are a pure function of the figure (stable hashe
 from __future__ import annotations
 
 from pathlib import Path
-
-import matplotlib
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from shutdown.errors import InputError
 from shutdown.plot import style as S
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 KNOWN_FORMATS = ("png", "svg", "pdf")
 
@@ -25,6 +26,7 @@ def check_formats(formats) -> tuple[str, ...]:
 def save(fig: Figure, base, formats=None) -> dict:
     """Write ``base``.png (and .svg/.pdf if asked; all of style.FORMATS by default);
     return {format: path}."""
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     base = Path(base)
     base.parent.mkdir(parents=True, exist_ok=True)

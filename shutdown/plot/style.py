@@ -39,6 +39,10 @@ VERDICTS_ORDER = list(VERDICT_STYLE)
 SERIES_STYLE = [(OI["blue"], "-"), (OI["vermillion"], "--"), (OI["green"], ":"),
                 (OI["purple"], "-."), (OI["orange"], (0, (5, 1, 1, 1, 1, 1)))]
 
+# An outage another documenter records (a source's own outage list, e.g. an Outage Center):
+# outlined and hatched like a shutdown, unfilled, so it never reads as the report's event.
+OTHER_DOCUMENTED_STYLE = dict(facecolor="#FFFFFF", edgecolor=OI["vermillion"], hatch="////", lw=0.8)
+
 DETECTED_STYLE = dict(facecolor="#BBBBBB", edgecolor="#777777", hatch="", alpha=0.45, lw=0)
 
 # DPI and FORMATS are read as ``style.DPI`` / ``style.FORMATS`` at call time, so a test

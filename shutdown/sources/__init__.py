@@ -14,12 +14,16 @@ Each source module offers:
     (``generator.throw``): a source that can do without the answer catches it.
     One driver answers every source: ``shutdown.collect.fetch_source`` from the
     network through the Fetcher (cache, validation, pace, progress),
-    ``shutdown.simulation.run`` from the simulator, ``cached`` from the raw cache.
+    ``shutdown.simulation.run`` from the simulator, ``from_cache`` (normalizing)
+    and ``cached`` (strict: a missing or invalid entry is an error) from the raw cache. Normalizing answers a request the cache
+    lacks with a *missing* answer (``answer.missing``): a generator that reads that
+    answer goes on without it where it can (the next chunk) -- reading it
+    (``json()``) raises ``NotCached``, which ends the walk (a listing's next page).
 ``plan(case) -> list[Request]``
     the requests known before any answer (counts for progress bars, tests).
 ``normalize(case, cache) -> pandas.DataFrame``
-    read the raw responses back from the cache (never the network) and return
-    the tidy table of ``shutdown.schema``.
+    the tidy table of ``shutdown.schema`` from the raw responses its ``requests``
+    walk finds in the cache (``from_cache``; never the network).
 """
 from __future__ import annotations
 
@@ -53,19 +57,33 @@ class Expect:
 
 class Answer:
     """What a driver sends back for a Request: the HTTP ``status`` and the parsed
-    JSON (``json()``), parsed from ``body`` only when asked (the simulator's
-    results bodies are large and their generator never reads them)."""
+    JSON (``json()``), parsed from ``body`` once and only when asked (the simulator's
+    results bodies are large and their generator never reads them). From the cache
+    it also carries the entry's provenance (``meta``); ``Answer.absent()`` is the
+    answer to a request the cache lacks (``missing``; ``json()`` raises NotCached)."""
 
-    __slots__ = ("status", "body", "_obj", "_parsed")
+    __slots__ = ("status", "body", "meta", "_obj", "_parsed")
 
-    def __init__(self, status: int = 200, body: bytes | None = None, obj=None, parsed: bool = False):
-        self.status, self.body, self._obj, self._parsed = status, body, obj, parsed
+    def __init__(self, status: int | None = 200, body: bytes | None = None, obj=None, parsed: bool = False,
+                 meta: dict | None = None):
+        self.status, self.body, self.meta, self._obj, self._parsed = status, body, meta or {}, obj, parsed
 
     @classmethod
     def of(cls, obj, status: int = 200) -> "Answer":
         return cls(status, obj=obj, parsed=True)
 
+    @classmethod
+    def absent(cls, source: str = "?") -> "Answer":
+        return cls(None, meta={"source": source})
+
+    @property
+    def missing(self) -> bool:
+        return self.status is None
+
     def json(self):
+        if self.missing:
+            from shutdown.http import NotCached
+            raise NotCached(self.meta.get("source", "?"), "", "not in the cache")
         if not self._parsed:
             self._obj, self._parsed = json.loads(self.body), True
         return self._obj
@@ -77,11 +95,12 @@ class Gap(str):
     the next run asks again."""
 
 
-def walk(requests, answer: Callable, expect: Callable | None = None) -> list:
+def steps(requests, answer: Callable, expect: Callable | None = None):
     """Drive a ``requests(case)`` generator: ``answer(req) -> Answer`` for each
     Request it yields (an exception ``answer`` raises is raised inside the
-    generator, at that ``yield``); ``expect(n)`` hears each ``Expect``. Returns
-    what the generator returns (a source's ``requests``: its notes)."""
+    generator, at that ``yield``); ``expect(n)`` hears each ``Expect``. Yields
+    ``(request, answer)`` as it goes; returns what the generator returns (a
+    source's ``requests``: its notes)."""
     try:
         item = next(requests)
         while True:
@@ -95,11 +114,22 @@ def walk(requests, answer: Callable, expect: Callable | None = None) -> list:
             except Exception as exc:         # noqa: BLE001  (the generator decides)
                 item = requests.throw(exc)
                 continue
+            yield item, reply
             item = requests.send(reply)
     except StopIteration as stop:
         return stop.value
     finally:
         requests.close()
+
+
+def walk(requests, answer: Callable, expect: Callable | None = None) -> list:
+    """``steps`` to the end; returns what the generator returns (a source's notes)."""
+    gen = steps(requests, answer, expect)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
 
 
 def cached(cache, source: str) -> Callable:
@@ -123,24 +153,20 @@ def cached(cache, source: str) -> Callable:
     return answer
 
 
-class _NotCached(Exception):
-    pass
-
-
-def replay(requests, cache, source: str) -> list:
-    """``(request, cached hit)`` for the requests of a generator in order, answered from
-    the cache as far as it holds them: the walk ends at the first one not cached
-    (e.g. the pages of a listing an interrupted collect left unfinished)."""
-    got = []
-
+def from_cache(requests, cache, source: str):
+    """Normalizing's driver: ``(request, Answer)`` for each request of a ``requests``
+    generator, in order, answered from the raw cache only (``answer.meta``: the
+    entry's provenance). A request the cache lacks is answered ``Answer.absent()``
+    (``missing``) and yielded too: the generator goes on without it where it can
+    (a chunk an interrupted collect did not reach), or the walk ends where the
+    generator needs it (``NotCached``: a listing's next page)."""
     def answer(req: Request) -> Answer:
         hit = cache.get(source, req.path, req.params)
         if hit is None:
-            raise _NotCached(req.label)
-        got.append((req, hit))
-        return Answer.of(hit.json())
+            return Answer.absent(source)
+        return Answer(int(hit.meta.get("status") or 200), hit.body, meta=hit.meta)
+    from shutdown.http import NotCached
     try:
-        walk(requests, answer)
-    except _NotCached:
-        pass
-    return got
+        yield from steps(requests, answer)
+    except NotCached:
+        return

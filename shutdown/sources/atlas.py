@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -53,7 +52,7 @@ from ripe.atlas.cousteau import AtlasResultsRequest, ProbeRequest
 
 from shutdown.http import MAX_PAGES, SourceError
 from shutdown.schema import SIGNALS, empty_tidy
-from shutdown.sources import Expect, Request, cached, walk
+from shutdown.sources import Expect, Request, cached, from_cache, walk
 from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
     BIN, ResultArrays, active_in_window, body_result_arrays, connection_bins, infrastructure_tags,
     is_infrastructure, probe_bins, probe_frame, probes_in_region, result_reachable, tidy_from_bins,
@@ -76,6 +75,14 @@ DECLARATION = {
     "signals": [{"signal": sig, "unit": unit, "meaning": meaning,
                  "role": "volume" if sig == "probes_reporting" else "probes", "label": _LABELS[sig]}
                 for (src, sig), (unit, meaning) in SIGNALS.items() if src == SOURCE],
+    # the overview's panel (shutdown.plot.panels): per probe class the share of probes online;
+    # titled by how the share could be made (without probes_reporting: a share of baseline)
+    "panels": [{"title": "RIPE Atlas: probes reachable, share of baseline",
+                "title_when": {"probes_reachable/probes_reporting":
+                               "RIPE Atlas: share of probes online (reaching their targets)"},
+                "missing": "no RIPE Atlas probe data for {code}",
+                "series": [{"signal": "probes_reachable", "subtype": c, "label": f"{c} probes",
+                            "transform": "online_share"} for c in ("end-user", "infrastructure")]}],
 }
 
 # Built-in measurement id -> (kind, target). 1001/5001 are the IPv4 ping
@@ -173,21 +180,7 @@ def utc_days(start: pd.Timestamp, end: pd.Timestamp):
     return out
 
 
-# -- the API key and cousteau's notion of a server -------------------------------------
-def api_key() -> str | None:
-    for name in DECLARATION["auth"]["env"]:
-        v = os.environ.get(name, "").strip()
-        if v:
-            return v
-    return None
-
-
-def auth_headers() -> dict:
-    """``{"Authorization": "Key ..."}`` when a key is set (as cousteau sends it), else {}."""
-    key = api_key()
-    return {"Authorization": f"Key {key}"} if key else {}
-
-
+# -- cousteau's notion of a server (the API key: the declaration's auth, sent by the driver) --
 def cousteau_server(base_url: str) -> str:
     """The ``server`` argument for cousteau (``host[:port]``) matching ``base_url``.
 
@@ -293,32 +286,33 @@ class CachedResults:
         return set.intersection(*sets) if sets else set()
 
 
-def load_results(case, cache, probes=None, strict: bool = True) -> CachedResults:
-    """Cached results of the planned requests. ``strict``: a planned response
-    missing from the cache is an error (collect did not finish)."""
-    probes = load_probes(case, cache) if probes is None else probes
+def load_results(case, cache, strict: bool = True) -> CachedResults:
+    """Cached results of the requests ``requests(case)`` makes after the listing (walked
+    through the cache). ``strict``: a response missing from the cache is an error
+    (collect did not finish)."""
     by_msm: dict[int, list] = {m: [] for m in MEASUREMENTS}
     missing, days_all, days_missing = [], {}, {}
-    for req in plan(case, probes)[1:]:
+    for req, answer in from_cache(requests(case), cache, SOURCE):
+        if request_kind(req) == "probes":
+            continue
         msm = request_msm(req)
         day = pd.Timestamp(int(req.params["start"]), unit="s", tz="UTC")
         days_all.setdefault(msm, set()).add(day)
-        hit = cache.get(SOURCE, req.path, req.params)
-        if hit is None:
+        if answer.missing:
             missing.append(req)
             days_missing.setdefault(msm, set()).add(day)
             continue
         try:
             if msm in REACHABILITY_MSMS:
                 # reduced at once to arrays: a case has ~10^5-10^6 results
-                arrays, obj = body_result_arrays(hit.body)
+                arrays, obj = body_result_arrays(answer.body)
             else:
-                arrays, obj = None, hit.json()
+                arrays, obj = None, answer.json()
         except ValueError:
-            raise SourceError(SOURCE, hit.meta.get("url", req.path), "cached results are not JSON") from None
+            raise SourceError(SOURCE, answer.meta.get("url", req.path), "cached results are not JSON") from None
         problem = _check_results(obj) if obj is not None else None
         if problem:
-            raise SourceError(SOURCE, hit.meta.get("url", req.path), problem)
+            raise SourceError(SOURCE, answer.meta.get("url", req.path), problem)
         by_msm.setdefault(msm, []).extend([arrays] if arrays is not None else obj)
     if missing and strict:
         raise SourceError(SOURCE, missing[0].path,
@@ -340,7 +334,7 @@ def probe_table(case, cache, strict: bool = True) -> pd.DataFrame:
     start, end = case.fetch_utc
     probes = load_probes(case, cache)
     meta = probe_frame([p for p in probes if active_in_window(p, start, end)])
-    res = load_results(case, cache, probes, strict=strict)
+    res = load_results(case, cache, strict=strict)
     return probe_bins(_reachability_rows(res), meta, start, end)
 
 
@@ -361,7 +355,7 @@ def normalize(case, cache) -> pd.DataFrame:
             return empty_tidy()
         raise
     meta = probe_frame([p for p in probes if active_in_window(p, start, end)])
-    res = load_results(case, cache, probes, strict=False)
+    res = load_results(case, cache, strict=False)
     rows = _reachability_rows(res)
     bins = probe_bins(rows, meta, start, end)
     conn = connection_bins(meta, res.by_msm.get(CONNECTION_MSM, []), start, end)

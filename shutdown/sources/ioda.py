@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.schema import IODA_OUTAGE_COLUMNS, SIGNALS
-from shutdown.sources import Expect, Gap, Request, replay
+from shutdown.sources import Expect, Gap, Request, from_cache
 from shutdown.sources.blocks import TidyBuilder, numbers
 from shutdown.sources.windows import chunks, epoch
 
@@ -70,6 +70,12 @@ DECLARATION = {
     # each IODA datasource is its own way of measuring: its own family in fusion
     "signals": [{"signal": ds, "unit": SIGNALS[(SOURCE, ds)][0], "meaning": SIGNALS[(SOURCE, ds)][1],
                  "role": _ROLES[ds], "label": _LABELS[ds], "family": f"ioda/{ds}"} for ds in DATASOURCES],
+    # the overview's panel (shutdown.plot.panels): the country's probing, telescope and BGP
+    # (gtr is drawn in the region figure)
+    "panels": [{"title": "IODA, country: share of baseline (1 = normal)", "missing": "no IODA data for {code}",
+                "series": [{"signal": ds, "label": label, "transform": "baseline_ratio"}
+                           for ds, label in (("ping-slash24", "active probing"), ("merit-nt", "telescope"),
+                                             ("bgp", "BGP"))]}],
 }
 CHUNK = pd.Timedelta(days=7)        # one signals request covers at most this much
 PAGE_LIMIT = 500                    # IODA's default page size for alerts/events
@@ -219,14 +225,14 @@ def requests(case):
     lookup = entities_request(case)
     if lookup is not None:
         try:
-            answer = yield lookup
+            found = (yield lookup).json()
         except SourceUnreachable:
             raise
-        except SourceError as exc:      # the lookup failed: regions go, the rest stays
+        except SourceError as exc:      # the lookup failed (or is not cached): regions go, the rest stays
             notes.append(f"region lookup failed ({exc.url}: {exc.problem}); "
                          "collecting country and network data without regions")
         else:
-            codes, said = match_regions(case, _sorted(parse_entities(answer.json())))
+            codes, said = match_regions(case, _sorted(parse_entities(found)))
             notes += said
     rest = [r for r in plan(case, codes) if r.path != ENTITIES_PATH]
     yield Expect(len(rest))
@@ -235,7 +241,10 @@ def requests(case):
         if not req.path.startswith("/signals/"):
             yield from pages(req)
             continue
-        obj = (yield req).json()
+        answer = yield req
+        if answer.missing:              # normalizing: a chunk the cache lacks
+            continue
+        obj = answer.json()
         if silent_failure(obj):
             notes.append(Gap(f"{req.label}: no data, IODA's silent backend failure "
                              "(HTTP 200, data: []); asked again next run"))
@@ -247,11 +256,12 @@ def requests(case):
 
 
 def pages(req: Request):
-    """An alerts/events request and its follow-up pages, while a page comes back full."""
-    obj = (yield req).json()
-    page = 1
-    while len(obj.get("data") or []) >= int(req.params.get("limit", PAGE_LIMIT)) and page < MAX_PAGES:
-        obj = (yield dataclasses.replace(req, params=page_params(req.params, page))).json()
+    """An alerts/events request and its follow-up pages, while a page comes back full
+    (and is there: normalizing stops at a page the cache lacks)."""
+    answer, page = (yield req), 1
+    while (not answer.missing and len(answer.json().get("data") or []) >= int(req.params.get("limit", PAGE_LIMIT))
+           and page < MAX_PAGES):
+        answer = yield dataclasses.replace(req, params=page_params(req.params, page))
         page += 1
 
 
@@ -374,24 +384,21 @@ def _outage_frame(rows) -> pd.DataFrame:
 
 
 # -- normalizing (cache in, tidy table out) ----------------------------------------
-def _simulated(cache, hit) -> bool:
-    return bool(hit.meta.get("simulated", False)) or cache.simulated
+def _simulated(cache, answer) -> bool:
+    return bool(answer.meta.get("simulated", False)) or cache.simulated
 
 
 def normalize(case, cache) -> pd.DataFrame:
-    """The tidy table of every cached signals response of ``case``; regions named as in the case."""
+    """The tidy table of every cached signals response of ``case`` (its ``requests``
+    walked through the cache); regions named as in the case."""
     out = TidyBuilder()
-    codes, _ = resolve_regions(case, cache=cache)
-    for req in plan(case, codes):
-        if not req.path.startswith("/signals/"):
+    for req, answer in from_cache(requests(case), cache, SOURCE):
+        if answer.missing or not req.path.startswith("/signals/"):
             continue
-        hit = cache.get(SOURCE, req.path, req.params)
-        if hit is None:
-            continue
-        sim = _simulated(cache, hit)
+        sim = _simulated(cache, answer)
         lo = pd.Timestamp(req.params["from"], unit="s", tz="UTC")
         hi = pd.Timestamp(req.params["until"], unit="s", tz="UTC")
-        for _, _, ds, subtype, ts, values in iter_series(hit.json(), out):
+        for _, _, ds, subtype, ts, values in iter_series(answer.json(), out):
             keep = (ts >= lo) & (ts < hi)      # IODA rounds ``from`` down to the step
             out.add(source=SOURCE, entity_type=req.entity_type, entity_code=req.entity_code,
                     signal=ds, subtype=subtype, unit=SIGNALS.get((SOURCE, ds), (ds, ""))[0],
@@ -401,18 +408,16 @@ def normalize(case, cache) -> pd.DataFrame:
 
 def normalize_outages(case, cache) -> pd.DataFrame:
     """IODA's own alerts and events for ``case`` (IODA_OUTAGE_COLUMNS), regions named as in the case."""
-    codes, _ = resolve_regions(case, cache=cache)
-    names = {(t, c): n for t, c, n in entities(case, codes)}
-    frames = []
-    for req in plan(case, codes):
-        if not req.path.startswith("/outages/"):
+    names, frames = {}, []
+    for req, answer in from_cache(requests(case), cache, SOURCE):
+        if answer.missing or not req.path.startswith("/outages/"):
             continue
-        for _, hit in replay(pages(req), cache, SOURCE):
-            payload = hit.json()
-            df = (parse_events(payload, req.params.get("until")) if req.path.endswith("events")
-                  else parse_alerts(payload))
-            df["simulated"] = _simulated(cache, hit)
-            frames.append(df)
+        names[(req.params["entityType"], str(req.params["entityCode"]))] = req.entity_code
+        payload = answer.json()
+        df = (parse_events(payload, req.params.get("until")) if req.path.endswith("events")
+              else parse_alerts(payload))
+        df["simulated"] = _simulated(cache, answer)
+        frames.append(df)
     if not frames:
         return _outage_frame([])
     out = pd.concat(frames, ignore_index=True)

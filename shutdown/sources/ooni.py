@@ -40,8 +40,8 @@ import dataclasses
 
 import pandas as pd
 
-from shutdown.schema import OONI_TESTS, SIGNALS
-from shutdown.sources import Request, ooni_targeted
+from shutdown.schema import OONI_MESSENGER_TESTS, OONI_TESTS, SIGNALS
+from shutdown.sources import Request, from_cache, ooni_targeted
 from shutdown.sources.blocks import TidyBuilder
 from shutdown.sources.ooni_api import (  # noqa: F401  (the API helpers, re-exported)
     COUNT_FIELDS, FIELDS, HOUR_GRAIN_DAYS, PATH, aggregation_params, check_aggregation, day_chunks,
@@ -61,6 +61,15 @@ DECLARATION = {
     "signals": [{"signal": sig, "unit": unit, "meaning": meaning,
                  "role": "volume" if sig == "measurements" else "service", "label": f"OONI {sig}"}
                 for (src, sig), (unit, meaning) in SIGNALS.items() if src == SOURCE],
+    # the overview's panels (shutdown.plot.panels): the volume uploaded, and the messenger
+    # tests pooled into one anomaly share
+    "panels": [{"title": "OONI: measurements uploaded per bin", "missing": "no OONI measurement volume for {code}",
+                "series": [{"signal": "measurements", "subtype": "all", "label": "OONI measurements",
+                            "transform": "none"}]},
+               {"title": "OONI messenger tests (Telegram, WhatsApp, Signal, Messenger): anomaly share",
+                "missing": "no OONI messenger tests for {code}", "ylim": [0, 1.05],
+                "series": [{"signals": list(OONI_MESSENGER_TESTS), "label": "messenger anomaly share",
+                            "transform": "anomaly_share", "style": 1}]}],
 }
 
 
@@ -90,21 +99,25 @@ def requests(case):
 def normalize(case, cache) -> pd.DataFrame:
     """Tidy rows of the country and each case network from every cached answer,
     on the case's hourly grid; hours missing from a fetched chunk are zero
-    measurements (that is how OONI reports them)."""
-    out = TidyBuilder()
+    measurements (that is how OONI reports them). The answers are those of its
+    ``requests`` walked through the cache; the per-domain and circumvention ones
+    go to ``ooni_targeted``."""
+    out, targeted = TidyBuilder(), []
     unit = SIGNALS[(SOURCE, "measurements")][0]
     start, end = case.fetch_utc
     grid = pd.date_range(pd.Timestamp(start).tz_convert("UTC").ceil("h"), end, freq="h", inclusive="left")
     asns = [int(n.asn) for n in case.networks]
     entities = [("country", case.country)] + [("asn", str(a)) for a in asns]
-    for req in plan(case):
-        hit = cache.get(SOURCE, req.path, req.params)
-        if hit is None:
+    for req, answer in from_cache(requests(case), cache, SOURCE):
+        if answer.missing:
             continue
-        sim = bool(hit.meta.get("simulated", False)) or cache.simulated
+        if req.params.get("axis_y") in ooni_targeted.AXES:
+            targeted.append((req, answer))
+            continue
+        sim = bool(answer.meta.get("simulated", False)) or cache.simulated
         lo, hi = window(req.params)
         hours = grid[(grid >= lo) & (grid < hi)]
-        counts = hourly_counts(hit.json(), hours, asns, out)
+        counts = hourly_counts(answer.json(), hours, asns, out)
         test = req.params.get("test_name")
         for k, (etype, code) in enumerate(entities):
             label = dict(source=SOURCE, entity_type=etype, entity_code=code, unit=unit, ts=hours,
@@ -113,5 +126,5 @@ def normalize(case, cache) -> pd.DataFrame:
             if test:
                 for j, outcome in enumerate(COUNT_FIELDS, start=1):
                     out.add(signal=test, subtype=outcome, values=counts[k, :, j], **label)
-    ooni_targeted.normalize(case, cache, out)
+    ooni_targeted.add_rows(case, cache, targeted, out)
     return out.frame()

@@ -46,6 +46,7 @@ from shutdown.sources import ooni_api
 from shutdown.sources.blocks import TidyBuilder
 
 SOURCE = "ooni"
+AXES = ("domain", "test_name")       # axis_y of this module's requests (ooni.plan's: probe_asn)
 
 
 def _chunked(case, label: str, **params) -> list[Request]:
@@ -74,23 +75,20 @@ def plan(case) -> list[Request]:
     return plan_sites(case) + plan_circumvention(case)
 
 
-def normalize(case, cache, out: TidyBuilder | None = None) -> pd.DataFrame | None:
+def add_rows(case, cache, answered, out: TidyBuilder) -> None:
     """Tidy rows per domain (and outcome) and per circumvention test, on the case's
-    hourly grid; added to ``out`` when given (one table with ``ooni.py``'s rows)."""
-    own = out is None
-    out = TidyBuilder() if own else out
+    hourly grid, added to ``out`` (``ooni.normalize``'s table) from ``answered``:
+    (request, cached Answer) of this module's requests, as OONI's ``requests`` walk
+    found them in the cache."""
     unit = SIGNALS[(SOURCE, "measurements")][0]
     start, end = case.fetch_utc
     grid = pd.date_range(pd.Timestamp(start).tz_convert("UTC").ceil("h"), end, freq="h", inclusive="left")
-    for req in plan(case):
-        hit = cache.get(SOURCE, req.path, req.params)
-        if hit is None:
-            continue
+    for req, answer in answered:
         lo, hi = ooni_api.window(req.params)
         hours = grid[(grid >= lo) & (grid < hi)]
         label = dict(source=SOURCE, entity_type="country", entity_code=case.country, unit=unit,
-                     ts=hours, simulated=bool(hit.meta.get("simulated", False)) or cache.simulated)
-        rows = hit.json().get("result") or []
+                     ts=hours, simulated=bool(answer.meta.get("simulated", False)) or cache.simulated)
+        rows = answer.json().get("result") or []
         axis = req.params["axis_y"]                      # "domain" | "test_name"
         keys = req.params["domain" if axis == "domain" else "test_name"].split(",")
         for key in keys:
@@ -101,4 +99,3 @@ def normalize(case, cache, out: TidyBuilder | None = None) -> pd.DataFrame | Non
             for j, outcome in enumerate(OONI_OUTCOMES, start=1):
                 sig, sub = (SITE_SIGNAL, f"{key}/{outcome}") if axis == "domain" else (key, outcome)
                 out.add(signal=sig, subtype=sub, values=counts[:, j], **label)
-    return out.frame() if own else None

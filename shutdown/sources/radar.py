@@ -62,12 +62,11 @@ first chunk's peak: a relative level, never a request count.
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 import pandas as pd
 
-from shutdown.sources import Request, replay
+from shutdown.sources import Request, from_cache
 from shutdown.sources.blocks import TidyBuilder
 
 # What the registry reads. Sources of each value are in the comments.
@@ -119,15 +118,6 @@ UNITS = {d["signal"]: d["unit"] for d in DECLARATION["signals"]}
 
 ANNOTATION_COLUMNS = ["id", "start_utc", "end_utc", "locations", "asns", "scope", "cause",
                       "outage_type", "event_type", "description", "linked_url", "simulated"]
-
-
-# -- the token -----------------------------------------------------------------------
-def auth_headers(env=os.environ) -> dict | None:
-    """``{"Authorization": "Bearer <token>"}`` from ``$CLOUDFLARE_API_TOKEN``, or None."""
-    token = (env.get(DECLARATION["auth"]["env"]) or "").strip()
-    if not token:
-        return None
-    return {DECLARATION["auth"]["header"]: f"{DECLARATION['auth']['scheme']} {token}"}
 
 
 # -- what to ask -----------------------------------------------------------------------
@@ -271,10 +261,12 @@ def requests(case):
 
 
 def pages(req: Request):
-    """An Outage Center request and its follow-up pages, until a page comes back short."""
-    obj, page = (yield req).json(), 1
-    while len(obj["result"]["annotations"]) >= int(req.params["limit"]) and page < MAX_PAGES:
-        obj = (yield dataclasses.replace(req, params=page_params(req.params, page))).json()
+    """An Outage Center request and its follow-up pages, until a page comes back short
+    (or is not there: normalizing stops at a page the cache lacks)."""
+    answer, page = (yield req), 1
+    while (not answer.missing and len(answer.json()["result"]["annotations"]) >= int(req.params["limit"])
+           and page < MAX_PAGES):
+        answer = yield dataclasses.replace(req, params=page_params(req.params, page))
         page += 1
 
 
@@ -349,28 +341,22 @@ def annotation_frame(rows) -> pd.DataFrame:
 
 
 # -- normalizing (cache in, tables out) ----------------------------------------------------
-def _simulated(cache, hit) -> bool:
-    return bool(hit.meta.get("simulated", False)) or cache.simulated
+def _simulated(cache, answer) -> bool:
+    return bool(answer.meta.get("simulated", False)) or cache.simulated
 
 
 def normalize(case, cache) -> pd.DataFrame:
-    """The tidy table of every cached time series of ``case``, chunks stitched per
-    entity and signal (see ``stitch``)."""
+    """The tidy table of every cached time series of ``case`` (its ``requests`` walked
+    through the cache), chunks stitched per entity and signal (see ``stitch``)."""
     out = TidyBuilder()
-    groups: dict = {}
-    for req in plan(case):
-        if req.path in SIGNAL_OF_PATH:
-            groups.setdefault((req.entity_type, req.entity_code, SIGNAL_OF_PATH[req.path]), []).append(req)
-    for (etype, code, signal), reqs in groups.items():
-        pieces, sim = [], False
-        for req in reqs:
-            hit = cache.get(SOURCE, req.path, req.params)
-            if hit is None:
-                continue
-            sim = sim or _simulated(cache, hit)
-            pieces.append(parse_timeseries(hit.json()))
-        if not pieces:
+    groups: dict = {}       # (entity type, code, signal) -> ([chunk series], simulated)
+    for req, answer in from_cache(requests(case), cache, SOURCE):
+        if answer.missing or req.path not in SIGNAL_OF_PATH:
             continue
+        pieces, sim = groups.get((req.entity_type, req.entity_code, SIGNAL_OF_PATH[req.path]), ([], False))
+        groups[(req.entity_type, req.entity_code, SIGNAL_OF_PATH[req.path])] = (
+            pieces + [parse_timeseries(answer.json())], sim or _simulated(cache, answer))
+    for (etype, code, signal), (pieces, sim) in groups.items():
         ts, values = stitch(pieces)
         lo, hi = case.fetch_utc
         keep = (ts >= lo) & (ts < hi)
@@ -383,11 +369,12 @@ def normalize_annotations(case, cache) -> pd.DataFrame:
     """The Outage Center's annotations for ``case`` (ANNOTATION_COLUMNS), one row per
     annotation id over every cached page, ordered by start: a documented timeline
     kept beside the case's own, never read by detection."""
-    first = next(r for r in plan(case) if r.path == OUTAGES_PATH)
     frames = []
-    for _, hit in replay(pages(first), cache, SOURCE):
-        df = parse_annotations(hit.json())
-        df["simulated"] = _simulated(cache, hit)
+    for req, answer in from_cache(requests(case), cache, SOURCE):
+        if answer.missing or req.path != OUTAGES_PATH:
+            continue
+        df = parse_annotations(answer.json())
+        df["simulated"] = _simulated(cache, answer)
         frames.append(df)
     frames = [f for f in frames if len(f)]
     if not frames:

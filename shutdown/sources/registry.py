@@ -23,6 +23,12 @@ renderer, ``shutdown/simulation/render_<name>.py``). A declaration names:
     optional ``{"function", "title"}``: the module function ``f(case, cache)`` that
     reads outages the source documents itself (a second documented timeline,
     compared with the report's in ``shutdown.documenters``);
+``panels``
+    optional: its panels of the overview figure, each ``{"title", "series", "missing",
+    "ylim", "title_when"}`` with series ``{"signal" (or "signals"), "subtype", "label",
+    "transform", "style"}`` (``shutdown.plot.panels`` draws them; ``transform`` names
+    one of its ``TRANSFORMS``). Without it, a source gets one panel of its
+    connectivity and traffic signals as shares of their baseline, when it has data;
 ``signals``
     what it writes into the tidy table: ``signal``, ``unit``, ``meaning``,
     ``role`` (connectivity | routing | traffic | volume | service | probes),
@@ -70,6 +76,7 @@ class Source:
     order: int = 50
     signals: tuple = field(default=(), repr=False)
     documents: dict | None = None     # {"function", "title"}: outages it documents itself
+    panels: tuple = field(default=(), repr=False)   # its overview panels (plot.panels), or () for the default
 
     @property
     def url_env(self) -> str:
@@ -119,7 +126,12 @@ def _source(module_name: str, d: dict) -> Source:
                      min_interval=float(d.get("min_interval", 0.0)),
                      # a source that needs a credential is one a case opts into
                      default=bool(d.get("default", not (d.get("auth") or {}).get("required"))),
-                     order=int(d.get("order", 50)), signals=sigs, documents=d.get("documents"))
+                     order=int(d.get("order", 50)), signals=sigs, documents=d.get("documents"),
+                     panels=tuple(d.get("panels", ())))
+        for spec in src.panels:
+            if not spec["title"] or not all("transform" in g and ("signal" in g or "signals" in g)
+                                            for g in spec["series"]):
+                raise KeyError("panels: a title, and a signal and a transform per series")
     except (KeyError, TypeError, ValueError) as exc:      # a programming error in a source module
         raise RuntimeError(f"{where}: malformed ({exc!r})") from None
     bad = [s.role for s in sigs if s.role not in ROLES]
