@@ -33,9 +33,10 @@ def import_reference(repeat: int = 3, env: dict | None = None) -> float:
     return statistics.median(timed(IMPORT_REFERENCE, env) for _ in range(repeat))
 
 
-def groupby_reference(table, by=("entity_code", "signal"), repeat: int = 2) -> tuple[float, float]:
+def groupby_reference(table, by=("entity_code", "signal"), repeat: int = 3) -> tuple[float, float]:
     """(wall, CPU) seconds of ``table.groupby(by)["value"].sum()``, the best of ``repeat``
-    runs (the run least disturbed by other jobs on the machine)."""
+    runs: the run least disturbed by other jobs (on the shared 2-core machine one run in
+    three or so took twice the CPU time of the others on the same table)."""
     best = None
     for _ in range(repeat):
         t, c0 = time.perf_counter(), os.times()

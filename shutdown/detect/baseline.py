@@ -98,27 +98,10 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
     min_exp, pool = _min_expected(keys), pooled(keys)
     for ka, kb in chunks(hi - lo):
         c = slice(ka, kb)
-        # the chunk's rows with a value, series numbered from 0 within the chunk
-        rows = row_index(lo[c], hi[c])
-        bkey = np.repeat(np.arange(kb - ka, dtype=np.int64), hi[c] - lo[c])
-        bts, bval = s.ts[rows], s.value[rows]
-        has = ~np.isnan(bval)
-        bkey, bts, bval = bkey[has], bts[has], bval[has]
-        del rows, has
-        n_bins[c] = np.bincount(bkey, minlength=kb - ka)
-        level[c] = _group_median(bval, bkey, kb - ka)
-        p, slot = _daily_profile(bkey, bts, bval, slot_ns[c], nslots[c], level[c], maxslot)
-        prof[c] = p
-        weekday[c] = _weekly_factor(bkey, bts, bval, p, slot, cyclic[c], tz_offset_ns, th)
-        del slot
-        # noise of the deviation over the baseline itself
-        part = Baseline(prof[c], slot_ns[c], weekday[c], level[c], sigma[c], n_bins[c],
-                        None, tz_offset_ns)
-        dev = deviation(part, bkey, bts, bval, mode_rise[c], min_exp[c], pool[c])
-        sigma[c] = _noise(dev, bkey, kb - ka)
-        del dev, bkey, bts, bval
-    b = Baseline(prof, slot_ns, weekday, level, sigma, n_bins,
-                 None, tz_offset_ns)
+        n_bins[c], level[c], prof[c], weekday[c], sigma[c] = _fit_chunk(
+            s, lo[c], hi[c], slot_ns[c], nslots[c], cyclic[c], maxslot,
+            (mode_rise[c], min_exp[c], pool[c]), tz_offset_ns, th)
+    b = Baseline(prof, slot_ns, weekday, level, sigma, n_bins, None, tz_offset_ns)
 
     coverage = n_bins * np.maximum(bin_ns, 1)
     enough = np.where(bin_ns < NS_DAY, coverage >= th.MIN_BASELINE.value,
@@ -140,6 +123,28 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
     status[small] = "too-small"
     b.status = status
     return b
+
+
+def _fit_chunk(s: SeriesSet, lo, hi, slot_ns, nslots, cyclic, maxslot, judged, tz_offset_ns, th):
+    """(n_bins, level, profile, weekday factor, sigma) of the series whose baseline rows
+    are the spans [lo, hi), numbered from 0 within the chunk; ``judged``: their
+    (mode_rise, min_expected, pooled), for the deviation whose noise is sigma."""
+    n = len(lo)
+    rows = row_index(lo, hi)
+    bkey = np.repeat(np.arange(n, dtype=np.int64), hi - lo)
+    bts, bval = s.ts[rows], s.value[rows]
+    has = ~np.isnan(bval)                                 # rows with a value
+    bkey, bts, bval = bkey[has], bts[has], bval[has]
+    del rows, has
+    n_bins = np.bincount(bkey, minlength=n)
+    level = _group_median(bval, bkey, n)
+    prof, slot = _daily_profile(bkey, bts, bval, slot_ns, nslots, level, maxslot)
+    weekday = _weekly_factor(bkey, bts, bval, prof, slot, cyclic, tz_offset_ns, th)
+    del slot
+    # noise of the deviation over the baseline itself
+    part = Baseline(prof, slot_ns, weekday, level, np.zeros(n), n_bins, None, tz_offset_ns)
+    sigma = _noise(deviation(part, bkey, bts, bval, *judged), bkey, n)
+    return n_bins, level, prof, weekday, sigma
 
 
 def _daily_profile(bkey, bts, bval, slot_ns, nslots, level, maxslot) -> tuple[np.ndarray, np.ndarray]:
