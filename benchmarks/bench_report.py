@@ -40,6 +40,7 @@ def main() -> None:
             f"reference ({IMPORT_REFERENCE_NAME})": IMPORT_REFERENCE,
             f"report {args.case} --demo (warm, {args.formats})": report,
             f"report {args.case} --demo (warm, one worker)": report,
+            f"report {args.case} --demo --redraw (every figure drawn)": report + ["--redraw"],
             "shutdown --help": [shutdown, "--help"],
         }
         times = {k: [] for k in commands}

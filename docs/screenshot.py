@@ -25,7 +25,7 @@ def main(report_dir="out/kz-2022-01-demo", dest="docs/interactive-overview.png",
         sys.exit("no Chromium installed (apt-get install chromium)")
     with sync_playwright() as pw:
         browser = launch(pw, exe)
-        page = browser.new_page(viewport={"width": 1000, "height": 1100}, device_scale_factor=1)
+        page = browser.new_page(viewport={"width": 1100, "height": 1100}, device_scale_factor=1)
         page.goto((Path(report_dir).resolve() / "report.html").as_uri())
         wait_for_charts(page)
         fig = page.locator("#fig-overview")

@@ -301,14 +301,11 @@ def _row_at(iv, t, which: str = "start"):
 
 
 # -- alignment ---------------------------------------------------------------------------
-def align(events, detection, tidy=None, case=None, horizon: pd.Timedelta = HORIZON) -> pd.DataFrame:
+def align(events, detection, case=None, horizon: pd.Timedelta = HORIZON) -> pd.DataFrame:
     """One row per (event, expected source series). ``detection`` is a
-    ``detect.Detection`` (best: it knows which series had data) or an intervals frame."""
+    ``detect.Detection`` (best: it knows which series had data) or an intervals frame;
+    alignment never runs detection itself (``pipeline.analyse`` wires the two)."""
     intervals, series, det = _parts(detection)
-    if series is None and tidy is not None and case is not None:
-        from shutdown import detect
-        det = detect.run(tidy, case.window_utc, case.baseline_utc, tz=case.timezone)
-        series = det.series
     iv_all = intervals if intervals is not None else pd.DataFrame()
     sim_any = bool(len(iv_all) and iv_all["simulated"].any()) or bool(
         series is not None and len(series) and series["simulated"].any())

@@ -42,7 +42,7 @@ from shutdown import plot
 from shutdown.timeline import iso_z
 
 MAX_POINTS = 1000          # per series on the page; min+max per bucket above that
-WIDTH = 640                # px, the plotting area (the page is 60rem wide, legends to the right)
+WIDTH = 640                # px, the plotting area (the page is 64rem wide, legends to the right)
 PANEL_H = 110              # px per data panel
 _CHAR_PX = 5.6             # mean width of a 10 px label character
 ROW_H = 22                 # px per event row (strip) or Gantt row

@@ -165,9 +165,9 @@ def analyse(inputs: Inputs, thresholds=None) -> Analysis:
     for this analysis (e.g. ``{"K_NOISE": 5.0}``); alignment judges with the same."""
     from shutdown import align as A
 
-    case, events, tidy = inputs.case, inputs.events, inputs.tidy
+    case, events = inputs.case, inputs.events
     det = detect(inputs, thresholds)
-    rows = with_detected_span(A.align(events, det, tidy, case), det.intervals)
+    rows = with_detected_span(A.align(events, det, case), det.intervals)
     summary = A.summarize(rows, events)
     expected = A.expectation_results(case, summary, rows)
     return Analysis(detection=det, alignment=rows, summary=summary,

@@ -486,9 +486,9 @@ def to_markdown(blocks) -> str:
 
 
 _CSS = """
-body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
+body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;
 color:#111;line-height:1.45}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #999;padding:.2rem .4rem;text-align:left;vertical-align:top}
 th{background:#eee}
 figure{margin:1rem 0}figure img{width:100%;height:auto;border:1px solid #ccc}

@@ -68,7 +68,7 @@ def test_analyse_is_what_report_and_commands_show(kz):
     res = pipeline.analyse(inputs)
     # the same stages wired by hand give the same verdicts
     det = detect.run(inputs.tidy, case.window_utc, case.baseline_utc, tz=case.timezone)
-    rows = align.align(inputs.events, det, inputs.tidy, case)
+    rows = align.align(inputs.events, det, case)
     pd.testing.assert_frame_equal(res.summary, align.summarize(rows, inputs.events))
     assert res.alignment["det_start_utc"].notna().any()          # detected span added
     assert {x["event"] for x in res.expectations} == {e.event for e in case.expectations}

@@ -63,6 +63,18 @@ def test_detected_intervals_are_shaded_where_detected(overview, kz):
     assert all(m["entity_type"] == "country" for m in members(plot.describe(*overview)))
 
 
+def test_legend_names_the_detected_shade_only_where_a_panel_shows_it(kz, overview):
+    case, events, tidy, iv = kz
+    shade = "detected outage (this panel)"
+
+    def labels(drawn):
+        return [t.get_text() for lg in drawn.figure.legends for t in lg.get_texts()]
+    assert overview.record.detected and shade in labels(overview)
+    evidence = plot.evidence_figure(tidy, events, case)     # per-day heat maps: nothing shaded
+    assert not evidence.record.detected and shade not in labels(evidence)
+    assert "documented: shutdown" in labels(evidence)
+
+
 def test_series_drawn_per_source_family(overview):
     desc = plot.describe(*overview)
     got = {(s["source"], s["signal"], s.get("subtype", "")) for s in desc["series"]}

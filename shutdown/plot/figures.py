@@ -40,7 +40,7 @@ def _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles
     x0, x1 = case.window_utc
     format_time_axes([strip, *panels], strip, x0, x1, case.timezone)
     draw_event_strip(strip, bars, n_rows, x0, x1, rec, lanes)
-    legend(fig, list(handles) + kind_handles(bars) + lane_handles(lanes))
+    legend(fig, list(handles) + kind_handles(bars, detected=bool(rec.detected)) + lane_handles(lanes))
     watermark(fig, simulated)
 
 def _strip(events, x0, x1, context=True):

@@ -208,12 +208,14 @@ def draw_event_guides(ax, bars: list[EventBar]):
             ax.axvline(num(t), color=colour, lw=0.6, ls=(0, (2, 2)), alpha=0.8, zorder=1)
 
 
-def kind_handles(bars):
-    """Legend entries for the event kinds drawn, and for the detected shade."""
+def kind_handles(bars, detected: bool = True):
+    """Legend entries for the event kinds drawn, and for the detected shade when a panel
+    shows any (``detected``)."""
     kinds = [k for k in EVENT_STYLE if any(b.kind == k for b in bars)]
     hs = [(Patch(facecolor=EVENT_STYLE[k][0], hatch=EVENT_STYLE[k][1], edgecolor="black", lw=0.5),
            f"documented: {k}") for k in kinds]
-    hs.append((Patch(**{k: v for k, v in DETECTED_STYLE.items()}), "detected outage (this panel)"))
+    if detected:
+        hs.append((Patch(**{k: v for k, v in DETECTED_STYLE.items()}), "detected outage (this panel)"))
     return hs
 
 
