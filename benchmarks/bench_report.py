@@ -16,16 +16,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from reference import IMPORT_REFERENCE, IMPORT_REFERENCE_NAME, timed
+
 BIN = Path(sys.executable).parent
-
-
-def timed(cmd: list[str], env: dict) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -42,8 +37,7 @@ def main() -> None:
                   "--formats", args.formats, "--quiet"]
         subprocess.run(report, check=True, env=env, stdout=subprocess.DEVNULL)   # warm the cache
         commands = {
-            "reference (import pandas, matplotlib.pyplot)": [sys.executable, "-c",
-                                                             "import pandas, matplotlib.pyplot"],
+            f"reference ({IMPORT_REFERENCE_NAME})": IMPORT_REFERENCE,
             f"report {args.case} --demo (warm, {args.formats})": report,
             f"report {args.case} --demo (warm, one worker)": report,
             f"report {args.case} --demo --redraw (every figure drawn)": report + ["--redraw"],

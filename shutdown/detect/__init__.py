@@ -129,13 +129,13 @@ def run(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,
     return _run(tidy, window, baseline, tz, _thresholds.resolve(thresholds))
 
 
-def _run(tidy, window, baseline, tz, th) -> Detection:
+def _run(tidy, window, baseline, tz, th, keep_rows: bool | None = None) -> Detection:
     _series.check_columns(tidy)
     s = _series.build(tidy, th)
-    tmin = pd.Timestamp(int(s.ts.min()), tz="UTC") if len(s.ts) else None
+    tmin = pd.Timestamp(s.min_ts(), tz="UTC") if len(s.ts) else None
     (w0, w1), (b0, b1) = _window(window, baseline, tmin)
     fit = _baseline.fit(s, b0.value, b1.value, _tz_offset_ns(tz, w0), th=th)
-    iv, rows = _intervals.find(s, fit, w0.value, w1.value, th=th)
+    iv, rows = _intervals.find(s, fit, w0.value, w1.value, keep_rows=keep_rows, th=th)
     ser = _coverage(s, fit, w0.value, w1.value, th)
     ch, ev, counts = _evidence.changes(tidy, (w0, w1), (b0, b1), _tz_offset_ns(tz, w0), th=th)
     notes = list(s.notes) + _notes(ser, (b0, b1), empty=len(tidy) == 0, evidence=ev)
@@ -196,7 +196,7 @@ def run_table(path, window, baseline=None, tz: str | None = None,
 
 
 def _run_part(tidy, window, baseline, tz, th) -> tuple:
-    d = _run(tidy, window, baseline, tz, th)
+    d = _run(tidy, window, baseline, tz, th, keep_rows=False)      # a group's rows are not kept
     return (d.intervals, d.series, d.series_set.notes, d.window, d.baseline, d.changes,
             d.evidence, d.counts)
 
@@ -228,8 +228,7 @@ def _coverage(s, fit, w0, w1, th) -> pd.DataFrame:
     n = len(keys)
     if n == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SERIES_COLUMNS})
-    wm = (s.ts >= w0) & (s.ts < w1) & ~np.isnan(s.value)
-    n_window = np.bincount(s.key[wm], minlength=n)
+    n_window = s.n_values(*s.bounds(w0, w1))
     status = fit.status.copy()
     status[(status == "ok") & (n_window == 0)] = "no-data"
     enter, _ = _intervals.thresholds_for(keys, fit.sigma, th)
@@ -255,7 +254,7 @@ def baseline(tidy: pd.DataFrame, window_start, baseline_start=None, tz: str | No
     s = _series.build(tidy)
     w0 = _ts(window_start, "window start")
     b0 = _ts(baseline_start, "baseline start") if baseline_start is not None else (
-        pd.Timestamp(int(s.ts.min()), tz="UTC") if len(s.ts) else w0)
+        pd.Timestamp(s.min_ts(), tz="UTC") if len(s.ts) else w0)
     fit = _baseline.fit(s, b0.value, w0.value, _tz_offset_ns(tz, w0))
     return _baseline.profile_frame(s, fit)
 

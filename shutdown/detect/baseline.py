@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.detect import thresholds as T
-from shutdown.detect.series import NS_DAY, SeriesSet
+from shutdown.detect.series import NS_DAY, SeriesSet, chunks, row_index
 
 MIN_EXPECTED = {   # below this expected count a zero is chance, not a cut (Poisson)
     # OONI counts are judged on 3-bin sums (see ``pooled``): below 15 expected
@@ -86,25 +86,84 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
     cyclic = (keys["cyclic"].to_numpy(dtype=bool) & (bin_ns < NS_DAY)) if n else np.zeros(0, bool)
     slot_ns = np.where(cyclic, np.maximum(bin_ns, 60 * 10**9), 0).astype(np.int64)
     nslots = np.where(cyclic, -(-NS_DAY // np.maximum(slot_ns, 1)), 1)
+
+    # the baseline rows of each series: a span [lo, hi); series are learnt a chunk of
+    # whole series at a time (every figure is per series), so the temporaries are those
+    # of a chunk however long the baseline
+    lo, hi = s.bounds(start_ns, end_ns)
     maxslot = int(nslots.max()) if n else 1
+    prof, weekday = np.full((n, maxslot), np.nan), np.ones((n, 7))
+    level, sigma, n_bins = np.full(n, np.nan), np.zeros(n), np.zeros(n, dtype=np.int64)
+    mode_rise = (keys["mode"].to_numpy() == "rise") if n else np.zeros(0, bool)
+    min_exp, pool = _min_expected(keys), pooled(keys)
+    for ka, kb in chunks(hi - lo):
+        c = slice(ka, kb)
+        n_bins[c], level[c], prof[c], weekday[c], sigma[c] = _fit_chunk(
+            s, lo[c], hi[c], slot_ns[c], nslots[c], cyclic[c], maxslot,
+            (mode_rise[c], min_exp[c], pool[c]), tz_offset_ns, th)
+    b = Baseline(prof, slot_ns, weekday, level, sigma, n_bins, None, tz_offset_ns)
 
-    bm = (s.ts >= start_ns) & (s.ts < end_ns) & ~np.isnan(s.value)
-    bkey, bts, bval = s.key[bm].astype(np.int64), s.ts[bm], s.value[bm]
+    coverage = n_bins * np.maximum(bin_ns, 1)
+    enough = np.where(bin_ns < NS_DAY, coverage >= th.MIN_BASELINE.value,
+                      n_bins >= th.MIN_BASELINE_BINS)
+    status = np.where(~enough, "no-baseline", "ok").astype(object)
+    # an anomaly share is NaN where too few tests ran: rows there, values not -> too small
+    n_rows = hi - lo
+    status[~enough & mode_rise & (n_rows > 0)] = "too-small"
+    zero = ~mode_rise & ~(level > 0) & enough
+    status[zero] = "zero-baseline"
+    # too small to judge: typical expected count below the floor where a drop can be told
+    # from chance (pooled series are compared on 3-bin sums), or too few Atlas probes
+    me = _min_expected(keys)
+    per_bin = me / np.where(pooled(keys), 3.0, 1.0)
+    small = (status == "ok") & (me > 0) & (level < per_bin)
+    if "n_probes" in keys:
+        probes = keys["n_probes"].to_numpy(dtype=float)
+        small |= (status == "ok") & (probes < th.ATLAS_MIN_PROBES)
+    status[small] = "too-small"
+    b.status = status
+    return b
+
+
+def _fit_chunk(s: SeriesSet, lo, hi, slot_ns, nslots, cyclic, maxslot, judged, tz_offset_ns, th):
+    """(n_bins, level, profile, weekday factor, sigma) of the series whose baseline rows
+    are the spans [lo, hi), numbered from 0 within the chunk; ``judged``: their
+    (mode_rise, min_expected, pooled), for the deviation whose noise is sigma."""
+    n = len(lo)
+    rows = row_index(lo, hi)
+    bkey = np.repeat(np.arange(n, dtype=np.int64), hi - lo)
+    bts, bval = s.ts[rows], s.value[rows]
+    has = ~np.isnan(bval)                                 # rows with a value
+    bkey, bts, bval = bkey[has], bts[has], bval[has]
+    del rows, has
     n_bins = np.bincount(bkey, minlength=n)
-
     level = _group_median(bval, bkey, n)
-    # daily profile
+    prof, slot = _daily_profile(bkey, bts, bval, slot_ns, nslots, level, maxslot)
+    weekday = _weekly_factor(bkey, bts, bval, prof, slot, cyclic, tz_offset_ns, th)
+    del slot
+    # noise of the deviation over the baseline itself
+    part = Baseline(prof, slot_ns, weekday, level, np.zeros(n), n_bins, None, tz_offset_ns)
+    sigma = _noise(deviation(part, bkey, bts, bval, *judged), bkey, n)
+    return n_bins, level, prof, weekday, sigma
+
+
+def _daily_profile(bkey, bts, bval, slot_ns, nslots, level, maxslot) -> tuple[np.ndarray, np.ndarray]:
+    """(expected value per series and time-of-day slot, the slot of every baseline row)."""
+    n = len(slot_ns)
     width = np.where(slot_ns[bkey] == 0, NS_DAY, slot_ns[bkey])
     slot = np.where(slot_ns[bkey] == 0, 0, (bts % NS_DAY) // width)
+    del width
     prof = np.full(n * maxslot, np.nan)
-    code = bkey * maxslot + slot
-    med = pd.Series(bval).groupby(code).median()
+    med = pd.Series(bval).groupby(bkey * maxslot + slot).median()
     prof[med.index.to_numpy()] = med.to_numpy()
     prof = prof.reshape(n, maxslot) if n else np.zeros((0, 1))
     prof = _smooth_circular(prof, nslots)
-    prof = np.where(np.isnan(prof), level[:, None], prof)
+    return np.where(np.isnan(prof), level[:, None], prof), slot
 
-    # weekly factor
+
+def _weekly_factor(bkey, bts, bval, prof, slot, cyclic, tz_offset_ns, th) -> np.ndarray:
+    """Multiplicative factor per series and local weekday (1 where it does not matter)."""
+    n = len(cyclic)
     weekday = np.ones((n, 7))
     days_cov = _distinct_days(bkey, bts, n)
     wk = cyclic & (days_cov >= th.WEEKLY_DAYS)
@@ -121,38 +180,16 @@ def fit(s: SeriesSet, start_ns: int, end_ns: int, tz_offset_ns: int = 0, th=T.DE
         fac = np.where(np.isnan(fac) | (fac <= 0), 1.0, fac)
         matters = np.nanmax(np.abs(fac - 1.0), axis=1) > th.WEEKLY_MIN
         weekday = np.where((wk & matters)[:, None], fac, 1.0)
+    return weekday
 
-    b = Baseline(prof, slot_ns, weekday, level, np.zeros(n), n_bins,
-                 np.full(n, "ok", dtype=object), tz_offset_ns)
-    # noise of the deviation over the baseline itself
-    mode_rise = (keys["mode"].to_numpy() == "rise") if n else np.zeros(0, bool)
-    dev = deviation(b, bkey, bts, bval, mode_rise, _min_expected(keys), pooled(keys))
+
+def _noise(dev: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:
+    """Robust standard deviation (1.4826 x MAD) of the deviation, per series."""
     ok = ~np.isnan(dev)
-    c = _group_median(dev[ok], bkey[ok], n)
-    mad = _group_median(np.abs(dev[ok] - c[bkey[ok]]), bkey[ok], n)
-    b.sigma = np.nan_to_num(1.4826 * mad, nan=0.0)
-
-    coverage = n_bins * np.maximum(bin_ns, 1)
-    enough = np.where(bin_ns < NS_DAY, coverage >= th.MIN_BASELINE.value,
-                      n_bins >= th.MIN_BASELINE_BINS)
-    status = np.where(~enough, "no-baseline", "ok").astype(object)
-    # an anomaly share is NaN where too few tests ran: rows there, values not -> too small
-    inwin = (s.ts >= start_ns) & (s.ts < end_ns)
-    n_rows = np.bincount(s.key[inwin], minlength=n) if n else np.zeros(0, np.int64)
-    status[~enough & mode_rise & (n_rows > 0)] = "too-small"
-    zero = ~mode_rise & ~(level > 0) & enough
-    status[zero] = "zero-baseline"
-    # too small to judge: typical expected count below the floor where a drop can be told
-    # from chance (pooled series are compared on 3-bin sums), or too few Atlas probes
-    me = _min_expected(keys)
-    per_bin = me / np.where(pooled(keys), 3.0, 1.0)
-    small = (status == "ok") & (me > 0) & (level < per_bin)
-    if "n_probes" in keys:
-        probes = keys["n_probes"].to_numpy(dtype=float)
-        small |= (status == "ok") & (probes < th.ATLAS_MIN_PROBES)
-    status[small] = "too-small"
-    b.status = status
-    return b
+    dev, key = dev[ok], key[ok]
+    c = _group_median(dev, key, n)
+    mad = _group_median(np.abs(dev - c[key]), key, n)
+    return np.nan_to_num(1.4826 * mad, nan=0.0)
 
 
 def _neighbour_sum(x: np.ndarray, key: np.ndarray) -> np.ndarray:

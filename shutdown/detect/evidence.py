@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.detect import thresholds as T
+from shutdown.detect.series import label_mask
 
 RESOLUTIONS = (("hour", 3600), ("6h", 6 * 3600), ("day", 86400))
 CHANGE_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype", "metric", "unit",
@@ -220,12 +221,15 @@ def count_series(tidy: pd.DataFrame):
     from shutdown.schema import OONI_ALL_TESTS, OONI_OUTCOMES, SITE_SIGNAL, as_text
     if tidy is None or not len(tidy):
         return
-    # only the rows of count series, before any per-row work (most rows are not)
+    # only the rows of count series, before any per-row work (most rows are not; a whole
+    # IODA table cast to strings costs gigabytes): labels compared per category
     src, sig = tidy["source"], tidy["signal"]
-    mine = ((src == "ooni") & (sig.isin(OONI_ALL_TESTS) | (sig == SITE_SIGNAL))) | (
-        (src == "atlas") & sig.isin(["probes_reporting", "probes_reachable"]))
-    d = tidy.loc[mine.to_numpy(), ["source", "entity_type", "entity_code", "signal", "subtype",
-                                   "ts_utc", "value", "simulated"]]
+    mine = (label_mask(src, ("ooni",)) & label_mask(sig, (*OONI_ALL_TESTS, SITE_SIGNAL))) | (
+        label_mask(src, ("atlas",)) & label_mask(sig, ("probes_reporting", "probes_reachable")))
+    if not mine.any():
+        return
+    d = tidy.loc[mine, ["source", "entity_type", "entity_code", "signal", "subtype",
+                        "ts_utc", "value", "simulated"]]
     for c in ("source", "entity_type", "entity_code", "signal", "subtype"):
         d[c] = as_text(d[c])
     d["value"] = pd.to_numeric(d["value"], errors="coerce")

@@ -27,7 +27,7 @@ import pandas as pd
 
 from shutdown.detect import thresholds as T
 from shutdown.detect.baseline import Baseline, _min_expected, deviation, pooled
-from shutdown.detect.series import SeriesSet
+from shutdown.detect.series import SeriesSet, chunks, row_index
 
 EXTRA_COLUMNS = ["metric", "baseline", "n_bins", "start_from", "end_to", "depth_from",
                  "depth_to", "censored_start", "censored_end", "enter", "sigma"]
@@ -55,7 +55,9 @@ def _carry(raw: np.ndarray, first: np.ndarray) -> np.ndarray:
     """Fill -1 (undecided) with the last decided state; a series starts out (0)."""
     raw = raw.copy()
     raw[first & (raw < 0)] = 0
-    idx = np.where(raw >= 0, np.arange(len(raw)), 0)
+    # row numbers of decided bins, carried forward (int32 when it fits: half the bytes)
+    idx = np.arange(len(raw), dtype=np.int32 if len(raw) < 2**31 else np.int64)
+    idx[raw < 0] = 0
     np.maximum.accumulate(idx, out=idx)
     return raw[idx]
 
@@ -76,7 +78,6 @@ def min_duration(bin_ns: np.ndarray, th=T.DEFAULT) -> np.ndarray:
     return np.maximum(d, bin_ns)
 
 
-CHUNK_ROWS = 4_000_000      # series are judged in chunks of about this many window rows
 KEEP_ROWS = 10_000_000      # keep per-bin arrays (for plots, alignment) up to this size
 
 
@@ -92,32 +93,25 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
     keys = s.keys
     n = len(keys)
     ok_series = (b.status == "ok") if n else np.zeros(0, bool)
-    wm = (s.ts >= w0) & (s.ts < w1)
-    if n:
-        wm &= ok_series[s.key]
-    per_key = np.bincount(s.key[wm], minlength=n) if n else np.zeros(0, np.int64)
+    # the window rows of each judged series: a span [lo, hi) of rows per series
+    lo, hi = s.bounds(w0, w1)
+    hi = np.where(ok_series, hi, lo)
+    per_key = hi - lo
     total = int(per_key.sum())
     keep = (total <= KEEP_ROWS) if keep_rows is None else keep_rows
     if total == 0:
         z = np.zeros(0)
         return _frame([], keys), {"key": z.astype(np.int64), "ts": z.astype(np.int64), "value": z,
                                   "dev": z, "state": z.astype(np.int8), "full": z.astype(np.int8)}
-    starts = s.starts
-    # chunk boundaries on whole series
-    cum = np.cumsum(per_key)
-    bounds = [0]
-    while bounds[-1] < n:
-        done = cum[bounds[-1] - 1] if bounds[-1] else 0
-        nxt = int(np.searchsorted(cum, done + CHUNK_ROWS, side="right"))
-        bounds.append(min(max(nxt, bounds[-1] + 1), n))
+    per = _PerSeries(keys, b, th)
     recs, rows = [], []
-    for ka, kb in zip(bounds[:-1], bounds[1:]):
-        a, z = starts[ka], starts[kb]
-        m = wm[a:z]
-        if not m.any():
+    for ka, kb in chunks(per_key):
+        idx = row_index(lo[ka:kb], hi[ka:kb])
+        if not len(idx):
             continue
-        k, t, v = s.key[a:z][m], s.ts[a:z][m], s.value[a:z][m]
-        r, row = _find_chunk(k, t, v, keys, b, w0, w1, th, s.ooni_raw)
+        k, t, v = s.ids(ka, kb, per_key[ka:kb]), s.ts[idx], s.value[idx]
+        del idx
+        r, row = _find_chunk(k, t, v, per, b, w0, w1, th, s.ooni_raw, keep)
         recs += r
         if keep:
             rows.append(row)
@@ -128,15 +122,27 @@ def find(s: SeriesSet, b: Baseline, w0: int, w1: int, keep_rows: bool | None = N
     return _frame(recs, keys), rows
 
 
-def _find_chunk(k, t, v, keys, b, w0, w1, th, ooni_raw=None):
+class _PerSeries:
+    """What every chunk needs to know of each series, worked out once per detection."""
+
+    def __init__(self, keys: pd.DataFrame, b: Baseline, th):
+        self.keys = keys
+        self.mode_rise = keys["mode"].to_numpy() == "rise"
+        self.pool = pooled(keys)
+        self.min_expected = _min_expected(keys)
+        self.enter, self.exit = thresholds_for(keys, b.sigma, th)
+        self.bin_ns = keys["bin_ns"].to_numpy(dtype=np.int64)
+
+
+def _find_chunk(k, t, v, per: _PerSeries, b, w0, w1, th, ooni_raw=None, keep: bool = True):
+    """(interval records, per-bin rows) of one chunk of whole series; the per-bin
+    full/partial state is worked out only when the rows are kept (``keep``)."""
     rows = {"key": k, "ts": t, "value": v}
-    mode_rise = keys["mode"].to_numpy() == "rise"
-    pool = pooled(keys)
+    keys, mode_rise, pool, enter, exit_ = per.keys, per.mode_rise, per.pool, per.enter, per.exit
     any_pool = bool(pool[k[0]:k[-1] + 1].any())          # k is sorted
-    dev = deviation(b, k, t, v, mode_rise, _min_expected(keys), pool if any_pool else None)
+    dev = deviation(b, k, t, v, mode_rise, per.min_expected, pool if any_pool else None)
     # per-bin deviation, to put the edges of a pooled series' outage on the right bin
-    dev1 = deviation(b, k, t, v, mode_rise, _min_expected(keys)) if any_pool else dev
-    enter, exit_ = thresholds_for(keys, b.sigma, th)
+    dev1 = deviation(b, k, t, v, mode_rise, per.min_expected) if any_pool else dev
     first = np.concatenate(([True], k[1:] != k[:-1]))
     raw = np.full(len(k), -1, dtype=np.int8)
     if any_pool:
@@ -150,14 +156,15 @@ def _find_chunk(k, t, v, keys, b, w0, w1, th, ooni_raw=None):
         raw[dev >= enter[k]] = 1
         raw[dev <= exit_[k]] = 0
     state = _carry(raw, first)
-    rawf = np.full(len(k), -1, dtype=np.int8)
-    rawf[dev >= th.FULL_ENTER] = 1
-    rawf[dev <= th.FULL_EXIT] = 0
-    full = _carry(rawf, first)
-    rows.update(dev=dev, state=state, full=full)
+    rows.update(dev=dev, state=state)
+    if keep:            # for plots only: intervals split full from partial by their depth
+        rawf = np.full(len(k), -1, dtype=np.int8)
+        rawf[dev >= th.FULL_ENTER] = 1
+        rawf[dev <= th.FULL_EXIT] = 0
+        rows["full"] = _carry(rawf, first)
 
     i0, i1 = _runs(state, first)
-    bin_ns = keys["bin_ns"].to_numpy(dtype=np.int64)
+    bin_ns = per.bin_ns
     last_of_key = np.concatenate((k[1:] != k[:-1], [True]))
     rk = k[i0]
     t0 = t[i0]

@@ -15,9 +15,12 @@ Two signals are derived, because their raw counts mean little on their own:
   ``metric="reachable_share"``. A bin where probes report but none reaches
   anything is a share of 0, not missing.
 
-All series are stored as three aligned arrays sorted by (series, time) --
-``key``, ``ts`` (int64 ns, UTC) and ``value`` -- plus one row per series in
-``keys``. Everything downstream is vectorised over these arrays.
+All series are stored as two aligned arrays sorted by (series, time) -- ``ts``
+(int64 ns, UTC) and ``value`` -- with ``starts``, where each series' rows begin,
+and one row per series in ``keys``. Everything downstream is vectorised over
+these arrays, a span of whole series at a time. The table's own time and value
+columns are used as they are where they already have these types (no copy): on
+a big table only what is judged at once is allocated.
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ NS_DAY = 86_400 * 10**9
 @dataclass
 class SeriesSet:
     keys: pd.DataFrame        # one row per series (index 0..n-1): KEY_COLS + metric, mode, ...
-    key: np.ndarray           # int64 series id per row
+    starts: np.ndarray        # row where each series begins (len n_series + 1)
     ts: np.ndarray            # int64 ns since epoch, UTC
     value: np.ndarray         # float64
     notes: list               # what was cleaned (duplicates, order), for the user
@@ -46,10 +49,72 @@ class SeriesSet:
     # anomaly-share rise on the right hour (see intervals.refine_share_edges)
     ooni_raw: pd.DataFrame | None = None
 
-    @property
-    def starts(self) -> np.ndarray:
-        """Row index where each series begins (len n_series + 1)."""
-        return np.searchsorted(self.key, np.arange(len(self.keys) + 1))
+    def ids(self, first: int, stop: int, counts: np.ndarray) -> np.ndarray:
+        """Series ids first..stop-1, each repeated counts[i] times."""
+        return np.repeat(np.arange(first, stop, dtype=key_dtype(len(self.keys))), counts)
+
+    def bounds(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per series, the rows [lo, hi) whose time is in [t0, t1) (ns).
+
+        Each series is a sorted block of rows, so two binary searches per series find
+        them: no mask, no copy of the whole table (a loop over series, not rows)."""
+        starts = self.starts
+        lo, hi = starts[:-1].copy(), starts[:-1].copy()
+        for i, (a, z) in enumerate(zip(starts[:-1].tolist(), starts[1:].tolist())):
+            lo[i] += np.searchsorted(self.ts[a:z], t0)
+            hi[i] += np.searchsorted(self.ts[a:z], t1)
+        return lo, hi
+
+    def n_values(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Per series, how many rows of [lo, hi) hold a value (not NaN)."""
+        return np.array([z - a - np.count_nonzero(np.isnan(self.value[a:z]))
+                         for a, z in zip(lo.tolist(), hi.tolist())], dtype=np.int64)
+
+    def min_ts(self) -> int | None:
+        """The earliest time in the set (the first row of some series)."""
+        firsts = self.starts[:-1]
+        firsts = firsts[firsts < len(self.ts)]
+        return int(self.ts[firsts].min()) if len(firsts) else None
+
+
+def row_index(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The row numbers of the spans [lo, hi), concatenated in order."""
+    n = np.maximum(hi - lo, 0)
+    return np.repeat(lo, n) + _ranges(n)
+
+
+CHUNK_ROWS = 1_000_000      # series are judged in chunks of about this many rows
+
+
+def chunks(counts: np.ndarray, size: int | None = None) -> list[tuple[int, int]]:
+    """Runs of whole series [ka, kb) holding about ``size`` (default CHUNK_ROWS) of the
+    rows counted per series in ``counts`` (a series larger than that is a chunk alone).
+    Their arrays of a few MB stay in cache and are reused by the allocator: faster than
+    whole-table temporaries, and memory stays bounded on big tables."""
+    size = size or CHUNK_ROWS
+    n, cum = len(counts), np.cumsum(counts)
+    bounds = [0]
+    while bounds[-1] < n:
+        done = cum[bounds[-1] - 1] if bounds[-1] else 0
+        nxt = int(np.searchsorted(cum, done + size, side="right"))
+        bounds.append(min(max(nxt, bounds[-1] + 1), n))
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+BLOCK = 1 << 20      # rows per block when scanning the whole table (stays in cache, no big temporaries)
+
+
+def blocks(n: int, overlap: int = 0):
+    """Slices of range(n) in blocks of BLOCK rows, each reaching ``overlap`` rows into
+    the next (to compare neighbours across a block's edge)."""
+    for a in range(0, n, BLOCK):
+        yield slice(a, min(a + BLOCK + overlap, n))
+
+
+def key_dtype(n_series: int):
+    """The smallest integer type for series ids: while the table is split into series
+    the id is one number per row, and on 80M rows int16 instead of int64 is 450 MiB less."""
+    return np.int16 if n_series < 2**15 else np.int32 if n_series < 2**31 else np.int64
 
 
 def check_columns(tidy: pd.DataFrame, what: str = "tidy table") -> None:
@@ -62,6 +127,11 @@ def check_columns(tidy: pd.DataFrame, what: str = "tidy table") -> None:
 
 def _ts_ns(col: pd.Series) -> np.ndarray:
     """int64 ns since the epoch, UTC; naive timestamps are taken as UTC; NaT -> int64 min."""
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        # already times (naive ones are UTC): the int64 ns as stored, converted only when
+        # stored in another unit -- no copy of the column for a ns table
+        arr = col.array
+        return (arr if arr.unit == "ns" else arr.as_unit("ns")).asi8
     try:
         idx = pd.DatetimeIndex(pd.to_datetime(col, utc=True))
     except (ValueError, TypeError) as exc:
@@ -74,7 +144,7 @@ def _ts_ns(col: pd.Series) -> np.ndarray:
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(int codes, labels as str) of one key column; categoricals cost nothing."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy()
+        codes = col.array.codes          # a view (``col.cat.codes`` is a copy)
         labels = np.asarray(col.cat.categories.astype(str), dtype=object)
         if len(codes) and codes.min() < 0:          # missing -> its own label ""
             labels = np.append(labels, "")
@@ -82,6 +152,21 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return codes, labels
     codes, labels = pd.factorize(col.astype(object).where(col.notna(), ""), sort=True)
     return codes, np.asarray([str(x) for x in labels], dtype=object)
+
+
+def label_mask(col: pd.Series, labels) -> np.ndarray:
+    """Rows of a key column that read as one of ``labels``; on a categorical column the
+    labels are compared once per category, not once per row."""
+    return _in(_codes(col), labels)
+
+
+def _in(codes_labels: tuple, labels) -> np.ndarray:
+    """Rows whose label (``_codes`` of a column) is one of ``labels``."""
+    codes, lab = codes_labels
+    hit = np.isin(lab, list(labels))
+    if not hit.any():           # the usual case on a big table: no row to look at
+        return np.zeros(len(codes), bool)
+    return hit[codes]
 
 
 def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple:
@@ -92,28 +177,26 @@ def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple
     """
     if len(df) == 0:
         return None
-    labels, sizes = {}, {}
-    combined = None
+    labels, sizes, codes = {}, {}, {}
     for c in KEY_COLS:
-        codes, lab = _codes(df[c])
-        labels[c], sizes[c] = lab, max(len(lab), 1)
-        if combined is None:
-            combined = codes.astype(np.int64)
-        elif sizes[c] > 1:
-            combined *= sizes[c]
-            combined += codes
-        del codes
+        codes[c], labels[c] = _codes(df[c])
+        sizes[c] = max(len(labels[c]), 1)
     total = int(np.prod(list(sizes.values()), dtype=np.float64))
     if total <= 50_000_000:
+        # block by block (no int64 number per row of the whole table): which combinations
+        # occur, then each row's rank among them
         present = np.zeros(total, dtype=bool)
-        present[combined] = True
+        for b in blocks(len(df)):
+            present[_combined(codes, sizes, b)] = True
         uniq = np.flatnonzero(present)
-        lookup = (np.cumsum(present) - 1).astype(np.int32 if len(uniq) < 2**31 else np.int64)
-        key = lookup[combined]
+        lookup = (np.cumsum(present) - 1).astype(key_dtype(len(uniq)))
+        key = np.empty(len(df), dtype=lookup.dtype)
+        for b in blocks(len(df)):
+            key[b] = lookup[_combined(codes, sizes, b)]
     else:
-        key, uniq = pd.factorize(combined, sort=True)
-    del combined
-    key = key.astype(np.int32 if len(uniq) < 2**31 else np.int64, copy=False)
+        key, uniq = pd.factorize(_combined(codes, sizes, slice(None)), sort=True)
+        key = key.astype(key_dtype(len(uniq)))
+    del codes
     cols, rest = {}, np.asarray(uniq, dtype=np.int64)
     for c in reversed(KEY_COLS):
         n = sizes[c]
@@ -125,11 +208,27 @@ def _frame_part(df: pd.DataFrame, metric: str, mode: str, cyclic: bool) -> tuple
         cols[c] = lab[idx] if len(lab) else np.full(len(idx), "", dtype=object)
     keys = pd.DataFrame({c: cols[c] for c in KEY_COLS})
     keys["metric"], keys["mode"], keys["cyclic"] = metric, mode, cyclic
-    sim = np.bincount(key, weights=np.asarray(df["simulated"], dtype=bool).astype(float),
-                      minlength=len(keys)) > 0
+    flag, sim = np.asarray(df["simulated"], dtype=bool), np.zeros(len(keys), dtype=bool)
+    for b in blocks(len(df)):
+        sim[key[b][flag[b]]] = True
     keys["simulated"] = sim
-    value = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=np.float64)
+    value = df["value"]
+    # a float64 column is used as it is (a read-only view, not a copy)
+    value = value.to_numpy() if value.dtype == np.float64 else \
+        pd.to_numeric(value, errors="coerce").to_numpy(dtype=np.float64)
     return keys, key, _ts_ns(df["ts_utc"]), value
+
+
+def _combined(codes: dict, sizes: dict, rows) -> np.ndarray:
+    """One int64 number per row of ``rows`` from the key columns' codes (mixed radix)."""
+    out = None
+    for c in KEY_COLS:
+        if out is None:
+            out = codes[c][rows].astype(np.int64)
+        elif sizes[c] > 1:
+            out *= sizes[c]
+            out += codes[c][rows]
+    return out
 
 
 def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame, th) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -231,25 +330,29 @@ def build(tidy: pd.DataFrame, th=T.DEFAULT) -> SeriesSet:
     """Split the tidy table into series, derive the shares, sort and deduplicate
     (``th``: the thresholds, ``detect.thresholds.Thresholds``)."""
     check_columns(tidy)
-    src = tidy["source"].astype(str) if not isinstance(tidy["source"].dtype, pd.CategoricalDtype) \
-        else tidy["source"]
-    sig = tidy["signal"]
-    is_ooni_test = (src == "ooni").to_numpy() & np.asarray(sig.isin(OONI_TESTS))
-    is_atlas_reach = (src == "atlas").to_numpy() & np.asarray(sig == "probes_reachable")
+    src, sig = _codes(tidy["source"]), _codes(tidy["signal"])
+
+    def rows(source: str, signals) -> np.ndarray:
+        return _in(src, (source,)) & _in(sig, signals)
+    is_ooni_test = rows("ooni", OONI_TESTS)
+    is_atlas_reach = rows("atlas", ("probes_reachable",))
     derived_mask = is_ooni_test | is_atlas_reach
     parts, ooni_raw = [], None
-    plain = tidy if not derived_mask.any() else tidy[~derived_mask]
+    if not derived_mask.any():       # the usual big table (IODA): no mask kept alive
+        del is_ooni_test, is_atlas_reach, derived_mask
+        derived_mask = None
+    plain = tidy if derived_mask is None else tidy[~derived_mask]
     if len(plain):
         parts.append(_frame_part(plain, "value", "ratio", True))
-    if derived_mask.any():
+    if derived_mask is not None:
         ooni = tidy[is_ooni_test]
-        ooni_vol = tidy[(src == "ooni").to_numpy() & np.asarray(sig == "measurements")]
+        ooni_vol = tidy[rows("ooni", ("measurements",))]
         share, vol, ooni_raw = _ooni_tests(ooni, ooni_vol, th)
         if len(share):
             parts.append(_frame_part(share, "anomaly_share", "rise", False))
         if len(vol):
             parts.append(_frame_part(vol, "value", "ratio", True))
-        atlas_rep = tidy[(src == "atlas").to_numpy() & np.asarray(sig == "probes_reporting")]
+        atlas_rep = tidy[rows("atlas", ("probes_reporting",))]
         ash = _atlas_share(atlas_rep, tidy[is_atlas_reach])
         if len(ash):
             part = _frame_part(ash, "reachable_share", "ratio", False)
@@ -263,17 +366,15 @@ def build(tidy: pd.DataFrame, th=T.DEFAULT) -> SeriesSet:
     if not parts:
         return _empty()
     nan = int(pd.isna(tidy["value"]).sum())
-    keys, keyarr, tsarr, valarr, off = [], [], [], [], 0
-    for k, key, ts, val in parts:
-        keys.append(k)
-        keyarr.append(key.astype(np.int64) + off if off else key)
-        tsarr.append(ts)
-        valarr.append(val)
-        off += len(k)
-    keys = pd.concat(keys, ignore_index=True)
-    key = np.concatenate([k.astype(np.int64) for k in keyarr]) if len(keyarr) > 1 else keyarr[0]
-    ts = np.concatenate(tsarr) if len(tsarr) > 1 else tsarr[0]
-    value = np.concatenate(valarr) if len(valarr) > 1 else valarr[0]
+    keys = pd.concat([p[0] for p in parts], ignore_index=True)
+    if len(parts) == 1:
+        _, key, ts, value = parts[0]
+    else:           # series ids of each part follow those of the parts before it
+        offsets = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])
+        kt = key_dtype(len(keys))
+        key = np.concatenate([p[1].astype(kt) + kt(o) for p, o in zip(parts, offsets)])
+        ts = np.concatenate([p[2] for p in parts])
+        value = np.concatenate([p[3] for p in parts])
     out = _clean(keys, key, ts, value)
     out.ooni_raw = ooni_raw
     if nan:
@@ -287,35 +388,29 @@ def _empty() -> SeriesSet:
                   ("simulated", bool)):
         keys[c] = pd.Series(dtype=dt)
     z = np.zeros(0, dtype=np.int64)
-    return SeriesSet(keys, z, z.copy(), np.zeros(0), [])
+    return SeriesSet(keys, np.zeros(1, dtype=np.int64), z, np.zeros(0), [])
 
 
 def _clean(keys, key, ts, value) -> SeriesSet:
     notes = []
-    nat = ts == np.iinfo(np.int64).min
-    if nat.any():
+    nat_ts = np.iinfo(np.int64).min
+    if any((ts[b] == nat_ts).any() for b in blocks(len(ts))):
+        nat = ts == nat_ts
         notes.append(f"dropped {int(nat.sum())} rows without a timestamp")
         key, ts, value = key[~nat], ts[~nat], value[~nat]
-    # Sorted already? (the usual case: normalize writes sorted tables). Checking is O(n);
-    # sorting 80M rows costs seconds, so only sort when needed.
-    # Comparisons of neighbours (bool temporaries), not np.diff (int64 ones): cheap on
-    # 80M rows, where the usual table is already sorted and nothing needs to move.
-    if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
+    # Sorted already? (the usual case: normalize writes sorted tables). Checking is O(n),
+    # block by block (no temporaries of the whole table); sorting 80M rows costs seconds
+    # and copies of every column, so only sort when needed.
+    if not _neighbours(key, ts, lambda k0, k1, t0, t1: k1 >= k0):
         # rows of a series interleaved with others: group them (stable keeps time order)
         order = np.argsort(key, kind="stable")
         key, ts, value = key[order], ts[order], value[order]
-    if len(key) > 1:
-        newkey = key[1:] != key[:-1]
-        if not bool(np.all(newkey | (ts[1:] >= ts[:-1]))):
-            notes.append("timestamps were out of order within a series; sorted")
-            order = np.lexsort((ts, key))
-            key, ts, value = key[order], ts[order], value[order]
-            newkey = key[1:] != key[:-1]
-        dup = ~newkey & (ts[1:] == ts[:-1])
-        del newkey
-    else:
-        dup = np.zeros(0, dtype=bool)
-    if dup.any():
+    if not _neighbours(key, ts, lambda k0, k1, t0, t1: (k1 != k0) | (t1 >= t0)):
+        notes.append("timestamps were out of order within a series; sorted")
+        order = np.lexsort((ts, key))
+        key, ts, value = key[order], ts[order], value[order]
+    if not _neighbours(key, ts, lambda k0, k1, t0, t1: (k1 != k0) | (t1 != t0)):
+        dup = (key[1:] == key[:-1]) & (ts[1:] == ts[:-1])
         notes.append(f"{int(dup.sum())} duplicated (series, time) rows averaged")
         first = np.concatenate(([True], ~dup))
         gid = np.cumsum(first) - 1
@@ -325,17 +420,30 @@ def _clean(keys, key, ts, value) -> SeriesSet:
         with np.errstate(invalid="ignore", divide="ignore"):
             value = np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
         key, ts = key[first], ts[first]
+    # where each series begins (ids searched in the key's own type: numpy would otherwise
+    # cast the whole key array to int64 first)
+    starts = np.append(np.searchsorted(key, np.arange(len(keys), dtype=key.dtype)), len(key))
+    del key
+    s = SeriesSet(keys, starts, ts, value, notes)
     # Bin size per series: median spacing of (up to) the first 2000 steps, robust to gaps.
-    s = SeriesSet(keys, key, ts, value, notes)
-    starts = s.starts
     counts = np.diff(starts)
     take = np.minimum(np.maximum(counts - 1, 0), 2000)
-    idx = np.repeat(starts[:-1], take) + _ranges(take)
+    idx = row_index(starts[:-1], starts[:-1] + take)
     steps = pd.Series(ts[idx + 1] - ts[idx]).where(lambda x: x > 0)
     binsz = steps.groupby(np.repeat(np.arange(len(keys)), take)).median()
     keys["bin_ns"] = binsz.reindex(range(len(keys))).fillna(300 * 10**9).astype(np.int64).to_numpy()
     keys["n_rows"] = counts
     return s
+
+
+def _neighbours(key, ts, holds) -> bool:
+    """Whether ``holds(key[i], key[i+1], ts[i], ts[i+1])`` is true of every pair of
+    neighbouring rows, checked block by block."""
+    for b in blocks(len(key), overlap=1):
+        k, t = key[b], ts[b]
+        if not bool(np.all(holds(k[:-1], k[1:], t[:-1], t[1:]))):
+            return False
+    return True
 
 
 def _ranges(lengths: np.ndarray) -> np.ndarray:
