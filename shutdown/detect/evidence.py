@@ -229,7 +229,7 @@ def count_series(tidy: pd.DataFrame):
     if not mine.any():
         return
     d = tidy.loc[mine, ["source", "entity_type", "entity_code", "signal", "subtype",
-                        "ts_utc", "value", "simulated"]]
+                        "ts_utc", "value", "simulated"]].copy()     # its own (pandas 2 warns otherwise)
     for c in ("source", "entity_type", "entity_code", "signal", "subtype"):
         d[c] = as_text(d[c])
     d["value"] = pd.to_numeric(d["value"], errors="coerce")
