@@ -217,7 +217,7 @@ def test_detection_never_reads_the_timeline():
 
 
 def test_baseline_profile_and_expected_values(res):
-    prof = detect.baseline(make_tidy(Spec(ooni=False, atlas=False, ioda=("ping-slash24",))),
+    prof = detect.profile(make_tidy(Spec(ooni=False, atlas=False, ioda=("ping-slash24",))),
                            WIN[0], tz="Asia/Almaty")
     assert len(prof) == 144                      # 10-minute slots of one day
     assert prof["expected"].max() > prof["expected"].min() * 1.1   # the daily cycle is there

@@ -41,7 +41,7 @@ from shutdown.detect import series as _series
 from shutdown.detect import thresholds as _thresholds
 from shutdown.detect.fusion import FUSED_COLUMNS, family, fuse
 
-__all__ = ["run", "run_groups", "run_table", "detect", "baseline", "coverage", "fuse", "family", "expected_values",
+__all__ = ["run", "run_groups", "run_table", "detect", "profile", "coverage", "fuse", "family", "expected_values",
            "Detection", "thresholds", "FUSED_COLUMNS", "SERIES_COLUMNS"]
 
 SERIES_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype", "metric",
@@ -249,8 +249,9 @@ def coverage(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None) -
     return run(tidy, window, baseline, tz).series
 
 
-def baseline(tidy: pd.DataFrame, window_start, baseline_start=None, tz: str | None = None):
-    """The learnt normal behaviour per series (daily profile or flat level, noise)."""
+def profile(tidy: pd.DataFrame, window_start, baseline_start=None, tz: str | None = None):
+    """The learnt normal behaviour per series (daily profile or flat level, noise): what
+    the ``baseline`` module fits, as a frame (named apart from the module)."""
     s = _series.build(tidy)
     w0 = _ts(window_start, "window start")
     b0 = _ts(baseline_start, "baseline start") if baseline_start is not None else (
