@@ -112,3 +112,27 @@ def test_detect_modules_and_functions_have_different_names():
     assert callable(fuse) and fuse is importlib.import_module("shutdown.detect.fusion").fuse
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("shutdown.detect.fuse")
+
+
+def _loaded_after(code: str) -> set[str]:
+    """Top-level packages in sys.modules after running ``code`` in a fresh interpreter."""
+    import json
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json\n"
+                          "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"],
+                         capture_output=True, text=True, check=True, cwd=PKG.parent)
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+def test_help_needs_no_pandas_and_a_current_report_no_matplotlib():
+    """What keeps `shutdown --help` and a warm report fast: the CLI loads without pandas,
+    and what a report reads when every figure is current (the figure registry, styles,
+    formats, the Vega bundle's name) loads neither matplotlib nor Altair."""
+    assert not {"pandas", "matplotlib", "requests"} & _loaded_after("import shutdown.cli")
+    loaded = _loaded_after("import shutdown.report as R\nfrom shutdown import plot, interactive\n"
+                           "[plot.FIGURES[n].caption for n in plot.FIGURES]\n"
+                           "plot.check_formats('png,svg'); plot.style.DPI\n"
+                           "interactive.CHARTS")
+    assert "pandas" in loaded                      # the check sees what is loaded
+    assert not {"matplotlib", "altair", "vl_convert"} & loaded
