@@ -59,7 +59,8 @@ def messenger_anomaly_share(tidy: pd.DataFrame, entity_type="country", entity_co
     sub = tidy.loc[m & tidy["subtype"].isin(["ok", "anomaly", "confirmed", "failure"])]
     if sub.empty:
         return pd.Series(dtype="float64")
-    wide = sub.pivot_table(index="ts_utc", columns="subtype", values="value", aggfunc="sum")
+    wide = sub.pivot_table(index="ts_utc", columns="subtype", values="value", aggfunc="sum",
+                           observed=True)      # subtypes present, not every category
     total = wide.sum(axis=1)
     bad = wide.reindex(columns=["anomaly", "confirmed"]).fillna(0).sum(axis=1)
     return (bad / total.where(total > 0)).dropna().sort_index()
