@@ -50,6 +50,7 @@ from matplotlib.figure import Figure
 import shutdown
 from shutdown import detect, pipeline, plot
 from shutdown.detect import thresholds
+from shutdown.sources import registry
 
 pd.set_option("display.max_colwidth", 80)
 pd.set_option("display.width", 160)
@@ -168,7 +169,7 @@ ax = fig.add_subplot()
 for signal, style in (("ping-slash24", "-"), ("merit-nt", "--"), ("bgp", ":")):
     s = plot.select(tidy, "ioda", signal, entity_code=case.country)
     r = plot.baseline_ratio(s, case.baseline_utc)
-    ax.plot(r.index, r.to_numpy(), style, lw=0.8, label=f"IODA {plot.SIGNAL_NAMES.get(signal, signal)}")
+    ax.plot(r.index, r.to_numpy(), style, lw=0.8, label=registry.signal("ioda", signal).label)
 for ev in events:
     if ev.kind in ("shutdown", "restoration", "partial-restoration"):
         a, b = ev.window_utc

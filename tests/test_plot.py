@@ -187,6 +187,68 @@ def test_overview_panels_are_the_sources_declared_panels(kz, overview, monkeypat
     assert not any(s["source"] == "ioda" for s in rec.series)
 
 
+def test_networks_and_region_figures_draw_what_the_sources_declare(kz, monkeypatch):
+    """A source's declaration is all the per-network and region figures need: a new source
+    declaring ``network_series`` and ``region_panels`` (and its names) is drawn there, after
+    the others; one that declares neither (Radar) stays out of both, as it always has."""
+    import pandas as pd
+
+    from shutdown.plot.panels import series_name
+    from shutdown.sources import registry
+    case, events, tidy, iv = kz
+    fake = registry._source("tests.fakeplot", {
+        "name": "fakeplot", "title": "Fake Probe", "short": "Fake", "order": 99,
+        "default_url": "https://fake.example",
+        "signals": [{"signal": "reach", "unit": "hosts", "meaning": "hosts answering", "role": "connectivity",
+                     "label": "Fake Probe: reach", "name": "reachability", "short": "reach"}],
+        "network_series": [{"signal": "reach", "subtype": "v4", "label": "Fake reach (× baseline)",
+                            "transform": "baseline_ratio"}],
+        "region_panels": [{"signal": "reach", "subtype": "v4"}]})
+    srcs = {**registry.sources(), "fakeplot": fake}
+    monkeypatch.setattr(registry, "sources", lambda: srcs)
+    # every IODA probing row again, as the fake source's (v4 and v6) and as Radar's
+    probing = tidy[tidy["source"].eq("ioda") & tidy["signal"].eq("ping-slash24")]
+    extra = [probing.assign(source="fakeplot", signal="reach", subtype=sub) for sub in ("v6", "v4")]
+    extra.append(probing.assign(source="radar", signal="http_requests"))
+    more = pd.concat([tidy, *extra], ignore_index=True)
+
+    fig, rec = plot.networks_figure(more, events, iv, case)
+    fake_series = [s for s in rec.series if s["source"] == "fakeplot"]
+    assert sorted(s["entity_code"] for s in fake_series) == sorted(str(n.asn) for n in case.networks)
+    assert {(s["subtype"], s["label"]) for s in fake_series} == {("v4", "Fake reach (× baseline)")}
+    assert not any(s["source"] == "radar" for s in rec.series)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    declared = [g["label"] for src in srcs.values() for g in src.network_series]
+    drawn = [label for label in declared if label in {s["label"] for s in rec.series}]
+    assert declared[-1] == "Fake reach (× baseline)" and legend[:len(drawn)] == drawn
+    # its style is its place among the declared series, so a line keeps its look
+    lines = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_label() == declared[-1]]
+    assert lines and {ln.get_color() for ln in lines} == {plot.SERIES_STYLE[len(declared) - 1][0]}
+
+    region = case.regions[0].name
+    fig, rec = plot.region_figure(more, events, iv, case, region)
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_label().startswith("panel")]
+    assert titles[-1] == "Fake Probe reachability (v4): share of baseline"
+    assert not any(s["source"] == "radar" for s in rec.series)
+    # the alignment chart's row names: the declared short title and short name
+    row = {"source": "fakeplot", "signal": "reach", "subtype": "v4", "entity_type": "region",
+           "entity_code": region}
+    assert series_name(row) == f"Fake reach (v4) [{region}]" and series_name(row, short=True) == "reach"
+
+
+def test_series_names_come_from_the_declarations():
+    from shutdown.plot.panels import series_name
+    assert series_name({"source": "ioda", "signal": "ping-slash24"}) == "IODA probing"
+    assert series_name({"source": "atlas", "signal": "probes_reachable", "subtype": "end-user",
+                        "entity_type": "region", "entity_code": "Almaty"}) == "Atlas probes (end-user) [Almaty]"
+    assert series_name({"source": "ooni", "signal": "measurements", "subtype": "all"}) == "OONI volume"
+    assert series_name({"source": "ooni", "signal": "telegram"}, short=True) == "telegram"
+    # without a declared short name: the label, and after "Title: " when short
+    assert series_name({"source": "radar", "signal": "netflows"}) == "Cloudflare Radar: NetFlows"
+    assert series_name({"source": "radar", "signal": "netflows"}, short=True) == "NetFlows"
+    assert series_name({"source": "nosuch", "signal": "x", "role": "control"}) == "nosuch x (control)"
+
+
 def test_networks_small_multiples(kz):
     case, events, tidy, iv = kz
     fig, rec = plot.networks_figure(tidy, events, iv, case)

@@ -117,3 +117,26 @@ def test_unknown_source_in_a_case_lists_the_known_ones(tmp_path):
     from test_reliability import write_case
     with pytest.raises(InputError, match="unknown source 'cloudflare'; known: ioda, ooni, atlas, radar"):
         load_case(write_case(tmp_path, _sources('["ioda", "cloudflare"]')))
+
+
+@pytest.mark.parametrize("extra, message", [
+    ('"network_series": [{"signal": "reach", "transform": "baseline_ratio"}]', "a signal, a label and a transform"),
+    ('"region_panels": [{"subtype": "v4"}]', "region_panels: a signal per panel"),
+    ('"region_panels": [{"signal": "latency"}]', "'latency', not one of its signals"),
+    ('"network_series": [{"signal": "rtt", "label": "RTT", "transform": "none"}]', "'rtt', not one of its signals"),
+])
+def test_a_malformed_figure_declaration_is_refused_naming_the_module(tmp_path, monkeypatch, extra, message):
+    """The figures trust the declarations: one that cannot be drawn stops at discovery,
+    naming the module to fix, never half-way through a report."""
+    import shutdown.sources as pkg
+    (tmp_path / "fakeprobe.py").write_text(textwrap.dedent(FAKE).replace(
+        '"min_interval": 2.5,', '"min_interval": 2.5, ' + extra + ','))
+    monkeypatch.setattr(pkg, "__path__", [*pkg.__path__, str(tmp_path)])
+    registry.sources.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="shutdown.sources.fakeprobe.DECLARATION") as ei:
+            registry.sources()
+        assert message in str(ei.value)
+    finally:
+        registry.sources.cache_clear()
+        sys.modules.pop("shutdown.sources.fakeprobe", None)

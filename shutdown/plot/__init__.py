@@ -29,11 +29,10 @@ _WHERE = {
     "alignment_figure": "figures", "evidence_figure": "figures",
     "EventBar": "lanes", "event_bars": "lanes", "event_label": "lanes", "stack_rows": "lanes",
     "watermark": "layout",
-    "region_panels": "panels", "series_name": "panels", "strength": "panels",
+    "network_series": "panels", "region_panels": "panels", "series_name": "panels", "strength": "panels",
     "Drawn": "record", "Record": "record",
     **{k: "style" for k in ("DETECTED_STYLE", "EVENT_STYLE", "FONT_SIZE", "OI",
-                            "OTHER_DOCUMENTED_STYLE", "RC", "SERIES_STYLE", "SIGNAL_NAMES",
-                            "SOURCE_NAMES", "VERDICT_STYLE")},
+                            "OTHER_DOCUMENTED_STYLE", "RC", "SERIES_STYLE", "VERDICT_STYLE")},
 }
 _MODULES = {"catalogue", "derive", "describe", "figures", "lanes", "layout", "panels", "record",
             "save", "style"}

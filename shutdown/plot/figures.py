@@ -25,7 +25,7 @@ from shutdown.plot.lanes import (draw_event_guides, draw_event_strip, event_bars
 from shutdown.plot.layout import axes_width_px, format_time_axes, legend, new_figure, title, watermark
 from shutdown.plot.panels import (PanelData, draw_alignment_panel, draw_heat_panel, draw_network_panel,
                                   draw_region_panel, draw_source_panel, gantt_lines, heat_colorbar, no_data,
-                                  overview_panels, NETWORK_SERIES, region_panels)
+                                  network_series, overview_panels, region_panels)
 from shutdown.plot.record import Drawn, Record, num
 from shutdown.plot.style import FONT_SIZE, PAGE_WIDTH_IN, RC, RIGHT_IN, ROW_IN, SERIES_STYLE, VERDICT_STYLE, \
     VERDICTS_ORDER
@@ -98,8 +98,9 @@ def networks_figure(tidy: pd.DataFrame, events, intervals, case) -> Drawn:
         for ax in panels:
             ax.set_ylim(0, min(ymax, 1.6))
             ax.set_ylabel("of normal")
+        series = network_series()
         handles = [(matplotlib.lines.Line2D([], [], color=SERIES_STYLE[i][0], ls=SERIES_STYLE[i][1]),
-                    NETWORK_SERIES[i][3]) for i in sorted(used)]
+                    series[i][1]["label"]) for i in sorted(used)]
         _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)

@@ -5,8 +5,10 @@ to the figure's ``Record``. Figures (``figures.py``) lay panels out and compose 
 The primitives: ``draw_series`` (a line), ``draw_detected`` (grey spans where the
 detector found outages in that panel's series), ``no_data`` (a panel that says what is
 missing). The panels: ``draw_source_panel`` (an overview panel as its source declares it,
-``overview_panels``), ``draw_network_panel``, ``draw_region_panel``, ``draw_alignment_panel`` (the Gantt chart)
-and ``draw_heat_panel`` (OONI per local day).
+``overview_panels``), ``draw_network_panel`` (``network_series``), ``draw_region_panel``
+(``region_panels``), ``draw_alignment_panel`` (the Gantt chart) and ``draw_heat_panel``
+(OONI per local day). Which series a panel draws, and what it calls them, come from the
+sources' declarations (``shutdown.sources.registry``): nothing here names a source.
 """
 from __future__ import annotations
 
@@ -22,8 +24,7 @@ from shutdown.plot.derive import (atlas_online_share, baseline_ratio, intervals_
                                   messenger_anomaly_share, overall_verdict, select)
 from shutdown.plot.lanes import event_label, event_record, short_id
 from shutdown.plot.record import Record, num, plain, utc
-from shutdown.plot.style import (DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, OI, SERIES_STYLE, SHORT_SIGNAL,
-                                 SIGNAL_NAMES, SOURCE_NAMES, VERDICT_STYLE)
+from shutdown.plot.style import DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, OI, SERIES_STYLE, VERDICT_STYLE
 
 
 @dataclass
@@ -155,61 +156,61 @@ def draw_source_panel(ax, d: PanelData, src, spec: dict, entity_type, entity_cod
 
 
 # --------------------------------------------------------------------------- per network
-# OONI per network is too sparse to read hour by hour: it stays in the overview
-NETWORK_SERIES = [("ioda", "ping-slash24", None, "IODA active probing (× baseline)"),
-                  ("ioda", "bgp", None, "IODA BGP (× baseline)"),
-                  ("atlas", "probes_reachable", "end-user", "Atlas end-user probes online (share)")]
+def network_series() -> list[tuple]:
+    """[(Source, series spec)] the per-network figure draws, as the sources declare them
+    (``network_series``), in the registry's order; a series' place is its style."""
+    from shutdown.sources import registry
+    return [(src, g) for src in registry.sources().values() for g in src.network_series]
 
 
 def draw_network_panel(ax, d: PanelData, net, rec: Record) -> set[int]:
-    """One network (ASN): NETWORK_SERIES as shares; returns the indices drawn (for the legend)."""
+    """One network (ASN): ``network_series``, each made by its transform; returns the
+    indices drawn (for the legend)."""
     code = str(net.asn)
     ax.set_title(f"{net.name} (AS{net.asn})", loc="left", pad=2)
+    series = network_series()
     used = set()
-    for i, (src, sig, sub, name) in enumerate(NETWORK_SERIES):
-        if src == "atlas":
-            s, how = atlas_online_share(d.tidy, sub, "asn", code, d.baseline)
-        else:
-            s, how = baseline_ratio(select(d.tidy, src, sig, sub, "asn", code), d.baseline), "baseline_ratio"
+    for i, (src, g) in enumerate(series):
+        s, how = TRANSFORMS[g["transform"]](d, src.name, g, "asn", code)
         if s.empty:
             continue
         used.add(i)
-        draw_series(ax, s, name, i, {"source": src, "signal": sig, "subtype": sub or "",
-                                     "entity_type": "asn", "entity_code": code,
-                                     "transform": how}, rec)
+        draw_series(ax, s, g["label"], i, {"source": src.name, "signal": g["signal"],
+                                          "subtype": g.get("subtype") or "", "entity_type": "asn",
+                                          "entity_code": code, "transform": how}, rec)
     if not used:
         no_data(ax, f"no source returned data for AS{net.asn}", rec)
     draw_detected(ax, intervals_for(d.intervals, entity_type="asn", entity_code=code,
-                                    signal=[w[1] for w in NETWORK_SERIES]), d.x0, d.x1, rec)
+                                    source=list(dict.fromkeys(src.name for src, _ in series)),
+                                    signal=[g["signal"] for _, g in series]), d.x0, d.x1, rec)
     return used
 
 
 # --------------------------------------------------------------------------- region
-# The region figure compares one series per signal (country vs region), in this order;
-# where a signal has subtypes, the preferred one (else the first). One panel per signal
-# keeps the figure within a report page; the other subtypes are in the tidy table.
-REGION_PANELS = (("ioda", "ping-slash24"), ("ioda", "merit-nt"), ("ioda", "gtr"), ("ioda", "bgp"),
-                 ("atlas", "probes_reachable"), ("ooni", "measurements"))
-REGION_SUBTYPE = {("ioda", "gtr"): "WEB_SEARCH", ("atlas", "probes_reachable"): "end-user",
-                  ("ooni", "measurements"): "all"}
-
-
 def region_panels(reg: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """(source, signal, subtype) of the panels the region figure draws for these rows."""
+    """(source, signal, subtype) of the panels the region figure draws for these rows: the
+    sources' ``region_panels`` in the registry's order, one per signal the rows hold, in
+    its preferred subtype (else the first). One panel per signal keeps the figure within a
+    report page; the other subtypes are in the tidy table."""
+    from shutdown.sources import registry
     have = reg[["source", "signal", "subtype"]].drop_duplicates()
     out = []
-    for src, sig in REGION_PANELS:
-        subs = sorted(have.loc[(have["source"] == src) & (have["signal"] == sig), "subtype"].astype(str))
-        if subs:
-            want = REGION_SUBTYPE.get((src, sig))
-            out.append((src, sig, want if want in subs else subs[0]))
+    for name, src in registry.sources().items():
+        for g in src.region_panels:
+            sig = g["signal"]
+            subs = sorted(have.loc[(have["source"] == name) & (have["signal"] == sig), "subtype"].astype(str))
+            if subs:
+                want = g.get("subtype")
+                out.append((name, sig, want if want in subs else subs[0]))
     return out
 
 
 def draw_region_panel(ax, d: PanelData, country: str, region: str, panel: tuple, rec: Record):
     """One (source, signal, subtype): the country and the region as shares of their baseline."""
+    from shutdown.sources import registry
     src, sig, sub = panel
-    name = f"{SOURCE_NAMES.get(src, src)} {SIGNAL_NAMES.get(sig, sig)}" + (f" ({sub})" if sub else "")
+    declared, signal = registry.sources().get(src), registry.signal(src, sig)
+    name = f"{declared.title if declared else src} {signal.name if signal else sig}" + (f" ({sub})" if sub else "")
     ax.set_title(f"{name}: share of baseline", loc="left", pad=2)
     c = baseline_ratio(select(d.tidy, src, sig, sub, "country", country), d.baseline)
     r = baseline_ratio(select(d.tidy, src, sig, sub, "region", region), d.baseline)
@@ -225,17 +226,17 @@ def draw_region_panel(ax, d: PanelData, country: str, region: str, panel: tuple,
 
 # --------------------------------------------------------------------------- alignment (Gantt)
 def series_name(r, short: bool = False) -> str:
-    """'IODA probing', 'Atlas probes (end-user) [Almaty]', 'OONI telegram' ..."""
-    src = {"ioda": "IODA", "ooni": "OONI", "atlas": "Atlas"}.get(str(r.get("source")))
-    sig = str(r.get("signal", ""))
-    if src is None:
-        # another source: the label it declares ("Cloudflare Radar: HTTP requests")
-        from shutdown.sources import registry
-        declared = registry.signal(str(r.get("source")), sig)
+    """'IODA probing', 'Atlas probes (end-user) [Almaty]', 'OONI telegram' ... from the
+    declarations: '<source's short title> <signal's short name>' where the signal declares
+    one, else its label ('Cloudflare Radar: HTTP requests'; short: 'HTTP requests')."""
+    from shutdown.sources import registry
+    source, sig = str(r.get("source")), str(r.get("signal", ""))
+    src, declared = registry.sources().get(source), registry.signal(source, sig)
+    if declared is not None and declared.short:
+        name = declared.short if short else f"{src.short} {declared.short}"
+    else:
         label = declared.label if declared is not None and declared.label else f"{r.get('source')} {sig}"
         name = label.split(": ", 1)[-1] if short else label
-    else:
-        name = SHORT_SIGNAL.get(sig, sig) if short else f"{src} {SHORT_SIGNAL.get(sig, sig)}"
     sub = r.get("subtype")
     if isinstance(sub, str) and sub and sub != "all" and not short:
         name += f" ({sub.lower()})"

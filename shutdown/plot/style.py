@@ -57,15 +57,6 @@ RC = {"font.size": FONT_SIZE, "axes.titlesize": FONT_SIZE + 1, "axes.labelsize":
       "legend.fontsize": FONT_SIZE - 1, "hatch.linewidth": 0.6, "svg.fonttype": "none",
       "pdf.fonttype": 42, "axes.spines.right": False, "axes.spines.top": False}
 
-SOURCE_NAMES = {"ioda": "IODA", "ooni": "OONI", "atlas": "RIPE Atlas"}
-SIGNAL_NAMES = {"ping-slash24": "active probing", "merit-nt": "telescope", "bgp": "BGP",
-                "gtr": "Google traffic", "measurements": "measurements",
-                "probes_reachable": "probes reachable", "probes_connected": "probes connected",
-                "probes_reporting": "probes reporting"}
-# Shorter names for the alignment chart's row labels.
-SHORT_SIGNAL = {"ping-slash24": "probing", "merit-nt": "telescope", "bgp": "BGP", "gtr": "Google",
-                "measurements": "volume", "probes_reachable": "probes"}
-
 # Sizes in figure-independent units (inches) for the layout.
 LEFT_IN, RIGHT_IN = 0.85, 0.35   # right: room for the last date label
 ROW_IN = 0.24                # one row of event labels

@@ -66,7 +66,7 @@ KEY_ENV = ("SHUTDOWN_ATLAS_KEY", "RIPE_ATLAS_KEY")  # first one set wins
 _LABELS = {"probes_reporting": "RIPE Atlas: probes reporting", "probes_reachable": "RIPE Atlas: probes online",
            "probes_connected": "RIPE Atlas: probes connected"}
 DECLARATION = {
-    "name": SOURCE, "title": "RIPE Atlas", "order": 3,
+    "name": SOURCE, "title": "RIPE Atlas", "short": "Atlas", "order": 3,
     "default_url": "https://atlas.ripe.net",
     # anonymous access works; a key (cousteau's header, request.py) only raises limits
     "auth": {"env": KEY_ENV, "header": "Authorization", "scheme": "Key", "required": False,
@@ -74,7 +74,8 @@ DECLARATION = {
     "min_interval": 0.0,
     # per bin; subtype = "infrastructure" (anchors, datacentre tags) | "end-user"
     "signals": [{"signal": sig, "unit": UNIT, "meaning": meaning,
-                 "role": "volume" if sig == "probes_reporting" else "probes", "label": _LABELS[sig]}
+                 "role": "volume" if sig == "probes_reporting" else "probes", "label": _LABELS[sig],
+                 "name": sig.replace("_", " "), "short": "probes" if sig == "probes_reachable" else sig}
                 for sig, meaning in [
                     ("probes_reporting", "probes with at least one built-in result in the bin"),
                     ("probes_reachable", "probes with a successful ping/traceroute in the bin"),
@@ -87,6 +88,10 @@ DECLARATION = {
                 "missing": "no RIPE Atlas probe data for {code}",
                 "series": [{"signal": "probes_reachable", "subtype": c, "label": f"{c} probes",
                             "transform": "online_share"} for c in ("end-user", "infrastructure")]}],
+    # per network and region vs country: the end-user probes (what a network's users see)
+    "network_series": [{"signal": "probes_reachable", "subtype": "end-user",
+                        "label": "Atlas end-user probes online (share)", "transform": "online_share"}],
+    "region_panels": [{"signal": "probes_reachable", "subtype": "end-user"}],
 }
 
 # Built-in measurement id -> (kind, target). 1001/5001 are the IPv4 ping

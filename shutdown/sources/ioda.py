@@ -59,14 +59,16 @@ SOURCE = "ioda"
 DATASOURCES = ("bgp", "ping-slash24", "merit-nt", "gtr")
 # Google products asked of gtr (``sourceParams``); without it IODA answers WEB_SEARCH only.
 GTR_PRODUCTS = ("WEB_SEARCH", "YOUTUBE")
-# datasource -> (unit, meaning, role, figure label)
+# datasource -> (unit, meaning, role, figure label, name after "IODA", alignment chart's short name)
 _SIGNALS = {
-    "bgp": ("visible /24 prefixes", "routed address space seen by BGP collectors", "routing", "IODA BGP"),
-    "ping-slash24": ("responsive /24 blocks", "IODA active probing", "connectivity", "IODA active probing"),
+    "bgp": ("visible /24 prefixes", "routed address space seen by BGP collectors", "routing", "IODA BGP",
+            "BGP", "BGP"),
+    "ping-slash24": ("responsive /24 blocks", "IODA active probing", "connectivity", "IODA active probing",
+                     "active probing", "probing"),
     "merit-nt": ("unique source IPs", "Merit network telescope (unsolicited traffic)", "connectivity",
-                 "IODA telescope"),
+                 "IODA telescope", "telescope", "telescope"),
     "gtr": ("normalized traffic", "Google Transparency Report traffic; subtype = product", "traffic",
-            "Google traffic (IODA)"),
+            "Google traffic (IODA)", "Google traffic", "Google"),
 }
 DECLARATION = {
     "name": SOURCE, "title": "IODA", "order": 1,
@@ -75,7 +77,8 @@ DECLARATION = {
     "auth": None, "min_interval": 0.0,               # no limiter in IODA's application code
     # each IODA datasource is its own way of measuring: its own family in fusion
     "signals": [{"signal": ds, "unit": _SIGNALS[ds][0], "meaning": _SIGNALS[ds][1],
-                 "role": _SIGNALS[ds][2], "label": _SIGNALS[ds][3], "family": f"ioda/{ds}"}
+                 "role": _SIGNALS[ds][2], "label": _SIGNALS[ds][3], "name": _SIGNALS[ds][4],
+                 "short": _SIGNALS[ds][5], "family": f"ioda/{ds}"}
                 for ds in DATASOURCES],
     # the overview's panel (shutdown.plot.panels): the country's probing, telescope and BGP
     # (gtr is drawn in the region figure)
@@ -83,6 +86,13 @@ DECLARATION = {
                 "series": [{"signal": ds, "label": label, "transform": "baseline_ratio"}
                            for ds, label in (("ping-slash24", "active probing"), ("merit-nt", "telescope"),
                                              ("bgp", "BGP"))]}],
+    # per network: probing and BGP as shares of their baseline
+    "network_series": [{"signal": "ping-slash24", "label": "IODA active probing (× baseline)",
+                        "transform": "baseline_ratio"},
+                       {"signal": "bgp", "label": "IODA BGP (× baseline)", "transform": "baseline_ratio"}],
+    # region vs country: each datasource (Google's web search where gtr has several products)
+    "region_panels": [{"signal": "ping-slash24"}, {"signal": "merit-nt"},
+                      {"signal": "gtr", "subtype": "WEB_SEARCH"}, {"signal": "bgp"}],
 }
 CHUNK = pd.Timedelta(days=7)        # one signals request covers at most this much
 PAGE_LIMIT = 500                    # IODA's default page size for alerts/events

@@ -59,7 +59,9 @@ DECLARATION = {
     "auth": None, "min_interval": MIN_INTERVAL,
     # measurement volume, and the outcomes of each test (a service seen from inside)
     "signals": [{"signal": sig, "unit": ooni_api.UNIT, "meaning": meaning,
-                 "role": "volume" if sig == "measurements" else "service", "label": f"OONI {sig}"}
+                 "role": "volume" if sig == "measurements" else "service", "label": f"OONI {sig}",
+                 # the alignment chart's row: "OONI volume", "OONI telegram"
+                 "short": "volume" if sig == "measurements" else sig}
                 for sig, meaning in [
                     ("measurements", "OONI measurement volume; subtype 'all' or a test name"),
                     # per-test outcome counts: signal = test name, subtype = ok|anomaly|confirmed|failure
@@ -77,6 +79,9 @@ DECLARATION = {
                 "missing": "no OONI messenger tests for {code}", "ylim": [0, 1.05],
                 "series": [{"signals": list(OONI_MESSENGER_TESTS), "label": "messenger anomaly share",
                             "transform": "anomaly_share", "style": 1}]}],
+    # per network, OONI is too sparse to read hour by hour: it stays in the overview.
+    # Region vs country: the volume of all tests (where a collector gives regions)
+    "region_panels": [{"signal": "measurements", "subtype": "all"}],
 }
 
 

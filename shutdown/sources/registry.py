@@ -4,8 +4,9 @@ Every module of ``shutdown.sources`` that has a ``DECLARATION`` dict is a source
 it is found, not listed, so a new upstream is one new module (plus its simulator
 renderer, ``shutdown/simulation/render_<name>.py``). A declaration names:
 
-``name``, ``title``
-    the source's id (cases, the tidy table, ``--source``) and how a reader calls it;
+``name``, ``title``, ``short``
+    the source's id (cases, the tidy table, ``--source``), how a reader calls it, and
+    optionally a shorter title for the alignment chart's rows (default: the title);
 ``default_url``
     its public base URL; ``SHUTDOWN_<NAME>_URL`` or ``--url NAME=URL`` replaces it;
 ``auth``
@@ -29,12 +30,28 @@ renderer, ``shutdown/simulation/render_<name>.py``). A declaration names:
     "transform", "style"}`` (``shutdown.plot.panels`` draws them; ``transform`` names
     one of its ``TRANSFORMS``). Without it, a source gets one panel of its
     connectivity and traffic signals as shares of their baseline, when it has data;
+``network_series``
+    optional: its series in each panel of the per-network figure, ``{"signal",
+    "subtype", "label", "transform"}`` as in ``panels`` (the label is the legend's). The
+    figure draws every source's, in the registry's order; a source without it is not drawn
+    there (a network's panel would be too sparse or too many lines);
+``region_panels``
+    optional: the signals the region figure compares (country vs region), one panel each,
+    ``{"signal", "subtype"}``: the subtype preferred where the signal has several (else
+    the first the region has). A source without it is not drawn there;
 ``signals``
     what it writes into the tidy table: ``signal``, ``unit``, ``meaning``,
     ``role`` (connectivity | routing | traffic | volume | service | probes),
     ``label`` (figures), optionally ``family`` (the independent measurement
-    method, for fusion; default: the source) and ``floor`` (the smallest relative
-    drop detection may call an outage; default: ``detect.thresholds``).
+    method, for fusion; default: the source), ``floor`` (the smallest relative
+    drop detection may call an outage; default: ``detect.thresholds``), ``name`` (the
+    signal after the source's title, e.g. a region panel's "IODA telescope"; default: the
+    signal) and ``short`` (the alignment chart's name of it: a row reads "<short title>
+    <short>", a not-measurable list "<short>"; without it, the row reads the label and the
+    list the label after "Title: ").
+
+A declaration that lacks a required key, or whose figure series name a signal it does
+not declare, is refused with a RuntimeError naming its module.
 
 Importing the registry imports every source module (and so pandas): commands
 load it when they run, never for ``--help``.
@@ -62,6 +79,8 @@ class Signal:
     label: str = ""
     family: str = ""          # independent measurement method (fusion); default: the source
     floor: float | None = None   # smallest relative drop that may enter an outage (detection)
+    name: str = ""            # the signal after the source's title (region figure); default: signal
+    short: str = ""           # the alignment chart's name of it ("" : from the label)
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,9 @@ class Source:
     signals: tuple = field(default=(), repr=False)
     documents: dict | None = None     # {"function", "title"}: outages it documents itself
     panels: tuple = field(default=(), repr=False)   # its overview panels (plot.panels), or () for the default
+    network_series: tuple = field(default=(), repr=False)   # its series in the per-network figure
+    region_panels: tuple = field(default=(), repr=False)    # its signals in the region figure
+    short: str = ""           # a shorter title (the alignment chart's rows); default: the title
 
     @property
     def url_env(self) -> str:
@@ -119,24 +141,39 @@ def _source(module_name: str, d: dict) -> Source:
         name = d["name"]
         sigs = tuple(Signal(source=name, signal=s["signal"], unit=s["unit"], meaning=s["meaning"],
                             role=s["role"], label=s.get("label", ""), family=s.get("family") or name,
-                            floor=None if s.get("floor") is None else float(s["floor"]))
+                            floor=None if s.get("floor") is None else float(s["floor"]),
+                            name=str(s.get("name") or s["signal"]), short=str(s.get("short", "")))
                      for s in d.get("signals", ()))
-        src = Source(name=name, title=d.get("title", name), default_url=d["default_url"].rstrip("/"),
+        title = d.get("title", name)
+        src = Source(name=name, title=title, short=d.get("short", title),
+                     default_url=d["default_url"].rstrip("/"),
                      module_name=module_name, auth=d.get("auth"),
                      min_interval=float(d.get("min_interval", 0.0)),
                      # a source that needs a credential is one a case opts into
                      default=bool(d.get("default", not (d.get("auth") or {}).get("required"))),
                      order=int(d.get("order", 50)), signals=sigs, documents=d.get("documents"),
-                     panels=tuple(d.get("panels", ())))
+                     panels=tuple(d.get("panels", ())),
+                     network_series=tuple(dict(g) for g in d.get("network_series", ())),
+                     region_panels=tuple(dict(g) for g in d.get("region_panels", ())))
         for spec in src.panels:
             if not spec["title"] or not all("transform" in g and ("signal" in g or "signals" in g)
                                             for g in spec["series"]):
                 raise KeyError("panels: a title, and a signal and a transform per series")
+        for g in src.network_series:
+            if not (g.get("signal") and g.get("label") and g.get("transform")):
+                raise KeyError("network_series: a signal, a label and a transform per series")
+        if not all(g.get("signal") for g in src.region_panels):
+            raise KeyError("region_panels: a signal per panel")
     except (KeyError, TypeError, ValueError) as exc:      # a programming error in a source module
         raise RuntimeError(f"{where}: malformed ({exc!r})") from None
     bad = [s.role for s in sigs if s.role not in ROLES]
     if bad:
         raise RuntimeError(f"{where}: unknown role {bad[0]!r} (known: {', '.join(ROLES)})")
+    declared = {s.signal for s in sigs}
+    bad = [g["signal"] for g in (*src.network_series, *src.region_panels) if g["signal"] not in declared]
+    if bad:
+        raise RuntimeError(f"{where}: network_series/region_panels name {bad[0]!r}, "
+                           f"not one of its signals")
     return src
 
 
