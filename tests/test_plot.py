@@ -349,3 +349,32 @@ def test_region_figure_draws_one_panel_per_signal_in_a_fixed_order():
     # without the preferred subtype, the first one stands in
     only_yt = reg[reg["subtype"] != "WEB_SEARCH"]
     assert ("ioda", "gtr", "YOUTUBE") in region_panels(only_yt)
+
+
+def test_messenger_share_is_pooled_as_detection_pools_a_test():
+    """A test or two an hour do not draw a line jumping between 0 and 1: the figure pools
+    neighbouring hours as detection does (one rule, detect.series.pooled_share), and
+    leaves a gap where even the pool holds too few tests."""
+    from shutdown.detect import series as S
+    ts = pd.date_range("2022-01-01", periods=96, freq="h", tz="UTC")
+    n = pd.Series(1.0, index=ts)                         # one test an hour
+    n.iloc[48:72] = 0.0                                  # a day without tests
+    bad = pd.Series([float(i % 2) for i in range(96)], index=ts).where(n > 0, 0.0)
+    rows = []
+    for outcome, v in (("anomaly", bad), ("ok", n - bad), ("confirmed", 0 * n), ("failure", 0 * n)):
+        rows.append(pd.DataFrame({"source": "ooni", "entity_type": "country", "entity_code": "KZ",
+                                  "signal": "telegram", "subtype": outcome, "ts_utc": ts,
+                                  "value": v.to_numpy(), "unit": "measurements", "simulated": True}))
+    tidy = pd.concat(rows, ignore_index=True)
+    drawn = plot.messenger_anomaly_share(tidy, "country", "KZ", tests=("telegram",))
+    hourly = bad / n.where(n > 0)
+    assert set(hourly.dropna().unique()) == {0.0, 1.0}             # what an hourly share shows
+    ok = drawn.dropna()
+    assert len(ok) and ok.between(0.3, 0.7).all()                 # pooled: about a half
+    assert drawn.loc["2022-01-03 06:00":"2022-01-03 18:00"].isna().all()   # no tests: a gap
+    # the same numbers detection judges this test on
+    s = S.build(tidy)
+    k = s.keys.index[(s.keys["signal"] == "telegram") & (s.keys["metric"] == "anomaly_share")][0]
+    det = pd.Series(s.value[s.starts[k]:s.starts[k + 1]],
+                    index=pd.to_datetime(s.ts[s.starts[k]:s.starts[k + 1]], utc=True))
+    pd.testing.assert_series_equal(drawn, det.reindex(drawn.index), check_names=False, check_freq=False)

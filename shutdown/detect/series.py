@@ -255,21 +255,11 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame, th) -> tuple[pd.DataFram
     else:
         total = outcome_sum
     bad = wide[["anomaly", "confirmed"]].sum(axis=1, min_count=1)
-    # Pool bins (same entity and test) before dividing: an hour with 3 measurements, one
-    # of them anomalous, is not a 33% anomaly share. The pool is as wide as it takes for a
-    # typical bin to hold OONI_MIN_COUNT measurements (3 bins at least, a day at most):
-    # a messenger test run twice an hour is judged on ~5-hour shares.
-    grp = [wide.index.get_level_values(i) for i in range(3)]
-    typical = total.groupby(grp, observed=True).transform("median")
-    width = np.clip(np.ceil(th.OONI_MIN_COUNT / typical.where(typical > 0)), 3, 24).fillna(3)
-    width = (width // 2 * 2 + 1).astype(int)                 # odd, centred
     first = np.ones(len(wide), dtype=bool)          # rows of a series are contiguous, in time
     if len(wide) > 1:
         first[1:] = np.any([np.asarray(c[1:] != c[:-1]) for c in wide.index.codes[:3]], axis=0)
-    pbad = pd.Series(_centred_sums(bad.fillna(0).to_numpy(), first, width.to_numpy()), index=bad.index)
-    ptot = pd.Series(_centred_sums(total.fillna(0).to_numpy(), first, width.to_numpy()),
-                     index=bad.index)
-    share = (pbad / ptot).where((ptot >= th.OONI_MIN_COUNT) & total.notna()).clip(0, 1)
+    share, width = pooled_share(bad.to_numpy(), total.to_numpy(), first, th)
+    share = pd.Series(share, index=bad.index)
     raw = pd.DataFrame({"bad": bad, "total": total, "width": width})
     sim = d.groupby(idx, observed=True)["simulated"].any().reindex(wide.index).fillna(False)
     out = share.rename("value").reset_index()
@@ -285,6 +275,30 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame, th) -> tuple[pd.DataFram
     vol["signal"], vol["source"], vol["unit"] = "measurements", "ooni", "measurements"
     vol["simulated"] = sim.to_numpy(dtype=bool)[keep]
     return out, vol, raw
+
+
+def pooled_share(bad: np.ndarray, total: np.ndarray, first: np.ndarray, th=T.DEFAULT):
+    """(share, width) per bin: ``bad`` over ``total`` (NaN: unknown) pooled over the
+    ``width`` bins centred on each, within the series that start where ``first`` is True.
+
+    Bins are pooled before dividing: an hour with 3 measurements, one of them anomalous,
+    is not a 33% anomaly share. The pool is as wide as it takes for a typical bin of the
+    series to hold ``th.OONI_MIN_COUNT`` measurements (3 bins at least, a day of hours at
+    most: a messenger test run twice an hour is judged on ~5-hour shares); a bin whose
+    pool still holds fewer, or whose own total is unknown, has no share (NaN). Detection
+    (``detect.series``) and the figures (``plot.derive``) pool with this one rule."""
+    bad, total = np.asarray(bad, dtype=float), np.asarray(total, dtype=float)
+    gid = np.cumsum(first) - 1
+    typical = pd.Series(total).groupby(gid).transform("median").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        width = np.ceil(th.OONI_MIN_COUNT / np.where(typical > 0, typical, np.nan))
+    width = np.nan_to_num(np.clip(width, 3, 24), nan=3)
+    width = (width // 2 * 2 + 1).astype(int)                 # odd, centred
+    pbad = _centred_sums(np.nan_to_num(bad, nan=0.0), first, width)
+    ptot = _centred_sums(np.nan_to_num(total, nan=0.0), first, width)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where((ptot >= th.OONI_MIN_COUNT) & ~np.isnan(total), pbad / ptot, np.nan)
+    return np.clip(share, 0, 1), width
 
 
 def _centred_sums(x: np.ndarray, first: np.ndarray, width: np.ndarray) -> np.ndarray:

@@ -46,12 +46,16 @@ def baseline_ratio(s: pd.Series, baseline: tuple) -> pd.Series:
 
 def messenger_anomaly_share(tidy: pd.DataFrame, entity_type="country", entity_code=None,
                             tests=OONI_MESSENGER_TESTS) -> pd.Series:
-    """Share of OONI ``tests`` measurements flagged anomaly or confirmed, per bin (pooled).
+    """Share of OONI ``tests`` measurements flagged anomaly or confirmed, per bin: the
+    tests summed, then pooled over neighbouring bins as detection pools a test
+    (``detect.series.pooled_share``: until a typical pool holds OONI_MIN_COUNT
+    measurements), so two tests an hour do not draw a line jumping between 0 and 1.
 
     OONI's aggregation counts ok, anomaly, confirmed and failure separately; the
-    share is (anomaly + confirmed) over all four. Bins without measurements are
-    absent upstream and stay absent here.
+    share is (anomaly + confirmed) over all four. A bin whose pool holds too few
+    measurements has no share (a gap in the line).
     """
+    from shutdown.detect.series import pooled_share
     m = (tidy["source"] == "ooni") & tidy["signal"].isin(list(tests)) & \
         (tidy["entity_type"] == entity_type)
     if entity_code is not None:
@@ -61,9 +65,15 @@ def messenger_anomaly_share(tidy: pd.DataFrame, entity_type="country", entity_co
         return pd.Series(dtype="float64")
     wide = sub.pivot_table(index="ts_utc", columns="subtype", values="value", aggfunc="sum",
                            observed=True)      # subtypes present, not every category
+    wide = wide.sort_index()
     total = wide.sum(axis=1)
     bad = wide.reindex(columns=["anomaly", "confirmed"]).fillna(0).sum(axis=1)
-    return (bad / total.where(total > 0)).dropna().sort_index()
+    first = np.zeros(len(wide), dtype=bool)
+    first[:1] = True                                    # one series
+    share, _ = pooled_share(bad.to_numpy(), total.to_numpy(), first)
+    # NaN kept: the line breaks where too few tests back a share, instead of joining
+    # the shares on either side of a day without tests
+    return pd.Series(share, index=wide.index)
 
 
 def atlas_online_share(tidy: pd.DataFrame, subtype: str, entity_type="country", entity_code=None,

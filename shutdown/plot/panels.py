@@ -93,9 +93,11 @@ TRANSFORMS = {
     "none": lambda d, src, g, et, code: (select(d.tidy, src, g["signal"], g.get("subtype"), et, code), "none"),
     "baseline_ratio": lambda d, src, g, et, code: (
         baseline_ratio(select(d.tidy, src, g["signal"], g.get("subtype"), et, code), d.baseline), "baseline_ratio"),
-    # OONI: the named tests pooled, (anomaly + confirmed) over all outcomes
+    # OONI: the named tests summed, (anomaly + confirmed) over all outcomes, pooled over
+    # neighbouring bins as detection pools them
     "anomaly_share": lambda d, src, g, et, code: (
-        messenger_anomaly_share(d.tidy, et, code, tests=g["signals"]), "(anomaly+confirmed)/all"),
+        messenger_anomaly_share(d.tidy, et, code, tests=g["signals"]),
+        "(anomaly+confirmed)/all, pooled over neighbouring bins to >= OONI_MIN_COUNT"),
     # RIPE Atlas: probes reachable over probes reporting (else a share of baseline)
     "online_share": lambda d, src, g, et, code: atlas_online_share(d.tidy, g["subtype"], et, code, d.baseline),
 }
