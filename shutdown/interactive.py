@@ -100,20 +100,27 @@ def _sig(v: float) -> float | None:
 
 
 def thin(t: np.ndarray, v: np.ndarray, limit: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray, int]:
-    """At most ``limit`` points: per bucket the lowest and the highest (in time order).
-    Returns (t, v, bucket size in points; 1 = not thinned)."""
+    """At most ``limit`` points: per bucket the lowest and the highest (in time order),
+    plus one NaN where missing values interrupt the series, so the chart's line breaks
+    there as the figure's does. Returns (t, v, bucket size in points; 1 = not thinned)."""
     ok = np.isfinite(v)
+    gaps = t[~ok & np.r_[False, ok[:-1]]]           # the first missing value after a known one
     t, v = t[ok], v[ok]
-    if t.size <= limit:
-        return t, v, 1
-    k = math.ceil(t.size / (limit // 2))
-    keep = []
-    for i in range(0, t.size, k):
-        seg = v[i:i + k]
-        a, b = i + int(np.argmin(seg)), i + int(np.argmax(seg))
-        keep.extend(sorted({a, b}))
-    keep = np.asarray(keep)
-    return t[keep], v[keep], k
+    k = 1
+    if t.size > limit:
+        k = math.ceil(t.size / (limit // 2))
+        keep = []
+        for i in range(0, t.size, k):
+            seg = v[i:i + k]
+            a, b = i + int(np.argmin(seg)), i + int(np.argmax(seg))
+            keep.extend(sorted({a, b}))
+        keep = np.asarray(keep)
+        t, v = t[keep], v[keep]
+    if gaps.size:
+        t, v = np.concatenate([t, gaps]), np.concatenate([v, np.full(gaps.size, np.nan)])
+        order = np.argsort(t, kind="stable")
+        t, v = t[order], v[order]
+    return t, v, k
 
 
 def _panels(fig) -> list:

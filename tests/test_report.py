@@ -239,6 +239,13 @@ def test_thin_keeps_extremes_of_each_bucket():
     assert list(tt) == sorted(tt)
     tt, vv, k = thin(t[:800], v[:800], limit=1000)
     assert k == 1 and len(tt) == 800
+    # missing values: one NaN where they begin, so the chart's line breaks there too
+    v = np.ones(100)
+    v[40:60] = np.nan
+    v[90:] = np.nan
+    tt, vv, k = thin(np.arange(100.0), v, limit=1000)
+    assert list(tt[np.isnan(vv)]) == [40.0, 90.0] and (~np.isnan(vv)).sum() == 70
+    assert list(tt) == sorted(tt)
 
 
 def test_html_prints_and_works_without_javascript(built):

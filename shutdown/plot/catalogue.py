@@ -43,7 +43,9 @@ FIGURES: dict[str, FigureDef] = {
         "Every source family on one UTC axis (local time on top). Documented events are "
         "bars at their true window (a day-precision event spans the local day); outages "
         "another source documents (its own records) have a lane of their own below them; grey "
-        "shading marks outages the detector found in that panel's data.",
+        "shading marks outages the detector found in that panel's data. OONI's messenger share "
+        "is pooled over neighbouring hours as detection pools a test; a gap in it means too "
+        "few tests to give a share.",
         None),
     "networks": FigureDef(
         lambda d: _figures().networks_figure(d.tidy, d.events, d.intervals, d.case),

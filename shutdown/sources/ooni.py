@@ -77,7 +77,7 @@ DECLARATION = {
                             "transform": "none"}]},
                {"title": "OONI messenger tests (Telegram, WhatsApp, Signal, Messenger): anomaly share",
                 "missing": "no OONI messenger tests for {code}", "ylim": [0, 1.05],
-                "series": [{"signals": list(OONI_MESSENGER_TESTS), "label": "messenger anomaly share (pooled; gaps: too few tests)",
+                "series": [{"signals": list(OONI_MESSENGER_TESTS), "label": "pooled anomaly share",
                             "transform": "anomaly_share", "style": 1}]}],
     # per network, OONI is too sparse to read hour by hour: it stays in the overview.
     # Region vs country: the volume of all tests (where a collector gives regions)
