@@ -20,6 +20,20 @@ def repo():
 
 
 @pytest.fixture(scope="session")
+def case():
+    """The Kazakhstan case (tests that judge its documented events)."""
+    from shutdown.case import load_case
+    return load_case("kz-2022-01")
+
+
+@pytest.fixture(scope="session")
+def events(case):
+    """Its documented timeline."""
+    from shutdown.timeline import load_timeline
+    return load_timeline(case.timeline_path, case=case)
+
+
+@pytest.fixture(scope="session")
 def shared_cache(request, tmp_path_factory):
     """A cache root holding the built demo cache of kz-2022-01 (and its tidy table), built
     once per checkout (pytest's cache folder) and shared by the notebook and browser tests."""

@@ -10,10 +10,9 @@ from typer.testing import CliRunner
 
 from shutdown import align as A
 from shutdown import detect
-from shutdown.case import load_case
 from shutdown.cli import app
 from shutdown.schema import VERDICTS, empty_tidy
-from shutdown.timeline import Event, load_timeline
+from shutdown.timeline import Event
 from synthetic import Block, Cut, Spec, make_tidy
 
 T = pd.Timestamp
@@ -28,16 +27,6 @@ CUTS = (Cut(T("2022-01-05T05:00Z"), T("2022-01-05T17:00Z"), 0.03, entities=NAT +
         Cut(T("2022-01-05T19:00Z"), T("2022-01-07T03:00Z"), 0.03, entities=ALM),
         Cut(T("2022-01-07T08:00Z"), T("2022-01-10T06:00Z"), 0.03, entities=ALM))
 BLOCK = Block(T("2022-01-04T06:00Z"), T("2022-01-10T06:00Z"))
-
-
-@pytest.fixture(scope="module")
-def case():
-    return load_case("kz-2022-01")
-
-
-@pytest.fixture(scope="module")
-def events(case):
-    return load_timeline(case.timeline_path, case=case)
 
 
 @pytest.fixture(scope="module")

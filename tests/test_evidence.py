@@ -11,7 +11,6 @@ import pytest
 
 from shutdown import align as A
 from shutdown import detect
-from shutdown.case import load_case
 from shutdown.detect import evidence as E
 from shutdown.timeline import load_timeline
 
@@ -129,16 +128,6 @@ def _tidy(case, rate_msg=2.0, block_from=T("2022-01-04T06:00Z"), probes=10, seed
         add("site", f"{dom}/anomaly", np.zeros(len(ts)))
         add("site", f"{dom}/confirmed", np.zeros(len(ts)))
     return pd.concat(recs, ignore_index=True)
-
-
-@pytest.fixture(scope="module")
-def case():
-    return load_case("kz-2022-01")
-
-
-@pytest.fixture(scope="module")
-def events(case):
-    return load_timeline(case.timeline_path, case=case)
 
 
 def _align(case, events, tidy):
