@@ -81,8 +81,9 @@ def layout_of(sheet: sheets.Sheet, path) -> str | None:
             return name
     best = max(LAYOUTS, key=lambda n: len(cols & set(LAYOUTS[n][1])))
     missing = [c for c in LAYOUTS[best][1] if c not in cols]
-    raise InputError(f"unknown STOP column layout: closest is {best}, which also needs "
-                     f"{', '.join(missing)}", path=path, where=f"sheet {sheet.name!r}")
+    tells = ", ".join(f"{t} ({n})" for n, (t, _) in LAYOUTS.items())
+    raise InputError(f"unknown STOP column layout: none of the columns {tells}; the closest, "
+                     f"{best}, lacks {', '.join(missing)}", path=path, where=f"sheet {sheet.name!r}")
 
 
 def sheet_label(name: str) -> str:
