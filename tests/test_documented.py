@@ -302,3 +302,38 @@ def test_real_files_windows_rule_and_our_timeline():
     assert all(r["matched"] or r["why"] for r in w["rows"] if r["expected"])
     assert w["total"]["of"] + w["not_expected"]["of"] == len(w["rows"])
     assert 0 < w["total"]["matched"] < w["total"]["of"]
+
+
+def test_match_out_writes_figures_whose_sidecars_say_what_the_data_say(tmp_path, stop):
+    """The shares figure's bars are the rules' shares; the strip draws every KZ record of
+    both documenters and joins exactly the windows rule's pairs; each CSV holds those rows."""
+    import csv
+    p = F.write_ioda_csv(tmp_path / "ioda.csv", [
+        ("K1", "Wednesday, January 5, 2022, 12:00:00 PM", "Thursday, January 6, 2022, 1:00 PM",
+         "Kazakhstan", "FALSE", "TRUE", "TRUE", "Country"),
+        ("K2", "Monday, March 1, 2021, 3:00:00 AM", "N/A", "Myanmar", "TRUE", "TRUE", "TRUE",
+         "Country")])
+    out = tmp_path / "m"
+    res = run("match", stop, p, "--out", out, "--country", "KZ", "--format", "json")
+    assert res.exit_code == 0, res.output
+    from shutdown import documented
+    a, b = documented.read(stop, country="KZ"), documented.read(p, country="KZ")
+    want = {r: documented.match(a, b, r) for r in ("sigcomm23", "windows")}
+    side = json.loads((out / "shares.json").read_text())
+    bars = {(x["rule"], x["group"], x["value"]): x["percent"] for x in side["drawn"]["bars"]}
+    for rule, r in want.items():
+        for g in r["by"]:
+            if g["group"] in ("geo_scope", "kind", "year"):
+                assert bars.pop((rule, g["group"], g["value"])) == pytest.approx(
+                    100 * (g["share"] or 0))
+    assert not bars
+    with open(out / "shares.csv") as f:
+        assert len(list(csv.DictReader(f))) == side["rows"]
+    strip = json.loads((out / "strip-KZ.json").read_text())
+    assert {x["id"] for x in strip["drawn"]["records"]} == \
+        {e.id for e in a.events} | {e.id for e in b.events}
+    assert strip["drawn"]["pairs"] == want["windows"]["pairs"] == [{"a": "stop-2022-r2",
+                                                                    "b": "ioda-K1-r2"}]
+    page = (out / "match.html").read_text()
+    assert page.count("data:image/png;base64,") == 2 and "http" not in page.split("<body>")[0]
+    assert "strip-KZ.csv" in (out / "match.md").read_text()
