@@ -132,13 +132,19 @@ def _page(results, shown, a, b) -> tuple[str, str]:
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     md = "\n".join(lines)
+    return md, to_html(lines, {x["name"]: x["png"] for x in shown},
+                       f"{a.title} vs {b.title}")
+
+
+def to_html(lines: list[str], pngs: dict, title: str) -> str:
+    """A page from markdown-ish lines (headings, tables, images, paragraphs): the PNGs
+    embedded, nothing loaded from elsewhere."""
     body = []
-    for ln in lines:
+    for ln in "\n".join(lines).split("\n"):
         if ln.startswith("!["):
             name = ln[2:ln.index("]")]
-            png = next(s["png"] for s in shown if s["name"] == name)
             body.append(f'<img alt="{html.escape(name)}" style="max-width:100%" '
-                        f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+                        f'src="data:image/png;base64,{base64.b64encode(pngs[name]).decode()}">')
         elif ln.startswith("#"):
             n = len(ln) - len(ln.lstrip("#"))
             body.append(f"<h{n}>{html.escape(ln[n:].strip())}</h{n}>")
@@ -150,11 +156,10 @@ def _page(results, shown, a, b) -> tuple[str, str]:
         elif ln.strip():
             body.append(f"<p>{html.escape(ln)}</p>")
     text = "\n".join(body).replace("**", "")
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>"
-            f"{html.escape(a.title)} vs {html.escape(b.title)}</title><style>body{{font-family:"
-            "sans-serif;max-width:64rem;margin:auto}}td{{padding:2px 8px;border-bottom:1px solid "
-            "#ddd}}</style></head><body>\n" + _close_tables(text) + "\n</body></html>\n")
-    return md, page
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>"
+            f"{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:64rem;"
+            "margin:auto}}td{{padding:2px 8px;border-bottom:1px solid #ddd}}</style></head>"
+            "<body>\n" + _close_tables(text) + "\n</body></html>\n")
 
 
 def _close_tables(text: str) -> str:
