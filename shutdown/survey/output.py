@@ -191,8 +191,8 @@ def write(rows: list[dict], out: Path, title: str) -> list[Path]:
     for r in confirmed[:MAX_SMALL]:
         fig, data = small_figure(r, simulated)
         put(f"event-{r['event_id']}", fig, data, ["signal", "ts_utc", "share_of_baseline"],
-            f"{r['event_id']} ({r['country']}, {r['documented_start']}): IODA country "
-            "signals as shares of their baseline median, hourly; shaded: the documented "
+            f"{r['event_id']} ({r['country']}, {r['documented_start']}): IODA's signals of "
+            "the record's region, network or country, as shares of their baseline median, hourly; shaded: the documented "
             "window; dashed: the transition the verdict rests on.")
     lines = [f"# {'SIMULATED -- ' if simulated else ''}Survey: {title}", ""]
     if simulated:

@@ -124,24 +124,27 @@ def _inputs(case, opts: Options, scenario):
 
 
 def _chart_rows(inputs, res, case) -> list[dict]:
-    """The connectivity series behind a confirmed verdict, as shares of their baseline
-    median, hourly: what its small chart draws."""
+    """The IODA connectivity series of the record's own entity (its region or network when it
+    names one, else the country) as shares of their baseline median, hourly: what its small
+    chart draws."""
     import pandas as pd
     tidy = inputs.tidy
-    keep = tidy[(tidy["entity_type"].astype(str) == "country")
+    etype = "region" if case.regions else "asn" if case.networks else "country"
+    keep = tidy[(tidy["entity_type"].astype(str) == etype)
                 & (tidy["source"].astype(str) == "ioda")
                 & tidy["signal"].astype(str).isin(["ping-slash24", "merit-nt", "bgp"])]
     if not len(keep):
         return []
     lo, _ = case.window_utc
     out = []
-    for sig, g in keep.groupby(keep["signal"].astype(str), observed=True):
+    keys = [keep["entity_code"].astype(str), keep["signal"].astype(str)]
+    for (code, sig), g in keep.groupby(keys, observed=True):
         g = g.set_index(pd.DatetimeIndex(g["ts_utc"]))["value"].astype(float).resample("1h").mean()
         base = g[g.index < lo].median()
         if not base or base != base:
             continue
         for ts, v in g.items():
-            out.append({"signal": f"ioda/{sig}", "ts_utc": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            out.append({"signal": f"ioda/{sig} {etype} {code}", "ts_utc": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
                         "share_of_baseline": None if v != v else round(float(v / base), 4)})
     return out
 
