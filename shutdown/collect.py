@@ -159,7 +159,7 @@ class _StoppableFetcher(Fetcher):
 
 def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *, position: int,
                     stop: threading.Event, refresh: bool, session, progress, min_interval,
-                    fetcher_options, budget: Budget) -> None:
+                    fetcher_options, budget: Budget | None = None) -> None:
     """Fetch one source into the cache; fills ``rep`` (status, message, counts)."""
     from shutdown.sources import registry
     name = rep.source
@@ -172,7 +172,7 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
     options["headers"] = {**spec.auth_headers(), **options.get("headers", {})}
     pace = spec.min_interval if min_interval is None else min_interval
     total = planned_requests(mod, case, name)
-    allowed = budget.for_source(name, total, pace)
+    allowed = (budget or Budget()).for_source(name, total, pace)
     options.setdefault("budget", allowed.remaining)
     fetcher = _StoppableFetcher(cache, name, url, stop=stop, refresh=refresh, session=session,
                                 min_interval=pace, **options)

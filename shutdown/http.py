@@ -293,13 +293,15 @@ class Fetcher:
             fired.set()
             adapter.cut()
 
+        ends = time.monotonic() + limit
         timer = threading.Timer(limit, cut)
         timer.daemon = True
         timer.start()
         try:
             return self._get_within(url, params, limit)
         except (requests.RequestException, _BodyFailed):
-            if fired.is_set():
+            # the watchdog cut it, or a socket timeout (cut to the time left) beat it there
+            if fired.is_set() or time.monotonic() >= ends:
                 raise _BodyFailed(self._late(limit), True) from None
             raise
         finally:
