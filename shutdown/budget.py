@@ -13,9 +13,10 @@ resumes from the cache: nothing half-fetched is stored.
 The default for a source is ``BASE + planned requests x (PER_REQUEST + its pace)``
 (its declared ``min_interval``, or ``--min-interval``), re-counted when the source
 learns how many requests follow (an Atlas probe listing, IODA's region lookup).
-Why these numbers: a healthy upstream answers one of our requests in a few seconds
-(IODA's 7-day signal series, OONI's aggregation, a day of Atlas results), so
-``PER_REQUEST`` allows several times that on average; ``BASE`` covers the first
+Why these numbers: we expect a healthy upstream to answer one of our requests in a
+few seconds (IODA's 7-day signal series, OONI's aggregation, a day of Atlas results;
+an assumption: no machine here reaches them), so ``PER_REQUEST`` allows several
+times that on average; ``BASE`` covers the first
 connection and a few backoffs. For kz-2022-01 that is about 8 min for OONI (32
 requests, one a second) and 20 min for IODA (109 requests), against the 50 min one
 trickling OONI cost before. A larger budget is ``--budget SOURCE=SECONDS``.

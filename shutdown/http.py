@@ -52,10 +52,9 @@ MAX_BYTES = 512 * 1024 * 1024        # the largest real body (a day of Atlas res
 DEADLINE = 600.0                     # seconds for one request, body included
 MAX_RETRY_AFTER = 300.0              # longer asked waits end the source for this run
 MAX_PAGES = 100                      # runaway guard for a paginated listing whose 'next' never ends
-# A stalled upstream: under STALL_RATE bytes/s of body over STALL_WINDOW s. Healthy answers
-# come at 100 kB/s and more, the trickle that cost 50 minutes (issue 25) at a few bytes/s;
-# 1 kB/s over 30 s is far below the one and far above the other, and a body of under 30 kB
-# that arrives slowly still completes.
+# A stalled upstream: under STALL_RATE bytes/s of body over STALL_WINDOW s. The trickle that
+# cost 50 minutes (issue 25) sent a few bytes/s; 1 kB/s is far above that and, we expect, far
+# below any healthy answer; a body of under 30 kB completes at any pace.
 STALL_WINDOW = 30.0
 STALL_RATE = 1024.0
 
