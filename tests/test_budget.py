@@ -58,9 +58,9 @@ def test_stalled_body_is_given_up_within_a_window_and_counted_as_a_retry(tmp_pat
 
 
 def test_slow_but_flowing_body_is_not_a_stall(tmp_path):
-    # 60 bytes at 100 bytes/s: spans three 0.2 s windows, each above the 20 bytes/s floor
+    # 60 bytes at 100 bytes/s: spans three 0.2 s windows, each far above the 5 bytes/s floor
     with LocalServer(fault="drip", fault_arg=(60, 0.01)) as srv:
-        f = fetcher(tmp_path, srv.url, stall_window=0.2, stall_rate=20, max_attempts=1)
+        f = fetcher(tmp_path, srv.url, stall_window=0.2, stall_rate=5, max_attempts=1)
         assert f.get_json("/x") == []
     assert f.stats.retries == 0 and len(list(f.cache.entries())) == 1
     with LocalServer(fault="drip", fault_arg=(60, 0.01)) as srv:    # the same body, a higher floor
@@ -128,23 +128,23 @@ def test_source_over_budget_stops_with_one_line_and_a_rerun_resumes_to_the_same_
         whole = collect(case, tmp_path, {"ioda": srv.url + "/v2", "ooni": srv.url}, cache="whole")
     assert whole.exit_status == EXIT_ALL
     planned = next(s for s in whole.sources if s.source == "ooni").requests
-    # OONI answers two requests, then trickles every answer; its budget is 2 s, and it may
+    # OONI answers two requests, then trickles every answer; its budget is 3 s, and it may
     # retry more often than that lasts
     with LocalServer() as ioda, LocalServer(fault="trickle_after", fault_arg=(2, PACE)) as ooni:
         rep = collect(case, tmp_path, {"ioda": ioda.url + "/v2", "ooni": ooni.url},
-                      budget=Budget.start({"ooni": 2}),
+                      budget=Budget.start({"ooni": 3}),
                       fetcher_options={"stall_window": 0.3, "backoff": 0.05, "max_backoff": 0.1,
                                        "max_attempts": 50})
         sent = list(ooni.httpd.fault_sent)
     by = {s.source: s for s in rep.sources}
     assert by["ioda"].status == "ok"
     o = by["ooni"]
-    assert o.status == "over-budget" and o.budget == 2 and "\n" not in o.message
-    assert o.message.startswith(f"ooni: its time budget (2 s) was spent after 2 of {planned} "
+    assert o.status == "over-budget" and o.budget == 3 and "\n" not in o.message
+    assert o.message.startswith(f"ooni: its time budget (3 s) was spent after 2 of {planned} "
                                 "requests (")
     assert "rerun to resume from the cache" in o.message and "--budget ooni=SECONDS" in o.message
     assert o.retries >= 1                       # stalled attempts were retried, then the budget ended
-    # within its budget: all the stalled attempts together trickled about 2 s worth (100 bytes)
+    # within its budget: all the stalled attempts together trickled about 3 s worth (150 bytes)
     assert sent and sum(sent) < 500, sent
     assert rep.exit_status == EXIT_PARTIAL
     cache = RawCache(tmp_path / "c")
