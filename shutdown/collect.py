@@ -10,9 +10,15 @@ naming the source, the URL and the problem, and the others still run. The exit
 status says how complete the result is:
 
     0  every requested source collected completely
-    3  partial: some source failed or is unavailable, but there is data
+    3  partial: some source failed, is unavailable or ran out of its time budget, but
+       there is data
     4  nothing: no source produced any data
     (2 is kept for bad input: an unknown case, source or option.)
+
+Every source has a time budget for the run, and the run may have one
+(``budget=shutdown.budget.Budget.start(...)``): a source whose budget is spent stops
+before its next request, says how many of its planned requests it answered, and a
+rerun resumes from the cache.
 """
 from __future__ import annotations
 
@@ -23,10 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shutdown.budget import Budget, SourceBudget
 from shutdown.case import Case, as_case  # noqa: F401  (as_case: API)
 from shutdown.config import base_url
 from shutdown.errors import InputError
-from shutdown.http import Fetcher, SourceError, SourceUnreachable, redact
+from shutdown.http import BudgetSpent, Fetcher, SourceError, SourceUnreachable, redact
 from shutdown.sources import Answer, Gap, Request, walk
 from shutdown.store import RawCache, as_cache, strip_secrets_from_url  # noqa: F401  (as_cache: API)
 
@@ -37,12 +44,13 @@ EXIT_ALL, EXIT_PARTIAL, EXIT_NOTHING = 0, 3, 4
 @dataclass
 class SourceReport:
     source: str
-    status: str = "ok"          # ok | incomplete | failed | unreachable | unavailable
+    status: str = "ok"          # ok | incomplete | failed | unreachable | unavailable | over-budget
     requests: int = 0
     cache_hits: int = 0
     retries: int = 0
     rows: int = 0
     message: str = ""
+    budget: float | None = None     # seconds this source was allowed (its time budget)
 
     @property
     def complete(self) -> bool:
@@ -151,7 +159,7 @@ class _StoppableFetcher(Fetcher):
 
 def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *, position: int,
                     stop: threading.Event, refresh: bool, session, progress, min_interval,
-                    fetcher_options) -> None:
+                    fetcher_options, budget: Budget | None = None) -> None:
     """Fetch one source into the cache; fills ``rep`` (status, message, counts)."""
     from shutdown.sources import registry
     name = rep.source
@@ -162,22 +170,23 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
     spec = registry.get(name)
     options = {"quota_wait": getattr(mod, "QUOTA_WAIT", None), **(fetcher_options or {})}
     options["headers"] = {**spec.auth_headers(), **options.get("headers", {})}
+    pace = spec.min_interval if min_interval is None else min_interval
+    total = planned_requests(mod, case, name)
+    allowed = (budget or Budget()).for_source(name, total, pace)
+    options.setdefault("budget", allowed.remaining)
     fetcher = _StoppableFetcher(cache, name, url, stop=stop, refresh=refresh, session=session,
-                                min_interval=spec.min_interval if min_interval is None
-                                else min_interval, **options)
-    try:
-        total = len(mod.plan(case))
-    except Exception:   # a plan that cannot count itself still collects
-        total = None
+                                min_interval=pace, **options)
     bar = _progress(total, name, progress, position)
     try:
-        notes = fetch_source(mod, case, fetcher, bar)
+        notes = fetch_source(mod, case, fetcher, bar, budget=allowed)
         # A source may return notes: what it left out but could work around
         # (e.g. an IODA region it could not resolve); the status stays "ok".
         if isinstance(notes, (list, tuple)) and notes:
             rep.message = "\n       ".join(f"{name}: {n}" for n in notes)
             if any(isinstance(n, Gap) for n in notes):   # data missing this run: not complete
                 rep.status = "incomplete"
+    except BudgetSpent as exc:        # nothing half-fetched is cached: a rerun resumes
+        rep.status, rep.message = "over-budget", f"{name}: {allowed.spent_line(exc.problem)}"
     except SourceUnreachable as exc:
         rep.status, rep.message = "unreachable", f"{name}: {exc.url}: {exc.problem}"
     except SourceError as exc:
@@ -195,6 +204,29 @@ def _collect_source(case: Case, rep: SourceReport, cache: RawCache, url: str, *,
         bar.close()
         st = fetcher.stats
         rep.requests, rep.cache_hits, rep.retries = st.requests, st.cache_hits, st.retries
+        rep.budget = allowed.seconds
+
+
+def planned_requests(mod, case: Case, name: str) -> int | None:
+    """How many requests source ``mod`` makes for ``case`` as far as is known before any
+    answer: its ``requests`` walked with every answer missing (a request that needs an
+    earlier answer, e.g. an Atlas listing's next page, ends the count there), and at least
+    its ``plan``. None when it cannot count itself (it still collects)."""
+    from shutdown.http import NotCached
+    from shutdown.sources import steps
+    try:
+        n = len(mod.plan(case))
+    except Exception:
+        return None
+    walked = 0
+    try:
+        for _ in steps(mod.requests(case), lambda req: Answer.absent(name)):
+            walked += 1
+    except NotCached:
+        pass
+    except Exception:   # noqa: BLE001  (a count, never a reason not to collect)
+        pass
+    return max(n, walked)
 
 
 def fetched(fetcher: Fetcher, tick=None):
@@ -232,12 +264,14 @@ def fetched(fetcher: Fetcher, tick=None):
     return answer
 
 
-def fetch_source(mod, case: Case, fetcher: Fetcher, progress=None) -> list[str]:
+def fetch_source(mod, case: Case, fetcher: Fetcher, progress=None,
+                 budget: SourceBudget | None = None) -> list[str]:
     """Ask everything source module ``mod`` describes for ``case`` (its
     ``requests(case)`` generator) through ``fetcher``, which caches the raw
-    answers; ``progress`` is a tqdm-like bar. Returns the source's notes (a
-    ``Gap``: data missing this run). The declared credential, when set and not
-    already given, goes into the fetcher's headers."""
+    answers; ``progress`` is a tqdm-like bar, ``budget`` hears how many requests
+    are answered and planned (its default grows with the plan). Returns the
+    source's notes (a ``Gap``: data missing this run). The declared credential,
+    when set and not already given, goes into the fetcher's headers."""
     from shutdown.sources import registry
     spec = registry.sources().get(fetcher.source)
     for k, v in (spec.auth_headers() if spec else {}).items():
@@ -247,12 +281,16 @@ def fetch_source(mod, case: Case, fetcher: Fetcher, progress=None) -> list[str]:
     def tick(label: str) -> None:
         nonlocal done
         done += 1
+        if budget is not None:
+            budget.answered()
         if progress is not None:
             if hasattr(progress, "set_postfix_str"):
                 progress.set_postfix_str(label, refresh=False)
             progress.update(1)
 
     def expect(more: int) -> None:         # the source now knows how many requests follow
+        if budget is not None:
+            budget.expect(done + more)
         if progress is not None and hasattr(progress, "total"):
             try:
                 progress.total = done + more
@@ -269,14 +307,17 @@ def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
                  base_urls: dict | None = None, baseline_days: int | None = None,
                  min_interval: float | None = None, progress: bool | None = None,
                  session=None, fetcher_options: dict | None = None,
-                 write: bool = True) -> CollectReport:
+                 write: bool = True, budget: Budget | None = None) -> CollectReport:
     """Fetch ``sources`` (default: the case's) for ``case`` into ``cache``,
     then normalize everything cached for the case into its tidy table.
 
     ``base_urls`` maps a source to a base URL (else $SHUTDOWN_<SOURCE>_URL, else
     the public default); ``min_interval`` overrides the per-source pause
     between requests; ``fetcher_options`` passes extra Fetcher arguments
-    (e.g. ``{"max_attempts": 2}``).
+    (e.g. ``{"max_attempts": 2}``). ``budget`` (``shutdown.budget.Budget``) is the time
+    each source, and the whole run, may take (default: each source's default budget,
+    no limit on the run); its run clock starts here unless ``Budget.start`` started it
+    (a survey passes one Budget to every case).
     """
     case = with_baseline(as_case(case), baseline_days)
     cache = as_cache(cache)
@@ -284,14 +325,15 @@ def collect_case(case, sources=None, *, cache=None, refresh: bool = False,
     urls = {s: base_url(s, (base_urls or {}).get(s)) for s in names}   # bad URL -> InputError first
     # Live data never goes into (or is read back from) a simulated cache, and one
     # writer at a time: a second collect on this cache is refused, not interleaved.
+    budget = (budget or Budget()).started()
     cache.claim(simulated=False, write=False)
     with cache.lock("collect"):
         return _collect(case, cache, names, urls, refresh, session, min_interval,
-                        fetcher_options, progress, write)
+                        fetcher_options, progress, write, budget)
 
 
 def _collect(case, cache, names, urls, refresh, session, min_interval, fetcher_options,
-             progress, write) -> CollectReport:
+             progress, write, budget) -> CollectReport:
     report = CollectReport(case=case.name)
     report.sources = [SourceReport(name) for name in names]
     # The sources share nothing but the cache (distinct keys), and each keeps its own
@@ -301,7 +343,8 @@ def _collect(case, cache, names, urls, refresh, session, min_interval, fetcher_o
     with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
         futures = [pool.submit(_collect_source, case, rep, cache, urls[rep.source], position=i,
                                stop=stop, refresh=refresh, session=session, progress=progress,
-                               min_interval=min_interval, fetcher_options=fetcher_options)
+                               min_interval=min_interval, fetcher_options=fetcher_options,
+                               budget=budget)
                    for i, rep in enumerate(report.sources)]
         try:
             for f in futures:

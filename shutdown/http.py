@@ -9,6 +9,12 @@ Against a hostile or broken upstream:
 
 * every request has a total ``deadline`` (connect, headers and the whole body),
   not only a per-read socket timeout, so a body trickled byte by byte ends;
+* a body that arrives at less than ``stall_rate`` bytes/s over ``stall_window``
+  seconds is a stalled upstream: that attempt is given up at once and retried
+  (a retry like any other), instead of waiting for the deadline;
+* ``budget()``, when given, is the seconds left of the source's time budget
+  (``shutdown.budget``): no attempt starts, and no pause waits, past it, and an
+  attempt's deadline is cut to it; when it is spent ``BudgetSpent`` stops the source;
 * a body larger than ``max_bytes`` (after decompression) is refused;
 * a ``Retry-After`` longer than ``max_retry_after`` is not waited for: the source
   stops with one line saying how long the upstream asked to wait;
@@ -46,6 +52,11 @@ MAX_BYTES = 512 * 1024 * 1024        # the largest real body (a day of Atlas res
 DEADLINE = 600.0                     # seconds for one request, body included
 MAX_RETRY_AFTER = 300.0              # longer asked waits end the source for this run
 MAX_PAGES = 100                      # runaway guard for a paginated listing whose 'next' never ends
+# A stalled upstream: under STALL_RATE bytes/s of body over STALL_WINDOW s. The trickle that
+# cost 50 minutes (issue 25) sent a few bytes/s; 1 kB/s is far above that and, we expect, far
+# below any healthy answer; a body of under 30 kB completes at any pace.
+STALL_WINDOW = 30.0
+STALL_RATE = 1024.0
 
 # Every credential this process was configured with: redacted from all messages.
 _SECRETS: set[str] = set()
@@ -90,6 +101,20 @@ class SourceUnreachable(SourceError):
     """No connection at all (no network, DNS failure, refused)."""
 
 
+class BudgetSpent(BaseException):
+    """The source's time budget (or the run's) is spent: the source stops here.
+
+    Not an ``Exception``: a source's ``requests`` generator catches failed requests
+    it can do without (IODA's region lookup), and a spent budget is not one of them;
+    ``sources.steps`` lets it pass to the driver (``collect``), which says how far
+    the source got."""
+
+    def __init__(self, source: str, url: str, problem: str):
+        url, problem = redact(strip_secrets_from_url(url)), redact(problem)
+        self.source, self.url, self.problem = source, url, problem
+        super().__init__(f"{source}: {url}: {problem}")
+
+
 @dataclass
 class FetchStats:
     requests: int = 0
@@ -106,7 +131,8 @@ class Fetcher:
                  min_interval: float = 0.0, timeout: float = 60.0, sleep=time.sleep,
                  connect_attempts: int = 3, quota_wait: float | None = None, say=None,
                  deadline: float = DEADLINE, max_bytes: int = MAX_BYTES,
-                 max_retry_after: float = MAX_RETRY_AFTER):
+                 max_retry_after: float = MAX_RETRY_AFTER, stall_window: float = STALL_WINDOW,
+                 stall_rate: float = STALL_RATE, budget=None):
         self.cache, self.source = cache, source
         self.base_url = base_url.rstrip("/")
         parts = urlsplit(self.base_url)
@@ -116,6 +142,8 @@ class Fetcher:
             register_secret(base64.b64encode(
                 f"{unquote(parts.username or '')}:{unquote(parts.password)}".encode()).decode())
         self.deadline, self.max_bytes, self.max_retry_after = deadline, max_bytes, max_retry_after
+        self.stall_window, self.stall_rate = stall_window, stall_rate
+        self.budget = budget        # () -> seconds left of the time budget, or None: no budget
         self.refresh = refresh
         if session is None:
             session = requests.Session()
@@ -191,6 +219,7 @@ class Fetcher:
         last = "no attempt made"
         for attempt in range(1, self.max_attempts + 1):
             wait = self.min_interval - (time.monotonic() - self._last_request)
+            self._within_budget(max(wait, 0.0), url, "" if attempt == 1 else last)
             if wait > 0:
                 self.sleep(wait)
             self._last_request = time.monotonic()
@@ -203,30 +232,43 @@ class Fetcher:
                 last = exc.problem
                 if attempt == self.max_attempts:
                     break
-                self._pause(attempt, None)
+                self._pause(attempt, None, url=url, last=last)
                 continue
             except requests.ConnectionError as exc:
                 if attempt >= self.connect_attempts:
                     raise SourceUnreachable(self.source, url, f"unreachable ({_root_cause(exc)})") from None
                 last = f"connection failed ({_root_cause(exc)})"
-                self._pause(attempt, None)
+                self._pause(attempt, None, url=url, last=last)
                 continue
             except requests.Timeout:
                 last = f"timed out after {self.timeout:g}s"
                 if attempt == self.max_attempts:
                     break
-                self._pause(attempt, None)
+                self._pause(attempt, None, url=url, last=last)
                 continue
             if resp.status_code in RETRY_STATUSES:
                 last = f"HTTP {resp.status_code}"
                 if attempt == self.max_attempts:
                     break
-                self._pause(attempt, resp.headers.get("Retry-After"), resp.status_code, resp.url)
+                self._pause(attempt, resp.headers.get("Retry-After"), resp.status_code, resp.url,
+                            last=last)
                 continue
             if resp.status_code >= 400:
                 raise SourceError(self.source, resp.url, f"HTTP {resp.status_code}: {_excerpt(resp, explain)}")
             return resp
         raise SourceError(self.source, url, f"gave up after {self.max_attempts} attempts: {last}")
+
+    def _left(self) -> float:
+        """Seconds left of the time budget (inf without one)."""
+        return math.inf if self.budget is None else float(self.budget())
+
+    def _within_budget(self, wait: float, url: str, last: str) -> None:
+        """BudgetSpent unless an attempt can still start after waiting ``wait`` s."""
+        left = self._left()
+        if left <= wait:
+            if wait > 0 and left > 0:
+                last = f"{last + '; ' if last else ''}waiting {wait:g} s for the next attempt would pass it"
+            raise BudgetSpent(self.source, url, last)
 
     def _register_credentials(self) -> None:
         """Every header that may carry a credential is redacted from messages (a source
@@ -237,42 +279,50 @@ class Fetcher:
                 register_secret(str(v).split()[-1] if str(v).split() else "")   # "Key <secret>"
 
     def _get(self, url: str, params: dict) -> requests.Response:
-        """One request within the deadline: a watchdog cuts the connection in flight when
-        it passes (headers trickled byte by byte block inside ``requests``, where no
-        loop of ours can look at the clock)."""
+        """One request within the deadline (cut to what is left of the time budget): a
+        watchdog cuts the connection in flight when it passes (headers trickled byte by
+        byte block inside ``requests``, where no loop of ours can look at the clock)."""
+        limit = min(self.deadline, max(0.0, self._left()))
         adapter = self.session.get_adapter(url)
         if not isinstance(adapter, _WatchedAdapter):      # a caller's session (e.g. mocked)
-            return self._get_within(url, params)
+            return self._get_within(url, params, limit)
         fired = threading.Event()
 
         def cut():
             fired.set()
             adapter.cut()
 
-        timer = threading.Timer(self.deadline, cut)
+        ends = time.monotonic() + limit
+        timer = threading.Timer(limit, cut)
         timer.daemon = True
         timer.start()
         try:
-            return self._get_within(url, params)
+            return self._get_within(url, params, limit)
         except (requests.RequestException, _BodyFailed):
-            if fired.is_set():
-                raise _BodyFailed(f"no complete answer within the {self.deadline:g}s deadline",
-                                  True) from None
+            # the watchdog cut it, or a socket timeout (cut to the time left) beat it there
+            if fired.is_set() or time.monotonic() >= ends:
+                raise _BodyFailed(self._late(limit), True) from None
             raise
         finally:
             timer.cancel()
 
-    def _get_within(self, url: str, params: dict) -> requests.Response:
+    def _late(self, limit: float, got: str = "") -> str:
+        """What an attempt that passed its ``limit`` says."""
+        if limit < self.deadline:
+            return f"cut when the time budget ran out{got}"
+        return f"no complete answer within the {self.deadline:g}s deadline{got}"
+
+    def _get_within(self, url: str, params: dict, limit: float) -> requests.Response:
         """One request, redirects followed by hand (no credential header to another
-        host), the body read within the deadline and the size cap."""
-        deadline = time.monotonic() + self.deadline
+        host), the body read within ``limit`` seconds and the size cap."""
+        deadline = time.monotonic() + limit
         self._register_credentials()
         origin = _origin(url)
         headers, hops = dict(self.headers), 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _BodyFailed(f"no complete answer within the {self.deadline:g}s deadline", True)
+                raise _BodyFailed(self._late(limit), True)
             resp = self.session.get(url, params=params, headers=headers, stream=True,
                                     allow_redirects=False, timeout=min(self.timeout, remaining))
             if not resp.is_redirect:
@@ -285,28 +335,35 @@ class Fetcher:
             if _origin(url) != origin:
                 headers = {k: v for k, v in headers.items() if k.lower() in PLAIN_HEADERS}
         try:
-            resp._content = self._read_body(resp, deadline)
+            resp._content = self._read_body(resp, deadline, limit)
             resp._content_consumed = True
         finally:
             resp.close()
         return resp
 
-    def _read_body(self, resp: requests.Response, deadline: float) -> bytes:
+    def _read_body(self, resp: requests.Response, deadline: float, limit: float) -> bytes:
         size = resp.headers.get("Content-Length", "")
         if size.isdigit() and int(size) > self.max_bytes:
             raise _BodyFailed(f"body of {int(size)} bytes is larger than the {self.max_bytes}-byte "
                               "cap", False)
         raw, chunks, n = resp.raw, [], 0
         read = getattr(raw, "read1", None) or raw.read    # read1: returns what has arrived
+        since, at = time.monotonic(), 0         # the stall window: its start, bytes then
         try:
             while True:
                 if time.monotonic() > deadline:
-                    raise _BodyFailed(f"no complete answer within the {self.deadline:g}s deadline "
-                                      f"({n} bytes of the body received)", True)
+                    raise _BodyFailed(self._late(limit, f" ({n} bytes of the body received)"), True)
                 chunk = read(65536, decode_content=True)
                 if not chunk:
                     break
                 n += len(chunk)
+                now = time.monotonic()
+                if self.stall_window and now - since >= self.stall_window:
+                    if n - at < self.stall_rate * (now - since):
+                        raise _BodyFailed(f"stalled: {n - at} bytes of the body in "
+                                          f"{now - since:.3g}s, under {self.stall_rate:g} bytes/s "
+                                          f"({n} bytes received)", True)
+                    since, at = now, n
                 if n > self.max_bytes:
                     raise _BodyFailed(f"body larger than the {self.max_bytes}-byte cap", False)
                 chunks.append(chunk)
@@ -318,8 +375,7 @@ class Fetcher:
         return b"".join(chunks)
 
     def _pause(self, attempt: int, retry_after: str | None, status: int | None = None,
-               url: str = "") -> None:
-        self.stats.retries += 1
+               url: str = "", last: str = "") -> None:
         delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         if retry_after:
             asked = _retry_after_seconds(retry_after)
@@ -330,6 +386,9 @@ class Fetcher:
             delay = max(delay, asked)
         elif status == 429 and self.quota_wait:
             delay = max(delay, self.quota_wait)
+        self._within_budget(delay, url, last)
+        self.stats.retries += 1
+        if status == 429 and self.quota_wait and not retry_after:
             self.say(f"{self.source}: HTTP 429 without Retry-After (quota used up); waiting "
                      f"{delay:g} s before attempt {attempt + 1} of {self.max_attempts}")
         self.sleep(delay)

@@ -76,11 +76,12 @@ class Analysis:
 
 # --------------------------------------------------------------------------- inputs
 def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bool = False,
-                refresh: bool = False, progress: bool | None = None) -> Inputs:
+                refresh: bool = False, progress: bool | None = None, budget=None) -> Inputs:
     """The case (a name, a path or a Case), its timeline and its tidy table, from one of:
     ``table`` (a Parquet or CSV file), ``demo`` (the simulated cache of the case's
     scenario, built once), ``collect`` (the live APIs, cache first; ``refresh``
-    refetches) or else the cache as it is (``cache``: a directory, a RawCache or None
+    refetches; ``budget``: a ``shutdown.budget.Budget``, the time collecting may take) or else
+    the cache as it is (``cache``: a directory, a RawCache or None
     for the default). Refuses simulated and measured data together (InputError)."""
     from shutdown.case import as_case
     from shutdown.normalize import load_table
@@ -110,7 +111,7 @@ def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bo
     elif collect:
         from shutdown.collect import collect_case
         raw = as_cache(cache)
-        rep = collect_case(c, cache=raw, refresh=refresh, progress=progress)
+        rep = collect_case(c, cache=raw, refresh=refresh, progress=progress, budget=budget)
         status = [{"source": s.source, "status": s.status, "message": s.message,
                    "requests": s.requests, "cache_hits": s.cache_hits, "rows": s.rows}
                   for s in rep.sources]

@@ -61,12 +61,13 @@ class ReportData:
 
 # --------------------------------------------------------------------------- pipeline
 def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
-           progress: bool | None = None) -> ReportData:
+           progress: bool | None = None, budget=None) -> ReportData:
     """Run the pipeline for ``case`` (``shutdown.pipeline``: collect from the cache where
-    possible, or the offline demo; detect; align) and return everything the report shows."""
+    possible -- within ``budget``, a ``shutdown.budget.Budget`` -- or the offline demo;
+    detect; align) and return everything the report shows."""
     from shutdown import pipeline
     inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
-                                  progress=progress)
+                                  progress=progress, budget=budget)
     inputs.require_data("nothing to draw")
     return from_pipeline(inputs, pipeline.analyse(inputs))
 

@@ -6,7 +6,8 @@ collect benchmark (no network).
 start for 127.0.0.1 (openssl CLI, else the ``cryptography`` package);
 ``srv.ca_bundle`` is the file to trust (``REQUESTS_CA_BUNDLE``).
 ``LocalServer(fault=...)`` plays a hostile or broken upstream (``FAULTS``: credentials
-echoed in a 403, cross-host redirect, trickled, slow or huge bodies, a huge
+echoed in a 403, cross-host redirect, trickled (from the start or after some answers),
+dripped (slow but flowing), slow or huge bodies, a huge
 Retry-After, endless pagination, garbage values) on top of the normal answers.
 ``LocalServer(replay=cache)`` answers every request found in a RawCache (e.g. a
 simulated one) with the cached body, as that upstream would: IODA under
@@ -249,10 +250,14 @@ def _fault_redirect(h, path, q):
     return True
 
 
-def _fault_trickle(h, path, q):
+def _fault_trickle(h, path, q, pace=None):
     """Headers at once, then the body one byte at a time, slowly (never completes within a
-    test's deadline; stops when the client hangs up)."""
+    test's deadline; stops when the client hangs up). ``fault_sent``: body bytes sent per
+    request."""
     import time
+    pace = pace if pace is not None else h.server.fault_arg
+    sent = h.server.fault_sent
+    sent.append(0)
     h.send_response(200)
     h.send_header("Content-Type", "application/json")
     h.send_header("Content-Length", "100000")
@@ -261,7 +266,37 @@ def _fault_trickle(h, path, q):
         for _ in range(100000):
             h.wfile.write(b" ")
             h.wfile.flush()
-            time.sleep(h.server.fault_arg or 0.05)
+            sent[-1] += 1
+            time.sleep(pace or 0.05)
+    except OSError:
+        pass
+    return True
+
+
+def _fault_trickle_after(h, path, q):
+    """``fault_arg = (n, pace)``: the first ``n`` requests answered normally, every later
+    one trickled as ``trickle`` does (an upstream that starts stalling half way)."""
+    n, pace = h.server.fault_arg
+    if len(h.server.requests) <= n:
+        return False
+    return _fault_trickle(h, path, q, pace)
+
+
+def _fault_drip(h, path, q):
+    """``fault_arg = (size, pace)``: a complete, valid JSON body of ``size`` bytes sent one
+    byte every ``pace`` seconds (slow, but flowing: not a stall)."""
+    import time
+    size, pace = h.server.fault_arg
+    body = b"[" + b" " * (size - 2) + b"]"
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", str(size))
+    h.end_headers()
+    try:
+        for b in body:
+            h.wfile.write(bytes([b]))
+            h.wfile.flush()
+            time.sleep(pace)
     except OSError:
         pass
     return True
@@ -372,6 +407,7 @@ def _fault_garbage(h, path, q):
 
 
 FAULTS = {"echo_403": _fault_echo_403, "redirect": _fault_redirect, "trickle": _fault_trickle,
+          "trickle_after": _fault_trickle_after, "drip": _fault_drip,
           "trickle_headers": _fault_trickle_headers,
           "slow": _fault_slow, "huge": _fault_huge, "retry_after": _fault_retry_after,
           "endless_pages": _fault_endless_pages, "garbage": _fault_garbage}

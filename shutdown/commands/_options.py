@@ -25,3 +25,27 @@ def url_overrides(ioda: str | None, ooni: str | None, atlas: str | None, urls=No
     from shutdown.config import parse_url_options
     given = {k: v for k, v in (("ioda", ioda), ("ooni", ooni), ("atlas", atlas)) if v}
     return {**given, **parse_url_options(urls)}
+
+
+# Time budgets (shutdown.budget): the numbers in --help come from there, which imports nothing
+# heavy, so `--help` stays fast.
+from shutdown.budget import BASE as _BASE, PER_REQUEST as _PER_REQUEST  # noqa: E402
+
+Budgets = Annotated[Optional[list[str]], typer.Option(
+    "--budget", metavar="SOURCE=SECONDS", help="Time one source may take this run, e.g. "
+    f"--budget ooni=600 (repeatable). Default: {_BASE:g} s + {_PER_REQUEST:g} s per planned "
+    "request plus the source's pace (OONI: 1 s between requests), so kz-2022-01 gives OONI "
+    "about 8 min and IODA about 20 min. When it is spent the source stops, says how many "
+    "of its requests it answered, and a rerun resumes from the cache.")]
+RunBudget = Annotated[Optional[float], typer.Option(
+    "--run-budget", metavar="SECONDS", help="Time the whole run's collecting may take, every "
+    "source together (default: no limit beyond each source's budget; the sources run side by "
+    "side, so a run takes at most the largest). When it is spent every source still running "
+    "stops as with --budget.")]
+
+
+def budget_from_options(budgets=None, run_budget: float | None = None):
+    """The run's ``shutdown.budget.Budget`` from ``--budget`` and ``--run-budget``, its clock
+    started now (a command that collects several cases passes the one Budget to each)."""
+    from shutdown.budget import Budget, parse_budgets
+    return Budget.start(parse_budgets(budgets), run_budget)

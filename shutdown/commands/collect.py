@@ -7,7 +7,8 @@ from typing import Optional
 import typer
 
 from shutdown.cli import app, user_errors
-from shutdown.commands._options import AtlasUrl, IodaUrl, OoniUrl, Urls, url_overrides
+from shutdown.commands._options import (AtlasUrl, Budgets, IodaUrl, OoniUrl, RunBudget, Urls,
+                                        budget_from_options, url_overrides)
 
 
 @app.command("collect")
@@ -28,6 +29,8 @@ def collect_cmd(
     min_interval: Optional[float] = typer.Option(None, "--min-interval",
                                                  help="Seconds between requests to one source "
                                                  "(default: what each source declares; 1 for OONI)."),
+    budget: Budgets = None,
+    run_budget: RunBudget = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ):
     """Collect CASE's data (country, networks, regions; window plus baseline) into the cache.
@@ -35,8 +38,8 @@ def collect_cmd(
     Raw responses are cached with their provenance; a second run reads the cache
     and makes no request. The tidy table is written to <cache>/tables/CASE.parquet.
 
-    Exit status: 0 everything collected, 3 partial (some source failed), 4 nothing
-    collected, 2 bad input.
+    Exit status: 0 everything collected, 3 partial (some source failed or ran out of
+    its time budget), 4 nothing collected, 2 bad input.
 
     Example: shutdown collect kz-2022-01 --source ioda,ooni --cache /tmp/kz
     """
@@ -45,11 +48,12 @@ def collect_cmd(
         from shutdown.errors import InputError
         if min_interval is not None and min_interval < 0:
             raise InputError("must be >= 0", field="--min-interval")
+        budgets = budget_from_options(budget, run_budget)     # the run's clock starts here
         c = as_case(case)
         sources = parse_sources(source, c)
         urls = url_overrides(ioda_url, ooni_url, atlas_url, url)
         report = collect_case(c, sources, cache=cache, refresh=refresh, base_urls=urls,
                               baseline_days=baseline_days, min_interval=min_interval,
-                              progress=False if quiet else None)
+                              progress=False if quiet else None, budget=budgets)
     typer.echo(report.summary(), err=True)
     raise typer.Exit(report.exit_status)

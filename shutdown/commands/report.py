@@ -6,6 +6,7 @@ from typing import Optional
 import typer
 
 from shutdown.cli import app, user_errors
+from shutdown.commands._options import Budgets, RunBudget, budget_from_options
 
 
 @app.command("report")
@@ -19,6 +20,8 @@ def report_cmd(
                                         "else ~/.cache/shutdown)."),
     refresh: bool = typer.Option(False, "--refresh", help="Refetch even what is already cached."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    budget: Budgets = None,
+    run_budget: RunBudget = None,
     formats: str = typer.Option("png,svg,pdf", "--formats",
                                 help="Figure files to write, comma-separated: png (always; the HTML "
                                 "report embeds it), svg, pdf. `--formats png` is about twice as fast "
@@ -34,6 +37,9 @@ def report_cmd(
     networks, region, alignment), report.md, a self-contained report.html and
     manifest.json, which `shutdown check DIR` verifies.
 
+    A source that ran out of its time budget (--budget, --run-budget) while collecting is
+    listed under "What could not be measured"; the figures show what was collected.
+
     Exit status: 0 written, 2 bad input (unknown case, broken timeline, no data at all,
     simulated and measured data mixed).
 
@@ -46,8 +52,10 @@ def report_cmd(
         from shutdown.report import default_out, gather, write
         from shutdown.plot import check_formats
         fmts = check_formats(formats)       # a typo fails before any work
+        budgets = budget_from_options(budget, run_budget)     # the run's clock starts here
         c = load_case(case)
-        data = gather(c, cache=cache, demo=demo, refresh=refresh, progress=False if quiet else None)
+        data = gather(c, cache=cache, demo=demo, refresh=refresh, progress=False if quiet else None,
+                      budget=budgets)
         dest = write(data, Path(out) if out else default_out(c.name, demo), formats=fmts,
                      redraw=redraw)
     label = "SIMULATED data (offline demo)" if data.simulated else "measured data"
