@@ -180,3 +180,20 @@ def test_bad_filters_are_one_line(tmp_path):
         assert res.exit_code == 2, (args, res.output)
         lines = [x for x in res.stderr.splitlines() if x.startswith("error")]
         assert len(lines) == 1 and word in lines[0], res.stderr
+
+
+def test_run_budget_stops_between_records_and_a_rerun_continues(tmp_path, monkeypatch):
+    """A run budget too small for the survey: exit 3, one line saying how far it got; the
+    rows judged are kept and a rerun with room finishes with the same rows a whole run gives."""
+    stop = F.write_stop_xlsx(tmp_path / "stop.xlsx", [("2019", F.H_2019, ROWS[:3])])
+    monkeypatch.setenv("SHUTDOWN_CACHE", str(tmp_path / "cache"))
+    with IodaWorld(tmp_path, WORLD) as srv:
+        common = [stop, "--source", "ioda", "--url", f"ioda={srv.url}", "--no-progress",
+                  "--baseline", "7"]
+        res = run("survey", *common, "--out", tmp_path / "o", "--run-budget", "0.001")
+        assert res.exit_code == 3, res.output
+        assert "run's time budget" in res.stderr and "rerun the same command" in res.stderr
+        again = run("survey", *common, "--out", tmp_path / "o")
+        assert again.exit_code == 0, again.output
+        whole = run("survey", *common, "--out", tmp_path / "w")
+    assert rows_of(tmp_path / "o") == rows_of(tmp_path / "w")

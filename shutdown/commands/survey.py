@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from shutdown.cli import app, user_errors
-from shutdown.commands._options import Urls
+from shutdown.commands._options import Budgets, RunBudget, Urls, budget_from_options
 from shutdown.commands.documented import FromDay, Sheet, ToDay, day_option, say_notes
 from shutdown.errors import InputError
 
@@ -35,7 +35,7 @@ def survey_cmd(
         "row, figure and page says SIMULATED.")),
     cache: Optional[str] = typer.Option(None, "--cache", help=(
         "Raw cache (default: $SHUTDOWN_CACHE, else ~/.cache/shutdown).")),
-    url: Urls = None,
+    url: Urls = None, budget: Budgets = None, run_budget: RunBudget = None,
     refresh: bool = typer.Option(False, "--refresh", help="Judge every record again, and "
                                  "refetch what the cache holds."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
@@ -84,12 +84,17 @@ def survey_cmd(
         names = parse_sources(sources)
         opts = run.Options(out=Path(out), sources=names, demo=demo, cache=cache,
                            base_urls=parse_url_options(url), margin=margin, baseline=baseline,
-                           refresh=refresh)
+                           refresh=refresh, budget=budget_from_options(budget, run_budget))
         if demo and (cache or url):
             raise InputError("--demo simulates its own data; do not combine it with --cache or "
                              "--url")
         try:
             rows = run.survey(docs, opts, progress=progress)
+        except run.BudgetStop as exc:
+            typer.echo(f"stopped: {exc}", err=True)
+            if exc.rows:
+                output.write(exc.rows, Path(out), docs.title)
+            raise typer.Exit(3) from None
         except KeyboardInterrupt:
             done = len(list((Path(out) / "rows").glob("*.json")))
             typer.echo(f"interrupted: {done} of {len(docs.events)} records judged so far; rerun "

@@ -36,6 +36,7 @@ class Options:
     baseline: int = cases.BASELINE_DAYS
     refresh: bool = False
     fetcher_options: dict = field(default_factory=dict)
+    budget: object = None        # shutdown.budget.Budget: per source per record, one run clock
 
     def key(self) -> str:
         return json.dumps({"sources": self.sources, "demo": self.demo, "margin": self.margin,
@@ -79,7 +80,7 @@ def judge(e, opts: Options) -> dict:
         inputs.require_data("nothing to judge")
     except InputError as exc:
         row.update(verdict="not-measurable", simulated=opts.demo,
-                   evidence=f"no data: {str(exc)[:300]}")
+                   evidence=f"no data: {str(exc)[:300]}", _complete=False)
         return row
     res = pipeline.analyse(inputs)
     summary = res.summary[res.summary["event"] == case.name]
@@ -95,7 +96,8 @@ def judge(e, opts: Options) -> dict:
                else float(s["minutes_off"]),
                evidence=s.get("evidence") or "", simulated=bool(inputs.simulated),
                collected=",".join(sorted(set(inputs.tidy["source"].astype(str)))),
-               source_status=status, notes="; ".join(inputs.notes + list(res.notes))[:1000])
+               source_status=status, notes="; ".join(inputs.notes + list(res.notes))[:1000],
+               _complete=getattr(inputs, "complete", True))
     if not row["evidence"] and row["verdict"] == "not-measurable":
         row["evidence"] = (f"none of the sources collected ({row['collected'] or 'none'}) can see "
                            f"a {kind} of this scope")
@@ -116,10 +118,11 @@ def _inputs(case, opts: Options, scenario):
     raw = as_cache(opts.cache)
     rep = collect_case(case, opts.sources, cache=raw, refresh=opts.refresh,
                        base_urls=opts.base_urls, progress=False,
-                       fetcher_options=opts.fetcher_options or None)
+                       fetcher_options=opts.fetcher_options or None, budget=opts.budget)
     inputs = pipeline.load_inputs(case, cache=raw)
     inputs.source_status = [{"source": x.source, "status": x.status, "message": x.message}
                             for x in rep.sources]
+    inputs.complete = all(x.complete for x in rep.sources)
     return inputs
 
 
@@ -171,9 +174,12 @@ def survey(docs: Documents, opts: Options, progress: bool | None = None) -> list
             p = row_path(opts.out, e)
             key = _key(e, opts)
             old = _read_row(p)
-            if old is not None and old.get("_key") == key and not opts.refresh:
+            if old is not None and old.get("_key") == key and old.get("_complete", True) \
+                    and not opts.refresh:
                 rows.append(old)
                 done += 1
+            elif run_spent(opts):
+                raise BudgetStop(rows, len(events))
             else:
                 row = judge(e, opts)
                 row["_key"] = key
@@ -184,6 +190,22 @@ def survey(docs: Documents, opts: Options, progress: bool | None = None) -> list
     finally:
         bar.close()
     return rows
+
+
+class BudgetStop(Exception):
+    """The run's time budget ran out between records: what is judged is kept."""
+
+    def __init__(self, rows: list, total: int):
+        self.rows = rows
+        super().__init__(f"the run's time budget was spent after {len(rows)} of {total} records; "
+                         "rerun the same command to continue (rows and cache are kept), or "
+                         "allow more with --run-budget SECONDS")
+
+
+def run_spent(opts: Options) -> bool:
+    import time
+    b = opts.budget
+    return b is not None and b.deadline is not None and time.monotonic() >= b.deadline
 
 
 def _key(e, opts: Options) -> str:
