@@ -121,7 +121,8 @@ def _page(results, shown, a, b) -> tuple[str, str]:
                   + (f" ({t['share']:.1%})" if t["share"] is not None else "")
                   + (f"; not expected there: {r['not_expected']['of']}, of which "
                      f"{r['not_expected']['matched']} matched" if r["rule"] == "windows" else ""),
-                  "", _table(r["by"], ["group", "value", "matched", "of", "share"]), ""]
+                  "", _table([{**x, "share": "" if x["share"] is None else f"{x['share']:.1%}"}
+                              for x in r["by"]], ["group", "value", "matched", "of", "share"]), ""]
         if r["why"]:
             lines += ["Unmatched, by reason:", "", _table(r["why"], ["why", "count"]), ""]
     lines += ["## Figures", ""]
@@ -147,19 +148,29 @@ def to_html(lines: list[str], pngs: dict, title: str) -> str:
                         f'src="data:image/png;base64,{base64.b64encode(pngs[name]).decode()}">')
         elif ln.startswith("#"):
             n = len(ln) - len(ln.lstrip("#"))
-            body.append(f"<h{n}>{html.escape(ln[n:].strip())}</h{n}>")
+            body.append(f"<h{n}>{_inline(ln[n:].strip())}</h{n}>")
         elif ln.startswith("|"):
             if set(ln) <= set("|-"):
                 continue
-            cells = [html.escape(c.strip()) for c in ln.strip("|").split("|")]
+            cells = [_inline(c.strip()) for c in ln.strip("|").split("|")]
             body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         elif ln.strip():
-            body.append(f"<p>{html.escape(ln)}</p>")
-    text = "\n".join(body).replace("**", "")
+            body.append(f"<p>{_inline(ln.removeprefix('- '))}</p>")
+    text = "\n".join(body)
     return ("<!doctype html><html><head><meta charset='utf-8'><title>"
             f"{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:64rem;"
             "margin:auto}}td{{padding:2px 8px;border-bottom:1px solid #ddd}}</style></head>"
             "<body>\n" + _close_tables(text) + "\n</body></html>\n")
+
+
+def _inline(text: str) -> str:
+    """Markdown's links, bold, italics and code in one escaped line."""
+    import re
+    t = html.escape(text)
+    t = re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", r'<a href="\2">\1</a>', t)
+    t = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", t)
+    t = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", t)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", t)
 
 
 def _close_tables(text: str) -> str:
