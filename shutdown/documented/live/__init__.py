@@ -152,6 +152,22 @@ def options(country, start, end, *, cache=None, demo: bool = False, urls=None,
             "case": case, "urls": dict(urls or {}), "refresh": refresh}
 
 
+def command_options(*specs, cache=None, demo: bool = False, urls=None, case=None) -> dict:
+    """What ``shutdown documented`` and ``shutdown match`` pass to ``documented.read`` for a
+    live documenter: ``--cache``, ``--demo``, ``--url NAME=URL`` (parsed once, checked) and
+    the case: ``--case``, else the first of ``specs`` that is a case or a case's timeline."""
+    from shutdown.documented import LIVE
+    if not any(str(s) in LIVE for s in specs):
+        return {}
+    from shutdown.config import parse_url_options
+    if case is not None:
+        from shutdown.case import load_case
+        case = load_case(case)
+    else:
+        case = next((c for c in map(case_of, specs) if c is not None), None)
+    return {"cache": cache, "demo": demo, "urls": parse_url_options(urls), "case": case}
+
+
 def utc_minute(v) -> dt.datetime | None:
     """A naive UTC datetime to the minute from an ISO 8601 text (None when empty)."""
     if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NaT or str(v) == "":

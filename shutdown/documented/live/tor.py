@@ -51,7 +51,7 @@ def read(country, start, end, **opts) -> Documents:
     none = sum(1 for r in days if math.isnan(r["lower"]))
     if none:
         notes.append(f"Tor Metrics: {none} of {len(days)} day(s) without an expected range "
-                     "(no estimate a week before): no event can be flagged there")
+                     "(no estimate that day or a week before): no event can be flagged there")
     if not days:
         notes.append(f"Tor Metrics: no users estimated for {o['win'].country} in the window")
     return Documents(DOCUMENTER, label("Tor Metrics possible censorship events", sim),
