@@ -248,11 +248,12 @@ def fetched(fetcher: Fetcher, tick=None):
     names = "$" + " or $".join((names,) if isinstance(names, str) else names)
 
     def answer(req: Request) -> Answer:
-        if auth.get("required") and not sent and not fetcher.cached(req.path, req.params, req.provisional):
+        if auth.get("required") and not sent and not fetcher.cached(req.path, req.params, req.provisional,
+                                                                  req.parse):
             raise SourceError(fetcher.source, fetcher.base_url, f"needs {names}: {how}")
         try:
             obj = fetcher.get_json(req.path, req.params, validate=req.validate, explain=req.explain,
-                                   provisional=req.provisional)
+                                   provisional=req.provisional, parse=req.parse)
         except SourceError as exc:
             if auth and exc.problem.startswith(("HTTP 401", "HTTP 403")):
                 raise SourceError(exc.source, exc.url, f"{exc.problem} (is {names} a valid "

@@ -166,7 +166,7 @@ class Fetcher:
         return self.base_url + (path if path.startswith("/") else "/" + path)
 
     def get_json(self, path: str, params: dict | None = None, validate=None, explain=None,
-                 provisional=None):
+                 provisional=None, parse=None):
         """Parsed JSON for ``path?params``, from the cache or the network.
 
         ``validate(obj)`` returns None when the payload is usable, else a string
@@ -175,21 +175,23 @@ class Fetcher:
         ``provisional(obj)``: a reason when a usable answer may not be final (e.g.
         IODA's silent backend failure); it is cached marked so, and asked again
         next run instead of being read from the cache.
+        ``parse(body bytes)``: how the body is read when it is not JSON (Tor Metrics'
+        CSV); a ValueError it raises is a malformed body. The body is cached as it came.
         """
         params = dict(params or {})
         for k, v in params.items():
             if k.lower() in SECRET_PARAMS:
                 register_secret(str(v))
-        obj = self._cached(path, params, provisional)
+        obj = self._cached(path, params, provisional, parse)
         if obj is not None:
             self.stats.cache_hits += 1
             return obj
         url = self.url(path)
         resp = self._request(url, params, explain)
         try:
-            obj = json.loads(resp.content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise SourceError(self.source, resp.url, f"malformed JSON body ({exc.msg if hasattr(exc, 'msg') else exc})") from None
+            obj = (parse or json.loads)(resp.content)
+        except ValueError as exc:       # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise SourceError(self.source, resp.url, f"malformed {'JSON ' if parse is None else ''}body ({exc.msg if hasattr(exc, 'msg') else exc})") from None
         problem = validate(obj) if validate else None
         if problem:
             raise SourceError(self.source, resp.url, problem)
@@ -198,11 +200,11 @@ class Fetcher:
                        extra={"provisional": reason} if reason else None)
         return obj
 
-    def cached(self, path: str, params: dict | None = None, provisional=None) -> bool:
+    def cached(self, path: str, params: dict | None = None, provisional=None, parse=None) -> bool:
         """Whether ``get_json`` would answer from the cache (no request)."""
-        return self._cached(path, dict(params or {}), provisional) is not None
+        return self._cached(path, dict(params or {}), provisional, parse) is not None
 
-    def _cached(self, path: str, params: dict, provisional=None):
+    def _cached(self, path: str, params: dict, provisional=None, parse=None):
         """The cached answer ``get_json`` may return, else None (refresh, not cached,
         or provisional: marked so, or judged so by ``provisional``)."""
         if self.refresh:
@@ -210,7 +212,7 @@ class Fetcher:
         hit = self.cache.get(self.source, path, params)
         if hit is None or hit.meta.get("provisional"):
             return None
-        obj = hit.json()
+        obj = hit.json() if parse is None else parse(hit.body)
         if provisional and provisional(obj):        # also caches from before the mark
             return None
         return obj

@@ -61,10 +61,13 @@ def fake_source(tmp_path, monkeypatch):
 
 
 def test_the_four_upstreams_are_declared_in_order():
-    assert registry.names() == ("ioda", "ooni", "atlas", "radar")
+    # then the live documenters (issue 19), which a case opts into
+    assert registry.names() == ("ioda", "ooni", "atlas", "radar", "radar_anomalies",
+                                "ooni_findings", "tor")
     assert registry.default_names() == ("ioda", "ooni", "atlas")     # radar needs a token: opt in
     for src in registry.sources().values():
-        assert src.signals and all(s.role in registry.ROLES for s in src.signals)
+        # a source measures (signals), documents outages of its own, or both
+        assert (src.signals or src.documents) and all(s.role in registry.ROLES for s in src.signals)
         assert config.base_url(src.name) == src.default_url
     assert registry.signal("ioda", "bgp").family == "ioda/bgp"        # each IODA method its own
     assert registry.signal("radar", "netflows").family == "radar"

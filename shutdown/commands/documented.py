@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from shutdown.cli import app, user_errors
+from shutdown.commands._options import Urls
+from shutdown.commands.detect import CacheOption, DemoOption
 from shutdown.errors import InputError
 from shutdown.output import render
 
@@ -49,9 +51,14 @@ def say_notes(notes) -> None:
 def documented_cmd(
     source: str = typer.Argument(..., metavar="FILE", help=(
         "A documenter's file: Access Now STOP (.xlsx, or a CSV export of one sheet), IODA's "
-        "investigated outages (.csv); or a report timeline (data/events/*.toml) or case name.")),
+        "investigated outages (.csv); or a report timeline (data/events/*.toml) or case name; "
+        "or a live documenter: radar, radar-anomalies, ooni-findings, tor.")),
     country: Country = None, from_: FromDay = None, to: ToDay = None, sheet: Sheet = None,
-    format: Format = "table",
+    format: Format = "table", cache: CacheOption = None, demo: DemoOption = False,
+    url: Urls = None,
+    case: Optional[str] = typer.Option(None, "--case", help=(
+        "A live documenter: read it for this case (its country and window; with --demo, its "
+        "simulator scenario).")),
 ):
     """Print the documented shutdowns a documenter's file holds, as the tool reads them.
 
@@ -59,14 +66,19 @@ def documented_cmd(
     country's zones, an IODA curated row UTC minutes. JSON gives every field (id,
     documenter, country, scope, area, kind, start, end, precision, timezone, citation, ...).
 
+    A live documenter is fetched through the raw cache like any collection and needs a
+    country and --from/--to (or --case).
+
     Example: shutdown documented keepiton-stop-2016-2022.xlsx --country KZ
     """
     with user_errors():
         check_format(format)
         from shutdown import documented
         from shutdown.documented.model import RECORD_COLUMNS, TABLE_COLUMNS
+        from shutdown.documented.live import command_options
+        live = command_options(source, cache=cache, demo=demo, urls=url, case=case)
         docs = documented.read(source, country=country, start=day_option(from_, "--from"),
-                               end=day_option(to, "--to"), sheet=sheet)
+                               end=day_option(to, "--to"), sheet=sheet, **live)
         say_notes(docs.notes)
         recs = [e.to_record() for e in docs.events]
         if format == "table":

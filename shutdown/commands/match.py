@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 import typer
 
 from shutdown.cli import app, user_errors
+from shutdown.commands._options import Urls
+from shutdown.commands.detect import CacheOption, DemoOption
 from shutdown.commands.documented import (Country, Format, FromDay, ToDay, check_format,
                                           day_option, say_notes)
 from shutdown.output import render
@@ -30,6 +32,7 @@ def match_cmd(
     out: Optional[str] = typer.Option(None, "--out", help=(
         "Also write figures (shares by scope, kind and year under both rules; a timeline "
         "strip per country), their CSVs and match.md/.html to this directory.")),
+    cache: CacheOption = None, demo: DemoOption = False, url: Urls = None,
 ):
     """Match the records of A against B and say, for each of A's, whether B has it and why not.
 
@@ -44,8 +47,14 @@ def match_cmd(
         check_format(format)
         from shutdown import documented
         start, end = day_option(from_, "--from"), day_option(to, "--to")
-        da = documented.read(a, country=country)
-        db = documented.read(b, country=country)
+        # a live documenter (radar, radar-anomalies, ooni-findings, tor) is read over
+        # --from/--to, else the window of the case A or B is
+        from shutdown.documented.live import command_options
+        live = command_options(a, b, cache=cache, demo=demo, urls=url)
+        da = documented.read(a, country=country, **(live if a in documented.LIVE else {}),
+                             **({"start": start, "end": end} if a in documented.LIVE else {}))
+        db = documented.read(b, country=country, **(live if b in documented.LIVE else {}),
+                             **({"start": start, "end": end} if b in documented.LIVE else {}))
         result = documented.match(da, db, rule, start=start, end=end)
         say_notes(result["notes"])
         if out:

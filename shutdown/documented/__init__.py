@@ -20,7 +20,12 @@ from shutdown.errors import InputError
 
 # Live documenters: name -> "module:function" returning Documents for (country, start, end,
 # **options). Filled by the modules that read them (shutdown/documented/live/).
-LIVE: dict[str, str] = {}
+LIVE: dict[str, str] = {
+    "radar": "shutdown.documented.live.radar:outages",
+    "radar-anomalies": "shutdown.documented.live.radar:anomalies",
+    "ooni-findings": "shutdown.documented.live.ooni_findings:read",
+    "tor": "shutdown.documented.live.tor:read",
+}
 
 
 def _reader_for(path: Path):

@@ -47,6 +47,9 @@ class Request:
     validate: Callable | None = field(default=None, compare=False, repr=False)
     explain: Callable | None = field(default=None, compare=False, repr=False)
     provisional: Callable | None = field(default=None, compare=False, repr=False)
+    # parse(body bytes) -> the answer, for a body that is not JSON (Tor Metrics' CSV); the
+    # generator then reads ``answer.body`` from the cache and the simulator, never json().
+    parse: Callable | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

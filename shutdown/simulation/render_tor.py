@@ -1,0 +1,60 @@
+"""Tor Metrics answers (``/userstats-relay-country.csv``), in the shape
+``shutdown.sources.tor`` cites (metrics-web ``GraphImageServlet`` comment header, then R's
+``write.csv`` of ``date,country,users,lower,upper,frac``).
+
+SIMULATED users per UTC day: an illustrative level (``LEVEL``, not a Tor Metrics figure)
+with a weekly cycle and noise, reduced by the country-level ``cut`` episodes (and those
+acting on OONI's Tor tests: Tor blocked) by the share of the day they cover times their
+depth. The range stands in for the detector's fit (not reproduced): users a week before
+times ``RANGE``; empty for the first week asked, as Tor's has no reference there.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shutdown.simulation.world import DAY, World, remaining
+
+LEVEL = 20000.0
+RANGE = (0.8, 1.25)
+TOR_TESTS = ("tor", "vanilla_tor", "torsf")
+
+
+def _episodes(world: World, cc: str):
+    eps = [ep for ep in world.scenario.episodes if ep.touches("country", cc) and
+           (ep.type == "cut" or any(s.source == "ooni" and s.signal in TOR_TESTS for s in ep.signals))]
+    return eps
+
+
+def users(world: World, cc: str, days: pd.DatetimeIndex) -> np.ndarray:
+    starts = days.as_unit("s").asi8
+    rng = world.rng("tor", cc)
+    noise = rng.standard_normal(len(starts) + 400)[(starts // DAY) % 400]
+    weekly = 1.0 + 0.05 * np.cos(2 * np.pi * ((starts // DAY) % 7) / 7.0)
+    left = np.ones(len(starts))
+    for ep in _episodes(world, cc):
+        left = np.minimum(left, remaining([ep], starts.astype("float64"), DAY))
+    return np.round(LEVEL * weekly * (1 + 0.02 * noise) * left)
+
+
+def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
+    if path != "/userstats-relay-country.csv":
+        return 404, b"Not Found"
+    cc = str(params.get("country") or "").lower()
+    try:
+        lo, hi = pd.Timestamp(params["start"], tz="UTC"), pd.Timestamp(params["end"], tz="UTC")
+    except (KeyError, ValueError):
+        return 500, b""                       # GraphImageServlet: SC_INTERNAL_SERVER_ERROR
+    days = pd.date_range(lo - pd.Timedelta(days=7), hi, freq="D")
+    u = users(world, cc.upper(), days)
+    lines = ["#", "# The Tor Project", "#",
+             f"# URL: https://metrics.torproject.org{path}?start={params['start']}&end={params['end']}"
+             f"&country={cc}&events={params.get('events', '')}", "#",
+             "date,country,users,lower,upper,frac"]
+    for i, d in enumerate(days):
+        if d < lo:
+            continue
+        ref = u[i - 7] if i >= 7 else None
+        rng = "," if ref is None else f"{int(ref * RANGE[0])},{int(ref * RANGE[1])}"
+        lines.append(f"{d:%Y-%m-%d},{cc},{int(u[i])},{rng},100")
+    return 200, ("\n".join(lines) + "\n").encode()
