@@ -25,3 +25,15 @@ def url_overrides(ioda: str | None, ooni: str | None, atlas: str | None, urls=No
     from shutdown.config import parse_url_options
     given = {k: v for k, v in (("ioda", ioda), ("ooni", ooni), ("atlas", atlas)) if v}
     return {**given, **parse_url_options(urls)}
+
+
+# Tables fit the terminal (shutdown.output); --wide prints every column in full.
+WideOption = Annotated[bool, typer.Option(
+    "--wide", help="Print every column in full, however wide (a table otherwise fits the "
+    "terminal and says which columns it hid).")]
+
+
+def fit_width(wide: bool) -> int | None:
+    """The width a table is fitted to: the terminal's, or None (everything) with --wide."""
+    from shutdown.output import terminal_width
+    return None if wide else terminal_width()

@@ -7,7 +7,9 @@ from typing import Optional
 import typer
 
 from shutdown.cli import app, user_errors
-from shutdown.commands._options import AtlasUrl, IodaUrl, OoniUrl, Urls, url_overrides
+from shutdown.commands._options import (AtlasUrl, IodaUrl, OoniUrl, Urls, WideOption, fit_width,
+                                        url_overrides)
+from shutdown.commands.detect import check_format
 
 
 @app.command("collect")
@@ -29,6 +31,9 @@ def collect_cmd(
                                                  help="Seconds between requests to one source "
                                                  "(default: what each source declares; 1 for OONI)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    format: str = typer.Option("table", "--format", "-f", help="The summary: table (on stderr, "
+                               "fitting the terminal), json or csv (on stdout, one row per source)."),
+    wide: WideOption = False,
 ):
     """Collect CASE's data (country, networks, regions; window plus baseline) into the cache.
 
@@ -43,6 +48,7 @@ def collect_cmd(
     with user_errors():
         from shutdown.collect import as_case, collect_case, parse_sources
         from shutdown.errors import InputError
+        check_format(format, ("table", "json", "csv"))
         if min_interval is not None and min_interval < 0:
             raise InputError("must be >= 0", field="--min-interval")
         c = as_case(case)
@@ -51,5 +57,9 @@ def collect_cmd(
         report = collect_case(c, sources, cache=cache, refresh=refresh, base_urls=urls,
                               baseline_days=baseline_days, min_interval=min_interval,
                               progress=False if quiet else None)
-    typer.echo(report.summary(), err=True)
+    if format == "table":
+        typer.echo(report.summary(fit_width(wide)), err=True)
+    else:
+        from shutdown.output import render
+        typer.echo(render(report.records(), format))
     raise typer.Exit(report.exit_status)
