@@ -127,6 +127,9 @@ def _draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[di
     try:
         files = {fmt: str(p) for fmt, p in plot.save(fig, figdir / name, formats=formats).items()}
         desc = plot.describe(fig, rec)
+        # the numbers drawn, as a tidy CSV from the same record (the sidecar names its hash)
+        desc["data"] = plot.data.write(rec, desc, data.case.timezone, figdir / f"{name}.{plot.data.FORMAT}")
+        files[plot.data.FORMAT] = str(figdir / f"{name}.{plot.data.FORMAT}")
         if name in interactive.CHARTS:      # report.html's interactive chart, read back from this figure
             spec = interactive.chart(name, fig, dict(desc, event_kinds=FIGURES[name].event_kinds), data)
             files[interactive.FORMAT] = str(interactive.save(spec, figdir / name))
@@ -473,7 +476,8 @@ def to_markdown(blocks) -> str:
             out.append(f"![{name}]({sidecar.FIGURE_DIR}/{name}.png)\n\n*Figure ({name}).* {cap} "
                        f"Also as [SVG]({sidecar.FIGURE_DIR}/{name}.svg) and "
                        f"[PDF]({sidecar.FIGURE_DIR}/{name}.pdf); what it draws: "
-                       f"[{name}.json]({sidecar.FIGURE_DIR}/{name}.json).\n")
+                       f"[{name}.json]({sidecar.FIGURE_DIR}/{name}.json); the numbers it plots: "
+                       f"[{name}.csv]({sidecar.FIGURE_DIR}/{name}.csv).\n")
         elif k == "table":
             cols, rows = blk[1], blk[2]
             lines = ["| " + " | ".join(esc(c) for c in cols) + " |", "|" + "---|" * len(cols)]
@@ -529,8 +533,10 @@ def to_html(blocks, out: Path, data: ReportData, charts: dict | None = None) -> 
             img = f'<img alt="{e(name)} figure" src="data:image/png;base64,{b64}">'
             body = (interactive.figure_html(name, charts[name], img, data.simulated) if name in charts
                     else img)
+            data_link = (f' The numbers it plots: <a href="{sidecar.FIGURE_DIR}/{e(name)}.csv">'
+                         f"{e(name)}.csv</a>.")
             return (f'<figure id="fig-{e(name)}">{body}<figcaption><b>Figure ({e(name)}).</b> '
-                    f"{e(cap)}</figcaption></figure>")
+                    f"{e(cap)}{data_link}</figcaption></figure>")
         if k == "table":
             cols, rows = blk[1], blk[2]
             return ("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr></thead><tbody>"

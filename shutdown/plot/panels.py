@@ -46,6 +46,8 @@ def draw_series(ax, s: pd.Series, label: str, style: int, meta: dict, rec: Recor
     ax.plot(x, s.to_numpy(dtype=float), color=colour, ls=ls, lw=1.0, label=label)
     rec.add("series", {"panel": ax.get_label(), "label": label, "n_points": int(s.size),
                        "first_utc": plain(s.index.min()), "last_utc": plain(s.index.max()), **meta})
+    rec.add("points", {"mark": "line", "ax": ax, "series": label, "meta": meta, "index": s.index,
+                       "values": s.to_numpy(dtype=float)})
 
 
 # the detected intervals' columns a sidecar lists for each span
@@ -366,12 +368,14 @@ def draw_heat_panel(ax, k, n, rows, label, cmap, meta: dict, rec: Record, dark_l
     days = list(n.columns)
     norm = matplotlib.colors.Normalize(0, 1)
     cm = matplotlib.colormaps[cmap]
+    cells = []      # (row, day, share or None, n): the CSV's
     for i, r in enumerate(rows):
         for day in days:
             a = num(day)
             b = num(day + pd.Timedelta(days=1))
             nn = float(n.at[r, day]) if r in n.index else 0.0
             kk = float(k.at[r, day]) if r in k.index else 0.0
+            cells.append((r, day, kk / nn if nn > 0 else None, nn))
             if nn > 0:
                 share = kk / nn
                 ax.add_patch(Rectangle((a, i), b - a, 1, facecolor=cm(norm(share)), edgecolor="white",
@@ -386,6 +390,7 @@ def draw_heat_panel(ax, k, n, rows, label, cmap, meta: dict, rec: Record, dark_l
     ax.set_yticklabels(rows, fontsize=FONT_SIZE - 2)
     ax.set_title(label, loc="left")
     rec.add("series", {**meta, "rows": list(rows), "days": [plain(d) for d in days]})
+    rec.add("points", {"mark": "cell", "ax": ax, "series": label, "meta": meta, "cells": cells})
     return matplotlib.cm.ScalarMappable(norm=norm, cmap=cm)
 
 
