@@ -191,6 +191,7 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
                 if was.get(key) != now[key]:
                     fail(f"figure {name}: not current: {what} changed after the figure was made "
                          f"(was {str(was.get(key))[:12]}, now {now[key][:12]})")
+    _data_match(out, m, sidecars, fail)
     for n, r in sorted((m.get("reports") or {}).items()):
         p = out / r["path"]
         if not p.is_file():
@@ -228,6 +229,34 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
         held = sum(1 for x in results if x.get("ok"))
         res.notes.append(f"{held} of {len(case.expectations)} expectations hold")
     return res
+
+
+def _data_match(out: Path, m: dict, sidecars: dict, fail) -> None:
+    """Every figure has its numbers beside it (``figures/<name>.csv``, ``shutdown.plot.data``):
+    listed in the manifest, the file its sidecar names (hash), in the columns written, with
+    as many points per line as the sidecar counted, simulated as the report says."""
+    from shutdown.plot import data
+    for rec in m["figures"]:
+        name, side = rec.get("name", "?"), sidecars.get(rec.get("name"))
+        f = rec.get("files", {}).get(data.FORMAT)
+        if f is None or side is None or not (out / f["path"]).is_file():
+            if f is None:
+                fail(f"figure {name}: no data file (figures/{name}.csv) in the manifest; regenerate the report")
+            continue
+        p, want = out / f["path"], side.get("data") or {}
+        if sidecar.sha256_file(p) != want.get("sha256"):
+            fail(f"figure {name}: {f['path']} is not the data its sidecar records (its numbers were "
+                 "changed); regenerate the report")
+            continue
+        rows = data.read(p)
+        lines: dict = {}
+        for r in rows:
+            if r.get("mark") == "line":
+                lines[r.get("series")] = lines.get(r.get("series"), 0) + 1
+        if lines != want.get("lines") or len(rows) != want.get("rows"):
+            fail(f"figure {name}: {f['path']} holds {len(rows)} rows, its sidecar {want.get('rows')}")
+        if any(r.get("simulated") != ("true" if m["simulated"] else "false") for r in rows):
+            fail(f"figure {name}: {f['path']} has rows not marked simulated={m['simulated']}")
 
 
 def _events_match(what: str, drawn_by: dict, events, fail) -> int:

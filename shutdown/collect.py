@@ -78,18 +78,23 @@ class CollectReport:
     def cache_hits(self) -> int:
         return sum(s.cache_hits for s in self.sources)
 
-    def summary(self) -> str:
+    def summary(self, width: int | None = None) -> str:
+        """One line per source and the totals; ``width``: wrapped to fit a terminal."""
+        from shutdown.output import fit_line
         lines = []
         for s in self.sources:
-            line = (f"{s.source:6s} {s.status:11s} requests {s.requests}, cache hits {s.cache_hits}, "
-                    f"retries {s.retries}, rows {s.rows}")
+            lines.append(fit_line(f"{s.source:6s} {s.status:11s} requests {s.requests}, cache hits "
+                                  f"{s.cache_hits}, retries {s.retries}, rows {s.rows}", width, 19))
             if s.message:
-                line += f"\n       {s.message}"
-            lines.append(line)
+                lines.append(fit_line(f"       {s.message}", width, 7))
         lines.append(f"total  requests {self.requests}, cache hits {self.cache_hits}, rows {self.rows}")
         if self.table_path:
-            lines.append(f"table  {self.table_path}")
+            lines.append(fit_line(f"table  {self.table_path}", width, 7))
         return "\n".join(lines)
+
+    def records(self) -> list[dict]:
+        """The summary as rows (``collect --format json|csv``)."""
+        return [dataclasses.asdict(s) | {"table": str(self.table_path or "")} for s in self.sources]
 
 
 def fetcher_for(source: str, cache=None, base_url: str | None = None, **options) -> Fetcher:

@@ -59,14 +59,25 @@ class Check:
     def ok(self) -> bool:
         return self.reachable and not self.problems
 
-    def line(self) -> str:
+    def line(self, width: int | None = None) -> str:
+        """One line per upstream; ``width``: wrapped to fit a terminal."""
+        from shutdown.output import fit_line
         if not self.reachable:
-            return f"{self.source:6s} unreachable  {self.problems[0] if self.problems else self.url}"
+            return fit_line(f"{self.source:6s} unreachable  {self.problems[0] if self.problems else self.url}",
+                            width, 20)
         quota = ", ".join(f"{k}: {v}" for k, v in self.quota.items()) or "none"
         verdict = "schema as expected" if not self.problems else "changed: " + "; ".join(self.problems)
         note = f" ({self.note})" if self.note else ""
-        return (f"{self.source:6s} reachable    {self.latency:.2f} s   quota headers: {quota}   "
-                f"{verdict}{note}")
+        return fit_line(f"{self.source:6s} reachable    {self.latency:.2f} s   quota headers: {quota}   "
+                        f"{verdict}{note}", width, 20)
+
+    def record(self) -> dict:
+        """The check as a row (``doctor --format json|csv``)."""
+        return {"source": self.source, "url": self.url, "reachable": self.reachable,
+                "latency_s": None if self.latency is None else round(self.latency, 3),
+                "quota": ", ".join(f"{k}: {v}" for k, v in self.quota.items()),
+                "schema_ok": self.reachable and not self.problems,
+                "problems": "; ".join(self.problems), "note": self.note}
 
 
 def fields(obj, spec: dict, where: str) -> list[str]:

@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from shutdown import parallel, plot, sidecar
+from shutdown import i18n, parallel, plot, sidecar
+from shutdown.i18n import _
 from shutdown.plot import FIGURES
 from shutdown.errors import InputError
 from shutdown.timeline import iso_z
@@ -52,6 +53,7 @@ class ReportData:
     simulated: bool = False
     demo: bool = False
     others: pd.DataFrame | None = None   # other documenters' entries against report and data
+    lang: str = i18n.DEFAULT             # the report's language (report --lang; shutdown.i18n)
 
     @functools.cached_property
     def inputs(self) -> dict:
@@ -94,6 +96,7 @@ def render_key(data: ReportData, name: str, formats) -> str:
     from importlib.metadata import version
     return sidecar.sha256_bytes(sidecar.dump({
         "figure": name, "inputs": data.inputs, "formats": list(formats), "dpi": plot.style.DPI,
+        **({"lang": data.lang} if data.lang != i18n.DEFAULT else {}),
         "code": sidecar.code_sha256(), "matplotlib": version("matplotlib"), "altair": version("altair")}))
 
 
@@ -128,6 +131,9 @@ def _draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[di
     try:
         files = {fmt: str(p) for fmt, p in plot.save(fig, figdir / name, formats=formats).items()}
         desc = plot.describe(fig, rec)
+        # the numbers drawn, as a tidy CSV from the same record (the sidecar names its hash)
+        desc["data"] = plot.data.write(rec, desc, data.case.timezone, figdir / f"{name}.{plot.data.FORMAT}")
+        files[plot.data.FORMAT] = str(figdir / f"{name}.{plot.data.FORMAT}")
         if name in interactive.CHARTS:      # report.html's interactive chart, read back from this figure
             spec = interactive.chart(name, fig, dict(desc, event_kinds=FIGURES[name].event_kinds), data)
             files[interactive.FORMAT] = str(interactive.save(spec, figdir / name))
@@ -152,7 +158,8 @@ def write(data: ReportData, out, formats=None, redraw: bool = False) -> Path:
     # whose manifest disagrees with its figures.
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:
-        _write_into(data, tmp, formats, previous=None if redraw or not out.exists() else out)
+        with i18n.use(data.lang):     # figures are drawn in forked workers: they inherit it
+            _write_into(data, tmp, formats, previous=None if redraw or not out.exists() else out)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -203,6 +210,7 @@ def _write_into(data: ReportData, out: Path, formats, previous: Path | None = No
         "tool": "shutdown",
         "case": data.case.name,
         "case_file": str(data.case.path),
+        **({"lang": data.lang} if data.lang != i18n.DEFAULT else {}),
         "cache_root": data.cache_root,
         "demo": data.demo,
         "simulated": data.simulated,
@@ -230,27 +238,27 @@ def document(data: ReportData, described: dict) -> list[tuple]:
     c, sim = data.case, data.simulated
     s, e = c.window_utc
     b: list[tuple] = []
-    b.append(("h1", f"{c.title}: Internet shutdown, measured" + (" (SIMULATED)" if sim else "")))
+    b.append(("h1", f"{_(c.title)}: {_('Internet shutdown, measured')}" + (f" ({_('SIMULATED')})" if sim else "")))
     if sim:
-        b.append(("banner", "SIMULATED DATA. Every figure and table in this report is built from "
-                            "simulated responses (the offline demo), not from measurements. Do not cite "
-                            "these numbers."))
+        b.append(("banner", _("SIMULATED DATA. Every figure and table in this report is built from "
+                              "simulated responses (the offline demo), not from measurements. Do not cite "
+                              "these numbers.")))
     b.append(("p", f"Case `{c.name}`, country {c.country}. Window: {c.start} to {c.end} local "
                    f"({c.timezone}), i.e. {iso_z(s)} to {iso_z(e)} UTC; baseline {c.baseline_days} days "
                    f"before. Timeline: `{c.timeline_path.name}` ({len(data.events)} documented events). "
                    f"Inputs hash `{data.inputs['inputs_sha256'][:16]}`; `shutdown check` verifies "
                    f"figures, timeline and verdicts against `manifest.json`."))
 
-    b.append(("h2", "Figures"))
+    b.append(("h2", _("Figures")))
     for name in FIGURES:
         d = described.get(name, {})
-        cap = FIGURES[name].caption
+        cap = _(FIGURES[name].caption)
         miss = [m["what"] for m in d.get("missing", [])]
         if miss:
-            cap += " Not drawn (no data): " + "; ".join(miss) + "."
-        b.append(("figure", name, ("SIMULATED. " if sim else "") + cap))
+            cap += " " + _("Not drawn (no data):") + " " + "; ".join(miss) + "."
+        b.append(("figure", name, (_("SIMULATED.") + " " if sim else "") + cap))
 
-    b.append(("h2", "Alignment: documented events against the data"))
+    b.append(("h2", _("Alignment: documented events against the data")))
     b.append(("p", "One row per documented event. Verdicts: confirmed (the data shows it in the "
                    "documented window), confirmed-earlier/-later (it shows, shifted), not-observed, "
                    "contradicted (a source that should not move did, or one that should did the "
@@ -260,23 +268,23 @@ def document(data: ReportData, described: dict) -> list[tuple]:
     cols, rows = alignment_table(data)
     b.append(("table", cols, rows))
     if data.alignment is not None and len(data.alignment):
-        b.append(("h2", "Alignment per source"))
+        b.append(("h2", _("Alignment per source")))
         cols, rows = per_source_table(data)
         b.append(("table", cols, rows))
 
     if data.expectations:
-        b.append(("h2", "Expectations (checked in CI)"))
+        b.append(("h2", _("Expectations (checked in CI)")))
         cols = ["event", "required", "min sources", "holds", "found"] + (["data"] if sim else [])
         rows = [[x["event"], " / ".join(x["verdicts"]), str(x["min_sources"]), "yes" if x["ok"] else "NO",
                  x["found"]] + (["SIMULATED"] if sim else []) for x in data.expectations]
         b.append(("table", cols, rows))
 
     if data.unexplained is not None and not len(data.unexplained):
-        b.append(("h2", "Detected outages no documented event explains"))
+        b.append(("h2", _("Detected outages no documented event explains")))
         b.append(("p", "None: every outage on which independent sources agree lies near a documented "
                        "event that expects it."))
     if data.unexplained is not None and len(data.unexplained):
-        b.append(("h2", "Detected outages no documented event explains"))
+        b.append(("h2", _("Detected outages no documented event explains")))
         b.append(("p", "Where independent sources agree on an outage (the fused view of the detector) "
                        "but no documented event's window, within a day, accounts for it."))
         u = data.unexplained
@@ -286,7 +294,7 @@ def document(data: ReportData, described: dict) -> list[tuple]:
                   [[_fmt(r[c_]) for c_ in cols] + (["SIMULATED"] if sim else []) for _, r in u.iterrows()]))
 
     if data.others is not None:
-        b.append(("h2", "What other documenters say"))
+        b.append(("h2", _("What other documenters say")))
         b.append(("p", "Outages documented by others than the report (e.g. Cloudflare Radar's "
                        "Outage Center; the overview draws them in a lane of their own), each held "
                        "against the report's windows and against the outage the detector found where "
@@ -299,7 +307,7 @@ def document(data: ReportData, described: dict) -> list[tuple]:
                   [[_fmt(r[c_]) for c_ in cols] + (["SIMULATED"] if sim or r["simulated"] else [])
                    for _, r in o.iterrows()]))
 
-    b.append(("h2", "Documented events and their sources"))
+    b.append(("h2", _("Documented events and their sources")))
     from shutdown.interactive import evidence
     summ = {r["event"]: r for r in data.summary.to_dict("records")} \
         if data.summary is not None and len(data.summary) else {}
@@ -307,17 +315,15 @@ def document(data: ReportData, described: dict) -> list[tuple]:
         ls, le = ev.local_window
         ws, we = ev.window_utc
         r = summ.get(ev.id, {})
-        verdict = ("context, not a network event (not aligned)" if ev.kind == "context"
-                   else f"{r.get('verdict', 'not-measurable')}" + (f" ({evidence(r)})" if evidence(r) else ""))
+        verdict = (_("context, not a network event (not aligned)") if ev.kind == "context"
+                   else f"{_(str(r.get('verdict', 'not-measurable')))}" + (f" ({evidence(r)})" if evidence(r) else ""))
         b.append(("event", ev.id, [
-            ("h3", f"{ev.id}: {ev.title or ev.kind}"),
-            ("p", f"Kind {ev.kind}, scope {ev.scope}, {ev.precision} precision: "
-                  f"{ls:%Y-%m-%d %H:%M}–{le:%Y-%m-%d %H:%M} local = {iso_z(ws)}–{iso_z(we)}."
-                  + (f" Note: {ev.note}" if ev.note else "")),
-            ("quote", ev.quote_kk, ev.text_en, ev.citation),
-            ("p", f"Verdict: {verdict}." + (" SIMULATED data." if sim else ""))]))
+            ("h3", f"{ev.id}: {event_title(ev)}"),
+            ("p", event_line(ev, ls, le, ws, we)),
+            event_quote(ev),
+            ("p", f"{_('Verdict')}: {verdict}." + (f" {_('SIMULATED data.')}" if sim else ""))]))
 
-    b.append(("h2", "Data provenance"))
+    b.append(("h2", _("Data provenance")))
     b.append(("p", f"Raw responses are kept as they came in the cache `{data.cache_root}`; each has "
                    "its URL, parameters, time of fetch and the SHA-256 of its body. Tidy table hash "
                    f"`{data.inputs['tidy_sha256'][:16]}` ({data.inputs['tidy_rows']} rows); raw entries "
@@ -330,10 +336,39 @@ def document(data: ReportData, described: dict) -> list[tuple]:
                        "`manifest.json` and the cache):"))
         b.append(("table", cols, rows))
 
-    b.append(("h2", "What could not be measured"))
+    b.append(("h2", _("What could not be measured")))
     gaps = not_measured(data, described)
     b.append(("list", gaps or ["Nothing: every source, network and region of the case returned data."]))
     return b
+
+
+def event_title(ev) -> str:
+    """The event's title in the report's language (our translation from the timeline)."""
+    return getattr(ev, f"title_{i18n.current()}", "") or ev.title or _(ev.kind)
+
+
+def event_line(ev, ls, le, ws, we) -> str:
+    if i18n.is_english():
+        return (f"Kind {ev.kind}, scope {ev.scope}, {ev.precision} precision: "
+                f"{ls:%Y-%m-%d %H:%M}–{le:%Y-%m-%d %H:%M} local = {iso_z(ws)}–{iso_z(we)}."
+                + (f" Note: {ev.note}" if ev.note else ""))
+    # dates with CLDR month names (Babel): "5 қаңтар 2022, 00:00"
+    when = f"{i18n.date(ls, 'd MMMM y, HH:mm')} – {i18n.date(le, 'd MMMM y, HH:mm')}"
+    return (_("Kind {kind}, scope {scope}, {precision} precision: {local} local = {utc} UTC.").format(
+        kind=_(ev.kind), scope=ev.scope, precision=_(ev.precision), local=when,
+        utc=f"{iso_z(ws)}–{iso_z(we)}"))
+
+
+def event_quote(ev) -> tuple:
+    """("quote", Kazakh original, second text, citation, its language, note): English shows
+    the timeline's English text; Kazakh the original alone; Russian our translation, marked."""
+    lang = i18n.current()
+    if lang == "kk":
+        return ("quote", ev.quote_kk, "", ev.citation, "kk", "")
+    if lang != i18n.DEFAULT and getattr(ev, f"quote_{lang}", ""):
+        return ("quote", ev.quote_kk, getattr(ev, f"quote_{lang}"), ev.citation, lang,
+                _("our translation"))
+    return ("quote", ev.quote_kk, ev.text_en, ev.citation, "en", "")
 
 
 def _fmt(v) -> str:
@@ -358,16 +393,19 @@ def alignment_table(data: ReportData):
     sim = data.simulated
     summ = data.summary if data.summary is not None else pd.DataFrame()
     by_id = {r["event"]: r for r in summ.to_dict("records")} if len(summ) else {}
-    cols = ["event", "kind", "precision", "documented (local)", "documented (UTC)", "verdict",
-            "independent sources", "per source family", "measured (local)", "minutes off window",
-            "contradicted by", "resolution", "evidence"] + (["data"] if sim else [])
+    cols = [_(c_) for c_ in ("event", "kind", "precision", "documented (local)", "documented (UTC)", "verdict",
+                             "independent sources", "per source family", "measured (local)",
+                             "minutes off window", "contradicted by", "resolution", "evidence")] \
+        + ([_("data")] if sim else [])
     rows = []
     for ev in data.events:
         s, e = ev.window_utc
         ls, le = ev.local_window
         r = by_id.get(ev.id, {})
-        verdict = "context (not aligned)" if ev.kind == "context" else str(r.get("verdict", "not-measurable"))
-        rows.append([ev.id, ev.kind, ev.precision, f"{ls:%d %b %H:%M}–{le:%d %b %H:%M}",
+        verdict = _("context (not aligned)") if ev.kind == "context" else _(str(r.get("verdict", "not-measurable")))
+        local = (f"{ls:%d %b %H:%M}–{le:%d %b %H:%M}" if i18n.is_english()
+                 else f"{i18n.date(ls, 'd MMM HH:mm')}–{i18n.date(le, 'd MMM HH:mm')}")
+        rows.append([ev.id, _(ev.kind), _(ev.precision), local,
                      f"{iso_z(s)} – {iso_z(e)}", verdict,
                      "" if ev.kind == "context" else _fmt(r.get("n_sources")),
                      "" if ev.kind == "context" else _fmt(r.get("sources")),
@@ -375,7 +413,7 @@ def alignment_table(data: ReportData):
                      _fmt(r.get("contradicted_by")),
                      "" if ev.kind == "context" else _fmt(r.get("resolution")),
                      "" if ev.kind == "context" else _fmt(r.get("evidence"))]
-                    + (["SIMULATED"] if sim else []))
+                    + ([_("SIMULATED")] if sim else []))
     return cols, rows
 
 
@@ -387,8 +425,10 @@ def per_source_table(data: ReportData):
             "transition_utc", "minutes_off", "resolution", "n_before", "share_before", "n_after",
             "share_after", "statistic", "p_value", "evidence", "reason"]
     cols = [c for c in want if c in al.columns]
-    rows = [[_fmt(r[c]) for c in cols] + (["SIMULATED"] if data.simulated else []) for _, r in al.iterrows()]
-    return cols + (["data"] if data.simulated else []), rows
+    # verdict and kind words in the report's language; the columns keep their names
+    rows = [[_(_fmt(r[c])) if c in ("verdict", "role") else _fmt(r[c]) for c in cols]
+            + ([_("SIMULATED")] if data.simulated else []) for _i, r in al.iterrows()]
+    return cols + ([_("data")] if data.simulated else []), rows
 
 
 def provenance_summary(data: ReportData):
@@ -471,10 +511,12 @@ def to_markdown(blocks) -> str:
             out.append("\n".join(f"- {x}" for x in blk[1]) + "\n")
         elif k == "figure":
             name, cap = blk[1], blk[2]
-            out.append(f"![{name}]({sidecar.FIGURE_DIR}/{name}.png)\n\n*Figure ({name}).* {cap} "
-                       f"Also as [SVG]({sidecar.FIGURE_DIR}/{name}.svg) and "
-                       f"[PDF]({sidecar.FIGURE_DIR}/{name}.pdf); what it draws: "
-                       f"[{name}.json]({sidecar.FIGURE_DIR}/{name}.json).\n")
+            d = sidecar.FIGURE_DIR
+            out.append(f"![{name}]({d}/{name}.png)\n\n*{_('Figure')} ({name}).* {cap} "
+                       + _("Also as [SVG]({svg}) and [PDF]({pdf}); what it draws: [{name}.json]({json}); "
+                           "the numbers it plots: [{name}.csv]({csv}).").format(
+                           name=name, svg=f"{d}/{name}.svg", pdf=f"{d}/{name}.pdf",
+                           json=f"{d}/{name}.json", csv=f"{d}/{name}.csv") + "\n")
         elif k == "table":
             cols, rows = blk[1], blk[2]
             lines = ["| " + " | ".join(esc(c) for c in cols) + " |", "|" + "---|" * len(cols)]
@@ -482,7 +524,9 @@ def to_markdown(blocks) -> str:
             out.append("\n".join(lines) + "\n")
         elif k == "quote":
             kk, en, cite = blk[1], blk[2], blk[3]
-            out.append(f"> {kk}\n>\n> *{en}*\n>\n> — {cite}\n")
+            note = f" ({blk[5]})" if len(blk) > 5 and blk[5] else ""
+            second = f"> *{en}*{note}\n>\n" if en else ""
+            out.append(f"> {kk}\n>\n{second}> — {cite}\n")
     return "\n".join(out)
 
 
@@ -530,8 +574,10 @@ def to_html(blocks, out: Path, data: ReportData, charts: dict | None = None) -> 
             img = f'<img alt="{e(name)} figure" src="data:image/png;base64,{b64}">'
             body = (interactive.figure_html(name, charts[name], img, data.simulated) if name in charts
                     else img)
-            return (f'<figure id="fig-{e(name)}">{body}<figcaption><b>Figure ({e(name)}).</b> '
-                    f"{e(cap)}</figcaption></figure>")
+            data_link = (f' {e(_("The numbers it plots:"))} <a href="{sidecar.FIGURE_DIR}/{e(name)}.csv">'
+                         f"{e(name)}.csv</a>.")
+            return (f'<figure id="fig-{e(name)}">{body}<figcaption><b>{e(_("Figure"))} ({e(name)}).</b> '
+                    f"{e(cap)}{data_link}</figcaption></figure>")
         if k == "table":
             cols, rows = blk[1], blk[2]
             return ("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr></thead><tbody>"
@@ -539,20 +585,23 @@ def to_html(blocks, out: Path, data: ReportData, charts: dict | None = None) -> 
                     + "</tbody></table>")
         if k == "quote":
             kk, en, cite = blk[1], blk[2], blk[3]
-            return (f'<blockquote><p lang="kk">{e(kk)}</p><p lang="en"><i>{e(en)}</i></p>'
+            lang, note = (blk[4], blk[5]) if len(blk) > 5 else ("en", "")
+            second = (f'<p lang="{e(lang)}"><i>{e(en)}</i>' + (f" ({e(note)})" if note else "") + "</p>"
+                      if en else "")
+            return (f'<blockquote><p lang="kk">{e(kk)}</p>{second}'
                     f"<p>— {e(cite)}</p></blockquote>")
         if k == "event":
             return f'<section class="event" id="event-{e(blk[1])}">' + "".join(map(render, blk[2])) + "</section>"
         return ""
 
     title = next((blk[1] for blk in blocks if blk[0] == "h1"), "report")
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+    parts = ["<!DOCTYPE html>", f'<html lang="{e(data.lang)}"><head><meta charset="utf-8">',
              f"<title>{e(title)}</title><style>{_CSS}</style>"]
     if charts:
         parts.append(interactive.head())
     parts.append("</head><body>")
     if data.simulated:
-        parts.append('<div class="sim">SIMULATED</div>')
+        parts.append(f'<div class="sim">{e(_("SIMULATED"))}</div>')
     parts.extend(render(blk) for blk in blocks)
     if charts:
         parts.append(interactive.BOOT)
@@ -560,8 +609,9 @@ def to_html(blocks, out: Path, data: ReportData, charts: dict | None = None) -> 
     return "\n".join(parts)
 
 
-def default_out(case_name: str, demo: bool) -> Path:
-    return Path("out") / (f"{case_name}-demo" if demo else case_name)
+def default_out(case_name: str, demo: bool, lang: str = i18n.DEFAULT) -> Path:
+    name = f"{case_name}-demo" if demo else case_name
+    return Path("out") / (name if lang == i18n.DEFAULT else f"{name}-{lang}")
 
 
 def replace(data: ReportData, **kw) -> ReportData:

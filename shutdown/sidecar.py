@@ -49,10 +49,11 @@ def sha256_file(path) -> str:
 
 @functools.lru_cache(maxsize=1)
 def code_sha256() -> str:
-    """Hash of this package's source files: a figure drawn by other code is another figure."""
+    """Hash of this package's source files and translation catalogues: a figure drawn by
+    other code (or worded by another catalogue) is another figure."""
     pkg = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for p in sorted(pkg.rglob("*.py")):
+    for p in sorted([*pkg.rglob("*.py"), *pkg.rglob("*.po")]):
         h.update(p.relative_to(pkg).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
 

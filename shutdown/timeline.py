@@ -36,7 +36,9 @@ NIGHT_START = dt.time(22, 0)
 NIGHT_END = dt.time(6, 0)
 
 _EVENT_KEYS = {"id", "kind", "scope", "date", "end_date", "precision", "start", "end", "fold",
-               "timezone", "quote_kk", "text_en", "citation", "title", "supports", "note"}
+               "timezone", "quote_kk", "text_en", "citation", "title", "supports", "note",
+               # our translations for the Russian and Kazakh reports (never the report's words)
+               "quote_ru", "title_kk", "title_ru"}
 _TOP_KEYS = {"timezone", "events", "title", "note"}
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -163,6 +165,9 @@ class Event:
     supports: tuple[str, ...] = ()
     note: str = ""
     fold: int = 0                  # a repeated local time (clocks going back): 0 first, 1 second
+    quote_ru: str = ""             # our Russian translation of quote_kk (report --lang ru)
+    title_kk: str = ""             # our translations of title (report --lang kk / ru)
+    title_ru: str = ""
     source_file: Path | None = field(default=None, compare=False)
 
     @property
@@ -209,6 +214,7 @@ class Event:
             "start_local": ls.isoformat(timespec="minutes"), "end_local": le.isoformat(timespec="minutes"),
             "local_tz": self.tz, "title": self.title, "quote_kk": self.quote_kk,
             "text_en": self.text_en, "citation": self.citation, "supports": list(self.supports),
+            **{k: getattr(self, k) for k in ("quote_ru", "title_kk", "title_ru") if getattr(self, k)},
         }
 
 
@@ -352,7 +358,9 @@ def _parse_event(item, i, path, default_tz) -> Event:
                  precision=precision, start_time=start_time, end_time=end_time, tz=tzname,
                  quote_kk=text("quote_kk"), text_en=text("text_en"), citation=text("citation"),
                  title=text("title", required=False), supports=tuple(supports),
-                 note=text("note", required=False), fold=fold, source_file=path)
+                 note=text("note", required=False), fold=fold, source_file=path,
+                 quote_ru=text("quote_ru", required=False), title_kk=text("title_kk", required=False),
+                 title_ru=text("title_ru", required=False))
     ws, we = ev.window_utc
     if we <= ws:
         fail(f"the window is empty or reversed in UTC ({iso_z(ws)}-{iso_z(we)}); check the "

@@ -57,7 +57,8 @@ def test_sidecar_contents_kazakhstan(built):
     assert side["inputs"]["raw_entries"] == 2
     assert side["simulated"] is True
     assert side["files"] == {"png": "overview.png", "svg": "overview.svg",    # + "pdf" outside tests
-                             "vega-lite": "overview.vl.json"}        # the interactive chart
+                             "vega-lite": "overview.vl.json",        # the interactive chart
+                             "csv": "overview.csv"}                  # the numbers it plots
     # networks: one series per case ASN; context events left out there
     net = json.loads((out / "figures/networks.json").read_text())
     assert {s["entity_code"] for s in net["series"]} == {str(n.asn) for n in case.networks}
@@ -112,7 +113,10 @@ def test_html_is_self_contained(built):
     h = re.sub(r"(<script[^>]*>).*?</script>", r"\1</script>", h, flags=re.S)
     imgs = re.findall(r'<img [^>]*src="([^"]+)"', h)
     assert len(imgs) == 5 and all(s.startswith("data:image/png;base64,") for s in imgs)
-    assert not re.search(r'(src|href)="(?!data:)[^"#]', h)    # nothing loaded from elsewhere
+    # nothing loaded from elsewhere; the one kind of link out is to each figure's CSV beside it
+    # (followed when clicked, never loaded)
+    assert re.findall(r'<a href="(figures/[a-z]+\.csv)"', h) == [f"figures/{n}.csv" for n in plot.FIGURES]
+    assert not re.search(r'(src|href)="(?!data:|figures/[a-z]+\.csv")[^"#]', h)
     assert '<div class="sim">SIMULATED</div>' in h and 'class="banner"' in h
     assert 'lang="kk"' in h and "Қазақтелеком" in h
 

@@ -49,3 +49,15 @@ def budget_from_options(budgets=None, run_budget: float | None = None):
     started now (a command that collects several cases passes the one Budget to each)."""
     from shutdown.budget import Budget, parse_budgets
     return Budget.start(parse_budgets(budgets), run_budget)
+
+
+# Tables fit the terminal (shutdown.output); --wide prints every column in full.
+WideOption = Annotated[bool, typer.Option(
+    "--wide", help="Print every column in full, however wide (a table otherwise fits the "
+    "terminal and says which columns it hid).")]
+
+
+def fit_width(wide: bool) -> int | None:
+    """The width a table is fitted to: the terminal's, or None (everything) with --wide."""
+    from shutdown.output import terminal_width
+    return None if wide else terminal_width()

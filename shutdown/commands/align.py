@@ -7,6 +7,7 @@ import json
 import typer
 
 from shutdown.cli import app, user_errors
+from shutdown.commands._options import WideOption, fit_width
 from shutdown.commands.detect import (BANNER, CacheOption, DemoOption, TableOption, add_local,
                                       check_format)
 from shutdown.errors import InputError
@@ -24,6 +25,16 @@ TABLE_COLUMNS = {
                     "minutes_to_nearest"],
     "expectations": ["event", "ok", "verdict", "n_sources", "required", "min_sources", "sources"],
 }
+# What a table hides first when it is wider than the terminal (least important first).
+DROP = {
+    "summary": ["via", "contradicted_by", "transition_utc", "n_sources", "kind", "minutes_off",
+                "transition_local"],
+    "sources": ["reason", "transition_utc", "role", "expects", "depth", "entity_type", "subtype",
+                "minutes_off", "transition_local"],
+    "unexplained": ["minutes_to_nearest", "start_local", "subtype", "entity_type", "kind", "depth",
+                    "end_utc"],
+    "expectations": ["sources", "min_sources", "n_sources"],
+}
 
 
 @app.command("align")
@@ -37,6 +48,7 @@ def align_cmd(
     table: TableOption = None,
     cache: CacheOption = None,
     demo: DemoOption = False,
+    wide: WideOption = False,
 ):
     """Give every documented event of CASE a verdict per source (confirmed, confirmed-earlier,
     confirmed-later, not-observed, contradicted, not-measurable), the measured transition
@@ -76,4 +88,5 @@ def align_cmd(
             cols = TABLE_COLUMNS[name] if format in ("table", "md") else None
             if cols is not None:
                 cols = [col for col in cols if col in data.columns]
-            typer.echo(render(data, format, columns=cols))
+            typer.echo(render(data, format, columns=cols, drop=DROP[name],
+                              width=fit_width(wide) if format == "table" else None))

@@ -8,7 +8,8 @@ import typer
 
 from shutdown.cli import app, user_errors
 from shutdown.commands._options import (AtlasUrl, Budgets, IodaUrl, OoniUrl, RunBudget, Urls,
-                                        budget_from_options, url_overrides)
+                                        WideOption, budget_from_options, fit_width, url_overrides)
+from shutdown.commands.detect import check_format
 
 
 @app.command("collect")
@@ -32,6 +33,9 @@ def collect_cmd(
     budget: Budgets = None,
     run_budget: RunBudget = None,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    format: str = typer.Option("table", "--format", "-f", help="The summary: table (on stderr, "
+                               "fitting the terminal), json or csv (on stdout, one row per source)."),
+    wide: WideOption = False,
 ):
     """Collect CASE's data (country, networks, regions; window plus baseline) into the cache.
 
@@ -46,6 +50,7 @@ def collect_cmd(
     with user_errors():
         from shutdown.collect import as_case, collect_case, parse_sources
         from shutdown.errors import InputError
+        check_format(format, ("table", "json", "csv"))
         if min_interval is not None and min_interval < 0:
             raise InputError("must be >= 0", field="--min-interval")
         budgets = budget_from_options(budget, run_budget)     # the run's clock starts here
@@ -55,5 +60,9 @@ def collect_cmd(
         report = collect_case(c, sources, cache=cache, refresh=refresh, base_urls=urls,
                               baseline_days=baseline_days, min_interval=min_interval,
                               progress=False if quiet else None, budget=budgets)
-    typer.echo(report.summary(), err=True)
+    if format == "table":
+        typer.echo(report.summary(fit_width(wide)), err=True)
+    else:
+        from shutdown.output import render
+        typer.echo(render(report.records(), format))
     raise typer.Exit(report.exit_status)

@@ -7,6 +7,7 @@ import typer
 
 from shutdown.cli import app, user_errors
 from shutdown.errors import InputError
+from shutdown.commands._options import WideOption, fit_width
 from shutdown.output import render
 
 BANNER = "SIMULATED data -- not measurements (offline demo / simulator output)"
@@ -23,6 +24,17 @@ TABLE_COLUMNS = {
     "changes": ["source", "entity_type", "entity_code", "signal", "subtype", "edge",
                 "transition_utc", "uncertain_from", "uncertain_to", "resolution", "n_before",
                 "share_before", "n_after", "share_after", "p_value"],
+}
+
+# What a table hides first when it is wider than the terminal (least important first).
+DROP = {
+    "intervals": ["direction", "start_local", "entity_type", "subtype", "depth", "kind"],
+    "fused": ["sources", "start_local", "entity_type", "depth", "kind"],
+    "series": ["sigma", "enter", "metric", "bin_minutes", "n_window", "n_baseline", "entity_type",
+               "subtype"],
+    "evidence": ["unit", "typical_n", "share_baseline", "n_baseline", "entity_type", "subtype"],
+    "changes": ["uncertain_from", "uncertain_to", "n_before", "n_after", "share_before",
+                "share_after", "resolution", "entity_type", "subtype"],
 }
 
 
@@ -46,14 +58,16 @@ def add_local(df: pd.DataFrame, tz: str) -> pd.DataFrame:
     return df
 
 
-def emit(data, fmt: str, columns, simulated: bool, notes: list) -> None:
+def emit(data, fmt: str, columns, simulated: bool, notes: list, width: int | None = None,
+         drop=()) -> None:
     for n in notes:
         typer.echo(f"note: {n}", err=True)
     if simulated:
         # tables carry the banner in the output itself; JSON/CSV keep stdout parseable
         # and mark every row with the `simulated` column
         typer.echo(BANNER, err=fmt in ("json", "csv"))
-    typer.echo(render(data, fmt, columns=columns if fmt in ("table", "md") else None))
+    typer.echo(render(data, fmt, columns=columns if fmt in ("table", "md") else None,
+                      width=width if fmt == "table" else None, drop=drop))
 
 
 def check_format(fmt: str, allowed) -> None:
@@ -73,6 +87,7 @@ def detect_cmd(
     table: TableOption = None,
     cache: CacheOption = None,
     demo: DemoOption = False,
+    wide: WideOption = False,
 ):
     """Find, for every entity and signal of CASE, the intervals where the signal leaves
     its normal behaviour: start, end (UTC), depth (fraction of normal lost) and kind
@@ -93,4 +108,5 @@ def detect_cmd(
                 "evidence": res.evidence, "changes": res.changes}[view]
         if view in ("intervals", "fused"):
             data = add_local(data, inputs.case.timezone)
-        emit(data, format, TABLE_COLUMNS[view], inputs.simulated, inputs.notes + res.notes)
+        emit(data, format, TABLE_COLUMNS[view], inputs.simulated, inputs.notes + res.notes,
+             width=fit_width(wide), drop=DROP[view])

@@ -7,7 +7,9 @@ from typing import Optional
 import typer
 
 from shutdown.cli import app, user_errors
-from shutdown.commands._options import AtlasUrl, IodaUrl, OoniUrl, Urls, url_overrides
+from shutdown.commands._options import (AtlasUrl, IodaUrl, OoniUrl, Urls, WideOption, fit_width,
+                                        url_overrides)
+from shutdown.commands.detect import check_format
 
 
 @app.command("doctor")
@@ -20,6 +22,9 @@ def doctor_cmd(
     atlas_url: AtlasUrl = None,
     url: Urls = None,
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for each answer."),
+    format: str = typer.Option("table", "--format", "-f", help="table (lines that fit the "
+                               "terminal), json or csv (one row per upstream, every field)."),
+    wide: WideOption = False,
 ):
     """Make the smallest real request per upstream and check what comes back.
 
@@ -36,11 +41,16 @@ def doctor_cmd(
         from shutdown.errors import InputError
         if len(country) != 2 or not country.isalpha():
             raise InputError(f"expected a two-letter country code, got {country!r}", field="--country")
+        check_format(format, ("table", "json", "csv"))
         if timeout <= 0:
             raise InputError("must be > 0", field="--timeout")
         sources = parse_sources(source) if source else None
         urls = url_overrides(ioda_url, ooni_url, atlas_url, url)
         checks = doctor.run(country, urls, sources, timeout=timeout)
-    for c in checks:
-        typer.echo(c.line())
+    if format == "table":
+        for c in checks:
+            typer.echo(c.line(fit_width(wide)))
+    else:
+        from shutdown.output import render
+        typer.echo(render([c.record() for c in checks], format))
     raise typer.Exit(doctor.exit_status(checks))

@@ -26,6 +26,10 @@ def report_cmd(
                                 help="Figure files to write, comma-separated: png (always; the HTML "
                                 "report embeds it), svg, pdf. `--formats png` is about twice as fast "
                                 "while you iterate; keep the vector files for publication."),
+    lang: str = typer.Option("en", "--lang", help="The report's language: en, kk (Kazakh), ru "
+                             "(Russian), or any with a catalogue in shutdown/locale/. Figure titles, "
+                             "axes, legends, captions, headings, verdict names and the SIMULATED "
+                             "banner; dates from CLDR. Default directory: out/CASE[-demo]-LANG."),
     redraw: bool = typer.Option(False, "--redraw", help="Draw every figure again, even one whose "
                                 "inputs, code and settings match the report already in DIR "
                                 "(such a figure is otherwise copied from it)."),
@@ -51,12 +55,15 @@ def report_cmd(
         from shutdown.case import load_case
         from shutdown.report import default_out, gather, write
         from shutdown.plot import check_formats
+        from shutdown import i18n
         fmts = check_formats(formats)       # a typo fails before any work
+        i18n.check(lang)
         budgets = budget_from_options(budget, run_budget)     # the run's clock starts here
         c = load_case(case)
         data = gather(c, cache=cache, demo=demo, refresh=refresh, progress=False if quiet else None,
                       budget=budgets)
-        dest = write(data, Path(out) if out else default_out(c.name, demo), formats=fmts,
+        data.lang = lang
+        dest = write(data, Path(out) if out else default_out(c.name, demo, lang), formats=fmts,
                      redraw=redraw)
     label = "SIMULATED data (offline demo)" if data.simulated else "measured data"
     held = sum(1 for x in data.expectations if x.get("ok"))

@@ -4,10 +4,12 @@ from __future__ import annotations
 import typer
 
 from shutdown.cli import app, user_errors
+from shutdown.commands._options import WideOption, fit_width
 from shutdown.output import FORMATS, render
 
 TABLE_COLUMNS = ["id", "kind", "scope", "precision", "start_local", "end_local",
                  "start_utc", "end_utc", "title"]
+DROP = ["start_utc", "end_utc", "precision", "scope", "kind"]    # hidden first in a narrow terminal
 
 
 @app.command("timeline")
@@ -15,6 +17,7 @@ def timeline_cmd(
     case: str = typer.Argument(..., help="Case name (e.g. kz-2022-01) or path to a case file."),
     format: str = typer.Option("table", "--format", "-f",
                                help="table (for reading), json (every field, for programs), csv."),
+    wide: WideOption = False,
 ):
     """Print the documented events of CASE with their windows in local time and UTC.
 
@@ -35,4 +38,5 @@ def timeline_cmd(
         cols = TABLE_COLUMNS if format == "table" else None
         if format == "csv":
             cols = list(recs[0].keys())
-        typer.echo(render(recs, format, columns=cols))
+        typer.echo(render(recs, format, columns=cols, drop=DROP,
+                          width=fit_width(wide) if format == "table" else None))

@@ -9,7 +9,7 @@ The modules: ``style`` (colours, hatches, fonts, sizes), ``derive`` (values a fi
 shows that the tidy table does not hold), ``lanes`` (the documented events' strip and
 guides), ``layout`` (the page: strip above panels, time axes, legend, watermark),
 ``panels`` (axes-level drawing), ``figures`` (the figure functions), ``catalogue``
-(the registry), ``record``, ``describe``, ``save``. DPI and FORMATS are read as
+(the registry), ``record``, ``describe``, ``data`` (each figure's numbers as CSV), ``save``. DPI and FORMATS are read as
 ``plot.style.DPI`` / ``plot.style.FORMATS``.
 
 The names below load on first use (PEP 562): the registry, the styles and the format
@@ -34,9 +34,9 @@ _WHERE = {
     **{k: "style" for k in ("DETECTED_STYLE", "EVENT_STYLE", "FONT_SIZE", "OI",
                             "OTHER_DOCUMENTED_STYLE", "RC", "SERIES_STYLE", "VERDICT_STYLE")},
 }
-_MODULES = {"catalogue", "derive", "describe", "figures", "lanes", "layout", "panels", "record",
+_MODULES = {"catalogue", "data", "derive", "describe", "figures", "lanes", "layout", "panels", "record",
             "save", "style"}
-_NO_MATPLOTLIB = {"catalogue", "style", "derive", "save"}     # importable without it
+_NO_MATPLOTLIB = {"catalogue", "style", "derive", "save", "data"}     # importable without it
 __all__ = sorted(_WHERE)
 
 

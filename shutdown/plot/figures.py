@@ -18,11 +18,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from shutdown.i18n import _, is_english
 from shutdown.plot import style as S
 from shutdown.plot.derive import day_counts, display_rows, is_simulated
 from shutdown.plot.lanes import (draw_event_guides, draw_event_strip, event_bars, kind_handles, lane_handles,
                                  other_lanes, stack_lanes, stack_rows)
-from shutdown.plot.layout import axes_width_px, format_time_axes, legend, new_figure, title, watermark
+from shutdown.plot.layout import (axes_width_px, day_formatter, day_label, format_time_axes, legend,
+                                  new_figure, title, watermark)
 from shutdown.plot.panels import (PanelData, draw_alignment_panel, draw_heat_panel, draw_network_panel,
                                   draw_region_panel, draw_source_panel, gantt_lines, heat_colorbar, no_data,
                                   network_series, overview_panels, region_panels)
@@ -93,14 +95,14 @@ def networks_figure(tidy: pd.DataFrame, events, intervals, case) -> Drawn:
             used |= draw_network_panel(ax, d, net, rec)
             draw_event_guides(ax, bars)
         if not nets:
-            no_data(panels[0], "the case lists no networks", rec)
+            no_data(panels[0], _("the case lists no networks"), rec)
         ymax = max([ax.get_ylim()[1] for ax in panels] + [1.2])
         for ax in panels:
             ax.set_ylim(0, min(ymax, 1.6))
-            ax.set_ylabel("of normal")
+            ax.set_ylabel(_("of normal"))
         series = network_series()
         handles = [(matplotlib.lines.Line2D([], [], color=SERIES_STYLE[i][0], ls=SERIES_STYLE[i][1]),
-                    series[i][1]["label"]) for i in sorted(used)]
+                    _(series[i][1]["label"])) for i in sorted(used)]
         _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
@@ -119,14 +121,15 @@ def region_figure(tidy: pd.DataFrame, events, intervals, case, region: str | Non
     with matplotlib.rc_context(RC):
         bars, n_rows = _strip(events, x0, x1, context=False)
         fig, strip, panels = new_figure(max(len(pairs), 1), 1.1, n_rows,
-                                        title(case, f"{region or 'region'} against the country", simulated))
+                                        title(case, _("{region} against the country").format(region=region or _("region")), simulated))
         for ax, pair in zip(panels, pairs):
             draw_region_panel(ax, d, case.country, region, pair, rec)
             draw_event_guides(ax, bars)
             ax.set_ylim(bottom=0)
             ax.legend(loc="lower left", fontsize=FONT_SIZE - 2, ncol=2, framealpha=0.85)
         if not pairs:
-            no_data(panels[0], f"no source returned regional data for {region or 'any region'}", rec)
+            no_data(panels[0], _("no source returned regional data for {region}").format(
+                region=region or _("any region")), rec)
         _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated)
     rec.finish(tidy, x0, x1)
     return Drawn(fig, rec)
@@ -143,7 +146,8 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
     groups = [(ev, display_rows(al[al["event"] == ev.id])) for ev in evs]
     rec = Record("alignment", simulated, ("case", case.name))
     with matplotlib.rc_context(RC):
-        top_in, bottom_in, left_in = 0.8, 1.05, 2.7
+        # other languages' row labels run longer (Cyrillic is wider, verdicts are words)
+        top_in, bottom_in, left_in = 0.8, 1.05, 2.7 if is_english() else 3.2
         h = top_in + 0.17 * gantt_lines(groups) + bottom_in
         fig = Figure(figsize=(PAGE_WIDTH_IN, h), dpi=S.DPI)
         ax = fig.add_axes([left_in / PAGE_WIDTH_IN, bottom_in / h,
@@ -154,24 +158,26 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
         draw_alignment_panel(ax, groups, x0, x1, rec)
         ax.set_xlim(num(x0), num(x1))
         ax.xaxis.set_major_locator(mdates.DayLocator(tz="UTC"))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz="UTC"))
-        ax.set_xlabel("UTC")
+        ax.xaxis.set_major_formatter(day_formatter())
+        ax.set_xlabel(_("UTC"))
         ax.grid(axis="x", color="#DDDDDD", lw=0.5)
         first = x0.tz_convert(case.timezone).normalize()
         local_days = [d for d in pd.date_range(first, x1.tz_convert(case.timezone), freq="1D")
                       if x0 <= d <= x1]
         top = ax.secondary_xaxis("top")
-        top.set_xticks([num(d) for d in local_days], labels=[d.strftime("%d %b") for d in local_days])
-        top.set_xlabel(f"local time ({case.timezone}); ticks at local midnight", fontsize=FONT_SIZE - 1)
+        top.set_xticks([num(d) for d in local_days], labels=[day_label(d) for d in local_days])
+        top.set_xlabel(_("local time ({tz}); ticks at local midnight").format(tz=case.timezone),
+                       fontsize=FONT_SIZE - 1)
         used = sorted({str(r) for _, rows in groups for r in rows.get("verdict", [])})
-        handles = [Patch(facecolor="white", edgecolor="black", label="documented window"),
+        handles = [Patch(facecolor="white", edgecolor="black", label=_("documented window")),
                    matplotlib.lines.Line2D([], [], marker="|", color="black", ls="none", ms=7, mew=1.2,
-                                           label="measured transition"),
+                                           label=_("measured transition")),
                    matplotlib.lines.Line2D([], [], color="black", lw=2.2, alpha=0.55,
-                                           label="span of a pooled change")]
+                                           label=_("span of a pooled change"))]
         handles += [Patch(facecolor=VERDICT_STYLE[v][0], hatch=VERDICT_STYLE[v][1], edgecolor="black",
-                          lw=0.4, label=v) for v in VERDICTS_ORDER if v in used]
-        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), frameon=False,
+                          lw=0.4, label=_(v)) for v in VERDICTS_ORDER if v in used]
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4 if is_english() else 3),
+                   frameon=False,
                    fontsize=FONT_SIZE - 1, bbox_to_anchor=(0.5, 0.2 / h))
         for t in ax.get_yticklabels():
             if not t.get_text().startswith("    "):
@@ -207,23 +213,23 @@ def evidence_figure(tidy: pd.DataFrame, events, case) -> Drawn:
             ax.set_subplotspec(ax.get_subplotspec())
         if len(ns):
             sm = draw_heat_panel(p_sites, ks, ns, site_rows,
-                                 f"OONI web_connectivity, share accessible: {len(listed)} listed | control",
+                                 _("OONI web_connectivity, share accessible: {n} listed | control").format(n=len(listed)),
                                  "cividis", {"source": "ooni", "signal": SITE_SIGNAL, "entity_type": "country",
                                              "entity_code": case.country, "transform": "ok/all per local day"},
                                  rec)
             p_sites.axhline(len(listed), color="black", lw=1.2)
             heat_colorbar(fig, sm, p_sites)
         else:
-            no_data(p_sites, "no per-domain OONI data", rec)
+            no_data(p_sites, _("no per-domain OONI data"), rec)
         if len(nc):
-            sm = draw_heat_panel(p_circ, kc, nc, circ_rows, "OONI circumvention tests, share anomalous",
+            sm = draw_heat_panel(p_circ, kc, nc, circ_rows, _("OONI circumvention tests, share anomalous"),
                                  "cividis_r", {"source": "ooni", "signal": ",".join(circ_rows),
                                                "entity_type": "country", "entity_code": case.country,
                                                "transform": "(anomaly+confirmed)/all per local day"},
                                  rec, dark_low=False)
             heat_colorbar(fig, sm, p_circ)
         else:
-            no_data(p_circ, "no OONI circumvention tests", rec)
+            no_data(p_circ, _("no OONI circumvention tests"), rec)
         for ax in (p_sites, p_circ):
             draw_event_guides(ax, bars)
         _finish_page(fig, strip, [p_sites, p_circ], bars, n_rows, case, rec, simulated)

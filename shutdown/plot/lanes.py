@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from shutdown.i18n import _, current
 from shutdown.plot.record import Record, num, plain
 from shutdown.plot.style import DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, GAP_PX, OI, OTHER_DOCUMENTED_STYLE
 
@@ -31,7 +32,8 @@ def short_id(eid: str) -> str:
 
 
 def event_label(ev) -> str:
-    title = ev.title or ev.kind
+    # our translation of the title where the timeline has one (title_kk, title_ru)
+    title = getattr(ev, f"title_{current()}", "") or ev.title or _(ev.kind)
     return f"{short_id(ev.id)} {title}"
 
 
@@ -117,11 +119,11 @@ def draw_event_strip(ax, bars: list[EventBar], n_rows: int, x0, x1, rec: Record,
                   hatch=hatch, alpha=0.9)
         rec.add("events", event_record(b.id, b.kind, b.precision, b.label, b.start, b.end))
     if not lanes:
-        ax.set_ylabel("documented", rotation=0, ha="right", va="center")
+        ax.set_ylabel(_("documented"), rotation=0, ha="right", va="center")
         return
     # the report's rows and each other documenter's lane, named at the left
     report_rows = (lanes[0].first_row - 1) / 2
-    ax.text(-0.01, report_rows, "documented\n(the report)", transform=ax.get_yaxis_transform(),
+    ax.text(-0.01, report_rows, _("documented\n(the report)"), transform=ax.get_yaxis_transform(),
             ha="right", va="center")
     for lane in lanes:
         draw_lane(ax, lane, x0, x1, axw_px, rec)
@@ -181,13 +183,13 @@ def stack_lanes(lanes: list[Lane], first_row: int, x0, x1, axes_width_px: float,
 
 
 def lane_title(lane: Lane) -> str:
-    return lane.title + (" (SIMULATED)" if lane.simulated else "")
+    return _(lane.title) + (f" ({_('SIMULATED')})" if lane.simulated else "")
 
 
 def draw_lane(ax, lane: Lane, x0, x1, axw_px: float, rec: Record) -> None:
     y = lane.first_row
     ax.axhline(y - 0.8, color="#999999", lw=0.5, ls=":")    # the line between two documenters
-    ax.text(num(x0), y + 0.2, lane_title(lane) + ("" if lane.bars else ": no outage in this window"),
+    ax.text(num(x0), y + 0.2, lane_title(lane) + ("" if lane.bars else ": " + _("no outage in this window")),
             fontsize=FONT_SIZE - 1, style="italic", va="bottom", ha="left", gid=f"lane:{lane.key}")
     for b in lane.bars:
         _draw_bar(ax, b, x0, x1, axw_px, "documenter", f"{lane.key}:{b.id}", **OTHER_DOCUMENTED_STYLE)
@@ -213,9 +215,9 @@ def kind_handles(bars, detected: bool = True):
     shows any (``detected``)."""
     kinds = [k for k in EVENT_STYLE if any(b.kind == k for b in bars)]
     hs = [(Patch(facecolor=EVENT_STYLE[k][0], hatch=EVENT_STYLE[k][1], edgecolor="black", lw=0.5),
-           f"documented: {k}") for k in kinds]
+           f"{_('documented')}: {_(k)}") for k in kinds]
     if detected:
-        hs.append((Patch(**{k: v for k, v in DETECTED_STYLE.items()}), "detected outage (this panel)"))
+        hs.append((Patch(**{k: v for k, v in DETECTED_STYLE.items()}), _("detected outage (this panel)")))
     return hs
 
 
@@ -223,4 +225,4 @@ def lane_handles(lanes):
     """The legend entry for other documenters' outages, when a lane shows any."""
     if not any(lane.bars for lane in lanes):
         return []
-    return [(Patch(**OTHER_DOCUMENTED_STYLE), "documented by another source: outage")]
+    return [(Patch(**OTHER_DOCUMENTED_STYLE), _("documented by another source: outage"))]

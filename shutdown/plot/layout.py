@@ -7,6 +7,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
+from shutdown.i18n import _, date, is_english
 from shutdown.plot import style as S
 from shutdown.plot.record import num
 from shutdown.plot.style import FONT_SIZE, LEFT_IN, PAGE_WIDTH_IN, RIGHT_IN, ROW_IN
@@ -41,17 +42,18 @@ def format_time_axes(axes, strip_ax, x0, x1, tz: str):
     step = 1 if days <= 12 else max(1, days // 10)
     bottom.xaxis.set_major_locator(mdates.DayLocator(interval=step, tz="UTC"))
     bottom.xaxis.set_minor_locator(mdates.HourLocator(byhour=[6, 12, 18], tz="UTC"))
-    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz="UTC"))
-    bottom.set_xlabel("UTC")
+    bottom.xaxis.set_major_formatter(day_formatter())
+    bottom.set_xlabel(_("UTC"))
     # local midnights, placed at their UTC positions
     first = x0.tz_convert(tz).normalize()
     local_days = pd.date_range(first, x1.tz_convert(tz), freq=f"{step}D", tz=tz)
     local_days = [d for d in local_days if x0 <= d <= x1]
     top = strip_ax.secondary_xaxis("top")
-    top.set_xticks([num(d) for d in local_days], labels=[d.strftime("%d %b") for d in local_days])
+    top.set_xticks([num(d) for d in local_days], labels=[day_label(d) for d in local_days])
     offs = sorted({d.strftime("%z") for d in local_days}) or [x0.tz_convert(tz).strftime("%z")]
     offs = ", ".join(f"UTC{o[:3]}:{o[3:]}" if o[3:] != "00" else f"UTC{o[:3]}" for o in offs)
-    top.set_xlabel(f"local time ({tz}, {offs}); ticks at local midnight", fontsize=FONT_SIZE - 1)
+    top.set_xlabel(_("local time ({tz}, {offsets}); ticks at local midnight").format(tz=tz, offsets=offs),
+                   fontsize=FONT_SIZE - 1)
     top.tick_params(labelsize=FONT_SIZE - 1)
     for ax in axes[:-1]:
         ax.tick_params(labelbottom=False)
@@ -59,12 +61,25 @@ def format_time_axes(axes, strip_ax, x0, x1, tz: str):
         ax.grid(axis="x", which="major", color="#DDDDDD", lw=0.5)
 
 
+def day_label(d) -> str:
+    """A day tick ("05 Jan"): month names from CLDR (Babel) in the report's language."""
+    return d.strftime("%d %b") if is_english() else date(d, "d MMM")
+
+
+def day_formatter():
+    """The UTC axis' day ticks, as ``day_label`` writes them."""
+    if is_english():
+        return mdates.DateFormatter("%d %b", tz="UTC")
+    import matplotlib.ticker as mticker
+    return mticker.FuncFormatter(lambda x, pos=None: day_label(pd.Timestamp(mdates.num2date(x)).tz_convert("UTC")))
+
+
 def watermark(fig, simulated: bool):
     if not simulated:
         return
-    fig.text(0.5, 0.5, "SIMULATED", fontsize=54, color="#000000", alpha=0.10, rotation=30,
+    fig.text(0.5, 0.5, _("SIMULATED"), fontsize=54, color="#000000", alpha=0.10, rotation=30,
              ha="center", va="center", weight="bold", zorder=100, gid="watermark")
-    fig.text(0.5, 0.03 / fig.get_figheight(), "SIMULATED DATA - not measurements",
+    fig.text(0.5, 0.03 / fig.get_figheight(), _("SIMULATED DATA - not measurements"),
              fontsize=FONT_SIZE, ha="center", va="bottom", weight="bold", color="#000000",
              gid="watermark-caption")
 
@@ -80,5 +95,5 @@ def legend(fig, handles_labels=()):
 
 
 def title(case, what, simulated):
-    t = f"{case.title}: {what}"
-    return ("SIMULATED DATA - " + t) if simulated else t
+    t = f"{_(case.title)}: {_(what)}"
+    return (_("SIMULATED DATA - ") + t) if simulated else t

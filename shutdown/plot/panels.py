@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
+from shutdown.i18n import _ as gettext, current
 from shutdown.plot.derive import (atlas_online_share, baseline_ratio, intervals_for,
                                   messenger_anomaly_share, overall_verdict, select)
 from shutdown.plot.lanes import event_label, event_record, short_id
@@ -42,10 +43,13 @@ def draw_series(ax, s: pd.Series, label: str, style: int, meta: dict, rec: Recor
     colour, ls = SERIES_STYLE[style % len(SERIES_STYLE)]
     if s.empty:
         return
+    label = gettext(label)
     x = mdates.date2num(s.index.tz_convert("UTC").tz_localize(None).to_pydatetime())
     ax.plot(x, s.to_numpy(dtype=float), color=colour, ls=ls, lw=1.0, label=label)
     rec.add("series", {"panel": ax.get_label(), "label": label, "n_points": int(s.size),
                        "first_utc": plain(s.index.min()), "last_utc": plain(s.index.max()), **meta})
+    rec.add("points", {"mark": "line", "ax": ax, "series": label, "meta": meta, "index": s.index,
+                       "values": s.to_numpy(dtype=float)})
 
 
 # the detected intervals' columns a sidecar lists for each span
@@ -78,6 +82,7 @@ def draw_detected(ax, intervals: pd.DataFrame, x0, x1, rec: Record):
 
 def no_data(ax, what: str, rec: Record):
     ax.set_yticks([])
+    what = gettext(what)
     ax.text(0.5, 0.5, what, transform=ax.transAxes, ha="center", va="center",
             fontsize=FONT_SIZE, color="#555555", style="italic")
     rec.add("missing", {"panel": ax.get_label(), "what": what})
@@ -118,7 +123,7 @@ def overview_panels(tidy, case, entity_type, entity_code) -> list[tuple]:
         sigs = [g for g in src.signals if g.role in ("connectivity", "traffic")
                 and not select(tidy, name, g.signal, None, entity_type, entity_code).empty]
         if sigs:
-            out.append((src, {"title": f"{src.title}: share of baseline (1 = normal)",
+            out.append((src, {"title": f"{src.title}: {gettext('share of baseline (1 = normal)')}",
                               "series": [{"signal": g.signal, "label": g.label or g.signal,
                                           "transform": "baseline_ratio"} for g in sigs]}))
     return out
@@ -140,9 +145,9 @@ def draw_source_panel(ax, d: PanelData, src, spec: dict, entity_type, entity_cod
                      "entity_type": entity_type, "entity_code": entity_code, "transform": how}, rec)
     # a title may depend on how the series could be made (``title_when``: transform -> title)
     only = next(iter(used)) if len(used) == 1 else None
-    ax.set_title(spec.get("title_when", {}).get(only, spec["title"]), loc="left")
+    ax.set_title(gettext(spec.get("title_when", {}).get(only, spec["title"])), loc="left")
     if not used:
-        no_data(ax, spec.get("missing", "no data").format(code=entity_code), rec)
+        no_data(ax, gettext(spec.get("missing", "no data")).format(code=entity_code), rec)
     if spec.get("ylim"):
         ax.set_ylim(*spec["ylim"])
     else:
@@ -181,7 +186,7 @@ def draw_network_panel(ax, d: PanelData, net, rec: Record) -> set[int]:
                                           "subtype": g.get("subtype") or "", "entity_type": "asn",
                                           "entity_code": code, "transform": how}, rec)
     if not used:
-        no_data(ax, f"no source returned data for AS{net.asn}", rec)
+        no_data(ax, gettext("no source returned data for AS{asn}").format(asn=net.asn), rec)
     draw_detected(ax, intervals_for(d.intervals, entity_type="asn", entity_code=code,
                                     source=list(dict.fromkeys(src.name for src, _ in series)),
                                     signal=[g["signal"] for _, g in series]), d.x0, d.x1, rec)
@@ -213,10 +218,10 @@ def draw_region_panel(ax, d: PanelData, country: str, region: str, panel: tuple,
     src, sig, sub = panel
     declared, signal = registry.sources().get(src), registry.signal(src, sig)
     name = f"{declared.title if declared else src} {signal.name if signal else sig}" + (f" ({sub})" if sub else "")
-    ax.set_title(f"{name}: share of baseline", loc="left", pad=2)
+    ax.set_title(f"{gettext(name)}: {gettext('share of baseline')}", loc="left", pad=2)
     c = baseline_ratio(select(d.tidy, src, sig, sub, "country", country), d.baseline)
     r = baseline_ratio(select(d.tidy, src, sig, sub, "region", region), d.baseline)
-    draw_series(ax, c, f"{country} (country)", 0,
+    draw_series(ax, c, f"{country} ({gettext('country')})", 0,
                 {"source": src, "signal": sig, "subtype": sub, "entity_type": "country",
                  "entity_code": country, "transform": "baseline_ratio"}, rec)
     draw_series(ax, r, str(region), 1,
@@ -299,11 +304,12 @@ def draw_alignment_panel(ax, groups, x0, x1, rec: Record):
         overall = overall_verdict(rows)
         yt.append(y)
         short = {"insufficient-evidence": "insufficient"}.get(overall, overall)
-        yl.append(f"{short_id(ev.id)} {clip(ev.title or ev.kind, 27)} [{short}]")
+        ev_title = getattr(ev, f"title_{current()}", "") or ev.title or gettext(ev.kind)
+        yl.append(f"{short_id(ev.id)} {clip(ev_title, 27)} [{gettext(short)}]")
         y += 1
         if rows.empty:
             yt.append(y)
-            yl.append("    (no alignment rows)")
+            yl.append("    " + gettext("(no alignment rows)"))
             y += 1
             continue
         nm = rows[rows["verdict"].astype(str) == "not-measurable"]
@@ -344,14 +350,14 @@ def draw_alignment_panel(ax, groups, x0, x1, rec: Record):
                         va="center", fontsize=FONT_SIZE - 3, color="#222222", zorder=5,
                         bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=0.5))
             yt.append(y)
-            yl.append(f"    {clip(series_name(r), 34)}: {v}")
+            yl.append(f"    {clip(gettext(series_name(r)), 34)}: {gettext(v)}")
             y += 1
         if len(nm):
             names = ", ".join(dict.fromkeys(series_name(r, short=True) for _, r in nm.iterrows()))
             ax.plot([num(max(s, x0))], [y], marker="o", mfc="none", mec=VERDICT_STYLE["not-measurable"][0],
                     ms=4)
             yt.append(y)
-            yl.append(f"    not measurable: {clip(names, 30)}")
+            yl.append(f"    {gettext('not measurable')}: {clip(names, 30)}")
             y += 1
     ax.set_ylim(y - 0.4, -0.6)
     ax.set_yticks(yt, labels=yl, fontsize=FONT_SIZE - 2)
@@ -366,12 +372,14 @@ def draw_heat_panel(ax, k, n, rows, label, cmap, meta: dict, rec: Record, dark_l
     days = list(n.columns)
     norm = matplotlib.colors.Normalize(0, 1)
     cm = matplotlib.colormaps[cmap]
+    cells = []      # (row, day, share or None, n): the CSV's
     for i, r in enumerate(rows):
         for day in days:
             a = num(day)
             b = num(day + pd.Timedelta(days=1))
             nn = float(n.at[r, day]) if r in n.index else 0.0
             kk = float(k.at[r, day]) if r in k.index else 0.0
+            cells.append((r, day, kk / nn if nn > 0 else None, nn))
             if nn > 0:
                 share = kk / nn
                 ax.add_patch(Rectangle((a, i), b - a, 1, facecolor=cm(norm(share)), edgecolor="white",
@@ -386,6 +394,7 @@ def draw_heat_panel(ax, k, n, rows, label, cmap, meta: dict, rec: Record, dark_l
     ax.set_yticklabels(rows, fontsize=FONT_SIZE - 2)
     ax.set_title(label, loc="left")
     rec.add("series", {**meta, "rows": list(rows), "days": [plain(d) for d in days]})
+    rec.add("points", {"mark": "cell", "ax": ax, "series": label, "meta": meta, "cells": cells})
     return matplotlib.cm.ScalarMappable(norm=norm, cmap=cm)
 
 

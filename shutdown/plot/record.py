@@ -30,6 +30,7 @@ class Record:
     series: list = field(default_factory=list)
     verdicts: list = field(default_factory=list)
     missing: list = field(default_factory=list)
+    points: list = field(default_factory=list)   # the values drawn (shutdown.plot.data: the CSV)
     x_range: tuple = (None, None)
     data_range: tuple = (None, None)
 
