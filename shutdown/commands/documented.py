@@ -7,12 +7,15 @@ from typing import Annotated, Optional
 import typer
 
 from shutdown.cli import app, user_errors
+from shutdown.commands._options import WideOption, fit_width
 from shutdown.commands._options import Urls
 from shutdown.commands.detect import CacheOption, DemoOption
 from shutdown.errors import InputError
 from shutdown.output import render
 
 FORMATS = ("table", "json", "csv")
+# hidden first when a table is wider than the terminal (all are in --format json/csv)
+DROP = ("operators", "citation", "services", "networks", "precision", "area")
 
 Country = Annotated[Optional[str], typer.Option(
     "--country", "-c", help="Only this country: ISO 3166 alpha-2 (KZ) or a name.")]
@@ -55,7 +58,7 @@ def documented_cmd(
         "or a live documenter: radar, radar-anomalies, ooni-findings, tor.")),
     country: Country = None, from_: FromDay = None, to: ToDay = None, sheet: Sheet = None,
     format: Format = "table", cache: CacheOption = None, demo: DemoOption = False,
-    url: Urls = None,
+    url: Urls = None, wide: WideOption = False,
     case: Optional[str] = typer.Option(None, "--case", help=(
         "A live documenter: read it for this case (its country and window; with --demo, its "
         "simulator scenario).")),
@@ -88,4 +91,5 @@ def documented_cmd(
             typer.echo(json.dumps(recs, ensure_ascii=False, indent=2))
         else:
             typer.echo(render(recs, format, columns=TABLE_COLUMNS if format == "table"
-                              else RECORD_COLUMNS))
+                              else RECORD_COLUMNS, width=fit_width(wide) if format == "table"
+                              else None, drop=DROP))
