@@ -1,0 +1,94 @@
+"""Detection over a partitioned dataset (``store.write_dataset``) on Dask.
+
+Dask (``dask.distributed``) reads the dataset, one partition per file, and each task
+judges one partition: every row of one source's series for one entity, so every series
+is judged whole, with the same code as ``detect.run`` (``_run_part``); fusion, which
+compares sources, runs here on the intervals of them all. The result is the Detection
+``detect.run`` gives on the whole table (``tests/test_detect_groups.py``).
+
+Where it runs: ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``, or a
+``distributed.Client``), else ``$SHUTDOWN_SCHEDULER``, else a ``LocalCluster`` on this
+machine: one single-threaded worker process per core (``$SHUTDOWN_WORKERS`` to say how
+many; a partition's detection is numpy and pandas, which hold the GIL in places, so
+processes rather than threads), each with Dask's share of this machine's memory
+(``memory_limit="auto"``: memory / workers; a worker pauses at 80% and is restarted
+at 95%, its task retried). Workers of a running cluster must import this package and
+read the dataset's path (a shared file system).
+
+Dask is imported here only, on first use: ``import shutdown`` and ``shutdown --help``
+never load it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+
+SCHEDULER_ENV = "SHUTDOWN_SCHEDULER"
+CONNECT_TIMEOUT = "10s"
+
+
+def scheduler_address(scheduler=None) -> str | None:
+    """The running cluster to use: ``scheduler``, else ``$SHUTDOWN_SCHEDULER``; None
+    means a cluster on this machine."""
+    if scheduler is not None and not isinstance(scheduler, str):
+        return None
+    addr = (scheduler or os.environ.get(SCHEDULER_ENV, "")).strip()
+    return addr or None
+
+
+def n_workers(n_items: int | None = None) -> int:
+    """Worker processes of a local cluster: ``$SHUTDOWN_WORKERS``, else one per core
+    (never more than there are partitions)."""
+    env = os.environ.get("SHUTDOWN_WORKERS", "").strip()
+    try:
+        want = len(os.sched_getaffinity(0))
+    except AttributeError:          # not Linux
+        want = os.cpu_count() or 1
+    want = int(env) if env.isdigit() and int(env) > 0 else want
+    return max(1, min(want, n_items)) if n_items else want
+
+
+@contextmanager
+def client(scheduler=None, n_items: int | None = None):
+    """A ``distributed.Client``: the one given, one connected to the running cluster at
+    ``scheduler_address(scheduler)``, or one on a LocalCluster started (and stopped) here."""
+    from distributed import Client, LocalCluster
+    if isinstance(scheduler, Client):
+        yield scheduler
+        return
+    addr = scheduler_address(scheduler)
+    if addr:
+        try:
+            c = Client(addr, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            from shutdown.errors import InputError
+            raise InputError(f"cannot reach the Dask scheduler ({type(exc).__name__}: {exc}); start one "
+                             "(`dask scheduler`, then `dask worker ADDRESS` on each machine) or leave out "
+                             f"--scheduler and ${SCHEDULER_ENV} to use this machine",
+                             where=addr, field="scheduler") from None
+        with c:
+            yield c
+        return
+    with LocalCluster(n_workers=n_workers(n_items), threads_per_worker=1, processes=True,
+                      memory_limit="auto", dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as c:
+        yield c
+
+
+def read(files):
+    """The dataset as a Dask DataFrame, one partition per file (never split: a file is
+    one row group, and ``split_row_groups=False`` in any case); the hive-style names are
+    not parsed into columns (the files hold every column)."""
+    import dask.dataframe as dd
+    return dd.read_parquet(files, split_row_groups=False, dataset={"partitioning": None})
+
+
+def detect_parts(files, window, baseline, tz, th, scheduler=None) -> list:
+    """``_run_part`` of every partition, in the files' order."""
+    import dask
+    from shutdown.detect import _run_part
+    parts = read(files).to_delayed()
+    tasks = [dask.delayed(_run_part, pure=True)(p, window, baseline, tz, th) for p in parts]
+    with client(scheduler, len(tasks)) as c:
+        return c.gather(c.compute(tasks))
