@@ -197,7 +197,7 @@ def run_dataset(path, window, baseline=None, tz: str | None = None,
         baseline = (t0 if t0 is not None and w0 is not None and pd.Timestamp(t0) < w0 else w0, w0)
     _window(window, baseline, None)          # bad input fails here, not in a worker
     th = _thresholds.resolve(thresholds)
-    parts = cluster.detect_parts(files, window, baseline, tz, th, scheduler)
+    parts = cluster.detect_parts(_run_part, files, window, baseline, tz, th, scheduler)
     return _combine(parts, window, baseline, tz, th)
 
 

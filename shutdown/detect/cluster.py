@@ -84,11 +84,12 @@ def read(files):
     return dd.read_parquet(files, split_row_groups=False, dataset={"partitioning": None})
 
 
-def detect_parts(files, window, baseline, tz, th, scheduler=None) -> list:
-    """``_run_part`` of every partition, in the files' order."""
+def detect_parts(judge, files, window, baseline, tz, th, scheduler=None) -> list:
+    """``judge(partition, window, baseline, tz, th)`` of every partition, in the files'
+    order (``judge``: ``detect._run_part``, passed in so this module imports nothing of
+    detect's)."""
     import dask
-    from shutdown.detect import _run_part
     parts = read(files).to_delayed()
-    tasks = [dask.delayed(_run_part, pure=True)(p, window, baseline, tz, th) for p in parts]
+    tasks = [dask.delayed(judge, pure=True)(p, window, baseline, tz, th) for p in parts]
     with client(scheduler, len(tasks)) as c:
         return c.gather(c.compute(tasks))
