@@ -113,3 +113,25 @@ def test_groups_need_a_baseline(table):
     tidy, window, _ = table
     with pytest.raises(InputError, match="baseline: required"):
         detect.run_groups([tidy], window, None)
+
+
+def test_cli_detect_dataset(tmp_path):
+    """``shutdown detect CASE --dataset DIR``: the same intervals as ``--table`` (on a cluster
+    started on this machine, the default)."""
+    import io
+    from typer.testing import CliRunner
+    from shutdown.cli import app
+    from shutdown import pipeline
+    tidy = pipeline.load_inputs("kz-2022-01", demo=True).tidy
+    tidy.to_parquet(tmp_path / "t.parquet")
+    store.write_dataset([tidy], tmp_path / "ds")
+    r = CliRunner()
+    a = r.invoke(app, ["detect", "kz-2022-01", "--table", str(tmp_path / "t.parquet"), "-f", "csv"])
+    b = r.invoke(app, ["detect", "kz-2022-01", "--dataset", str(tmp_path / "ds"), "-f", "csv"])
+    assert a.exit_code == b.exit_code == 0, b.output
+    cols = ["source", "entity_code", "signal", "subtype", "start_utc"]
+    ia, ib = (_sorted(pd.read_csv(io.StringIO(x.stdout)), cols) for x in (a, b))
+    assert len(ia) >= 3
+    pd.testing.assert_frame_equal(ib, ia)
+    bad = r.invoke(app, ["detect", "kz-2022-01", "--scheduler", "tcp://127.0.0.1:9"])
+    assert bad.exit_code == 2 and "give --dataset DIR too" in bad.stderr

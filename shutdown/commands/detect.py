@@ -73,6 +73,12 @@ def detect_cmd(
     table: TableOption = None,
     cache: CacheOption = None,
     demo: DemoOption = False,
+    dataset: Optional[str] = typer.Option(
+        None, "--dataset", help="A partitioned dataset (one Parquet file per source and entity, "
+        "shutdown.store.write_dataset) instead of a table: detected on Dask."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="With --dataset: the Dask scheduler of a running cluster "
+        "(default $SHUTDOWN_SCHEDULER, else a cluster on this machine, one worker per core)."),
 ):
     """Find, for every entity and signal of CASE, the intervals where the signal leaves
     its normal behaviour: start, end (UTC), depth (fraction of normal lost) and kind
@@ -86,6 +92,10 @@ def detect_cmd(
         check_format(format, ("table", "json", "csv"))
         if view not in VIEWS:
             raise InputError(f"unknown view {view!r}; use {', '.join(VIEWS)}")
+        if dataset is not None:
+            return _detect_dataset(case, dataset, scheduler, view, format)
+        if scheduler is not None:
+            raise InputError("--scheduler runs detection of a --dataset on Dask; give --dataset DIR too")
         from shutdown import pipeline
         inputs = pipeline.load_inputs(case, table=table, cache=cache, demo=demo)
         res = pipeline.detect(inputs)
@@ -94,3 +104,16 @@ def detect_cmd(
         if view in ("intervals", "fused"):
             data = add_local(data, inputs.case.timezone)
         emit(data, format, TABLE_COLUMNS[view], inputs.simulated, inputs.notes + res.notes)
+
+
+def _detect_dataset(case, dataset, scheduler, view, format) -> None:
+    """``detect --dataset``: the case's window, baseline and zone over a partitioned dataset."""
+    from shutdown import detect
+    from shutdown.case import as_case
+    c = as_case(case)
+    res = detect.run_dataset(dataset, c.window_utc, c.baseline_utc, tz=c.timezone, scheduler=scheduler)
+    data = {"intervals": res.intervals, "fused": res.fused, "series": res.series,
+            "evidence": res.evidence, "changes": res.changes}[view]
+    if view in ("intervals", "fused"):
+        data = add_local(data, c.timezone)
+    emit(data, format, TABLE_COLUMNS[view], res.simulated, res.notes)

@@ -1,8 +1,8 @@
 """Detection over a partitioned dataset (``store.write_dataset``) on Dask.
 
-Dask (``dask.distributed``) reads the dataset, one partition per file, and each task
-judges one partition: every row of one source's series for one entity, so every series
-is judged whole, with the same code as ``detect.run`` (``_run_part``); fusion, which
+Dask (``dask.distributed``) reads the dataset, one partition per file (every row of one
+source's series for one entity), and each task judges a batch of whole partitions
+(about ``BATCH_ROWS`` rows), so every series is judged whole, with the same code as ``detect.run`` (``_run_part``); fusion, which
 compares sources, runs here on the intervals of them all. The result is the Detection
 ``detect.run`` gives on the whole table (``tests/test_detect_groups.py``).
 
@@ -84,12 +84,39 @@ def read(files):
     return dd.read_parquet(files, split_row_groups=False, dataset={"partitioning": None})
 
 
+BATCH_ROWS = 2_000_000      # rows a task judges at once: whole partitions, about this many
+
+
+def batches(sizes, size: int = BATCH_ROWS) -> list[list[int]]:
+    """Runs of consecutive partitions holding about ``size`` rows (one alone if larger):
+    a task's fixed cost (scheduling, a detection's set-up) is paid per batch, not per
+    entity, and a worker holds one batch at a time."""
+    out, cur, n = [], [], 0
+    for i, k in enumerate(sizes):
+        if cur and n + k > size:
+            out.append(cur)
+            cur, n = [], 0
+        cur.append(i)
+        n += k
+    return out + ([cur] if cur else [])
+
+
+def _judge_batch(judge, window, baseline, tz, th, *parts):
+    import pandas as pd
+    from shutdown.schema import keyed
+    tidy = parts[0] if len(parts) == 1 else keyed(pd.concat(parts, ignore_index=True))
+    return judge(tidy, window, baseline, tz, th)
+
+
 def detect_parts(judge, files, window, baseline, tz, th, scheduler=None) -> list:
-    """``judge(partition, window, baseline, tz, th)`` of every partition, in the files'
-    order (``judge``: ``detect._run_part``, passed in so this module imports nothing of
-    detect's)."""
+    """``judge(table, window, baseline, tz, th)`` of every batch of whole partitions, in
+    the files' order (``judge``: ``detect._run_part``, passed in so this module imports
+    nothing of detect's)."""
     import dask
+    import pyarrow.parquet as pq
     parts = read(files).to_delayed()
-    tasks = [dask.delayed(judge, pure=True)(p, window, baseline, tz, th) for p in parts]
+    sizes = [pq.read_metadata(f).num_rows for f in files]
+    tasks = [dask.delayed(_judge_batch, pure=True)(judge, window, baseline, tz, th, *[parts[i] for i in b])
+             for b in batches(sizes)]
     with client(scheduler, len(tasks)) as c:
         return c.gather(c.compute(tasks))
