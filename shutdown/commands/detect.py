@@ -108,10 +108,8 @@ def detect_cmd(
 
 def _detect_dataset(case, dataset, scheduler, view, format) -> None:
     """``detect --dataset``: the case's window, baseline and zone over a partitioned dataset."""
-    from shutdown import detect
-    from shutdown.case import as_case
-    c = as_case(case)
-    res = detect.run_dataset(dataset, c.window_utc, c.baseline_utc, tz=c.timezone, scheduler=scheduler)
+    from shutdown import pipeline
+    c, res = pipeline.detect_dataset(case, dataset, scheduler)
     data = {"intervals": res.intervals, "fused": res.fused, "series": res.series,
             "evidence": res.evidence, "changes": res.changes}[view]
     if view in ("intervals", "fused"):
