@@ -24,7 +24,7 @@ def table():
 
 def test_groups_from_parquet_equal_whole_table(table, tmp_path):
     tidy, window, baseline = table
-    assert baseline[0] == tidy["ts_utc"].min()          # run_table's default is the same
+    assert baseline[0] == tidy["ts_utc"].min()          # run_dataset's default is the same
     whole = detect.run(tidy, window, baseline, tz="Asia/Almaty")
     assert len(whole.intervals) >= 12                       # the planted cuts were found at all
     codes = list(tidy["entity_code"].cat.categories)
