@@ -25,10 +25,12 @@ README's Performance table) measures file system and interpreter start-up.
     python benchmarks/bench_detect.py --stream --entities 250     # group by group from Parquet
     python benchmarks/bench_detect.py --scale 25,250,1000 --days 90
 
-``--stream`` writes the table to Parquet one group of 25 entities at a time (it is
-never whole in memory) and detects group by group (``detect.run_table``: each core
-reads and judges one group at a time): memory is that of a group per core, whatever
-the number of entities; CPU time is summed over the worker processes. ``--scale`` runs ``--stream`` at each size in a fresh process and prints
+``--stream`` writes the table as a partitioned dataset (``store.write_dataset``, one
+file per source and entity), 25 entities at a time (it is never whole in memory), and
+detects on Dask (``detect.run_dataset`` on a LocalCluster, one worker per core): rows/s
+and each worker's peak RSS, also as ratios to a Dask groupby-sum of the same dataset on
+the same cluster in the same run; memory per worker is that of a partition, whatever
+the number of entities. ``--scale`` runs ``--stream`` at each size in a fresh process and prints
 how time per row and peak memory grow (both should stay flat: time linear in rows).
 """
 from __future__ import annotations
@@ -132,47 +134,6 @@ def main(argv=None) -> None:
           f"median {per_cut.median() if len(per_cut) else 0:.0f}")
 
 
-def _rss_tree() -> float:
-    """Resident memory of this process and its worker processes, MiB (pages a forked worker
-    still shares with its parent count twice: an upper bound)."""
-    total = _rss()
-    try:
-        kids = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
-    except OSError:
-        kids = []
-    for pid in kids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            pass
-    return total
-
-
-class _Peak:
-    """Peak resident memory of this process and its workers while the block runs
-    (sampled from /proc every 20 ms)."""
-
-    def __enter__(self):
-        self.before = _rss_tree()
-        self.peak = self.before
-        self._stop = threading.Event()
-        self._th = threading.Thread(target=self._sample, daemon=True)
-        self._th.start()
-        return self
-
-    def _sample(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, _rss_tree())
-            time.sleep(0.02)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._th.join()
-        self.peak = max(self.peak, _rss_tree())
-
-
 def _recall(iv: pd.DataFrame, truth: pd.DataFrame, w0) -> tuple[int, int]:
     tr = truth[truth["start_utc"] >= w0]
     starts = {c: g["start_utc"] for c, g in iv.assign(entity_code=iv["entity_code"].astype(str)).groupby("entity_code")}
@@ -181,9 +142,30 @@ def _recall(iv: pd.DataFrame, truth: pd.DataFrame, w0) -> tuple[int, int]:
     return found, len(tr)
 
 
+def _reset_peak() -> None:
+    """On a worker: restart its peak RSS count (Linux: VmHWM is reset by clear_refs 5)."""
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+
+
+def _peak_mib() -> float:
+    """On a worker: its peak RSS since the last reset, MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def stream(args) -> None:
+    """The dataset written group by group (never whole in memory), then detected on Dask
+    (a LocalCluster, one worker per core), against a Dask groupby-sum of the same dataset
+    on the same cluster in the same run."""
     import json
+    import logging
     import tempfile
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster
+    from shutdown.detect import cluster as C
     truths, rows = [], [0]
 
     def groups():
@@ -194,30 +176,37 @@ def stream(args) -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-detect-") as tmp:
         t = time.perf_counter()
-        path = store.write_grouped_table(groups(), Path(tmp) / "table.parquet")
+        path = store.write_dataset(groups(), Path(tmp) / "ds")
         t_write = time.perf_counter() - t
-        start, _ = store.table_time_range(path)
+        start, _ = store.dataset_time_range(path)
         start = pd.Timestamp(start)
         start = start.tz_localize("UTC") if start.tzinfo is None else start
         w0 = start + pd.Timedelta(days=args.baseline_days)
         w1 = start + pd.Timedelta(days=args.days)
-        with _Peak() as mem:
-            t, c0 = time.perf_counter(), os.times()
-            res = detect.run_table(path, (w0, w1), (start, w0))
-            t_det, c1 = time.perf_counter() - t, os.times()
+        files = store.dataset_files(path)
+        with LocalCluster(n_workers=C.n_workers(), threads_per_worker=1, memory_limit="auto",
+                          dashboard_address=None, silence_logs=logging.ERROR) as cl, Client(cl) as c:
+            c.run(lambda: __import__("shutdown.detect"))          # workers warm, as for a second run
+
+            def timed(fn):
+                c.run(_reset_peak)
+                t0 = time.perf_counter()
+                out = fn()
+                return out, time.perf_counter() - t0, max(c.run(_peak_mib).values())
+            _, t_ref, mem_ref = timed(lambda: dd.read_parquet(files, split_row_groups=False, dataset={
+                "partitioning": None}).groupby(["entity_code", "signal"], observed=True)["value"].sum(split_out=1).compute())
+            res, t_det, mem_det = timed(lambda: detect.run_dataset(path, (w0, w1), (start, w0), scheduler=c))
+            n_workers = len(c.scheduler_info()["workers"])
     found, cuts = _recall(res.intervals, pd.concat(truths, ignore_index=True), w0)
-    out = {"entities": args.entities, "rows": rows[0], "seconds": t_det,
-           # the workers' CPU too (children's times, counted once they have ended)
-           "cpu": sum(getattr(c1, f) - getattr(c0, f)
-                      for f in ("user", "system", "children_user", "children_system")),
-           "rows_per_s": rows[0] / t_det, "mib_above": mem.peak - mem.before, "peak_mib": mem.peak,
-           "intervals": len(res.intervals), "found": found, "cuts": cuts}
-    print(f"streamed: {rows[0]:,} rows ({args.entities} entities x 3 signals x {args.days} days, "
-          f"groups of {args.per_group}; written in {t_write:.1f} s); detection {t_det:.1f} s "
-          f"({out['rows_per_s'] / 1e6:.1f} M rows/s wall; CPU {out['cpu']:.1f} s, "
-          f"{rows[0] / out['cpu'] / 1e6:.1f} M rows per CPU-second); peak RSS (with workers) "
-          f"{mem.peak:,.0f} MiB, {out['mib_above']:,.0f} MiB above the start; "
-          f"planted cuts found {found}/{cuts}")
+    out = {"entities": args.entities, "rows": rows[0], "seconds": t_det, "ref_seconds": t_ref,
+           "rows_per_s": rows[0] / t_det, "worker_peak_mib": mem_det, "ref_worker_peak_mib": mem_ref,
+           "workers": n_workers, "partitions": len(files), "intervals": len(res.intervals),
+           "found": found, "cuts": cuts}
+    print(f"dask: {rows[0]:,} rows ({args.entities} entities x 3 signals x {args.days} days, "
+          f"{len(files)} files; written in {t_write:.1f} s); {n_workers} workers; detection {t_det:.1f} s "
+          f"({out['rows_per_s'] / 1e6:.1f} M rows/s), {t_det / t_ref:.1f}x the groupby-sum of the "
+          f"dataset ({t_ref:.1f} s); peak RSS per worker {mem_det:,.0f} MiB, {mem_det / mem_ref:.2f}x "
+          f"the groupby-sum's ({mem_ref:,.0f} MiB); planted cuts found {found}/{cuts}")
     print("JSON " + json.dumps(out))
 
 
@@ -236,8 +225,10 @@ def scale(sizes: list[int], args) -> None:
     for r in res:
         print(f"  {r['entities']:5d} entities: rows x{r['rows'] / ref['rows']:6.1f}, time x"
               f"{r['seconds'] / ref['seconds']:6.1f}, time per row x"
-              f"{(r['seconds'] / r['rows']) / (ref['seconds'] / ref['rows']):4.2f}, memory above start x"
-              f"{r['mib_above'] / max(ref['mib_above'], 1):4.2f} ({r['mib_above']:,.0f} MiB)")
+              f"{(r['seconds'] / r['rows']) / (ref['seconds'] / ref['rows']):4.2f}, peak memory per worker x"
+              f"{r['worker_peak_mib'] / ref['worker_peak_mib']:4.2f} ({r['worker_peak_mib']:,.0f} MiB per "
+              f"worker), {r['rows_per_s'] / 1e6:.1f} M rows/s = {r['seconds'] / r['ref_seconds']:.1f}x "
+              f"the groupby-sum")
 
 
 if __name__ == "__main__":

@@ -160,6 +160,16 @@ def detect(inputs: Inputs, thresholds=None):
                  thresholds=thresholds)
 
 
+def detect_dataset(case, dataset, scheduler=None, thresholds=None):
+    """Detection of ``case``'s window over a partitioned dataset (``store.write_dataset``),
+    on Dask (``detect.run_dataset``; ``scheduler``: a running cluster, default this machine)."""
+    from shutdown import detect as D
+    from shutdown.case import as_case
+    c = as_case(case)
+    return c, D.run_dataset(dataset, c.window_utc, c.baseline_utc, tz=c.timezone,
+                            thresholds=thresholds, scheduler=scheduler)
+
+
 def analyse(inputs: Inputs, thresholds=None) -> Analysis:
     """Detection (measurements only), then alignment (where the timeline meets them).
     ``thresholds``: a ``detect.thresholds.Thresholds`` or a dict of names to replace

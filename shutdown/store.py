@@ -9,6 +9,13 @@ Layout under the cache root (``--cache`` / ``$SHUTDOWN_CACHE`` /
                                         sha256 of the body, tool version, simulated
     tables/<case>.parquet               the normalized (tidy) table of a case
 
+A *dataset* (``write_dataset``) is a tidy table too large for one file: a directory
+of Parquet files, one per source and entity, which detection reads on Dask
+(``detect.run_dataset``)::
+
+    DATASET.json                                            simulated or measured
+    source=<s>/entity_type=<t>/entity_code=<c>/part-0.parquet   every row of its series
+
 The key hashes the source, the API path and the parameters -- not the base URL
 (a mirror serves the same data) and never a credential. An entry is complete
 when its meta file exists: the body is written first, both through a temporary
@@ -404,6 +411,80 @@ def table_time_range(path: Path, column: str = "ts_utc") -> tuple:
     stats = [meta.row_group(i).column(j).statistics for i in range(meta.num_row_groups)]
     lo = [st.min for st in stats if st is not None and st.has_min_max]
     hi = [st.max for st in stats if st is not None and st.has_min_max]
+    return (min(lo), max(hi)) if lo else (None, None)
+
+
+# A partitioned dataset: one file per (source, entity), holding every row of its series,
+# so each file can be judged alone (no series, OONI share or Atlas share crosses one;
+# fusion, which compares sources, runs on the intervals of all of them). The names are
+# hive-style for people and other tools; the files hold every tidy column themselves.
+DATASET_KEY = ("source", "entity_type", "entity_code")
+DATASET_MARKER = "DATASET.json"
+_PART = "part-0.parquet"
+
+
+def dataset_part(root: Path, source, entity_type, entity_code) -> Path:
+    """The file of one (source, entity) in a dataset (values quoted: any code is a name)."""
+    from urllib.parse import quote
+    return Path(root).joinpath(*(f"{k}={quote(str(v), safe='')}" for k, v in
+                                 zip(DATASET_KEY, (source, entity_type, entity_code))), _PART)
+
+
+def write_dataset(tables, path: Path) -> Path:
+    """Write tidy tables (an iterable: one table in memory at a time) into the dataset at
+    ``path``, one file per (source, entity). A file that exists already is merged with
+    the new rows (a (series, time) row given again replaces the stored one, so writing a
+    table twice changes nothing); every file is replaced atomically. Simulated and
+    measured tables never share a dataset (``DATASET.json`` says which it holds)."""
+    root = Path(path)
+    marker = root / DATASET_MARKER
+    held = read_json_object(marker, "dataset marker", "delete the dataset and write it again").get(
+        "simulated", "?") if marker.exists() else None
+    if held not in (None, True, False):
+        raise InputError("damaged dataset marker (no true/false 'simulated'); delete the dataset "
+                         "and write it again", path=marker)
+    for df in tables:
+        if not len(df):
+            continue
+        sim = simulated_only(df)
+        if held is None:
+            atomic_write(marker, json.dumps({"simulated": sim}).encode())
+            held = sim
+        elif sim != held:
+            raise InputError(f"the dataset holds {'simulated' if held else 'measured'} data and this "
+                             f"table is {'simulated' if sim else 'measured'}; refusing to mix them",
+                             path=root)
+        for key, part in df.groupby(list(DATASET_KEY), observed=True, sort=False):
+            p = dataset_part(root, *key)
+            if p.exists():
+                old = read_table(p)
+                part = pd.concat([old, part], ignore_index=True).drop_duplicates(
+                    ["signal", "subtype", "ts_utc"], keep="last").sort_values(
+                    ["signal", "subtype", "ts_utc"], kind="stable", ignore_index=True)
+            # key columns as categoricals: a few distinct strings per file, stored once
+            write_table(part.astype({c: "category" for c in ("source", "entity_type", "entity_code",
+                                                              "signal", "subtype", "unit")
+                                     if c in part}), p)
+    if held is None:
+        raise InputError("no rows to write: a dataset needs at least one non-empty table", path=root)
+    return root
+
+
+def dataset_files(path: Path) -> list[str]:
+    """The files of a dataset, in a fixed order (an InputError if it holds none)."""
+    root = Path(path).expanduser()
+    files = sorted(str(p) for p in root.glob(f"source=*/entity_type=*/entity_code=*/{_PART}"))
+    if not files:
+        raise InputError("not a dataset (no source=*/entity_type=*/entity_code=*/part-0.parquet); "
+                         "write one with shutdown.store.write_dataset", path=root)
+    return files
+
+
+def dataset_time_range(path: Path, column: str = "ts_utc") -> tuple:
+    """(min, max) of a column over a dataset, from its files' statistics (no data read)."""
+    ranges = [table_time_range(f, column) for f in dataset_files(path)]
+    lo = [r[0] for r in ranges if r[0] is not None]
+    hi = [r[1] for r in ranges if r[1] is not None]
     return (min(lo), max(hi)) if lo else (None, None)
 
 

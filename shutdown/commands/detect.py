@@ -88,6 +88,12 @@ def detect_cmd(
     cache: CacheOption = None,
     demo: DemoOption = False,
     wide: WideOption = False,
+    dataset: Optional[str] = typer.Option(
+        None, "--dataset", help="A partitioned dataset (one Parquet file per source and entity, "
+        "shutdown.store.write_dataset) instead of a table: detected on Dask."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="With --dataset: the Dask scheduler of a running cluster "
+        "(default $SHUTDOWN_SCHEDULER, else a cluster on this machine, one worker per core)."),
 ):
     """Find, for every entity and signal of CASE, the intervals where the signal leaves
     its normal behaviour: start, end (UTC), depth (fraction of normal lost) and kind
@@ -101,6 +107,10 @@ def detect_cmd(
         check_format(format, ("table", "json", "csv"))
         if view not in VIEWS:
             raise InputError(f"unknown view {view!r}; use {', '.join(VIEWS)}")
+        if dataset is not None:
+            return _detect_dataset(case, dataset, scheduler, view, format, wide)
+        if scheduler is not None:
+            raise InputError("--scheduler runs detection of a --dataset on Dask; give --dataset DIR too")
         from shutdown import pipeline
         inputs = pipeline.load_inputs(case, table=table, cache=cache, demo=demo)
         res = pipeline.detect(inputs)
@@ -110,3 +120,14 @@ def detect_cmd(
             data = add_local(data, inputs.case.timezone)
         emit(data, format, TABLE_COLUMNS[view], inputs.simulated, inputs.notes + res.notes,
              width=fit_width(wide), drop=DROP[view])
+
+def _detect_dataset(case, dataset, scheduler, view, format, wide=False) -> None:
+    """``detect --dataset``: the case's window, baseline and zone over a partitioned dataset."""
+    from shutdown import pipeline
+    c, res = pipeline.detect_dataset(case, dataset, scheduler)
+    data = {"intervals": res.intervals, "fused": res.fused, "series": res.series,
+            "evidence": res.evidence, "changes": res.changes}[view]
+    if view in ("intervals", "fused"):
+        data = add_local(data, c.timezone)
+    emit(data, format, TABLE_COLUMNS[view], res.simulated, res.notes,
+         width=fit_width(wide), drop=DROP[view])

@@ -7,6 +7,8 @@ the two meet). Plain data in and out::
     iv = detect.detect(tidy, window=(start, end))           # intervals, one per row
     res = detect.run(tidy, window=(start, end), baseline=(b0, start), tz="Asia/Almaty")
     res.intervals, res.series, res.fused, res.notes
+    store.write_dataset(tables, "ds/")                      # one Parquet file per source and entity
+    res = detect.run_dataset("ds/", window, scheduler=None)  # the same, on Dask (detect/cluster.py)
 
 Stages (one module each): ``series`` splits the table into series and derives
 the OONI anomaly share and the Atlas reachable share; ``baseline`` learns normal
@@ -41,7 +43,7 @@ from shutdown.detect import series as _series
 from shutdown.detect import thresholds as _thresholds
 from shutdown.detect.fusion import FUSED_COLUMNS, family, fuse
 
-__all__ = ["run", "run_groups", "run_table", "detect", "profile", "coverage", "fuse", "family", "expected_values",
+__all__ = ["run", "run_groups", "run_dataset", "detect", "profile", "coverage", "fuse", "family", "expected_values",
            "Detection", "thresholds", "FUSED_COLUMNS", "SERIES_COLUMNS"]
 
 SERIES_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype", "metric",
@@ -178,20 +180,24 @@ def run_groups(groups, window, baseline, tz: str | None = None,
     return _combine(parts, window, baseline, tz, th)
 
 
-def run_table(path, window, baseline=None, tz: str | None = None,
-              thresholds: dict | None = None) -> Detection:
-    """``run_groups`` over a Parquet table written by ``store.write_grouped_table``, its
-    row groups judged side by side on every core (each worker reads its own group).
-    ``baseline`` defaults to everything before the window, from the file's statistics."""
-    from shutdown import parallel, store
+def run_dataset(path, window, baseline=None, tz: str | None = None,
+                thresholds: dict | None = None, scheduler=None) -> Detection:
+    """``run`` over a partitioned dataset (``store.write_dataset``: one Parquet file per
+    source and entity), on Dask (``detect/cluster.py``): each partition is judged whole by a
+    worker, with the memory of one partition. ``scheduler``: a running cluster's address (or
+    a ``distributed.Client``); default ``$SHUTDOWN_SCHEDULER``, else a cluster on this
+    machine, one worker per core. ``baseline`` defaults to everything before the window,
+    from the files' statistics. As ``run_groups``, the per-bin detail is not kept."""
+    from shutdown import store
+    from shutdown.detect import cluster
+    files = store.dataset_files(path)
     if baseline is None:
-        t0, _ = store.table_time_range(path)
+        t0, _ = store.dataset_time_range(path)
         w0 = _ts(window[0], "window start") if window is not None and len(window) == 2 else None
         baseline = (t0 if t0 is not None and w0 is not None and pd.Timestamp(t0) < w0 else w0, w0)
     _window(window, baseline, None)          # bad input fails here, not in a worker
     th = _thresholds.resolve(thresholds)
-    parts = parallel.run_each(range(store.table_groups(path)),
-                              lambda i: _run_part(store.read_table_group(path, i), window, baseline, tz, th))
+    parts = cluster.detect_parts(_run_part, files, window, baseline, tz, th, scheduler)
     return _combine(parts, window, baseline, tz, th)
 
 
@@ -204,17 +210,34 @@ def _run_part(tidy, window, baseline, tz, th) -> tuple:
 def _combine(parts, window, baseline, tz, th) -> Detection:
     if not parts:
         return _run(pd.DataFrame(columns=TIDY_COLUMNS), window, baseline, tz, th)
-    ivs = [p[0] for p in parts]
-    iv = pd.concat([x for x in ivs if len(x)], ignore_index=True) if any(len(x) for x in ivs) else ivs[0]
-    ser = pd.concat([p[1] for p in parts], ignore_index=True)
-    extra = list(dict.fromkeys(n for p in parts for n in p[2]))
+    iv, ser = _cat(p[0] for p in parts), _cat(p[1] for p in parts)
+    extra = _merge_notes(n for p in parts for n in p[2])
     w, b = parts[0][3], parts[0][4]
-    ch = pd.concat([p[5] for p in parts], ignore_index=True)
-    ev = pd.concat([p[6] for p in parts], ignore_index=True)
+    ch, ev = _cat(p[5] for p in parts), _cat(p[6] for p in parts)
     counts = {k: v for p in parts for k, v in p[7].items()}
     return Detection(intervals=iv, series=ser, fused=fuse(iv),
                      notes=extra + _notes(ser, b, False, evidence=ev), window=w, baseline=b,
                      changes=ch, evidence=ev, counts=counts, thresholds=th)
+
+
+def _cat(frames) -> pd.DataFrame:
+    """The parts' frames as one; empty parts are left out (their text columns are object,
+    which would turn the others' strings into objects): the dtypes of the whole table's."""
+    frames = list(frames)
+    full = [f for f in frames if len(f)]
+    return pd.concat(full, ignore_index=True) if full else frames[0]
+
+
+def _merge_notes(notes) -> list[str]:
+    """The parts' notes as one table's: notes that differ only in a count ("3 rows
+    without a value ...") are one note with the counts summed; others appear once."""
+    import re
+    out: dict = {}
+    for n in notes:
+        m = re.fullmatch(r"(\D*?)(\d+)(\D.*)", n)
+        key = (m.group(1), m.group(3)) if m else (n, None)
+        out[key] = out.get(key, 0) + (int(m.group(2)) if m else 0)
+    return [a if b is None else f"{a}{k}{b}" for (a, b), k in out.items()]
 
 
 def detect(tidy: pd.DataFrame, window, baseline=None, tz: str | None = None,
