@@ -136,16 +136,21 @@ def judge_files(files, judge, window, baseline, tz, th):
     return judge(read_batch(files), window, baseline, tz, th)
 
 
+def plan(files, workers: int) -> list[list[str]]:
+    """The tasks: batches of whole partition files, each about ``batch_rows`` rows (sized
+    from the files' footers, no data read)."""
+    import pyarrow.parquet as pq
+    sizes = [pq.read_metadata(f).num_rows for f in files]
+    return [[files[i] for i in b] for b in batches(sizes, batch_rows(sum(sizes), workers))]
+
+
 def detect_parts(judge, files, window, baseline, tz, th, scheduler=None) -> list:
     """``judge(table, window, baseline, tz, th)`` of every batch of whole partitions, in
     the files' order (``judge``: ``detect._run_part``, passed in so this module imports
     nothing of detect's). Each task reads its own batch (``judge_files``): the rows go
     from disk to the worker that judges them, never through the client or another worker."""
-    import pyarrow.parquet as pq
-    sizes = [pq.read_metadata(f).num_rows for f in files]
     with client(scheduler, len(files)) as c:
-        workers = sum(c.nthreads().values()) or 1
-        groups = [[files[i] for i in b] for b in batches(sizes, batch_rows(sum(sizes), workers))]
+        groups = plan(files, sum(c.nthreads().values()))
         futures = c.map(judge_files, groups, judge=judge, window=window, baseline=baseline,
                         tz=tz, th=th)
         return c.gather(futures)
