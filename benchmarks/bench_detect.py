@@ -220,7 +220,7 @@ def stream(args) -> None:
                 runs["ref"].append(timed(lambda: dd.read_parquet(files, split_row_groups=False, dataset={
                     "partitioning": None}).groupby(["entity_code", "signal"], observed=True)["value"].sum(
                     split_out=1).compute())[1:])
-                runs["batch"].append(timed(lambda: c.gather(c.map(_batch_sum, batches)))[1:])
+                runs["batch"].append(timed(lambda: C.gather(c, _batch_sum, batches))[1:])
                 res, *m = timed(lambda: detect.run_dataset(path, (w0, w1), (start, w0), scheduler=c))
                 runs["det"].append(m)
             n_workers = len(c.scheduler_info()["workers"])

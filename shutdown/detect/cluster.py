@@ -151,9 +151,25 @@ def detect_parts(judge, files, window, baseline, tz, th, scheduler=None) -> list
     from disk to the worker that judges them, never through the client or another worker."""
     with client(scheduler, len(files)) as c:
         groups = plan(files, sum(c.nthreads().values()))
-        futures = c.map(judge_files, groups, judge=judge, window=window, baseline=baseline,
-                        tz=tz, th=th)
-        return c.gather(futures)
+        return gather(c, judge_files, groups, judge=judge, window=window, baseline=baseline,
+                      tz=tz, th=th)
+
+
+def gather(c, fn, items, **kw) -> list:
+    """``fn(item, **kw)`` of every item on the cluster, in order. Each result is taken as
+    soon as its task ends and let go on the worker, so a worker holds one batch and its
+    result at a time however many tasks there are (a gather at the end would leave every
+    result on the workers until then: their memory would grow with the entity count)."""
+    from distributed import as_completed
+    futures = c.map(fn, items, **kw)
+    where = {f.key: i for i, f in enumerate(futures)}
+    out: list = [None] * len(futures)
+    done = as_completed(futures, with_results=True)
+    del futures
+    for f, res in done:
+        out[where[f.key]] = res
+        f.release()
+    return out
 
 
 # Several small datasets, each judged whole with its own window (a survey: one per record).
@@ -186,5 +202,5 @@ def judge_datasets(judge, jobs, th, scheduler=None) -> list:
         return judge_jobs(jobs, judge, th)
     with client(scheduler, len(jobs)) as c:
         runs = batches(sizes, batch_rows(sum(sizes), sum(c.nthreads().values())))
-        parts = c.gather(c.map(judge_jobs, [[jobs[i] for i in b] for b in runs], judge=judge, th=th))
+        parts = gather(c, judge_jobs, [[jobs[i] for i in b] for b in runs], judge=judge, th=th)
     return [d for part in parts for d in part]
