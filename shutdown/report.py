@@ -256,7 +256,8 @@ def document(data: ReportData, described: dict) -> list[tuple]:
         miss = [m["what"] for m in d.get("missing", [])]
         if miss:
             cap += " " + _("Not drawn (no data):") + " " + "; ".join(miss) + "."
-        b.append(("figure", name, (_("SIMULATED.") + " " if sim else "") + cap))
+        b.append(("figure", name, (_("SIMULATED.") + " " if sim else "") + cap,
+                  [f for f in ("svg", "pdf") if f in d.get("files", {})]))
 
     b.append(("h2", _("Alignment: documented events against the data")))
     b.append(("p", "One row per documented event. Verdicts: confirmed (the data shows it in the "
@@ -510,13 +511,15 @@ def to_markdown(blocks) -> str:
         elif k == "list":
             out.append("\n".join(f"- {x}" for x in blk[1]) + "\n")
         elif k == "figure":
-            name, cap = blk[1], blk[2]
+            name, cap, vector = blk[1], blk[2], blk[3] if len(blk) > 3 else []
             d = sidecar.FIGURE_DIR
+            # SVG and PDF only where written (report --formats)
+            also = (" " + _("Also as: {files}.").format(files=", ".join(
+                f"[{f.upper()}]({d}/{name}.{f})" for f in vector))) if vector else ""
             out.append(f"![{name}]({d}/{name}.png)\n\n*{_('Figure')} ({name}).* {cap} "
-                       + _("Also as [SVG]({svg}) and [PDF]({pdf}); what it draws: [{name}.json]({json}); "
-                           "the numbers it plots: [{name}.csv]({csv}).").format(
-                           name=name, svg=f"{d}/{name}.svg", pdf=f"{d}/{name}.pdf",
-                           json=f"{d}/{name}.json", csv=f"{d}/{name}.csv") + "\n")
+                       + _("What it draws: [{name}.json]({json}); the numbers it plots: "
+                           "[{name}.csv]({csv}).").format(name=name, json=f"{d}/{name}.json",
+                                                         csv=f"{d}/{name}.csv") + also + "\n")
         elif k == "table":
             cols, rows = blk[1], blk[2]
             lines = ["| " + " | ".join(esc(c) for c in cols) + " |", "|" + "---|" * len(cols)]

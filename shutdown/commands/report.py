@@ -1,4 +1,4 @@
-"""``shutdown report CASE``: figures (PNG, SVG, PDF + sidecar JSON) and the report (Markdown, HTML)."""
+"""``shutdown report CASE``: figures (PNG, and SVG/PDF on request, + sidecar JSON) and the report (Markdown, HTML)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -22,10 +22,11 @@ def report_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     budget: Budgets = None,
     run_budget: RunBudget = None,
-    formats: str = typer.Option("png,svg,pdf", "--formats",
+    formats: str = typer.Option("png", "--formats",
                                 help="Figure files to write, comma-separated: png (always; the HTML "
-                                "report embeds it), svg, pdf. `--formats png` is about twice as fast "
-                                "while you iterate; keep the vector files for publication."),
+                                "report embeds it), svg, pdf. PNG alone by default: the vector files "
+                                "take as long as the rest of a redraw; `--formats png,svg,pdf` for "
+                                "publication."),
     lang: str = typer.Option("en", "--lang", help="The report's language: en, kk (Kazakh), ru "
                              "(Russian), or any with a catalogue in shutdown/locale/. Figure titles, "
                              "axes, legends, captions, headings, verdict names and the SIMULATED "
@@ -37,9 +38,10 @@ def report_cmd(
     """Collect CASE (from the cache where possible), detect outages, align them with the
     documented timeline, and write figures and a report into DIR.
 
-    DIR gets figures/<name>.png|svg|pdf with a sidecar <name>.json each (overview,
-    networks, region, alignment), report.md, a self-contained report.html and
-    manifest.json, which `shutdown check DIR` verifies.
+    DIR gets figures/<name>.png (and .svg/.pdf with --formats), each with a sidecar
+    <name>.json and the numbers it plots, <name>.csv (overview, networks, region,
+    alignment, evidence), report.md, a self-contained report.html and manifest.json,
+    which `shutdown check DIR` verifies.
 
     A source that ran out of its time budget (--budget, --run-budget) while collecting is
     listed under "What could not be measured"; the figures show what was collected.
