@@ -134,8 +134,8 @@ def _draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[di
         # the numbers drawn, as a tidy CSV from the same record (the sidecar names its hash)
         desc["data"] = plot.data.write(rec, desc, data.case.timezone, figdir / f"{name}.{plot.data.FORMAT}")
         files[plot.data.FORMAT] = str(figdir / f"{name}.{plot.data.FORMAT}")
-        if name in interactive.CHARTS:      # report.html's interactive chart, read back from this figure
-            spec = interactive.chart(name, fig, dict(desc, event_kinds=FIGURES[name].event_kinds), data)
+        if name in interactive.CHARTS:      # report.html's interactive chart, from the same record
+            spec = interactive.chart(name, rec, dict(desc, event_kinds=FIGURES[name].event_kinds), data)
             files[interactive.FORMAT] = str(interactive.save(spec, figdir / name))
         return files, desc
     finally:

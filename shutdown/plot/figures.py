@@ -44,6 +44,7 @@ def _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles
     draw_event_strip(strip, bars, n_rows, x0, x1, rec, lanes)
     legend(fig, list(handles) + kind_handles(bars, detected=bool(rec.detected)) + lane_handles(lanes))
     watermark(fig, simulated)
+    rec.panels_of(fig, fig.get_suptitle())
 
 def _strip(events, x0, x1, context=True):
     """The event bars of the window (without context events unless asked) and their rows."""
@@ -183,6 +184,7 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
             if not t.get_text().startswith("    "):
                 t.set_fontweight("bold")
         watermark(fig, simulated)
+        rec.panels_of(fig, fig.get_suptitle())
     rec.x_range = (x0, x1)      # the data range stays unknown: the figure draws no series
     return Drawn(fig, rec)
 

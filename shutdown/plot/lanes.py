@@ -118,6 +118,7 @@ def draw_event_strip(ax, bars: list[EventBar], n_rows: int, x0, x1, rec: Record,
         _draw_bar(ax, b, x0, x1, axw_px, "event", b.id, facecolor=colour, edgecolor="black", lw=0.5,
                   hatch=hatch, alpha=0.9)
         rec.add("events", event_record(b.id, b.kind, b.precision, b.label, b.start, b.end))
+        rec.place("event_rows", b.row, at=b.id)
     if not lanes:
         ax.set_ylabel(_("documented"), rotation=0, ha="right", va="center")
         return
