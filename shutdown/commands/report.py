@@ -32,8 +32,9 @@ def report_cmd(
                              "axes, legends, captions, headings, verdict names and the SIMULATED "
                              "banner; dates from CLDR. Default directory: out/CASE[-demo]-LANG."),
     redraw: bool = typer.Option(False, "--redraw", help="Draw every figure again, even one whose "
-                                "inputs, code and settings match the report already in DIR "
-                                "(such a figure is otherwise copied from it)."),
+                                "inputs, code and settings match the report already in DIR or one "
+                                "drawn before (such a figure is otherwise copied from DIR, or from the "
+                                "figure cache under the cache directory, even into a new DIR)."),
 ):
     """Collect CASE (from the cache where possible), detect outages, align them with the
     documented timeline, and write figures and a report into DIR.
