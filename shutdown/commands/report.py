@@ -56,18 +56,16 @@ def report_cmd(
         from pathlib import Path
 
         from shutdown.case import load_case
-        from shutdown.report import default_out, gather, write
+        from shutdown.report import build, default_out
         from shutdown.plot import check_formats
         from shutdown import i18n
         fmts = check_formats(formats)       # a typo fails before any work
         i18n.check(lang)
         budgets = budget_from_options(budget, run_budget)     # the run's clock starts here
         c = load_case(case)
-        data = gather(c, cache=cache, demo=demo, refresh=refresh, progress=False if quiet else None,
-                      budget=budgets)
-        data.lang = lang
-        dest = write(data, Path(out) if out else default_out(c.name, demo, lang), formats=fmts,
-                     redraw=redraw)
+        data, dest = build(c, Path(out) if out else default_out(c.name, demo, lang), formats=fmts,
+                           redraw=redraw, lang=lang, cache=cache, demo=demo, refresh=refresh,
+                           progress=False if quiet else None, budget=budgets)
     label = "SIMULATED data (offline demo)" if data.simulated else "measured data"
     held = sum(1 for x in data.expectations if x.get("ok"))
     typer.echo(f"report written to {dest}/ from {label}: report.md, report.html, "

@@ -40,7 +40,7 @@ from shutdown.report.figures import render_key
 from shutdown.report.render import to_html, to_markdown
 from shutdown.timeline import iso_z
 
-__all__ = ["ReportData", "alignment_table", "default_out", "document", "event_line", "event_quote",
+__all__ = ["ReportData", "alignment_table", "build", "default_out", "document", "event_line", "event_quote",
            "event_title", "from_pipeline", "gather", "not_measured", "per_source_table",
            "provenance_entries", "provenance_summary", "render_key", "replace", "to_html",
            "to_markdown", "write"]
@@ -59,24 +59,61 @@ def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
     return from_pipeline(inputs, pipeline.analyse(inputs))
 
 
-def from_pipeline(inputs, result) -> ReportData:
-    """The report's data from ``pipeline.load_inputs`` and ``pipeline.analyse``."""
+def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT, cache=None,
+          demo: bool = False, refresh: bool = False, progress: bool | None = None,
+          budget=None) -> tuple[ReportData, Path]:
+    """``gather`` then ``write``, as ``shutdown report`` runs them, overlapped: once the
+    inputs are read, their hashes say which figures must be drawn; if any, worker
+    processes start now (importing matplotlib while this process runs the analysis) and
+    draw at once the figures that need no analysis (``FigureDef.analysed``). Returns the
+    data and the directory written."""
+    from shutdown import parallel, pipeline
+    inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
+                                  progress=progress, budget=budget)
+    inputs.require_data("nothing to draw")
+    first = from_pipeline(inputs, None, lang)        # what a figure without analysis draws from
+    out = Path(out)
+    keys = {name: render_key(first, name, formats) for name in FIGURES}
+    previous = out if out.is_dir() else None
+    todo = [n for n in FIGURES if redraw or not figures.kept(previous, n, keys[n])]
+    ahead, early, scratch = None, {}, None
+    if parallel.workers(len(todo)) > 1:
+        ahead = parallel.Ahead(parallel.workers(len(todo)), figures.warm)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.early."))
+        early = {n: ahead.submit(figures.draw_task, first, n, scratch, formats)
+                 for n in todo if not FIGURES[n].analysed}
+    try:
+        data = from_pipeline(inputs, pipeline.analyse(inputs), lang)
+        data.__dict__["inputs"] = first.inputs            # hashed once (a cached_property)
+        return data, write(data, out, formats=formats, redraw=redraw, ahead=ahead, early=early)
+    finally:
+        if ahead is not None:
+            ahead.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def from_pipeline(inputs, result, lang: str = i18n.DEFAULT) -> ReportData:
+    """The report's data from ``pipeline.load_inputs`` and ``pipeline.analyse`` (``result``)."""
+    # without ``result`` (None): what the inputs alone say, before the analysis
+    got = (lambda k, default=None: getattr(result, k)) if result is not None else (lambda k, default=None: default)
     return ReportData(case=inputs.case, events=inputs.events, tidy=inputs.tidy,
-                      intervals=result.intervals, alignment=result.alignment, summary=result.summary,
-                      expectations=result.expectations, unexplained=result.unexplained,
+                      intervals=got("intervals"), alignment=got("alignment"), summary=got("summary"),
+                      expectations=got("expectations", []), unexplained=got("unexplained"),
                       entries=sidecar.raw_entries(inputs.raw, inputs.case.sources),
                       source_status=inputs.source_status, cache_root=inputs.cache_root,
-                      simulated=inputs.simulated, demo=inputs.demo, others=result.others)
+                      simulated=inputs.simulated, demo=inputs.demo, others=got("others"), lang=lang)
 
 
 
 # --------------------------------------------------------------------------- write
-def write(data: ReportData, out, formats=None, redraw: bool = False) -> Path:
+def write(data: ReportData, out, formats=None, redraw: bool = False, ahead=None, early=None) -> Path:
     """Write the report directory; replaces an older report there as a whole.
     ``formats``: the figure files to write (a subset of plot.style.FORMATS; PNG is always
     written, the HTML report embeds it). A figure whose render key (inputs, code,
     settings: see ``render_key``) matches the older report's is copied from it instead
-    of drawn again, unless ``redraw``."""
+    of drawn again, unless ``redraw``. ``ahead`` and ``early``: worker processes started
+    before, and figures they drew already (see ``build``)."""
     formats = plot.check_formats(plot.style.FORMATS if formats is None else formats)
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -87,7 +124,8 @@ def write(data: ReportData, out, formats=None, redraw: bool = False) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:
         with i18n.use(data.lang):     # figures are drawn in forked workers: they inherit it
-            _write_into(data, tmp, formats, previous=out if out.exists() else None, redraw=redraw)
+            _write_into(data, tmp, formats, previous=out if out.exists() else None, redraw=redraw,
+                        ahead=ahead, early=early)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -103,12 +141,12 @@ def write(data: ReportData, out, formats=None, redraw: bool = False) -> Path:
 
 
 def _write_into(data: ReportData, out: Path, formats, previous: Path | None = None,
-                redraw: bool = False) -> None:
+                redraw: bool = False, ahead=None, early=None) -> None:
     inputs = data.inputs
     figdir = out / sidecar.FIGURE_DIR
     figdir.mkdir(parents=True, exist_ok=True)
     keys = {name: figures.render_key(data, name, formats) for name in FIGURES}
-    done, drawn = figures.draw_or_reuse(data, figdir, formats, keys, previous, redraw)
+    done, drawn = figures.draw_or_reuse(data, figdir, formats, keys, previous, redraw, ahead, early)
     fig_records, described = [], {}
     for name in FIGURES:
         files, desc = done[name]

@@ -99,6 +99,7 @@ def keep(key: str, record: dict, out: Path) -> None:
         tmp.mkdir(parents=True)
         flat = {}
         for fmt, part in {**record["files"], "sidecar": record["sidecar"]}.items():
+            # a copy, not a hard link: a file of the report edited in place would change it
             shutil.copyfile(out / part["path"], tmp / Path(part["path"]).name)
             flat[fmt] = {"path": Path(part["path"]).name, "sha256": part["sha256"]}
         side = flat.pop("sidecar")
@@ -132,10 +133,61 @@ def draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[dic
         fig.clear()            # a Figure outside pyplot: nothing holds it once cleared
 
 
+def kept(previous: Path | None, name: str, key: str) -> bool:
+    """Whether the directory's old report or the figure cache lists the figure under this
+    render key (a quick look, no hashing: ``reuse`` decides)."""
+    if (cache_dir() / key / _RECORD).is_file():
+        return True
+    try:
+        man = sidecar.read_json(previous / sidecar.MANIFEST, "manifest") if previous else {}
+        return any(r.get("name") == name and r.get("render_key") == key for r in man.get("figures", []))
+    except (AttributeError, OSError, InputError):
+        return False
+
+
+def warm() -> None:
+    """What a drawing worker imports before its first figure (``parallel.Ahead``)."""
+    from importlib import import_module
+    for module in ("figures", "describe", "save", "data"):
+        getattr(plot, module)           # matplotlib with the Agg backend
+    for module in ("panels", "gantt"):
+        import_module(f"shutdown.interactive.{module}")
+
+
+def draw_task(data: ReportData, name: str, figdir: Path, formats) -> tuple[dict, dict]:
+    """``draw_figure`` in a worker started ahead (``parallel.Ahead``), in the report's language."""
+    with i18n.use(data.lang):
+        return draw_figure(data, name, figdir, formats)
+
+
+def _moved(result: tuple[dict, dict], figdir: Path) -> tuple[dict, dict]:
+    """A figure drawn ahead into a scratch directory, its files moved into ``figdir``."""
+    files, desc = result
+    moved = {}
+    for fmt, path in files.items():
+        moved[fmt] = str(figdir / Path(path).name)
+        os.replace(path, moved[fmt])
+    return moved, desc
+
+
 def draw_or_reuse(data: ReportData, figdir: Path, formats, keys: dict, previous: Path | None,
-                  redraw: bool) -> tuple[dict, list]:
-    """{name: (files, sidecar record)} of every figure, and the names drawn this run."""
+                  redraw: bool, ahead=None, early: dict | None = None) -> tuple[dict, list]:
+    """{name: (files, sidecar record)} of every figure, and the names drawn this run.
+    ``ahead``: worker processes already started (``parallel.Ahead``); ``early``: name ->
+    future of a figure they drew before the analysis ended (into a scratch directory)."""
+    early = early or {}
     done = {name: None if redraw else reuse(previous, name, keys[name], figdir) for name in FIGURES}
     todo = [name for name in FIGURES if done[name] is None]
-    done.update(zip(todo, parallel.run_each(todo, lambda name: draw_figure(data, name, figdir, formats))))
+    order = [n for n in todo if n not in early]
+    if ahead is not None or parallel.workers(len(order)) > 1:     # the longest first: the workers finish together
+        order.sort(key=lambda n: -FIGURES[n].weight)
+    if ahead is not None:
+        late = {n: ahead.submit(draw_task, data, n, figdir, formats) for n in order}
+        for n in todo:
+            if n in early:
+                done[n] = _moved(ahead.result(early[n], draw_task, data, n, figdir, formats), figdir)
+            else:
+                done[n] = ahead.result(late[n], draw_task, data, n, figdir, formats)
+        return done, todo
+    done.update(zip(order, parallel.run_each(order, lambda name: draw_figure(data, name, figdir, formats))))
     return done, todo
