@@ -15,23 +15,23 @@ from shutdown.interactive.vl import ROW_H, WIDTH, field, layer, tip, view
 def _detected(desc: dict, data, rows: dict, labels: list, tz: str) -> list:
     """The sidecar's verdict bars, each with its row and its alignment row's evidence."""
     al = data.alignment if data.alignment is not None else pd.DataFrame()
+    table = al.to_dict("records") if len(al) else []
     out = []
     for d in desc.get("detected", []):
-        key = {k: d.get(k) for k in ("source", "signal", "subtype", "entity_type", "entity_code")}
-        m = al[(al["event"] == d.get("event")) & (al["verdict"] == d.get("verdict"))] if len(al) else al
-        for k, v in key.items():
-            if len(m) and k in m.columns and v is not None:
-                m = m[m[k].astype(str) == str(v)]
-        r = m.iloc[0] if len(m) else {}
+        # the first alignment row of the bar's event, verdict and series
+        want = {k: str(d[k]) for k in ("source", "signal", "subtype", "entity_type", "entity_code")
+                if d.get(k) is not None and k in al.columns}
+        r = next((r for r in table if r["event"] == d.get("event") and r["verdict"] == d.get("verdict")
+                  and all(str(r[k]) == v for k, v in want.items())), {})
         row = rows.get(d["gid"], 0)
         out.append({"row": row, "event": d.get("event"), "verdict": d.get("verdict"),
                     "series": labels[row] if labels else "",
                     "start": d["drawn_start_utc"], "end": d["drawn_end_utc"],
                     "utc": f"{d['drawn_start_utc']} – {d['drawn_end_utc']}",
                     "local": f"{local(d['drawn_start_utc'], tz)} – {local(d['drawn_end_utc'], tz)}",
-                    "transition": fmt(r.get("transition_utc")) if len(m) else "",
-                    "minutes_off": fmt(r.get("minutes_off")) if len(m) else "",
-                    "reason": fmt(r.get("reason")) if len(m) else ""})
+                    "transition": fmt(r.get("transition_utc")),
+                    "minutes_off": fmt(r.get("minutes_off")),
+                    "reason": fmt(r.get("reason"))})
     return out
 
 

@@ -123,7 +123,8 @@ def day_counts(tidy: pd.DataFrame, case, signal_is, key, good) -> tuple[pd.DataF
     """OONI per local day: (k, n) per key (rows) and local day (columns, UTC start of the
     day) over the window; n all tests, k those whose outcome is in ``good``."""
     x0, x1 = case.window_utc
-    d = tidy[(tidy["source"].astype(str) == "ooni") & signal_is(tidy["signal"].astype(str))]
+    ooni = tidy[tidy["source"] == "ooni"]        # on the categorical: no string per row
+    d = ooni[signal_is(ooni["signal"].astype(str))]
     if not len(d):
         return pd.DataFrame(), pd.DataFrame()
     d = d.assign(key=key(d), outcome=d["subtype"].astype(str).str.rsplit("/", n=1).str[-1],
