@@ -2,11 +2,11 @@
 
 Two halves, so a notebook or a test can use either:
 
-``gather(case, ...) -> ReportData``
+``gather(case, ...) -> Result``
     runs the pipeline (``shutdown.pipeline.load_inputs`` and ``analyse``): the raw
     cache (the offline demo's simulated one, or the live APIs through ``collect``),
     the tidy table, detected intervals, the alignment of the documented timeline
-    with them.
+    with them, in one record (``shutdown.result.Result``).
 ``write(data, out) -> Path``
     draws the figures (``report.figures``: PNG, SVG/PDF when asked, sidecar JSON and
     CSV each, and for the overview, networks and alignment figures the interactive
@@ -20,7 +20,6 @@ never say different things.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import tempfile
@@ -32,15 +31,16 @@ from shutdown import i18n, plot, sidecar
 from shutdown.errors import InputError
 from shutdown.plot import FIGURES
 from shutdown.report import figures
-from shutdown.report.data import ReportData
+from shutdown.report.data import ReportData  # noqa: F401  (an alias of Result, see report.data)
 from shutdown.report.document import (alignment_table, document, event_line, event_quote, event_title,
                                       not_measured, per_source_table, provenance_entries,
                                       provenance_summary)
 from shutdown.report.figures import render_key
 from shutdown.report.render import to_html, to_markdown
+from shutdown.result import Result
 from shutdown.timeline import iso_z
 
-__all__ = ["ReportData", "alignment_table", "build", "default_out", "document", "event_line", "event_quote",
+__all__ = ["ReportData", "Result", "alignment_table", "build", "default_out", "document", "event_line", "event_quote",
            "event_title", "from_pipeline", "gather", "not_measured", "per_source_table",
            "provenance_entries", "provenance_summary", "render_key", "replace", "to_html",
            "to_markdown", "write"]
@@ -48,7 +48,7 @@ __all__ = ["ReportData", "alignment_table", "build", "default_out", "document", 
 
 # --------------------------------------------------------------------------- pipeline
 def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
-           progress: bool | None = None, budget=None) -> ReportData:
+           progress: bool | None = None, budget=None) -> Result:
     """Run the pipeline for ``case`` (``shutdown.pipeline``: collect from the cache where
     possible -- within ``budget``, a ``shutdown.budget.Budget`` -- or the offline demo;
     detect; align) and return everything the report shows."""
@@ -56,12 +56,12 @@ def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
     inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
                                   progress=progress, budget=budget)
     inputs.require_data("nothing to draw")
-    return from_pipeline(inputs, pipeline.analyse(inputs))
+    return pipeline.analyse(inputs)
 
 
 def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT, cache=None,
           demo: bool = False, refresh: bool = False, progress: bool | None = None,
-          budget=None) -> tuple[ReportData, Path]:
+          budget=None) -> tuple[Result, Path]:
     """``gather`` then ``write``, as ``shutdown report`` runs them, overlapped: once the
     inputs are read, their hashes say which figures must be drawn; if any, worker
     processes start now (importing matplotlib while this process runs the analysis) and
@@ -71,7 +71,7 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
     inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
                                   progress=progress, budget=budget)
     inputs.require_data("nothing to draw")
-    first = from_pipeline(inputs, None, lang)        # what a figure without analysis draws from
+    first = inputs.replace(lang=lang)                # what a figure without analysis draws from
     out = Path(out)
     keys = {name: render_key(first, name, formats) for name in FIGURES}
     previous = out if out.is_dir() else None
@@ -84,8 +84,7 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
         early = {n: ahead.submit(figures.draw_task, first, n, scratch, formats)
                  for n in todo if not FIGURES[n].analysed}
     try:
-        data = from_pipeline(inputs, pipeline.analyse(inputs), lang)
-        data.__dict__["inputs"] = first.inputs            # hashed once (a cached_property)
+        data = pipeline.analyse(first)         # keeps the inputs' hashes render_key made
         return data, write(data, out, formats=formats, redraw=redraw, ahead=ahead, early=early)
     finally:
         if ahead is not None:
@@ -93,21 +92,16 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def from_pipeline(inputs, result, lang: str = i18n.DEFAULT) -> ReportData:
-    """The report's data from ``pipeline.load_inputs`` and ``pipeline.analyse`` (``result``)."""
-    # without ``result`` (None): what the inputs alone say, before the analysis
-    got = (lambda k, default=None: getattr(result, k)) if result is not None else (lambda k, default=None: default)
-    return ReportData(case=inputs.case, events=inputs.events, tidy=inputs.tidy,
-                      intervals=got("intervals"), alignment=got("alignment"), summary=got("summary"),
-                      expectations=got("expectations", []), unexplained=got("unexplained"),
-                      entries=sidecar.raw_entries(inputs.raw, inputs.case.sources),
-                      source_status=inputs.source_status, cache_root=inputs.cache_root,
-                      simulated=inputs.simulated, demo=inputs.demo, others=got("others"), lang=lang)
+def from_pipeline(inputs: Result, result: Result | None, lang: str = i18n.DEFAULT) -> Result:
+    """The analysed record (``result``, else the inputs) in ``lang``. ``pipeline.analyse``
+    returns the whole record now; this stays while branches that call it are merged (issue
+    #21), then goes."""
+    return (result if result is not None else inputs).replace(lang=lang)
 
 
 
 # --------------------------------------------------------------------------- write
-def write(data: ReportData, out, formats=None, redraw: bool = False, ahead=None, early=None) -> Path:
+def write(data: Result, out, formats=None, redraw: bool = False, ahead=None, early=None) -> Path:
     """Write the report directory; replaces an older report there as a whole.
     ``formats``: the figure files to write (a subset of plot.style.FORMATS; PNG is always
     written, the HTML report embeds it). A figure whose render key (inputs, code,
@@ -140,9 +134,9 @@ def write(data: ReportData, out, formats=None, redraw: bool = False, ahead=None,
     return out
 
 
-def _write_into(data: ReportData, out: Path, formats, previous: Path | None = None,
+def _write_into(data: Result, out: Path, formats, previous: Path | None = None,
                 redraw: bool = False, ahead=None, early=None) -> None:
-    inputs = data.inputs
+    inputs = data.hashes
     figdir = out / sidecar.FIGURE_DIR
     figdir.mkdir(parents=True, exist_ok=True)
     keys = {name: figures.render_key(data, name, formats) for name in FIGURES}
@@ -204,5 +198,5 @@ def default_out(case_name: str, demo: bool, lang: str = i18n.DEFAULT) -> Path:
     return Path("out") / (name if lang == i18n.DEFAULT else f"{name}-{lang}")
 
 
-def replace(data: ReportData, **kw) -> ReportData:
-    return dataclasses.replace(data, **kw)
+def replace(data: Result, **kw) -> Result:
+    return data.replace(**kw)

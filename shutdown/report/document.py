@@ -26,7 +26,7 @@ def document(data: ReportData, described: dict) -> list[tuple]:
     b.append(("p", f"Case `{c.name}`, country {c.country}. Window: {c.start} to {c.end} local "
                    f"({c.timezone}), i.e. {iso_z(s)} to {iso_z(e)} UTC; baseline {c.baseline_days} days "
                    f"before. Timeline: `{c.timeline_path.name}` ({len(data.events)} documented events). "
-                   f"Inputs hash `{data.inputs['inputs_sha256'][:16]}`; `shutdown check` verifies "
+                   f"Inputs hash `{data.hashes['inputs_sha256'][:16]}`; `shutdown check` verifies "
                    f"figures, timeline and verdicts against `manifest.json`."))
     b += _figure_blocks(data, described)
     b += _alignment_blocks(data)
@@ -135,8 +135,8 @@ def _provenance_blocks(data: ReportData, described: dict) -> list[tuple]:
     b.append(("h2", _("Data provenance")))
     b.append(("p", f"Raw responses are kept as they came in the cache `{data.cache_root}`; each has "
                    "its URL, parameters, time of fetch and the SHA-256 of its body. Tidy table hash "
-                   f"`{data.inputs['tidy_sha256'][:16]}` ({data.inputs['tidy_rows']} rows); raw entries "
-                   f"hash `{data.inputs['raw_sha256'][:16]}` ({data.inputs['raw_entries']} entries)."))
+                   f"`{data.hashes['tidy_sha256'][:16]}` ({data.hashes['tidy_rows']} rows); raw entries "
+                   f"hash `{data.hashes['raw_sha256'][:16]}` ({data.hashes['raw_entries']} entries)."))
     cols, rows = provenance_summary(data)
     b.append(("table", cols, rows))
     cols, rows = provenance_entries(data, limit=60)

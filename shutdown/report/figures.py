@@ -33,7 +33,7 @@ def render_key(data: ReportData, name: str, formats) -> str:
     raw entries), this package's code, matplotlib's and Altair's versions and the output settings."""
     from importlib.metadata import version
     return sidecar.sha256_bytes(sidecar.dump({
-        "figure": name, "inputs": data.inputs, "formats": list(formats), "dpi": plot.style.DPI,
+        "figure": name, "inputs": data.hashes, "formats": list(formats), "dpi": plot.style.DPI,
         **({"lang": data.lang} if data.lang != i18n.DEFAULT else {}),
         "code": sidecar.code_sha256(), "matplotlib": version("matplotlib"), "altair": version("altair")}))
 
