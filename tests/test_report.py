@@ -74,7 +74,7 @@ def test_manifest_hashes_match_files(built):
     for f in m["figures"]:
         for rec in list(f["files"].values()) + [f["sidecar"]]:
             assert sidecar.sha256_file(out / rec["path"]) == rec["sha256"]
-    assert m["inputs"] == data.inputs
+    assert m["inputs"] == data.hashes
     assert {e["event"] for e in m["expectations"]} == {x.event for x in case.expectations}
 
 
