@@ -7,12 +7,12 @@ import pandas as pd
 from shutdown import i18n
 from shutdown.i18n import _
 from shutdown.plot import FIGURES
-from shutdown.report.data import ReportData
+from shutdown.result import Result
 from shutdown.timeline import iso_z
 
 
 # --------------------------------------------------------------------------- document
-def document(data: ReportData, described: dict) -> list[tuple]:
+def document(data: Result, described: dict) -> list[tuple]:
     """The report as blocks: ("h1"|"h2"|"p"|"banner", text), ("table", cols, rows),
     ("figure", name, caption), ("quote", kk, en, cite)."""
     c, sim = data.case, data.simulated
@@ -35,7 +35,7 @@ def document(data: ReportData, described: dict) -> list[tuple]:
     return b
 
 
-def _figure_blocks(data: ReportData, described: dict) -> list[tuple]:
+def _figure_blocks(data: Result, described: dict) -> list[tuple]:
     """The figures, each with its caption and what it could not draw."""
     b: list[tuple] = []
     sim = data.simulated
@@ -51,7 +51,7 @@ def _figure_blocks(data: ReportData, described: dict) -> list[tuple]:
     return b
 
 
-def _alignment_blocks(data: ReportData) -> list[tuple]:
+def _alignment_blocks(data: Result) -> list[tuple]:
     """The verdicts: per event, per source, the expectations, the outages no event explains,
     and what other documenters say."""
     b: list[tuple] = []
@@ -107,7 +107,7 @@ def _alignment_blocks(data: ReportData) -> list[tuple]:
     return b
 
 
-def _event_blocks(data: ReportData) -> list[tuple]:
+def _event_blocks(data: Result) -> list[tuple]:
     """Each documented event: its window, its quote and source, its verdict."""
     b: list[tuple] = []
     sim = data.simulated
@@ -129,7 +129,7 @@ def _event_blocks(data: ReportData) -> list[tuple]:
     return b
 
 
-def _provenance_blocks(data: ReportData, described: dict) -> list[tuple]:
+def _provenance_blocks(data: Result, described: dict) -> list[tuple]:
     """Where the data came from, and what could not be measured."""
     b: list[tuple] = []
     b.append(("h2", _("Data provenance")))
@@ -197,7 +197,7 @@ def _col(df, *names):
     return None
 
 
-def alignment_table(data: ReportData):
+def alignment_table(data: Result):
     """One row per documented event: its window, verdict, sources and minutes."""
     sim = data.simulated
     summ = data.summary if data.summary is not None else pd.DataFrame()
@@ -226,7 +226,7 @@ def alignment_table(data: ReportData):
     return cols, rows
 
 
-def per_source_table(data: ReportData):
+def per_source_table(data: Result):
     """One row per event and source series (primary and control), as alignment judged it."""
     al = data.alignment
     al = al[al["role"] != "none"] if "role" in al.columns else al
@@ -240,7 +240,7 @@ def per_source_table(data: ReportData):
     return cols + ([_("data")] if data.simulated else []), rows
 
 
-def provenance_summary(data: ReportData):
+def provenance_summary(data: Result):
     cols = ["source", "status", "raw entries", "bytes", "first fetched (UTC)", "last fetched (UTC)"] + \
         (["data"] if data.simulated else [])
     status = {s["source"]: s for s in data.source_status}
@@ -255,14 +255,14 @@ def provenance_summary(data: ReportData):
     return cols, rows
 
 
-def provenance_entries(data: ReportData, limit: int):
+def provenance_entries(data: Result, limit: int):
     cols = ["source", "fetched (UTC)", "sha256", "url"]
     rows = [[e["source"], e.get("fetched_utc") or "", (e.get("sha256") or "")[:16], e.get("url") or ""]
             for e in data.entries[:limit]]
     return cols, rows
 
 
-def not_measured(data: ReportData, described: dict) -> list[str]:
+def not_measured(data: Result, described: dict) -> list[str]:
     out = []
     for s in data.source_status:
         if s["status"] not in ("ok", "simulated"):

@@ -17,18 +17,18 @@ from pathlib import Path
 from shutdown import i18n, parallel, plot, sidecar
 from shutdown.errors import InputError
 from shutdown.plot import FIGURES
-from shutdown.report.data import ReportData
+from shutdown.result import Result
 
 KEEP = 40                  # renders the figure cache keeps (a demo's figures: ~10 MB each render)
 _RECORD = "record.json"    # a cached render's files and their hashes, as a manifest lists them
 
 
-def figures(data: ReportData) -> dict:
+def figures(data: Result) -> dict:
     """name -> matplotlib Figure, for every figure of plot.FIGURES."""
     return {name: plot.figure(data, name).figure for name in FIGURES}
 
 
-def render_key(data: ReportData, name: str, formats) -> str:
+def render_key(data: Result, name: str, formats) -> str:
     """Everything a figure's files are a function of: its inputs (case, timeline, tidy table,
     raw entries), this package's code, matplotlib's and Altair's versions and the output settings."""
     from importlib.metadata import version
@@ -114,7 +114,7 @@ def keep(key: str, record: dict, out: Path) -> None:
         shutil.rmtree(root / f".{key}.{os.getpid()}", ignore_errors=True)
 
 
-def draw_figure(data: ReportData, name: str, figdir: Path, formats) -> tuple[dict, dict]:
+def draw_figure(data: Result, name: str, figdir: Path, formats) -> tuple[dict, dict]:
     """Draw, save and read back one figure: ({format: path}, sidecar record). Runs in a
     worker process when there is more than one core, so it returns plain data only."""
     from shutdown import interactive
@@ -154,7 +154,7 @@ def warm() -> None:
         import_module(f"shutdown.interactive.{module}")
 
 
-def draw_task(data: ReportData, name: str, figdir: Path, formats) -> tuple[dict, dict]:
+def draw_task(data: Result, name: str, figdir: Path, formats) -> tuple[dict, dict]:
     """``draw_figure`` in a worker started ahead (``parallel.Ahead``), in the report's language."""
     with i18n.use(data.lang):
         return draw_figure(data, name, figdir, formats)
@@ -170,7 +170,7 @@ def _moved(result: tuple[dict, dict], figdir: Path) -> tuple[dict, dict]:
     return moved, desc
 
 
-def draw_or_reuse(data: ReportData, figdir: Path, formats, keys: dict, previous: Path | None,
+def draw_or_reuse(data: Result, figdir: Path, formats, keys: dict, previous: Path | None,
                   redraw: bool, ahead=None, early: dict | None = None) -> tuple[dict, list]:
     """{name: (files, sidecar record)} of every figure, and the names drawn this run.
     ``ahead``: worker processes already started (``parallel.Ahead``); ``early``: name ->

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from shutdown import sidecar
 from shutdown.i18n import _
-from shutdown.report.data import ReportData
+from shutdown.result import Result
 
 
 # --------------------------------------------------------------------------- renderers
@@ -76,7 +76,7 @@ code{font-size:.85em}
 """
 
 
-def to_html(blocks, out: Path, data: ReportData, charts: dict | None = None) -> str:
+def to_html(blocks, out: Path, data: Result, charts: dict | None = None) -> str:
     """A single HTML file: figures embedded as base64 PNG, and for those in ``charts``
     (``shutdown.interactive``) an interactive chart over the PNG; no external resource."""
     import re
