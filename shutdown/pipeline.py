@@ -5,9 +5,10 @@
     result = pipeline.analyse(inputs)                           # detection, alignment, verdicts
     result.summary, result.expectations, result.unexplained
 
+Both return the one record every stage fills in (``shutdown.result.Result``).
 ``load_inputs`` is the one place that reads the tidy table (from ``--table``, the
-simulated demo cache, the cache, or -- with ``collect=True`` -- the live APIs through
-the cache) and refuses to mix simulated and measured data for every entry point (with
+simulated demo cache, the cache, or -- with ``collect=True`` -- the table ``collect``
+just built from the live APIs through the cache) and refuses to mix simulated and measured data for every entry point (with
 ``store.simulated_only``, the one check, which ``normalize.load_table`` also applies to
 a stored table).
 ``analyse`` is the one wiring of detection (measurements only) into alignment (where
