@@ -170,21 +170,26 @@ def detect_dataset(case, dataset, scheduler=None, thresholds=None):
                             thresholds=thresholds, scheduler=scheduler)
 
 
-def analyse(inputs: Inputs, thresholds=None) -> Analysis:
+def analyse(inputs: Inputs, thresholds=None, detected=None) -> Analysis:
     """Detection (measurements only), then alignment (where the timeline meets them).
     ``thresholds``: a ``detect.thresholds.Thresholds`` or a dict of names to replace
-    for this analysis (e.g. ``{"K_NOISE": 5.0}``); alignment judges with the same."""
+    for this analysis (e.g. ``{"K_NOISE": 5.0}``); alignment judges with the same.
+    ``detected(intervals, others)``, if given, is called between the two (the report
+    starts drawing the figures that need no alignment)."""
     from shutdown import align as A
 
     case, events = inputs.case, inputs.events
     det = detect(inputs, thresholds)
+    others = other_documenters(case, events, det.intervals, inputs.raw)
+    if detected is not None:
+        detected(det.intervals, others)
     rows = with_detected_span(A.align(events, det, case), det.intervals)
     summary = A.summarize(rows, events)
     expected = A.expectation_results(case, summary, rows)
     return Analysis(detection=det, alignment=rows, summary=summary,
                     unexplained=A.unexplained(events, det.fused, case),   # where sources agree
                     expectation_table=expected, expectations=expectations_as_dicts(expected, case),
-                    others=other_documenters(case, events, det.intervals, inputs.raw))
+                    others=others)
 
 
 def with_detected_span(rows: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
