@@ -164,25 +164,29 @@ def detect_datasets(cases_and_datasets, scheduler=None, thresholds=None) -> list
                           thresholds=thresholds, scheduler=scheduler)
 
 
-def analyse(inputs: Result, thresholds=None, detection=None) -> Result:
+def analyse(inputs: Result, thresholds=None, detection=None, detected=None) -> Result:
     """``inputs`` (``load_inputs``) with its analysis: detection (measurements only), then
     alignment (where the timeline meets them), in a new record (the inputs' own is left as
     it is, so one record can be analysed several ways).
     ``thresholds``: a ``detect.thresholds.Thresholds`` or a dict of names to replace
     for this analysis (e.g. ``{"K_NOISE": 5.0}``); alignment judges with the same.
     ``detection``: one already run on these measurements (``detect_datasets``), else
-    detection runs here."""
+    detection runs here. ``detected(record)``, if given, is called between the two with
+    the record as far as detection takes it (detection, other documenters), so the report
+    starts drawing the figures that need no alignment."""
     from shutdown import align as A
 
     case, events = inputs.case, inputs.events
     det = detection if detection is not None else detect(inputs, thresholds)
+    found = inputs.replace(detection=det, others=other_documenters(case, events, det.fused, inputs.raw))
+    if detected is not None:
+        detected(found)
     rows = with_detected_span(A.align(events, det, case), det.intervals)
     summary = A.summarize(rows, events)
     expected = A.expectation_results(case, summary, rows)
-    return inputs.replace(detection=det, alignment=rows, summary=summary,
-                          unexplained=A.unexplained(events, det.fused, case),   # where sources agree
-                          expectation_table=expected, expectations=expectations_as_dicts(expected, case),
-                          others=other_documenters(case, events, det.fused, inputs.raw))
+    return found.replace(alignment=rows, summary=summary,
+                         unexplained=A.unexplained(events, det.fused, case),   # where sources agree
+                         expectation_table=expected, expectations=expectations_as_dicts(expected, case))
 
 
 def with_detected_span(rows: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:

@@ -35,18 +35,20 @@ import json
 from pathlib import Path
 
 from shutdown.interactive.page import BOOT, CSS, embedded, figure_html, head, library_js
-from shutdown.interactive.records import MAX_POINTS, evidence, thin
+from shutdown.interactive.records import MAX_POINTS, Plotted, evidence, plotted, thin
 
 CHARTS = ("overview", "networks", "alignment")     # the figures with an interactive version
 FORMAT = "vega-lite"        # its key among a figure's files: figures/<name>.vl.json
 
-__all__ = ["BOOT", "CHARTS", "CSS", "FORMAT", "MAX_POINTS", "chart", "embedded", "evidence",
-           "figure_html", "head", "library_js", "load", "save", "thin"]
+__all__ = ["BOOT", "CHARTS", "CSS", "FORMAT", "MAX_POINTS", "Plotted", "chart", "embedded", "evidence",
+           "figure_html", "head", "library_js", "load", "plotted", "save", "thin"]
 
 
 def chart(name: str, rec, desc: dict, data) -> dict:
-    """The Vega-Lite spec of figure ``name`` from its record (``plot.Record``), its sidecar
-    record (``plot.describe``, with the registry's ``event_kinds``) and the report's data."""
+    """The Vega-Lite spec of figure ``name`` from its record (``plot.Record``, or its chart
+    part: ``plotted(rec)``), its sidecar record (``plot.describe``, with the registry's
+    ``event_kinds``) and the report's data (the verdicts)."""
+    rec = plotted(rec)
     if name == "alignment":
         from shutdown.interactive.gantt import alignment_chart
         return alignment_chart(rec, desc, data, name)

@@ -10,8 +10,8 @@ import pandas as pd
 
 from shutdown import plot
 from shutdown.interactive import vl
-from shutdown.interactive.records import (documenter_records, event_records, fmt, index_ms, local,
-                                          local_expr, sig, thin)
+from shutdown.interactive.records import (documenter_records, event_records, fmt, local, local_expr,
+                                          sig, thin)
 from shutdown.interactive.vl import ROW_H, WIDTH, field, layer, tip, view
 
 PANEL_H = 110              # px per data panel
@@ -91,14 +91,14 @@ def _strip(name: str, events: list, x0, x1, tz: str, kind_fill: dict) -> dict:
 
 
 def _series(rec, x0, x1) -> tuple[list, dict, dict, list]:
-    """The record's lines as chart points (thinned above MAX_POINTS): (points, (panel,
+    """The lines (``records.Plotted``) as chart points (thinned above MAX_POINTS): (points, (panel,
     label) -> (colour, dash), (panel, label) -> thinning note, labels in order)."""
     panels = [p["label"] for p in rec.layout["panels"]]
     x0_ms, x1_ms = x0.value // 10**6, x1.value // 10**6
     pts, styles, notes, labels = [], {}, {}, []
-    for line in (p for p in rec.points if p["mark"] == "line"):
-        p = panels.index(line["ax"].get_label())
-        t, v = index_ms(line["index"]), line["values"]
+    for line in rec.lines:
+        p = panels.index(line["panel"])
+        t, v = line["t"], line["v"]
         inside = (t >= x0_ms) & (t <= x1_ms)
         t, v, k = thin(t[inside], v[inside])
         lab = line["series"]

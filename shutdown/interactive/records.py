@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,25 @@ MAX_POINTS = 1000          # per series on the page; min+max per bucket above th
 # Columns of the per-event verdict row that identify the event rather than judge it.
 _NOT_EVIDENCE = {"event", "kind", "scope", "precision", "window_start_utc", "window_end_utc",
                  "window_local", "verdict", "title", "simulated"}
+
+
+@dataclass
+class Plotted:
+    """What a chart needs of a figure's ``plot.Record``, as plain data (so a figure drawn in
+    a worker process can be charted in another, once the verdicts are known): its
+    ``layout`` and its lines, {"panel", "series", "t" (epoch ms), "v", "colour", "ls"} in
+    drawing order."""
+    layout: dict
+    lines: list
+
+
+def plotted(rec) -> Plotted:
+    """The chart's part of a figure's Record."""
+    if isinstance(rec, Plotted):
+        return rec
+    return Plotted(rec.layout, [{"panel": p["ax"].get_label(), "series": p["series"], "t": index_ms(p["index"]),
+                                 "v": p["values"], "colour": p["colour"], "ls": p["ls"]}
+                                for p in rec.points if p["mark"] == "line"])
 
 
 def ms(ts) -> int:

@@ -21,9 +21,10 @@ class FigureDef:
     draw: Callable[[object], object]    # (report data: case, events, tidy, intervals, ...) -> Drawn
     caption: str
     event_kinds: str | None
-    # False: drawn from the tidy table, the timeline and the case alone (no intervals, no
-    # alignment), so the report may draw it while the analysis runs
-    analysed: bool = True
+    # what it draws from besides the tidy table, the timeline and the case: "alignment" (the
+    # verdicts), "detection" (the detected intervals and other documenters' entries, not the
+    # verdicts) or "inputs" (nothing more): the report draws it as soon as that is known
+    needs: str = "alignment"
     # its drawing time relative to the others' (the demo's, measured): the longest go to
     # the worker processes first, so that none is left alone with a long one at the end
     weight: float = 1.0
@@ -52,15 +53,15 @@ FIGURES: dict[str, FigureDef] = {
         "shading marks outages the detector found in that panel's data. OONI's messenger share "
         "is pooled over neighbouring hours as detection pools a test; a gap in it means too "
         "few tests to give a share.",
-        None, weight=1.0),
+        None, needs="detection", weight=1.0),
     "networks": FigureDef(
         lambda d: _figures().networks_figure(d.tidy, d.events, d.intervals, d.case),
         "One panel per network (ASN) of the case, same scale, so operators can be compared.",
-        "non-context", weight=0.9),
+        "non-context", needs="detection", weight=0.9),
     "region": FigureDef(
         lambda d: _figures().region_figure(d.tidy, d.events, d.intervals, d.case),
         "A region against the whole country, for the sources that have regional data.",
-        "non-context", weight=0.65),
+        "non-context", needs="detection", weight=0.65),
     "alignment": FigureDef(
         lambda d: _figures().alignment_figure(d.events, d.intervals, alignment_rows(d), d.case, d.simulated),
         "Each documented event (outlined, hatched by kind) above the detections matched to "
@@ -72,7 +73,7 @@ FIGURES: dict[str, FigureDef] = {
         "above the line, the case's control sites below; colour = share accessible) and "
         "circumvention tests (colour = share anomalous); the number in a cell is the "
         "tests it rests on, a hatched cell had none.",
-        "non-context", analysed=False, weight=1.15),
+        "non-context", needs="inputs", weight=1.15),
 }
 
 

@@ -65,8 +65,9 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
     """``gather`` then ``write``, as ``shutdown report`` runs them, overlapped: once the
     inputs are read, their hashes say which figures must be drawn; if any, worker
     processes start now (importing matplotlib while this process runs the analysis) and
-    draw at once the figures that need no analysis (``FigureDef.analysed``). Returns the
-    data and the directory written."""
+    draw the figures as soon as what they need is known (``FigureDef.needs``): the evidence
+    figure at once, the overview, networks and region figures after detection, while
+    alignment runs. Returns the data and the directory written."""
     from shutdown import parallel, pipeline
     inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
                                   progress=progress, budget=budget)
@@ -77,14 +78,21 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
     previous = out if out.is_dir() else None
     todo = [n for n in FIGURES if redraw or not figures.kept(previous, n, keys[n])]
     ahead, early, scratch = None, {}, None
+
+    def start(stage: str, data: Result) -> None:      # the figures that need no more than this
+        for n in sorted((n for n in todo if FIGURES[n].needs == stage), key=lambda n: -FIGURES[n].weight):
+            early[n] = ahead.submit(figures.draw_task, data, n, scratch, formats, False)
+
     if parallel.workers(len(todo)) > 1:
         ahead = parallel.Ahead(parallel.workers(len(todo)), figures.warm)
         out.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.early."))
-        early = {n: ahead.submit(figures.draw_task, first, n, scratch, formats)
-                 for n in todo if not FIGURES[n].analysed}
+        start("inputs", first)
     try:
-        data = pipeline.analyse(first)         # keeps the inputs' hashes render_key made
+        # the record keeps the inputs' hashes render_key made; after detection (``detected``),
+        # the figures that need no alignment go to the workers
+        data = pipeline.analyse(first, detected=(lambda found: start("detection", found))
+                                if ahead is not None else None)
         return data, write(data, out, formats=formats, redraw=redraw, ahead=ahead, early=early)
     finally:
         if ahead is not None:

@@ -114,9 +114,11 @@ def keep(key: str, record: dict, out: Path) -> None:
         shutil.rmtree(root / f".{key}.{os.getpid()}", ignore_errors=True)
 
 
-def draw_figure(data: Result, name: str, figdir: Path, formats) -> tuple[dict, dict]:
+def draw_figure(data: Result, name: str, figdir: Path, formats, chart: bool = True) -> tuple:
     """Draw, save and read back one figure: ({format: path}, sidecar record). Runs in a
-    worker process when there is more than one core, so it returns plain data only."""
+    worker process when there is more than one core, so it returns plain data only.
+    ``chart=False``: without its interactive chart, which needs the verdicts; returns
+    (files, sidecar record, ``interactive.Plotted`` or None) for ``add_chart``."""
     from shutdown import interactive
     fig, rec = plot.figure(data, name)
     try:
@@ -125,10 +127,11 @@ def draw_figure(data: Result, name: str, figdir: Path, formats) -> tuple[dict, d
         # the numbers drawn, as a tidy CSV from the same record (the sidecar names its hash)
         desc["data"] = plot.data.write(rec, desc, data.case.timezone, figdir / f"{name}.{plot.data.FORMAT}")
         files[plot.data.FORMAT] = str(figdir / f"{name}.{plot.data.FORMAT}")
-        if name in interactive.CHARTS:      # report.html's interactive chart, from the same record
-            spec = interactive.chart(name, rec, dict(desc, event_kinds=FIGURES[name].event_kinds), data)
-            files[interactive.FORMAT] = str(interactive.save(spec, figdir / name))
-        return files, desc
+        if name not in interactive.CHARTS:
+            return (files, desc) if chart else (files, desc, None)
+        if not chart:
+            return files, desc, interactive.plotted(rec)
+        return add_chart(data, name, (files, desc, rec), figdir)
     finally:
         fig.clear()            # a Figure outside pyplot: nothing holds it once cleared
 
@@ -154,20 +157,31 @@ def warm() -> None:
         import_module(f"shutdown.interactive.{module}")
 
 
-def draw_task(data: Result, name: str, figdir: Path, formats) -> tuple[dict, dict]:
+def draw_task(data: Result, name: str, figdir: Path, formats, chart: bool = True) -> tuple:
     """``draw_figure`` in a worker started ahead (``parallel.Ahead``), in the report's language."""
     with i18n.use(data.lang):
-        return draw_figure(data, name, figdir, formats)
+        return draw_figure(data, name, figdir, formats, chart)
 
 
-def _moved(result: tuple[dict, dict], figdir: Path) -> tuple[dict, dict]:
+def _moved(result: tuple, figdir: Path) -> tuple:
     """A figure drawn ahead into a scratch directory, its files moved into ``figdir``."""
-    files, desc = result
+    files, *rest = result
     moved = {}
     for fmt, path in files.items():
         moved[fmt] = str(figdir / Path(path).name)
         os.replace(path, moved[fmt])
-    return moved, desc
+    return (moved, *rest)
+
+
+def add_chart(data: Result, name: str, drawn: tuple, figdir: Path) -> tuple[dict, dict]:
+    """(files, sidecar record) of a figure drawn as (files, sidecar record, record), with
+    its interactive chart (report.html's) built from the record and the report's data."""
+    from shutdown import interactive
+    files, desc, rec = drawn
+    if rec is not None:
+        spec = interactive.chart(name, rec, dict(desc, event_kinds=FIGURES[name].event_kinds), data)
+        files = {**files, interactive.FORMAT: str(interactive.save(spec, figdir / name))}
+    return files, desc
 
 
 def draw_or_reuse(data: Result, figdir: Path, formats, keys: dict, previous: Path | None,
@@ -184,8 +198,9 @@ def draw_or_reuse(data: Result, figdir: Path, formats, keys: dict, previous: Pat
     if ahead is not None:
         late = {n: ahead.submit(draw_task, data, n, figdir, formats) for n in order}
         for n in todo:
-            if n in early:
-                done[n] = _moved(ahead.result(early[n], draw_task, data, n, figdir, formats), figdir)
+            if n in early:      # drawn before the verdicts: charted here, now that they are known
+                drawn = ahead.result(early[n], draw_task, data, n, figdir, formats, False)
+                done[n] = add_chart(data, n, _moved(drawn, figdir), figdir)
             else:
                 done[n] = ahead.result(late[n], draw_task, data, n, figdir, formats)
         return done, todo
