@@ -157,9 +157,8 @@ def detect_parts(judge, files, window, baseline, tz, th, scheduler=None) -> list
 
 def gather(c, fn, items, **kw) -> list:
     """``fn(item, **kw)`` of every item on the cluster, in order. Each result is taken as
-    soon as its task ends and let go on the worker, so a worker holds one batch and its
-    result at a time however many tasks there are (a gather at the end would leave every
-    result on the workers until then: their memory would grow with the entity count)."""
+    soon as its task ends and let go on the worker (a gather at the end would leave every
+    result on the workers until then)."""
     from distributed import as_completed
     futures = c.map(fn, items, **kw)
     where = {f.key: i for i, f in enumerate(futures)}
@@ -182,8 +181,8 @@ LOCAL_CLUSTER_ROWS = 20_000_000
 def on_cluster(scheduler, rows: int) -> bool:
     """Whether to judge on Dask: a cluster is named (``scheduler``, a Client or
     ``$SHUTDOWN_SCHEDULER``), or there are enough rows to repay a LocalCluster's start."""
-    return scheduler is not None and not isinstance(scheduler, str) \
-        or scheduler_address(scheduler) is not None or rows >= LOCAL_CLUSTER_ROWS
+    given_client = scheduler is not None and not isinstance(scheduler, str)
+    return given_client or scheduler_address(scheduler) is not None or rows >= LOCAL_CLUSTER_ROWS
 
 
 def judge_jobs(jobs, judge, th) -> list:
