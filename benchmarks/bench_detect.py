@@ -20,7 +20,7 @@ core -- a pass over 79M rows of the table in memory -- so it slows down with the
 machine's memory bandwidth and with the other jobs of a shared machine as
 detection does, while the project's start-up reference (``python -c "import
 pandas, matplotlib.pyplot"``, also printed, for comparison with the other rows of
-README's Performance table) measures file system and interpreter start-up.
+docs/performance.md's table) measures file system and interpreter start-up.
 
     python benchmarks/bench_detect.py --stream --entities 250     # group by group from Parquet
     python benchmarks/bench_detect.py --scale 25,250,1000 --days 90
