@@ -25,11 +25,23 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from reference import IMPORT_REFERENCE, IMPORT_REFERENCE_NAME, timed
+from reference import IMPORT_REFERENCE, IMPORT_REFERENCE_NAME
+
 
 BIN = Path(sys.executable).parent
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall, CPU) seconds of one command in a fresh process; CPU is user + system time of
+    it and its worker processes, which the load of other jobs on the machine changes less
+    than the wall time (it cannot show the use of a second core)."""
+    c0, t0 = os.times(), time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall, c1 = time.perf_counter() - t0, os.times()
+    return wall, (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
 
 
 def main() -> None:
@@ -61,13 +73,15 @@ def main() -> None:
         for _ in range(args.repeat):          # interleaved: drift hits every command alike
             for name, (cmd, e) in commands.items():
                 times[name].append(timed(cmd(), e))
-    med = {name: statistics.median(ts) for name, ts in times.items()}
-    ref = med[next(iter(med))]
+    med = {name: statistics.median(w for w, _ in ts) for name, ts in times.items()}
+    cpu = {name: statistics.median(c for _, c in ts) for name, ts in times.items()}
+    ref, ref_cpu = med[next(iter(med))], cpu[next(iter(cpu))]
     load = os.getloadavg()
     print(f"median of {args.repeat} runs each, {os.cpu_count()} cores, load average at the end "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"  {'':52s} {'wall':>8s} {'ratio':>6s}   {'CPU':>7s} {'ratio':>6s}")
     for name, m in med.items():
-        print(f"  {name:52s} {m:6.2f} s  {m / ref:5.1f}x reference")
+        print(f"  {name:52s} {m:6.2f} s {m / ref:5.1f}x   {cpu[name]:5.2f} s {cpu[name] / ref_cpu:5.1f}x")
     ratio = lambda prefix: next(m for n, m in med.items() if n.startswith(prefix)) / ref
     print(f"ratios to the reference: warm-current {ratio('warm-current'):.1f}x | "
           f"warm-redraw {ratio('warm-redraw'):.1f}x | --help {ratio('shutdown --help'):.2f}x")
