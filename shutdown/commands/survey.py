@@ -18,7 +18,8 @@ def survey_cmd(
         "A documenter's file (Access Now STOP .xlsx/.csv, IODA's investigated outages .csv), "
         "or a timeline or case: every record it holds (after the filters) is measured.")),
     out: str = typer.Option(..., "--out", help="Directory for survey.csv/.parquet/.md/.html, "
-                            "the figures, one case file per record (cases/) and the rows (rows/)."),
+                            "the figures, one case file per record (cases/), its series as a dataset (series/) and "
+                            "the rows (rows/)."),
     from_: FromDay = None, to: ToDay = None, sheet: Sheet = None,
     country: Optional[str] = typer.Option(None, "--country", "-c", help=(
         "Only these countries: alpha-2 codes or names, comma-separated (KZ,BY).")),
