@@ -124,7 +124,7 @@ def detect_pending(pending: list[Pending], scheduler=None) -> list[dict]:
 
 
 def finish(p: Pending, res) -> dict:
-    """A record's row from its analysis (``pipeline.Analysis``)."""
+    """A record's row from its analysis (``pipeline.analyse``: a ``result.Result``)."""
     row, case, inputs = p.row, p.case, p.inputs
     summary = res.summary[res.summary["event"] == case.name]
     s = summary.iloc[0].to_dict() if len(summary) else {}
@@ -139,8 +139,8 @@ def finish(p: Pending, res) -> dict:
                else float(s["minutes_off"]),
                evidence=s.get("evidence") or "", simulated=bool(inputs.simulated),
                collected=",".join(sorted(set(inputs.tidy["source"].astype(str)))),
-               source_status=status, notes="; ".join(inputs.notes + list(res.notes))[:1000],
-               _complete=getattr(inputs, "complete", True))
+               source_status=status, notes="; ".join(res.notes + list(res.detection.notes))[:1000],
+               _complete=inputs.complete)
     if not row["evidence"] and row["verdict"] == "not-measurable":
         row["evidence"] = (f"none of the sources collected ({row['collected'] or 'none'}) can see "
                            f"a {p.kind} of this scope")
@@ -162,11 +162,7 @@ def _inputs(case, opts: Options, scenario):
     rep = collect_case(case, opts.sources, cache=raw, refresh=opts.refresh,
                        base_urls=opts.base_urls, progress=False,
                        fetcher_options=opts.fetcher_options or None, budget=opts.budget)
-    inputs = pipeline.load_inputs(case, cache=raw)
-    inputs.source_status = [{"source": x.source, "status": x.status, "message": x.message}
-                            for x in rep.sources]
-    inputs.complete = all(x.complete for x in rep.sources)
-    return inputs
+    return pipeline.collected(case, raw, rep)      # the table collect built, with its statuses
 
 
 def _chart_rows(inputs, res, case) -> list[dict]:
