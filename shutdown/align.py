@@ -33,7 +33,7 @@ import pandas as pd
 from shutdown.detect import evidence as _ev
 from shutdown.detect import thresholds
 from shutdown.detect.fusion import family
-from shutdown.schema import OONI_ALL_TESTS, SITE_SIGNAL, VERDICTS
+from shutdown.schema import VERDICTS
 
 # How far outside its window an event may still be matched. A report that gives a day
 # can be off by a day (local vs UTC date, news reported the next morning); further
@@ -46,8 +46,6 @@ CONFIRMING = ("confirmed", "confirmed-earlier", "confirmed-later")
 # nothing (not-observed) says more than data too thin to say (insufficient-evidence).
 RANK = {"confirmed": 0, "confirmed-earlier": 1, "confirmed-later": 1, "contradicted": 2,
         "not-observed": 3, "insufficient-evidence": 4, "not-measurable": 5}
-# Derived count signals judged by pooled statistics (detect/evidence.py), not by intervals.
-COUNT_METRICS = ("anomaly_share", "reachable_share", "accessible_share")
 DAY = pd.Timedelta(days=1)
 
 ALIGN_COLUMNS = ["event", "kind", "scope", "window_start_utc", "window_end_utc", "expects",
@@ -64,17 +62,47 @@ UNEXPLAINED_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtyp
                        "start_utc", "end_utc", "depth", "kind", "direction", "nearest_event",
                        "minutes_to_nearest", "simulated"]
 
-# Service names in a timeline scope -> OONI test names.
-SERVICE_TESTS = {"whatsapp": "whatsapp", "telegram": "telegram", "signal": "signal",
-                 "facebook": "facebook_messenger", "messenger": "facebook_messenger",
-                 "facebook_messenger": "facebook_messenger",
-                 "tor": ("tor", "vanilla_tor", "torsf"), "vanilla_tor": "vanilla_tor",
-                 "torsf": "torsf", "psiphon": "psiphon", "riseupvpn": "riseupvpn"}
+
+
+def _trials(source: str, signal: str):
+    """The declared ``registry.Trials`` of a signal, or None (a level)."""
+    from shutdown.sources import registry
+    sig = registry.signal(source, signal)
+    return sig.trials if sig is not None else None
+
+
+def _is_test(exp) -> bool:
+    """Whether an expectation names a signal that tests one service (its source's declared
+    ``services``): a service scope chooses among those."""
+    from shutdown.sources import registry
+    return any(exp.signal in sigs for sigs in registry.services(exp.source).values())
+
+
+def _title(source: str) -> str:
+    from shutdown.sources import registry
+    src = registry.sources().get(source)
+    return src.title if src is not None else ""
+
+
+def _count_metric(source: str, signal: str, metric) -> bool:
+    """Whether a series is a trials share judged by pooled statistics (detect/evidence.py)."""
+    spec = _trials(source, signal)
+    return spec is not None and metric == spec.metric
 
 
 def service_tests(name: str) -> tuple[str, ...]:
-    t = SERVICE_TESTS.get(name.lower())
-    return () if t is None else ((t,) if isinstance(t, str) else tuple(t))
+    """The signals that test service ``name`` (a timeline scope's name), as the sources
+    declare them (``services``), e.g. "tor" -> OONI's tor, vanilla_tor and torsf tests."""
+    from shutdown.sources import registry
+    return tuple(t for src in registry.sources() for t in registry.services(src).get(name.lower(), ()))
+
+
+def _service_source(case) -> str:
+    """The (first) source that tests services one by one, for a row saying none does."""
+    from shutdown.sources import registry
+    names = [n for n, s in registry.sources().items() if s.services
+             and (case is None or n in case.sources)] or [n for n, s in registry.sources().items() if s.services]
+    return names[0] if names else ""
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -101,8 +129,8 @@ def _expectations(event, case=None) -> list:
         exp = [e for e in exp if e.source in case.sources]
     if event.scope_type == "service":
         tests = {t for v in event.scope_values for t in service_tests(v)}
-        exp = [e for e in exp if not (e.source == "ooni" and e.signal in OONI_ALL_TESTS)
-               or e.signal in tests]
+        # a service event asks only the tests of the services it names
+        exp = [e for e in exp if not _is_test(e) or e.signal in tests]
     return exp
 
 
@@ -134,12 +162,11 @@ class _Lookup:
             return pd.DataFrame()
         if exp.subtype is not None:
             out = out[out["subtype"] == exp.subtype]
-        if "metric" in out:
-            # a test's anomaly share is what a restriction moves; Atlas counts yield to the share
-            if exp.source == "ooni" and exp.signal in OONI_ALL_TESTS:
-                out = out[out["metric"] == "anomaly_share"]
-            elif exp.source == "atlas" and exp.signal == "probes_reachable":
-                out = out[out["metric"] == "reachable_share"]
+        spec = _trials(exp.source, exp.signal)
+        if "metric" in out and spec is not None:
+            # a trials signal is judged by its share (a test's anomaly share is what a
+            # restriction moves; Atlas probe counts yield to the share of probes online)
+            out = out[out["metric"] == spec.metric]
         cols = ["source", "signal", "subtype", "metric", "entity_type", "entity_code"]
         cols = [c for c in cols if c in out]
         extra = [c for c in ("status", "reason", "bin_minutes", "simulated") if c in out]
@@ -325,9 +352,11 @@ def align(events, detection, case=None, horizon: pd.Timedelta = HORIZON) -> pd.D
         if ev.scope_type == "service":
             for v in ev.scope_values:
                 if not service_tests(v):
+                    src = _service_source(case)
+                    title = _title(src) or "no source"
                     recs.append({**base, "expects": "anomaly-up", "role": "primary",
-                                 "source": "ooni", "verdict": "not-measurable",
-                                 "reason": f"OONI has no app test for {v!r}", "simulated": sim_any})
+                                 "source": src, "verdict": "not-measurable",
+                                 "reason": f"{title} has no app test for {v!r}", "simulated": sim_any})
         shows = {e.shows for e in exps}
         main = "up" if "up" in shows else ("anomaly-up" if "anomaly-up" in shows else "down")
         ctx = dict(base=base, ev=ev, main=main, look=look, det=det,
@@ -375,7 +404,7 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, look, det, win, horizon,
         row = {**row0, "subtype": c.get("subtype", ""), "metric": c.get("metric", ""),
                "simulated": bool(c.get("simulated", sim_any))}
         sid = _ev.series_id(c)
-        if c.get("metric") in COUNT_METRICS and det is not None and sid in getattr(det, "counts", {}) \
+        if _count_metric(exp.source, c.get("signal"), c.get("metric")) and det is not None and sid in getattr(det, "counts", {}) \
                 and not (win and (we <= win[0] or ws >= win[1])):
             row.update(_judge_counts(exp.shows, main, det, look, sid, ws, we, horizon, ev.tz))
             if exp.shows == "may-not-show" and row["verdict"] == "not-measurable" and exp.why:
@@ -451,10 +480,6 @@ def _count_evidence(e: dict, unit: str, res: str, what: str) -> dict:
             "p_value": p, "evidence": txt}
 
 
-_WHAT = {"anomaly_share": "anomalous", "reachable_share": "reaching the Internet",
-         "accessible_share": "accessible"}
-
-
 def _judge_counts(shows, main, det, lookup, sid, ws, we, horizon, tz) -> dict:
     """Verdict of one count series (OONI test or site, Atlas probes) from its pooled
     changes (detect/evidence.py), with the evidence it rests on."""
@@ -463,7 +488,8 @@ def _judge_counts(shows, main, det, lookup, sid, ws, we, horizon, tz) -> dict:
     srow = lookup.by_series("evidence").get(sid)
     srow = srow.iloc[0] if srow is not None else None
     unit = cs.unit
-    what = _WHAT.get(sid[5], "")
+    spec = _trials(sid[0], sid[3])
+    what = spec.what if spec is not None else ""
     floor = th.ATLAS_MIN_PROBES if unit == "probes" else th.EVIDENCE_MIN_N
     look = main if shows == "may-not-show" else shows
     rising = look in ("anomaly-up",) or (look == "up") == (cs.direction == "down")
@@ -581,16 +607,17 @@ def _judge_sites(ev, exp, det, case, base, sim_any) -> dict:
     cc = case.country if case is not None else None
     listed = [d.lower() for d in ev.scope_values]
     control = [d for d in (getattr(case, "control_sites", ()) or ()) if d not in listed]
-    row = {**base, "expects": exp.shows, "role": "primary", "source": "ooni",
-           "signal": SITE_SIGNAL, "subtype": f"{len(listed)} listed vs {len(control)} control",
-           "metric": "accessible_share", "entity_type": "country", "entity_code": cc,
-           "family": family("ooni", SITE_SIGNAL), "simulated": sim_any}
+    metric = _trials(exp.source, exp.signal).metric       # a per-item trials signal
+    row = {**base, "expects": exp.shows, "role": "primary", "source": exp.source,
+           "signal": exp.signal, "subtype": f"{len(listed)} listed vs {len(control)} control",
+           "metric": metric, "entity_type": "country", "entity_code": cc,
+           "family": family(exp.source, exp.signal), "simulated": sim_any}
     counts = getattr(det, "counts", {}) if det is not None else {}
 
     def pooled(domains, a, b):
         k = n = 0.0
         for d in domains:
-            cs = counts.get(("ooni", "country", str(cc), SITE_SIGNAL, d, "accessible_share"))
+            cs = counts.get((exp.source, "country", str(cc), exp.signal, d, metric))
             if cs is not None:
                 kk, nn = cs.counts(a, b)
                 k, n = k + kk, n + nn

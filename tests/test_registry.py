@@ -91,7 +91,7 @@ def test_a_new_module_is_read_everywhere(fake_source, monkeypatch, tmp_path):
     assert not [e for e in expected_for("restriction") if e.source == "fakeprobe"]
     assert family("fakeprobe", "reach") == "fakeprobe"
     assert thresholds.min_drop("fakeprobe", "reach") == 0.42
-    assert thresholds.min_drop("ioda", "bgp") == thresholds.MIN_DROP[("ioda", "bgp")]
+    assert thresholds.min_drop("ioda", "bgp") == registry.signal("ioda", "bgp").floor == 0.10
     assert fake_source.min_interval == 2.5
     # the credential: sent as declared, and how to get it when it is missing
     assert fake_source.auth_headers({"FAKEPROBE_TOKEN": "t0k"}) == {"Authorization": "Bearer t0k"}
