@@ -33,6 +33,7 @@ import pandas as pd
 from shutdown.detect import evidence as _ev
 from shutdown.detect import thresholds
 from shutdown.detect.fusion import family
+from shutdown import verdict as _verdict
 from shutdown.schema import VERDICTS
 
 # How far outside its window an event may still be matched. A report that gives a day
@@ -41,11 +42,10 @@ from shutdown.schema import VERDICTS
 HORIZON = pd.Timedelta(hours=24)
 
 PRIMARY = ("down", "up", "anomaly-up", "may-not-show", "listed-vs-control")
-CONFIRMING = ("confirmed", "confirmed-earlier", "confirmed-later")
+CONFIRMING = _verdict.CONFIRMING
 # Event verdict = best verdict among its primary rows, in this order. Data that saw
 # nothing (not-observed) says more than data too thin to say (insufficient-evidence).
-RANK = {"confirmed": 0, "confirmed-earlier": 1, "confirmed-later": 1, "contradicted": 2,
-        "not-observed": 3, "insufficient-evidence": 4, "not-measurable": 5}
+RANK = _verdict.RANK
 DAY = pd.Timedelta(days=1)
 
 ALIGN_COLUMNS = ["event", "kind", "scope", "window_start_utc", "window_end_utc", "expects",
@@ -688,7 +688,7 @@ def _family_best(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per family: its best verdict (closest transition among ties)."""
     if len(rows) == 0:
         return rows
-    r = rows.assign(_rank=rows["verdict"].map(RANK).fillna(9),
+    r = rows.assign(_rank=rows["verdict"].map(RANK).fillna(_verdict.UNKNOWN_RANK),
                     _off=rows["minutes_off"].abs().fillna(np.inf),
                     _fam=rows["family"].fillna(rows["source"].fillna("?")))
     r = r.sort_values(["_rank", "_off", "transition_utc"], kind="stable")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from shutdown import verdict as _verdict
 from shutdown.schema import OONI_MESSENGER_TESTS, OONI_OUTCOMES
 
 
@@ -138,9 +139,8 @@ def day_counts(tidy: pd.DataFrame, case, signal_is, key, good) -> tuple[pd.DataF
     return k.reindex_like(n).fillna(0.0), n
 
 
-# Best verdict first (as shutdown.align ranks them).
-VERDICT_RANK = {"confirmed": 0, "confirmed-earlier": 1, "confirmed-later": 1, "contradicted": 2,
-                "not-observed": 3, "insufficient-evidence": 4, "not-measurable": 5}
+# Best verdict first (shutdown.verdict: as alignment ranks them).
+VERDICT_RANK = _verdict.RANK
 
 
 def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -148,7 +148,7 @@ def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
     primary verdict, plus any control that contradicts the event."""
     if rows.empty:
         return rows
-    r = rows.assign(_rank=rows["verdict"].map(VERDICT_RANK).fillna(9))
+    r = rows.assign(_rank=rows["verdict"].map(VERDICT_RANK).fillna(_verdict.UNKNOWN_RANK))
     if "minutes_off" in r:
         r = r.assign(_off=r["minutes_off"].abs().fillna(np.inf)).sort_values(["_rank", "_off"], kind="stable")
     else:
@@ -167,4 +167,4 @@ def overall_verdict(rows: pd.DataFrame) -> str:
         return str(rows["event_verdict"].iloc[0])
     if rows.empty or "verdict" not in rows.columns:
         return "not-measurable"
-    return min(rows["verdict"].astype(str), key=lambda v: VERDICT_RANK.get(v, 9))
+    return min(rows["verdict"].astype(str), key=_verdict.rank)

@@ -25,6 +25,7 @@ from shutdown.plot.derive import (atlas_online_share, baseline_ratio, intervals_
                                   messenger_anomaly_share, overall_verdict, select)
 from shutdown.plot.lanes import event_label, event_record, short_id
 from shutdown.plot.record import Record, num, plain, utc
+from shutdown.verdict import NAMES as VERDICTS, Verdict
 from shutdown.plot.style import DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, OI, SERIES_STYLE, VERDICT_STYLE
 
 
@@ -303,7 +304,7 @@ def draw_alignment_panel(ax, groups, x0, x1, rec: Record):
         rec.add("events", event_record(ev.id, ev.kind, ev.precision, event_label(ev), s, e))
         overall = overall_verdict(rows)
         yt.append(y)
-        short = {"insufficient-evidence": "insufficient"}.get(overall, overall)
+        short = Verdict(overall).short if overall in VERDICTS else overall
         ev_title = getattr(ev, f"title_{current()}", "") or ev.title or gettext(ev.kind)
         yl.append(f"{short_id(ev.id)} {clip(ev_title, 27)} [{gettext(short)}]")
         y += 1
