@@ -141,11 +141,10 @@ class Signal:
     min_expected: float | str = 0.0  # level: below this expected value a zero is chance
     pooled: bool = False             # level: judged on 3-bin sums (small counts)
 
-    def expected_floor(self, thresholds=None) -> float:
-        """``min_expected`` as a number (a name reads the thresholds module's value)."""
+    def expected_floor(self, thresholds) -> float:
+        """``min_expected`` as a number (a name reads the value of ``thresholds``, the
+        ``detect.thresholds`` module or a ``Thresholds``)."""
         if isinstance(self.min_expected, str):
-            if thresholds is None:
-                from shutdown.detect import thresholds
             return float(getattr(thresholds, self.min_expected))
         return float(self.min_expected)
 
