@@ -123,7 +123,7 @@ def test_unknown_source_in_a_case_lists_the_known_ones(tmp_path):
 
 
 @pytest.mark.parametrize("extra, message", [
-    ('"network_series": [{"signal": "reach", "transform": "baseline_ratio"}]', "a signal, a label and a transform"),
+    ('"network_series": [{"signal": "reach", "transform": "level_ratio"}]', "a signal, a label and a transform"),
     ('"region_panels": [{"subtype": "v4"}]', "region_panels: a signal per panel"),
     ('"region_panels": [{"signal": "latency"}]', "'latency', not one of its signals"),
     ('"network_series": [{"signal": "rtt", "label": "RTT", "transform": "none"}]', "'rtt', not one of its signals"),

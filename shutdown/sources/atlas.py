@@ -99,10 +99,10 @@ DECLARATION = {
                                "RIPE Atlas: share of probes online (reaching their targets)"},
                 "missing": "no RIPE Atlas probe data for {code}",
                 "series": [{"signal": "probes_reachable", "subtype": c, "label": f"{c} probes",
-                            "transform": "online_share"} for c in ("end-user", "infrastructure")]}],
+                            "transform": "trial_share"} for c in ("end-user", "infrastructure")]}],
     # per network and region vs country: the end-user probes (what a network's users see)
     "network_series": [{"signal": "probes_reachable", "subtype": "end-user",
-                        "label": "Atlas end-user probes online (share)", "transform": "online_share"}],
+                        "label": "Atlas end-user probes online (share)", "transform": "trial_share"}],
     "region_panels": [{"signal": "probes_reachable", "subtype": "end-user"}],
 }
 

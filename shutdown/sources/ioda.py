@@ -93,13 +93,13 @@ DECLARATION = {
     # the overview's panel (shutdown.plot.panels): the country's probing, telescope and BGP
     # (gtr is drawn in the region figure)
     "panels": [{"title": "IODA, country: share of baseline (1 = normal)", "missing": "no IODA data for {code}",
-                "series": [{"signal": ds, "label": label, "transform": "baseline_ratio"}
+                "series": [{"signal": ds, "label": label, "transform": "level_ratio"}
                            for ds, label in (("ping-slash24", "active probing"), ("merit-nt", "telescope"),
                                              ("bgp", "BGP"))]}],
     # per network: probing and BGP as shares of their baseline
     "network_series": [{"signal": "ping-slash24", "label": "IODA active probing (× baseline)",
-                        "transform": "baseline_ratio"},
-                       {"signal": "bgp", "label": "IODA BGP (× baseline)", "transform": "baseline_ratio"}],
+                        "transform": "level_ratio"},
+                       {"signal": "bgp", "label": "IODA BGP (× baseline)", "transform": "level_ratio"}],
     # region vs country: each datasource (Google's web search where gtr has several products)
     "region_panels": [{"signal": "ping-slash24"}, {"signal": "merit-nt"},
                       {"signal": "gtr", "subtype": "WEB_SEARCH"}, {"signal": "bgp"}],

@@ -102,7 +102,7 @@ DECLARATION = {
                {"title": "OONI messenger tests (Telegram, WhatsApp, Signal, Messenger): anomaly share",
                 "missing": "no OONI messenger tests for {code}", "ylim": [0, 1.05],
                 "series": [{"signals": list(OONI_MESSENGER_TESTS), "label": "pooled anomaly share",
-                            "transform": "anomaly_share", "style": 1}]}],
+                            "transform": "trial_share", "style": 1}]}],
     # the services its app tests see: a timeline scope's name -> OONI test names
     "services": {"whatsapp": "whatsapp", "telegram": "telegram", "signal": "signal",
                  "facebook": "facebook_messenger", "messenger": "facebook_messenger",
