@@ -135,6 +135,15 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, look, det, win, horizon,
         if look.has_data(c, ws - horizon, we + horizon) is False:
             out.append({**row, "verdict": "not-measurable", "reason": "no data around the event window"})
             continue
+        bm = c.get("bin_minutes")
+        if bm == bm and bm and pd.Timedelta(minutes=float(bm)) > (we - ws):
+            # one bin spans more than the whole window (Tor's daily users against a night):
+            # the series cannot say what happened inside it, for or against
+            res = _minutes_label(bm)
+            out.append({**row, "verdict": "insufficient-evidence", "resolution": res,
+                        "reason": f"judged at {res} bins, too coarse to place an event whose window "
+                                  f"is {(we - ws).total_seconds() / 3600:g} h"})
+            continue
         iv = look.intervals(c, etype, ecode)
         verdict, t, hit, reason = _judge(exp.shows, iv, ws, we, horizon, main, _thresholds_of(det))
         if exp.shows == "may-not-show" and verdict == "not-measurable":
