@@ -130,11 +130,13 @@ def intervals_for(intervals, **match) -> pd.DataFrame:
     return intervals.loc[m]
 
 
-def day_counts(tidy: pd.DataFrame, case, signal_is, key, good) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """OONI per local day: (k, n) per key (rows) and local day (columns, UTC start of the
-    day) over the window; n all tests, k those whose outcome is in ``good``."""
+def day_counts(tidy: pd.DataFrame, case, source: str, signal_is, key, good,
+               outcomes=OONI_OUTCOMES) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outcome-shaped trials (e.g. OONI's) per local day: (k, n) per key (rows) and local day
+    (columns, UTC start of the day) over the window; n all trials, k those whose outcome is
+    in ``good``."""
     x0, x1 = case.window_utc
-    d = tidy[(tidy["source"].astype(str) == "ooni") & signal_is(tidy["signal"].astype(str))]
+    d = tidy[(tidy["source"].astype(str) == source) & signal_is(tidy["signal"].astype(str))]
     if not len(d):
         return pd.DataFrame(), pd.DataFrame()
     d = d.assign(key=key(d), outcome=d["subtype"].astype(str).str.rsplit("/", n=1).str[-1],
@@ -142,7 +144,7 @@ def day_counts(tidy: pd.DataFrame, case, signal_is, key, good) -> tuple[pd.DataF
     ts = pd.to_datetime(d["ts_utc"], utc=True)
     d = d[(ts >= x0) & (ts < x1)].assign(
         day=ts[(ts >= x0) & (ts < x1)].dt.tz_convert(case.timezone).dt.floor("D").dt.tz_convert("UTC"))
-    d = d[d["outcome"].isin(OONI_OUTCOMES)]
+    d = d[d["outcome"].isin(list(outcomes))]
     n = d.pivot_table(index="key", columns="day", values="value", aggfunc="sum", fill_value=0.0)
     k = d[d["outcome"].isin(good)].pivot_table(index="key", columns="day", values="value",
                                                aggfunc="sum", fill_value=0.0)
