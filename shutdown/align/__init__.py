@@ -30,7 +30,7 @@ from __future__ import annotations
 import pandas as pd
 
 from shutdown.align.common import (ALIGN_COLUMNS, CONFIRMING, DAY, HORIZON, PRIMARY, RANK,  # noqa: F401
-                                   SUMMARY_COLUMNS, UNEXPLAINED_COLUMNS, _thresholds_of, _times)
+                                   SUMMARY_COLUMNS, UNEXPLAINED_COLUMNS, Judged, _thresholds_of, _times)
 from shutdown.align.inputs import (_count_metric, _expectations, _Lookup, _parts,  # noqa: F401
                                    _service_source, _title, scope_entities, service_tests)
 from shutdown.align.levels import _interval_evidence, _judge, _minutes_label  # noqa: F401
@@ -39,6 +39,7 @@ from shutdown.align.summary import (check_verdicts, expectation_results,  # noqa
 from shutdown.align.trials import _judge_counts, _judge_sites  # noqa: F401
 from shutdown.detect import evidence as _ev
 from shutdown.detect.fusion import family
+from shutdown.verdict import Verdict
 
 # -- alignment ---------------------------------------------------------------------------
 def align(events, detection, case=None, horizon: pd.Timedelta = HORIZON) -> pd.DataFrame:
@@ -58,18 +59,19 @@ def align(events, detection, case=None, horizon: pd.Timedelta = HORIZON) -> pd.D
                 "window_start_utc": ws, "window_end_utc": we}
         exps = _expectations(ev, case)
         if not exps:
-            recs.append({**base, "expects": "", "role": "none", "verdict": "not-measurable",
-                         "reason": f"a {ev.kind} event has no measurable signature",
-                         "simulated": sim_any})
+            recs.append(Judged.of({**base, "expects": "", "role": "none", "verdict": "not-measurable",
+                                   "reason": f"a {ev.kind} event has no measurable signature",
+                                   "simulated": sim_any}))
             continue
         if ev.scope_type == "service":
             for v in ev.scope_values:
                 if not service_tests(v):
                     src = _service_source(case)
                     title = _title(src) or "no source"
-                    recs.append({**base, "expects": "anomaly-up", "role": "primary",
-                                 "source": src, "verdict": "not-measurable",
-                                 "reason": f"{title} has no app test for {v!r}", "simulated": sim_any})
+                    recs.append(Judged.of({**base, "expects": "anomaly-up", "role": "primary",
+                                           "source": src, "verdict": "not-measurable",
+                                           "reason": f"{title} has no app test for {v!r}",
+                                           "simulated": sim_any}))
         shows = {e.shows for e in exps}
         main = "up" if "up" in shows else ("anomaly-up" if "anomaly-up" in shows else "down")
         ctx = dict(base=base, ev=ev, main=main, look=look, det=det,
@@ -83,26 +85,33 @@ def align(events, detection, case=None, horizon: pd.Timedelta = HORIZON) -> pd.D
             got = [r for exp in exps for r in _judge_entity(exp, etype, ecode, **ctx)]
             recs += got
             if etype == "region" and case is not None and not any(
-                    r["role"] == "primary" and r["verdict"] != "not-measurable" for r in got):
+                    r.get("role") == "primary" and r.verdict != Verdict.NOT_MEASURABLE for r in got):
                 # No usable data for the region: the country's signals stand in, labelled
                 # "proxy" (a regional event moves the national signal only by its share).
                 for exp in exps:
                     if exp.shows == "no-change":
                         continue
                     for r in _judge_entity(exp, "country", case.country, **ctx):
-                        r["role"] = "proxy"
-                        r["reason"] = (f"no usable data for region {ecode}; the country's signal "
-                                       "stands in" + (f" ({r['reason']})" if r.get("reason") else ""))
-                        recs.append(r)
-    out = pd.DataFrame(recs, columns=ALIGN_COLUMNS)
+                        recs.append(r.with_(role="proxy", reason=(
+                            f"no usable data for region {ecode}; the country's signal stands in"
+                            + (f" ({r.get('reason')})" if r.get("reason") else ""))))
+    out = pd.DataFrame([r.row() for r in recs], columns=ALIGN_COLUMNS)
     out["simulated"] = out["simulated"].fillna(sim_any).astype(bool)
     out["transition_utc"] = pd.to_datetime(out["transition_utc"], utc=True)
     return out
 
 
 def _judge_entity(exp, etype, ecode, *, base, ev, main, look, det, win, horizon,
-                  sim_any) -> list[dict]:
-    """Rows for one expectation on one entity: one per matching series."""
+                  sim_any) -> list[Judged]:
+    """Rows for one expectation on one entity: one per matching series, judged by the
+    engine of the signal's kind (a trials share by its counts, a level by its intervals)."""
+    return [Judged.of(r) for r in _entity_rows(exp, etype, ecode, base=base, ev=ev, main=main,
+                                                look=look, det=det, win=win, horizon=horizon,
+                                                sim_any=sim_any)]
+
+
+def _entity_rows(exp, etype, ecode, *, base, ev, main, look, det, win, horizon,
+                 sim_any) -> list[dict]:
     ws, we = ev.window_utc
     role = "control" if exp.shows == "no-change" else "primary"
     row0 = {**base, "expects": exp.shows, "role": role, "source": exp.source,
@@ -119,7 +128,7 @@ def _judge_entity(exp, etype, ecode, *, base, ev, main, look, det, win, horizon,
         sid = _ev.series_id(c)
         if _count_metric(exp.source, c.get("signal"), c.get("metric")) and det is not None and sid in getattr(det, "counts", {}) \
                 and not (win and (we <= win[0] or ws >= win[1])):
-            row.update(_judge_counts(exp.shows, main, det, look, sid, ws, we, horizon, ev.tz))
+            row.update(_judge_counts(exp.shows, main, det, look, sid, ws, we, horizon, ev.tz).fields)
             if exp.shows == "may-not-show" and row["verdict"] == "not-measurable" and exp.why:
                 row["reason"] = f"{row['reason']}: {exp.why}"
             out.append(row)

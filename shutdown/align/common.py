@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+import functools
+from dataclasses import dataclass
+from types import MappingProxyType
+
 from shutdown import verdict as _verdict
 from shutdown.detect import thresholds
+from shutdown.verdict import Verdict
 
 # How far outside its window an event may still be matched. A report that gives a day
 # can be off by a day (local vs UTC date, news reported the next morning); further
@@ -49,3 +54,46 @@ def _times(t, ws, we, tz) -> dict:
             "transition_local": t.tz_convert(tz).isoformat(timespec="minutes"),
             "minutes_off": round(off, 1),
             "minutes_from_window_start": round((t - ws).total_seconds() / 60, 1)}
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One judgement of alignment: a row of ``ALIGN_COLUMNS`` (or, from a judging engine,
+    the part of one it decides: verdict, reason, times, evidence), read-only. Every engine
+    (levels, trials, a whitelist's sites) returns one, so a misspelt column or an unknown
+    verdict fails where it is made, not in a report."""
+    fields: MappingProxyType
+
+    @classmethod
+    def of(cls, d) -> "Judged":
+        if isinstance(d, Judged):
+            return d
+        bad = sorted(set(d) - set(ALIGN_COLUMNS))
+        if bad:
+            raise KeyError(f"not alignment columns: {bad}")
+        d = dict(d)
+        if "verdict" in d:
+            d["verdict"] = Verdict(d["verdict"]).value      # ValueError: not a verdict
+        return cls(MappingProxyType(d))
+
+    @property
+    def verdict(self) -> Verdict | None:
+        v = self.fields.get("verdict")
+        return None if v is None else Verdict(v)
+
+    def get(self, key, default=None):
+        return self.fields.get(key, default)
+
+    def with_(self, **changes) -> "Judged":
+        return Judged.of({**self.fields, **changes})
+
+    def row(self) -> dict:
+        return dict(self.fields)
+
+
+def judged(fn):
+    """A judging engine's dict result as a ``Judged``."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return Judged.of(fn(*args, **kwargs))
+    return wrapper

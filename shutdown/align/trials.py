@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from shutdown.align.common import DAY, _thresholds_of, _times
+from shutdown.align.common import DAY, _thresholds_of, _times, judged
 from shutdown.align.inputs import _trials
 from shutdown.detect import evidence as _ev
 from shutdown.detect.fusion import family
@@ -27,6 +27,7 @@ def _count_evidence(e: dict, unit: str, res: str, what: str) -> dict:
             "p_value": p, "evidence": txt}
 
 
+@judged
 def _judge_thin(shows, det, cs, srow, ws, we, ka, na, rising, win_ev, floor, what) -> dict:
     """A count series too thin for hourly or daily changes (detect/evidence.py status not
     ok): a multi-day event's window pooled against the whole baseline, else
@@ -56,6 +57,7 @@ def _judge_thin(shows, det, cs, srow, ws, we, ka, na, rising, win_ev, floor, wha
                        f"{typ:.0f} probes report; the floor is {floor}")}
 
 
+@judged
 def _judge_counts(shows, main, det, lookup, sid, ws, we, horizon, tz) -> dict:
     """Verdict of one count series (OONI test or site, Atlas probes) from its pooled
     changes (detect/evidence.py), with the evidence it rests on."""
@@ -147,6 +149,7 @@ def _judge_counts(shows, main, det, lookup, sid, ws, we, horizon, tz) -> dict:
                       f"{c['uncertain_to']:%Y-%m-%d %H:%M} UTC ({res} resolution)"}
 
 
+@judged
 def _judge_sites(ev, exp, det, case, base, sim_any) -> dict:
     """A whitelist: the listed sites answer while a control set stays blocked.
 
