@@ -6,7 +6,7 @@ fit together.
 
 Tidy measurement table (``collect`` -> ``normalize``), one row per bin::
 
-    source       "ioda" | "ooni" | "atlas"
+    source       a source's name (a module of shutdown/sources/ with a DECLARATION)
     entity_type  "country" | "region" | "asn"
     entity_code  "KZ" | the case's region name ("Almaty") | ASN as digits ("9198")
     signal       its source's DECLARATION["signals"] (shutdown/sources/registry.py)
