@@ -57,6 +57,25 @@ def _judge_thin(shows, det, cs, srow, ws, we, ka, na, rising, win_ev, floor, wha
                        f"{typ:.0f} probes report; the floor is {floor}")}
 
 
+def _nearest_change(ch, ws, we, horizon):
+    """(minutes off the window, change) of the change nearest the window whose span
+    reaches it (0) or lies within ``horizon`` of it; None when there is none."""
+    best = None
+    for _, c in (ch.iterrows() if len(ch) else []):
+        uf, ut = c["uncertain_from"], c["uncertain_to"]
+        if uf < we and ut > ws:
+            off = 0.0
+        elif ut <= ws:
+            off = (ut - ws).total_seconds() / 60
+        else:
+            off = (uf - we).total_seconds() / 60
+        if abs(off) * 60 > horizon.total_seconds():
+            continue
+        if best is None or abs(off) < abs(best[0]):
+            best = (off, c)
+    return best
+
+
 @judged
 def _judge_counts(shows, main, det, lookup, sid, ws, we, horizon, tz) -> dict:
     """Verdict of one count series (OONI test or site, Atlas probes) from its pooled
@@ -95,19 +114,7 @@ def _judge_counts(shows, main, det, lookup, sid, ws, we, horizon, tz) -> dict:
                 "reason": "no significant change, as expected for this kind of event"}
     edge = "start" if (look == "anomaly-up" or (look == "down") == (cs.direction == "down")) else "end"
     ch = ch[ch["edge"] == edge] if len(ch) else ch
-    best = None
-    for _, c in (ch.iterrows() if len(ch) else []):
-        uf, ut = c["uncertain_from"], c["uncertain_to"]
-        if uf < we and ut > ws:
-            off = 0.0
-        elif ut <= ws:
-            off = (ut - ws).total_seconds() / 60
-        else:
-            off = (uf - we).total_seconds() / 60
-        if abs(off) * 60 > horizon.total_seconds():
-            continue
-        if best is None or abs(off) < abs(best[0]):
-            best = (off, c)
+    best = _nearest_change(ch, ws, we, horizon)
     if best is None:
         if shows == "may-not-show":
             return {**win_ev, "verdict": "not-measurable",
