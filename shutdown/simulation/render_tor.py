@@ -89,3 +89,22 @@ def render(world: World, path: str, params: dict) -> tuple[int, bytes]:
         rng = "," if ref is None else f"{int(ref * RANGE[0])},{int(ref * RANGE[1])}"
         lines.append(f"{d:%Y-%m-%d},{cc},{int(u[i])},{rng},100")
     return 200, ("\n".join(lines) + "\n").encode()
+
+
+def truth_rows(scenario) -> list[dict]:
+    """Ground-truth rows of Tor's series, national only: relay users follow the country's
+    cuts and the blocks of OONI's Tor tests (Tor blocked), bridge users the cuts alone
+    (they rise, not fall, when only relays are blocked)."""
+    from shutdown.simulation.truth import truth_row
+    rows = []
+    for ep in scenario.episodes:
+        blocks_tor = any(s.source == "ooni" and s.signal in TOR_TESTS for s in ep.signals)
+        if not (ep.type == "cut" or blocks_tor):
+            continue
+        for etype, code in ep.entities:
+            if etype != "country":
+                continue
+            rows.append(truth_row(ep, etype, code, "tor", "relay_users", "", "down"))
+            if ep.type == "cut":
+                rows.append(truth_row(ep, etype, code, "tor", "bridge_users", "", "down"))
+    return rows
