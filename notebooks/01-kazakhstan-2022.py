@@ -60,7 +60,7 @@ pd.set_option("display.width", 160)
 #
 # A *case* names what one analysis covers: country, local time zone, the window of
 # local days, the baseline before it, the networks worth their own panels. It is a
-# small TOML file (`data/cases/kz-2022-01.toml`, format in README "Case files").
+# small TOML file (`data/cases/kz-2022-01.toml`, format in docs/formats.md).
 
 # %%
 case = shutdown.load_case("kz-2022-01")

@@ -20,7 +20,7 @@
 # The package knows about Kazakhstan only through two data files: a **case file**
 # (what to analyse: country, time zone, days, networks) and a **timeline** (what a
 # report documents, one cited event per entry). Another shutdown is two new files.
-# Their formats are in README.md, sections "Case files" and "Timeline files"; this
+# Their formats are in docs/formats.md ("Case files", "Timeline files"); this
 # notebook uses nothing else to write them.
 #
 # The example is Iran, November 2019: a near-total national shutdown during the
@@ -214,7 +214,7 @@ except InputError as err:
 # ## 4. What each event should show
 #
 # Nothing to configure: the event's kind decides which sources are expected to
-# move, and how (`shutdown.timeline.EXPECTED_BY_KIND`, see README). A national
+# move, and how (`shutdown.timeline.EXPECTED_BY_KIND`, see docs/formats.md). A national
 # shutdown is looked up on the country, `network:` scopes on those ASNs.
 
 # %%
@@ -227,8 +227,8 @@ pd.DataFrame([{"event": ev.id, "source": x.source, "signal": x.signal, "subtype"
 # Live, `collect_case` fetches exactly what the case file asks for (the country, its
 # networks, the baseline and the window) into the cache. Offline, a scenario
 # describes a simulated world for the case: normal levels per entity and *episodes*
-# in which signals fall (README, "Offline demo (simulated data)"; every field in
-# `shutdown/scenario.py`). The one below is a deliberately rough sketch
+# in which signals fall (docs/simulation.md; every field in docs/formats.md and
+# `shutdown/scenario/__init__.py`). The one below is a deliberately rough sketch
 # (`synthetic = true`): round levels, and episode times picked to fall on the
 # documented days, not taken from any measurement.
 

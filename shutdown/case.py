@@ -1,7 +1,7 @@
 """Cases: one small TOML file naming what one analysis covers.
 
 Another shutdown is a new case file under ``data/cases/``, not new code. The
-fields are documented in README.md ("Case files").
+fields are documented in docs/formats.md ("Case files").
 """
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ class Case:
     scenario: str | None = None
     expectations: tuple[Expectation, ...] = ()
     # domains whose OONI web_connectivity tests are the control for a whitelist event
-    # (sites the whitelist did not name); see README "Case files"
+    # (sites the whitelist did not name); see docs/formats.md "Case files"
     control_sites: tuple[str, ...] = ()
 
     def site_domains(self) -> tuple[str, ...]:

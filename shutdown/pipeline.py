@@ -170,14 +170,28 @@ def detect_dataset(case, dataset, scheduler=None, thresholds=None):
                             thresholds=thresholds, scheduler=scheduler)
 
 
-def analyse(inputs: Inputs, thresholds=None) -> Analysis:
+def detect_datasets(cases_and_datasets, scheduler=None, thresholds=None) -> list:
+    """Detection of several cases, each over its own partitioned dataset with its window,
+    baseline and zone (a survey's records): ``detect.run_datasets``, on Dask (``scheduler``,
+    default ``$SHUTDOWN_SCHEDULER``; a LocalCluster for many rows) or, for a small run, the
+    same tasks in this process. One ``detect.Detection`` per case, in order."""
+    from shutdown import detect as D
+    from shutdown.case import as_case
+    cs = [(as_case(c), d) for c, d in cases_and_datasets]
+    return D.run_datasets([(d, c.window_utc, c.baseline_utc, c.timezone) for c, d in cs],
+                          thresholds=thresholds, scheduler=scheduler)
+
+
+def analyse(inputs: Inputs, thresholds=None, detection=None) -> Analysis:
     """Detection (measurements only), then alignment (where the timeline meets them).
     ``thresholds``: a ``detect.thresholds.Thresholds`` or a dict of names to replace
-    for this analysis (e.g. ``{"K_NOISE": 5.0}``); alignment judges with the same."""
+    for this analysis (e.g. ``{"K_NOISE": 5.0}``); alignment judges with the same.
+    ``detection``: one already run on these measurements (``detect_datasets``), else
+    detection runs here."""
     from shutdown import align as A
 
     case, events = inputs.case, inputs.events
-    det = detect(inputs, thresholds)
+    det = detection if detection is not None else detect(inputs, thresholds)
     rows = with_detected_span(A.align(events, det, case), det.intervals)
     summary = A.summarize(rows, events)
     expected = A.expectation_results(case, summary, rows)

@@ -2,8 +2,8 @@
 
 An event keeps the precision its source gives. A day-precision event on 5 Jan in
 Asia/Almaty is the whole local day, 2022-01-04T18:00Z to 2022-01-05T18:00Z --
-never a fake instant at midnight. The file format is documented in README.md
-("Timeline files").
+never a fake instant at midnight. The file format is documented in
+docs/formats.md ("Timeline files").
 
 Detection never imports this module; alignment is where the two meet.
 """

@@ -56,8 +56,8 @@ def _code_sha() -> str:
     """The simulator's own code: a fix to a renderer must rebuild demo caches."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for p in sorted([*here.glob("*.py"), here.parent / "scenario.py"]):
-        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    for p in sorted([*here.glob("*.py"), *(here.parent / "scenario").glob("*.py")]):
+        h.update(p.relative_to(here.parent).as_posix().encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
 
