@@ -6,7 +6,7 @@ fit together.
 
 Tidy measurement table (``collect`` -> ``normalize``), one row per bin::
 
-    source       "ioda" | "ooni" | "atlas"
+    source       a source's name (a module of shutdown/sources/ with a DECLARATION)
     entity_type  "country" | "region" | "asn"
     entity_code  "KZ" | the case's region name ("Almaty") | ASN as digits ("9198")
     signal       its source's DECLARATION["signals"] (shutdown/sources/registry.py)
@@ -22,6 +22,8 @@ Region codes differ per upstream; collectors map them to the case's region
 from __future__ import annotations
 
 import pandas as pd
+
+from shutdown import verdict as _verdict
 
 TIDY_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype",
                 "ts_utc", "value", "unit", "simulated"]
@@ -55,12 +57,9 @@ INTERVAL_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype",
                     "start_utc", "end_utc", "depth", "level", "direction", "kind", "simulated"]
 INTERVAL_KINDS = ("full", "partial")
 
-# Alignment verdicts (``align``).
-# insufficient-evidence: the source has data around the event, but fewer tests or probes
-# than the stated floor (detect/thresholds.py EVIDENCE_*), or a resolution coarser than the
-# event's window: its numbers are reported, and it confirms nothing.
-VERDICTS = ("confirmed", "confirmed-earlier", "confirmed-later", "not-observed",
-            "contradicted", "insufficient-evidence", "not-measurable")
+# Alignment verdicts (``align``): their names, in order; what each means, its rank and its
+# style are in shutdown/verdict.py.
+VERDICTS = _verdict.NAMES
 
 
 def empty_tidy() -> pd.DataFrame:

@@ -250,3 +250,17 @@ def test_cli_source_without_any_data_is_named(tidy, tmp_path):
     assert "no data at all from atlas" in r.stderr
     lines = [l for l in r.stdout.splitlines() if ",atlas," in l and "kz-03-shutdown" in l]
     assert lines and all("not-measurable" in l for l in lines)
+
+
+def test_a_judgement_is_typed_a_misspelt_column_or_unknown_verdict_fails_where_made():
+    from shutdown.align.common import Judged
+    from shutdown.verdict import Verdict, CONFIRMING, RANK
+    j = Judged.of({"verdict": "confirmed-later", "reason": "r", "minutes_off": 5.0})
+    assert j.verdict is Verdict.CONFIRMED_LATER and j.verdict.confirms and j.row()["verdict"] == "confirmed-later"
+    assert j.with_(verdict="not-observed").verdict.rank == RANK["not-observed"] == 3
+    with pytest.raises(KeyError, match="verdikt"):
+        Judged.of({"verdikt": "confirmed"})
+    with pytest.raises(ValueError):
+        Judged.of({"verdict": "probably"})
+    assert set(CONFIRMING) == {v.value for v in Verdict if v.confirms} and \
+        A.CONFIRMING == CONFIRMING and tuple(A.RANK) == tuple(v.value for v in Verdict)

@@ -62,6 +62,7 @@ def test_collect_every_source_over_https_then_rerun_makes_zero_requests(tmp_path
         monkeypatch.setenv("SHUTDOWN_OONI_URL", srv.url)
         monkeypatch.setenv("SHUTDOWN_ATLAS_URL", srv.url)
         monkeypatch.setenv("SHUTDOWN_RADAR_URL", srv.url)
+        monkeypatch.setenv("SHUTDOWN_TOR_URL", srv.url)       # the case uses Tor Metrics too
         monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token-not-a-secret")
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output

@@ -106,7 +106,7 @@ def test_analysis_reuses_the_detection_it_has(kz, monkeypatch):
 def test_thresholds_are_a_value():
     assert thresholds.resolve(None) is thresholds.DEFAULT
     assert thresholds.DEFAULT.K_NOISE == thresholds.K_NOISE
-    assert thresholds.DEFAULT.min_drop("ioda", "bgp") == thresholds.MIN_DROP[("ioda", "bgp")]
+    assert thresholds.DEFAULT.min_drop("ioda", "bgp") == 0.10      # the floor IODA declares
     t = thresholds.resolve({"K_NOISE": 5.0})
     assert t.K_NOISE == 5.0 and thresholds.K_NOISE == 4.0 and thresholds.resolve(t) is t
     with pytest.raises(InputError, match="unknown detection threshold.*K_NOIZE"):
@@ -155,7 +155,7 @@ def test_two_threshold_values_in_two_threads_do_not_interfere():
     for (name, _), det in got.items():
         want = default if name == "default" else strict
         pd.testing.assert_frame_equal(det.intervals, want.intervals)
-    assert thresholds.MIN_DROP[("ioda", "ping-slash24")] == 0.2     # the module is untouched
+    assert thresholds.min_drop("ioda", "ping-slash24") == 0.2 and not thresholds.MIN_DROP  # untouched
 
 
 def test_alignment_judges_with_the_thresholds_detection_used(kz):

@@ -178,7 +178,7 @@ def test_overview_panels_are_the_sources_declared_panels(kz, overview, monkeypat
     srcs = dict(registry.sources())
     srcs["ioda"] = dataclasses.replace(srcs["ioda"], panels=(
         {"title": "IODA: Google traffic", "missing": "no gtr for {code}",
-         "series": [{"signal": "gtr", "label": "gtr", "transform": "baseline_ratio"}]},))
+         "series": [{"signal": "gtr", "label": "gtr", "transform": "level_ratio"}]},))
     monkeypatch.setattr(registry, "sources", lambda: srcs)
     fig, rec = plot.overview_figure(tidy, events, iv, case)
     titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_label().startswith("panel")]
@@ -202,7 +202,7 @@ def test_networks_and_region_figures_draw_what_the_sources_declare(kz, monkeypat
         "signals": [{"signal": "reach", "unit": "hosts", "meaning": "hosts answering", "role": "connectivity",
                      "label": "Fake Probe: reach", "name": "reachability", "short": "reach"}],
         "network_series": [{"signal": "reach", "subtype": "v4", "label": "Fake reach (× baseline)",
-                            "transform": "baseline_ratio"}],
+                            "transform": "level_ratio"}],
         "region_panels": [{"signal": "reach", "subtype": "v4"}]})
     srcs = {**registry.sources(), "fakeplot": fake}
     monkeypatch.setattr(registry, "sources", lambda: srcs)
@@ -285,6 +285,9 @@ def test_alignment_gantt_coloured_by_verdict(kz):
     assert {(d["source"], d["signal"]) for d in conf} >= {("ioda", "ping-slash24"), ("atlas", "probes_reachable")}
     for d in conf:
         assert d["verdict"] == "confirmed"
+        if d["source"] == "tor":        # Tor Metrics' users per UTC day: whole days around it
+            assert d["drawn_start_utc"] == "2022-01-05T00:00:00Z" and d["drawn_end_utc"].endswith("T00:00:00Z")
+            continue
         assert (d["drawn_start_utc"], d["drawn_end_utc"]) == ("2022-01-05T05:00:00Z", "2022-01-10T04:00:00Z") \
             or d["signal"] == "probes_reachable"
     colour = {a.get_gid(): mcolors.to_hex(a.get_facecolor())
@@ -366,7 +369,8 @@ def test_messenger_share_is_pooled_as_detection_pools_a_test():
                                   "signal": "telegram", "subtype": outcome, "ts_utc": ts,
                                   "value": v.to_numpy(), "unit": "measurements", "simulated": True}))
     tidy = pd.concat(rows, ignore_index=True)
-    drawn = plot.messenger_anomaly_share(tidy, "country", "KZ", tests=("telegram",))
+    drawn, how = plot.trial_share(tidy, "ooni", ("telegram",), None, "country", "KZ")
+    assert how.startswith("(anomaly+confirmed)/all")
     hourly = bad / n.where(n > 0)
     assert set(hourly.dropna().unique()) == {0.0, 1.0}             # what an hourly share shows
     ok = drawn.dropna()

@@ -47,6 +47,14 @@ def make_tidy(case, simulated=False, freq="1h", regions=True, asns=True) -> pd.D
     add("atlas", "country", cc, "probes_reachable", "infrastructure", level(12, 9, 0.03))
     add("atlas", "country", cc, "probes_reporting", "end-user", level(44, 40, 0.01))
     add("atlas", "country", cc, "probes_reporting", "infrastructure", level(13, 13, 0.01))
+    if "tor" in case.sources:           # Tor Metrics: users per UTC day
+        days = pd.date_range(t0.floor("D"), t1, freq="D", inclusive="left", tz="UTC")
+        cut = (days >= OFF[0].floor("D")) & (days < OFF[1])
+        for sig, normal in (("relay_users", 20000), ("bridge_users", 4000)):
+            rows.append(pd.DataFrame({"source": "tor", "entity_type": "country", "entity_code": cc,
+                                      "signal": sig, "subtype": "", "ts_utc": days,
+                                      "value": np.where(cut, normal * 0.1, normal).astype(float),
+                                      "unit": "users per day (estimate)", "simulated": simulated}))
     if asns:
         for i, n in enumerate(case.networks):
             during = [20, 5, 60, 40, 300][i % 5]

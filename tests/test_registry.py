@@ -91,7 +91,7 @@ def test_a_new_module_is_read_everywhere(fake_source, monkeypatch, tmp_path):
     assert not [e for e in expected_for("restriction") if e.source == "fakeprobe"]
     assert family("fakeprobe", "reach") == "fakeprobe"
     assert thresholds.min_drop("fakeprobe", "reach") == 0.42
-    assert thresholds.min_drop("ioda", "bgp") == thresholds.MIN_DROP[("ioda", "bgp")]
+    assert thresholds.min_drop("ioda", "bgp") == registry.signal("ioda", "bgp").floor == 0.10
     assert fake_source.min_interval == 2.5
     # the credential: sent as declared, and how to get it when it is missing
     assert fake_source.auth_headers({"FAKEPROBE_TOKEN": "t0k"}) == {"Authorization": "Bearer t0k"}
@@ -123,7 +123,7 @@ def test_unknown_source_in_a_case_lists_the_known_ones(tmp_path):
 
 
 @pytest.mark.parametrize("extra, message", [
-    ('"network_series": [{"signal": "reach", "transform": "baseline_ratio"}]', "a signal, a label and a transform"),
+    ('"network_series": [{"signal": "reach", "transform": "level_ratio"}]', "a signal, a label and a transform"),
     ('"region_panels": [{"subtype": "v4"}]', "region_panels: a signal per panel"),
     ('"region_panels": [{"signal": "latency"}]', "'latency', not one of its signals"),
     ('"network_series": [{"signal": "rtt", "label": "RTT", "transform": "none"}]', "'rtt', not one of its signals"),

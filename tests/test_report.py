@@ -51,7 +51,9 @@ def test_sidecar_contents_kazakhstan(built):
     # data range, inputs' hashes, simulated
     assert side["data_range_utc"] == [data.tidy["ts_utc"].min().strftime("%Y-%m-%dT%H:%M:%SZ"),
                                       data.tidy["ts_utc"].max().strftime("%Y-%m-%dT%H:%M:%SZ")]
-    assert side["data_range_utc"][0] == "2021-12-18T18:00:00Z"     # 14 baseline days before the window
+    # 14 baseline days before the window (18:00Z), from the start of that UTC day: Tor
+    # Metrics counts users per UTC day
+    assert side["data_range_utc"][0] == "2021-12-18T00:00:00Z"
     assert side["inputs"]["timeline_sha256"] == sidecar.sha256_file(case.timeline_path)
     assert side["inputs"]["tidy_sha256"] == sidecar.tidy_sha256(data.tidy)
     assert side["inputs"]["raw_entries"] == 2

@@ -28,17 +28,6 @@ import pandas as pd
 from shutdown.detect import thresholds as T
 from shutdown.detect.series import NS_DAY, SeriesSet, chunks, row_index
 
-MIN_EXPECTED = {   # below this expected count a zero is chance, not a cut (Poisson)
-    # OONI counts are judged on 3-bin sums (see ``pooled``): below 15 expected
-    # measurements in three hours, near-zero sums happen by chance often enough across
-    # dozens of series and hundreds of hours to invent outages (volunteer probes come
-    # and go together, so counts are over-dispersed: P(0) is well above Poisson's).
-    ("ooni", "measurements"): 15.0,
-    ("atlas", "probes_reporting"): float(T.ATLAS_MIN_PROBES),
-    ("atlas", "probes_connected"): float(T.ATLAS_MIN_PROBES),
-}
-
-
 @dataclass
 class Baseline:
     profile: np.ndarray       # (n_series, n_slots) expected value per time-of-day slot
@@ -232,20 +221,36 @@ def deviation(b: Baseline, key, ts, value, mode_rise: np.ndarray, min_expected: 
 
 
 def pooled(keys: pd.DataFrame) -> np.ndarray:
-    """Series judged on 3-bin sums: OONI measurement counts (small Poisson counts) and
-    the Atlas reachable share (a share of a few probes moves in big steps)."""
+    """Series judged on 3-bin sums, as their signals declare (``pooled``: small counts such
+    as OONI's hourly measurements; a trials share with ``pooled``, such as the share of a
+    few Atlas probes, which moves in big steps)."""
     if len(keys) == 0:
         return np.zeros(0, bool)
-    return (((keys["source"] == "ooni") & (keys["metric"] == "value"))
-            | (keys["metric"] == "reachable_share")).to_numpy()
+    return _per_signal(keys, lambda s, metric: bool(s.pooled if metric == "value" else s.trials.pooled),
+                       False, bool)
+
+
+def _per_signal(keys: pd.DataFrame, f, default, dtype) -> np.ndarray:
+    """``f(declared signal, metric)`` for every series of ``keys``, once per distinct
+    (source, signal, metric); ``default`` where the signal is not declared."""
+    from shutdown.sources import registry
+    memo: dict = {}
+    out = []
+    for k in zip(keys["source"].astype(str), keys["signal"].astype(str), keys["metric"].astype(str)):
+        if k not in memo:
+            sig = registry.by_metric(*k)
+            memo[k] = default if sig is None else f(sig, k[2])
+        out.append(memo[k])
+    return np.array(out, dtype=dtype)
 
 
 def _min_expected(keys: pd.DataFrame) -> np.ndarray:
+    """Per series, the expected value below which a zero is chance, not a cut (Poisson),
+    as its signal declares (``min_expected``); shares have none."""
     if len(keys) == 0:
         return np.zeros(0)
-    pairs = zip(keys["source"], keys["signal"], keys["metric"])
-    return np.array([MIN_EXPECTED.get((a, b), 0.0) if m == "value" else 0.0
-                     for a, b, m in pairs])
+    return _per_signal(keys, lambda s, metric: s.expected_floor(T) if metric == "value" else 0.0,
+                       0.0, float)
 
 
 def _group_median(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:

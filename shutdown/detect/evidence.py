@@ -215,17 +215,21 @@ def _run(state, i, step, limit):
 # -- count series from the tidy table ------------------------------------------------------
 def count_series(tidy: pd.DataFrame):
     """Yield (key dict, ts ns, k, n, direction, unit) for every count series of the table:
-    OONI tests (anomaly + confirmed of all outcomes; rising), OONI sites (accessible =
-    ok of all outcomes; falling), RIPE Atlas probes reaching the Internet of those
-    reporting (falling)."""
-    from shutdown.schema import OONI_ALL_TESTS, OONI_OUTCOMES, SITE_SIGNAL, as_text
+    each ``trials`` signal its source declares (``registry.Trials``), e.g. OONI tests
+    (anomaly + confirmed of all outcomes; rising), OONI sites (accessible = ok of all
+    outcomes; falling), RIPE Atlas probes reaching the Internet of those reporting
+    (falling)."""
+    from shutdown.schema import as_text
+    from shutdown.sources import registry
     if tidy is None or not len(tidy):
         return
     # only the rows of count series, before any per-row work (most rows are not; a whole
     # IODA table cast to strings costs gigabytes): labels compared per category
     src, sig = tidy["source"], tidy["signal"]
-    mine = (label_mask(src, ("ooni",)) & label_mask(sig, (*OONI_ALL_TESTS, SITE_SIGNAL))) | (
-        label_mask(src, ("atlas",)) & label_mask(sig, ("probes_reporting", "probes_reachable")))
+    groups = registry.trial_groups()
+    masks = [label_mask(src, (source,)) & label_mask(sig, (*sigs, *((spec.of,) if spec.of else ())))
+             for source, spec, sigs in groups]
+    mine = np.logical_or.reduce(masks) if masks else np.zeros(len(tidy), bool)
     if not mine.any():
         return
     d = tidy.loc[mine, ["source", "entity_type", "entity_code", "signal", "subtype",
@@ -235,53 +239,79 @@ def count_series(tidy: pd.DataFrame):
     d["value"] = pd.to_numeric(d["value"], errors="coerce")
     ts = pd.DatetimeIndex(pd.to_datetime(d["ts_utc"], utc=True)).as_unit("ns").asi8
     d["ts"] = ts
-    src = d["source"]
-    tests = d[(src == "ooni") & d["signal"].isin(OONI_ALL_TESTS) & d["subtype"].isin(OONI_OUTCOMES)]
-    if len(tests):
-        w = tests.pivot_table(index=["entity_type", "entity_code", "signal", "ts"], columns="subtype",
-                              values="value", aggfunc="sum", fill_value=0.0)
-        sim = tests.groupby(["entity_type", "entity_code", "signal"])["simulated"].any()
-        for o in OONI_OUTCOMES:
-            if o not in w:
-                w[o] = 0.0
-        for (et, ec, sig), g in w.groupby(level=[0, 1, 2]):
-            n = g[list(OONI_OUTCOMES)].sum(axis=1).to_numpy()
-            kk = (g["anomaly"] + g["confirmed"]).to_numpy()
-            yield ({"source": "ooni", "entity_type": et, "entity_code": ec, "signal": sig,
-                    "subtype": "", "metric": "anomaly_share", "simulated": bool(sim[(et, ec, sig)])},
-                   g.index.get_level_values(3).to_numpy(), kk, n, "up", "tests")
-    sites = d[(src == "ooni") & (d["signal"] == SITE_SIGNAL)]
-    if len(sites):
-        # "domain/outcome": split each distinct subtype once, not every row
-        sub = sites["subtype"].astype("category")
-        parts = sub.cat.categories.to_series().str.rsplit("/", n=1, expand=True)
-        codes = sub.cat.codes.to_numpy()
-        sites = sites.assign(domain=parts[0].to_numpy()[codes], outcome=parts[1].to_numpy()[codes])
-        w = sites.pivot_table(index=["entity_type", "entity_code", "domain", "ts"], columns="outcome",
-                              values="value", aggfunc="sum", fill_value=0.0)
-        for o in OONI_OUTCOMES:
-            if o not in w:
-                w[o] = 0.0
-        sim = sites.groupby(["entity_type", "entity_code", "domain"])["simulated"].any()
-        for (et, ec, dom), g in w.groupby(level=[0, 1, 2]):
-            n = g[list(OONI_OUTCOMES)].sum(axis=1).to_numpy()
-            yield ({"source": "ooni", "entity_type": et, "entity_code": ec, "signal": SITE_SIGNAL,
-                    "subtype": dom, "metric": "accessible_share",
-                    "simulated": bool(sim[(et, ec, dom)])},
-                   g.index.get_level_values(3).to_numpy(), g["ok"].to_numpy(), n, "down", "tests")
-    atl = d[(src == "atlas") & d["signal"].isin(["probes_reporting", "probes_reachable"])]
-    if len(atl):
-        w = atl.pivot_table(index=["entity_type", "entity_code", "subtype", "ts"], columns="signal",
-                            values="value", aggfunc="mean")
-        if {"probes_reporting", "probes_reachable"} <= set(w.columns):
-            sim = atl.groupby(["entity_type", "entity_code", "subtype"])["simulated"].any()
-            for (et, ec, sub), g in w.groupby(level=[0, 1, 2]):
-                n = g["probes_reporting"].fillna(0).to_numpy()
-                kk = np.minimum(g["probes_reachable"].fillna(0).to_numpy(), n)
-                yield ({"source": "atlas", "entity_type": et, "entity_code": ec,
-                        "signal": "probes_reachable", "subtype": sub, "metric": "reachable_share",
-                        "simulated": bool(sim[(et, ec, sub)])},
-                       g.index.get_level_values(3).to_numpy(), kk, n, "down", "probes")
+    for source, spec, sigs in groups:
+        if spec.shape == "ratio":
+            for signal in sigs:
+                yield from _ratio_counts(d, source, signal, spec)
+        elif spec.items:
+            for signal in sigs:
+                yield from _item_counts(d, source, signal, spec)
+        else:
+            yield from _outcome_counts(d, source, sigs, spec)
+
+
+def _outcome_counts(d, source, sigs, spec):
+    """k = the hits, n = every outcome, per bin; ``subtype`` holds the outcome."""
+    outcomes = list(spec.outcomes)
+    rows = d[(d["source"] == source) & d["signal"].isin(sigs) & d["subtype"].isin(outcomes)]
+    if not len(rows):
+        return
+    w = rows.pivot_table(index=["entity_type", "entity_code", "signal", "ts"], columns="subtype",
+                         values="value", aggfunc="sum", fill_value=0.0)
+    sim = rows.groupby(["entity_type", "entity_code", "signal"])["simulated"].any()
+    for o in outcomes:
+        if o not in w:
+            w[o] = 0.0
+    for (et, ec, sig), g in w.groupby(level=[0, 1, 2]):
+        n = g[outcomes].sum(axis=1).to_numpy()
+        kk = g[list(spec.hits)].sum(axis=1).to_numpy()
+        yield ({"source": source, "entity_type": et, "entity_code": ec, "signal": sig,
+                "subtype": "", "metric": spec.metric, "simulated": bool(sim[(et, ec, sig)])},
+               g.index.get_level_values(3).to_numpy(), kk, n, spec.moves, spec.unit)
+
+
+def _item_counts(d, source, signal, spec):
+    """As ``_outcome_counts``, one series per item: ``subtype`` is "<item>/<outcome>"."""
+    outcomes = list(spec.outcomes)
+    rows = d[(d["source"] == source) & (d["signal"] == signal)]
+    if not len(rows):
+        return
+    # "item/outcome": split each distinct subtype once, not every row
+    sub = rows["subtype"].astype("category")
+    parts = sub.cat.categories.to_series().str.rsplit("/", n=1, expand=True)
+    codes = sub.cat.codes.to_numpy()
+    rows = rows.assign(item=parts[0].to_numpy()[codes], outcome=parts[1].to_numpy()[codes])
+    w = rows.pivot_table(index=["entity_type", "entity_code", "item", "ts"], columns="outcome",
+                         values="value", aggfunc="sum", fill_value=0.0)
+    for o in outcomes:
+        if o not in w:
+            w[o] = 0.0
+    sim = rows.groupby(["entity_type", "entity_code", "item"])["simulated"].any()
+    for (et, ec, item), g in w.groupby(level=[0, 1, 2]):
+        n = g[outcomes].sum(axis=1).to_numpy()
+        kk = g[list(spec.hits)].sum(axis=1).to_numpy()
+        yield ({"source": source, "entity_type": et, "entity_code": ec, "signal": signal,
+                "subtype": item, "metric": spec.metric, "simulated": bool(sim[(et, ec, item)])},
+               g.index.get_level_values(3).to_numpy(), kk, n, spec.moves, spec.unit)
+
+
+def _ratio_counts(d, source, signal, spec):
+    """k = this signal, n = the ``of`` signal (at most n), per subtype and bin."""
+    rows = d[(d["source"] == source) & d["signal"].isin([spec.of, signal])]
+    if not len(rows):
+        return
+    w = rows.pivot_table(index=["entity_type", "entity_code", "subtype", "ts"], columns="signal",
+                         values="value", aggfunc="mean")
+    if not {spec.of, signal} <= set(w.columns):
+        return
+    sim = rows.groupby(["entity_type", "entity_code", "subtype"])["simulated"].any()
+    for (et, ec, sub), g in w.groupby(level=[0, 1, 2]):
+        n = g[spec.of].fillna(0).to_numpy()
+        kk = np.minimum(g[signal].fillna(0).to_numpy(), n)
+        yield ({"source": source, "entity_type": et, "entity_code": ec,
+                "signal": signal, "subtype": sub, "metric": spec.metric,
+                "simulated": bool(sim[(et, ec, sub)])},
+               g.index.get_level_values(3).to_numpy(), kk, n, spec.moves, spec.unit)
 
 
 def changes(tidy: pd.DataFrame, window, baseline, tz_offset_ns: int = 0, th=T.DEFAULT):

@@ -35,7 +35,9 @@ def _truth_keys(truth: pd.DataFrame) -> pd.DataFrame:
     t = truth.copy()
     for c in KEY:
         t[c] = t[c].astype(str)
-    up_test = (t["source"] == "ooni") & (t["direction"] == "up")
+    # a rising trials share (a test's anomaly share) is one series per signal, subtype ""
+    up_test = t["source"].isin(_sources(lambda spec: spec.shape == "outcomes" and not spec.items)) \
+        & (t["direction"] == "up")
     t.loc[up_test, "subtype"] = ""
     return t
 
@@ -44,12 +46,25 @@ def _detected_keys(iv: pd.DataFrame) -> pd.DataFrame:
     d = iv.copy()
     for c in KEY:
         d[c] = d[c].astype(str)
-    vol = (d["source"] == "ooni") & (d["signal"] == "measurements")
-    d.loc[vol, "subtype"] = "all"
-    if "metric" in d:
-        # raw Atlas counts (reporting, connected) are scored under their own names
-        pass
+    # the volume a trials group totals over (OONI measurements per test) is scored as one
+    # ("all"); raw counts (Atlas reporting, connected) are scored under their own names
+    for source, spec, _ in _groups():
+        if spec.total:
+            d.loc[(d["source"] == source) & (d["signal"] == spec.total), "subtype"] = "all"
     return d
+
+
+def _groups():
+    from shutdown.sources import registry
+    return registry.trial_groups()
+
+
+def _sources(test) -> list[str]:
+    return sorted({source for source, spec, _ in _groups() if test(spec)})
+
+
+def _rising_metrics() -> list[str]:
+    return sorted({spec.metric for _, spec, _ in _groups() if spec.moves == "up"})
 
 
 def runs(df: pd.DataFrame, cols=KEY) -> pd.DataFrame:
@@ -86,7 +101,7 @@ def score(intervals: pd.DataFrame, truth: pd.DataFrame, fused: pd.DataFrame | No
     measurable = np.ones(len(t), bool)
     if series is not None:
         sr = series[series["status"] == "ok"].copy()
-        sr["direction"] = np.where(sr["metric"] == "anomaly_share", "up", "down")
+        sr["direction"] = np.where(sr["metric"].isin(_rising_metrics()), "up", "down")
         sr = _detected_keys(sr)
         have = set(zip(*[sr[c] for c in KEY])) if len(sr) else set()
         measurable = np.array([k in have for k in tkey], bool)

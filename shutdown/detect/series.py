@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.errors import InputError
-from shutdown.schema import OONI_ALL_TESTS as OONI_TESTS, OONI_OUTCOMES, TIDY_COLUMNS, as_text
+from shutdown.schema import TIDY_COLUMNS, as_text
 from shutdown.detect import thresholds as T
 
 KEY_COLS = ["source", "entity_type", "entity_code", "signal", "subtype"]
@@ -44,9 +44,9 @@ class SeriesSet:
     ts: np.ndarray            # int64 ns since epoch, UTC
     value: np.ndarray         # float64
     notes: list               # what was cleaned (duplicates, order), for the user
-    # OONI per-test counts before pooling, index (entity_type, entity_code, signal,
-    # ts_utc), columns bad (anomaly + confirmed) and total: to place the edges of an
-    # anomaly-share rise on the right hour (see intervals.refine_share_edges)
+    # the counts of outcome-shaped trials before pooling (e.g. OONI per test), index
+    # (entity_type, entity_code, signal, ts_utc), columns bad (the hits) and total: to
+    # place the edges of a rising share on the right hour (intervals.refine_share_edges)
     ooni_raw: pd.DataFrame | None = None
 
     def ids(self, first: int, stop: int, counts: np.ndarray) -> np.ndarray:
@@ -231,30 +231,35 @@ def _combined(codes: dict, sizes: dict, rows) -> np.ndarray:
     return out
 
 
-def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame, th) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Anomaly share per test, and the per-test volume when the table lacks it."""
+def _outcome_share(df: pd.DataFrame, volume: pd.DataFrame, source: str, spec, signals,
+                   th) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """A trials signal of the outcomes shape (``registry.Trials``): the share of its
+    ``hits`` among all trials per bin (e.g. OONI's anomaly + confirmed of a test's
+    measurements), pooled (``pooled_share``), and its volume (the ``total`` signal) where
+    the table lacks it. ``signals``: the signals sharing this spec (e.g. every OONI test)."""
     if df.empty:
         return df.iloc[0:0], df.iloc[0:0], None
+    outcomes = list(spec.outcomes)
     d = df.assign(value=pd.to_numeric(df["value"], errors="coerce"))
     idx = ["entity_type", "entity_code", "signal", "ts_utc"]
     wide = d.pivot_table(index=idx, columns="subtype", values="value", aggfunc="mean",
                          observed=True)
     wide.columns = [str(c) for c in wide.columns]
-    for o in OONI_OUTCOMES:
+    for o in outcomes:
         if o not in wide:
             wide[o] = np.nan
-    outcome_sum = wide[list(OONI_OUTCOMES)].sum(axis=1, min_count=1)
-    # measurement_count from the table ("measurements", subtype = test) when present
+    outcome_sum = wide[outcomes].sum(axis=1, min_count=1)
+    # the total from the table (the ``total`` signal, subtype = this signal) when present
     if not volume.empty:
         v = volume.assign(value=pd.to_numeric(volume["value"], errors="coerce"))
         v = v.rename(columns={"subtype": "_test"})
-        v = v[v["_test"].isin(OONI_TESTS)]
+        v = v[v["_test"].isin(signals)]
         v = v.groupby(["entity_type", "entity_code", "_test", "ts_utc"], observed=True)["value"].mean()
         v.index = v.index.set_names(idx)
         total = v.reindex(wide.index).fillna(outcome_sum)
     else:
         total = outcome_sum
-    bad = wide[["anomaly", "confirmed"]].sum(axis=1, min_count=1)
+    bad = wide[list(spec.hits)].sum(axis=1, min_count=1)
     first = np.ones(len(wide), dtype=bool)          # rows of a series are contiguous, in time
     if len(wide) > 1:
         first[1:] = np.any([np.asarray(c[1:] != c[:-1]) for c in wide.index.codes[:3]], axis=0)
@@ -263,18 +268,27 @@ def _ooni_tests(df: pd.DataFrame, volume: pd.DataFrame, th) -> tuple[pd.DataFram
     raw = pd.DataFrame({"bad": bad, "total": total, "width": width})
     sim = d.groupby(idx, observed=True)["simulated"].any().reindex(wide.index).fillna(False)
     out = share.rename("value").reset_index()
-    out["subtype"], out["source"], out["unit"] = "", "ooni", "share of measurements anomalous"
+    out["subtype"], out["source"], out["unit"] = "", source, spec.share_unit
     out["simulated"] = sim.to_numpy(dtype=bool)
-    # volume per test from the outcomes, only where no measurements row exists
+    if not spec.total:
+        return out, df.iloc[0:0], raw
+    # volume per signal from the outcomes, only where no total row exists
     have = set() if volume.empty else set(
         zip(*(as_text(volume[c]).to_numpy() for c in ("entity_type", "entity_code", "subtype"))))
     vol = outcome_sum.rename("value").reset_index()
     keep = [k not in have for k in zip(
         *(as_text(vol[c]).to_numpy() for c in ("entity_type", "entity_code", "signal")))]
     vol = vol[keep].rename(columns={"signal": "subtype"})
-    vol["signal"], vol["source"], vol["unit"] = "measurements", "ooni", "measurements"
+    vol["signal"], vol["source"] = spec.total, source
+    vol["unit"] = _declared_unit(source, spec.total)
     vol["simulated"] = sim.to_numpy(dtype=bool)[keep]
     return out, vol, raw
+
+
+def _declared_unit(source: str, signal: str) -> str:
+    from shutdown.sources import registry
+    s = registry.signal(source, signal)
+    return s.unit if s is not None else signal
 
 
 def pooled_share(bad: np.ndarray, total: np.ndarray, first: np.ndarray, th=T.DEFAULT):
@@ -315,7 +329,10 @@ def _centred_sums(x: np.ndarray, first: np.ndarray, width: np.ndarray) -> np.nda
     return cs[hi + 1] - cs[lo]
 
 
-def _atlas_share(rep: pd.DataFrame, rea: pd.DataFrame) -> pd.DataFrame:
+def _ratio_share(rep: pd.DataFrame, rea: pd.DataFrame, source: str, signal: str, spec) -> pd.DataFrame:
+    """A trials signal of the ratio shape (``registry.Trials.of``): ``rea`` (k, e.g. Atlas
+    probes reaching the Internet) over ``rep`` (n, the ``of`` signal: probes reporting)
+    per subtype and bin, with the median n per series (``n_probes``)."""
     if rea.empty:
         return rea.iloc[0:0]
     idx = ["entity_type", "entity_code", "subtype", "ts_utc"]
@@ -335,8 +352,41 @@ def _atlas_share(rep: pd.DataFrame, rea: pd.DataFrame) -> pd.DataFrame:
     out = share.clip(0, 1).rename("value").reset_index()
     probes = j["report"].groupby(grp[:3], observed=True).median().rename("n_probes").reset_index()
     out = out.merge(probes, on=["entity_type", "entity_code", "subtype"], how="left")
-    out["signal"], out["source"], out["unit"] = "probes_reachable", "atlas", "share of reporting probes"
+    out["signal"], out["source"], out["unit"] = signal, source, spec.share_unit
     out["simulated"] = (j["sim"].fillna(0) + j["sim2"].fillna(0)).to_numpy() > 0
+    return out
+
+
+def _trial_groups():
+    from shutdown.sources import registry
+    return registry.trial_groups(intervals=True)
+
+
+def _trial_parts(tidy, mask, rows, source, spec, sigs, th, raws: list) -> list:
+    """The series parts of one group of trials signals: its share (a "rise" for a share
+    that rises when blocked, else a "ratio" like a level's), and for the outcomes shape
+    the volume where the table lacks it; the outcomes' raw counts go to ``raws``."""
+    mode = "rise" if spec.moves == "up" else "ratio"
+    if spec.shape == "outcomes":
+        vol_rows = tidy[rows(source, (spec.total,))] if spec.total else tidy.iloc[0:0]
+        share, vol, raw = _outcome_share(tidy[mask], vol_rows, source, spec, sigs, th)
+        if raw is not None:
+            raws.append(raw)
+        return [_frame_part(share, spec.metric, mode, False) if len(share) else None,
+                _frame_part(vol, "value", "ratio", True) if len(vol) else None]
+    out = []
+    for signal in sigs:
+        ash = _ratio_share(tidy[rows(source, (spec.of,))], tidy[rows(source, (signal,))],
+                           source, signal, spec)
+        if not len(ash):
+            continue
+        part = _frame_part(ash, spec.metric, mode, False)
+        probes = ash.groupby(KEY_COLS, observed=True)["n_probes"].first().reset_index()
+        for c in KEY_COLS:
+            probes[c] = probes[c].astype(str)
+        part[0]["n_probes"] = part[0][KEY_COLS].merge(probes, on=KEY_COLS, how="left")[
+            "n_probes"].to_numpy()
+        out.append(part)
     return out
 
 
@@ -348,34 +398,21 @@ def build(tidy: pd.DataFrame, th=T.DEFAULT) -> SeriesSet:
 
     def rows(source: str, signals) -> np.ndarray:
         return _in(src, (source,)) & _in(sig, signals)
-    is_ooni_test = rows("ooni", OONI_TESTS)
-    is_atlas_reach = rows("atlas", ("probes_reachable",))
-    derived_mask = is_ooni_test | is_atlas_reach
-    parts, ooni_raw = [], None
-    if not derived_mask.any():       # the usual big table (IODA): no mask kept alive
-        del is_ooni_test, is_atlas_reach, derived_mask
-        derived_mask = None
-    plain = tidy if derived_mask is None else tidy[~derived_mask]
+    # the trials signals (as their sources declare them) become shares; every other row
+    # is a level, judged as it is
+    groups = []
+    for source, spec, sigs in _trial_groups():
+        mask = rows(source, sigs)
+        if mask.any():           # (a big IODA table has none: no mask kept alive)
+            groups.append((source, spec, sigs, mask))
+    parts, raws = [], []
+    plain = tidy
+    if groups:
+        plain = tidy[~np.logical_or.reduce([g[3] for g in groups])]
     if len(plain):
         parts.append(_frame_part(plain, "value", "ratio", True))
-    if derived_mask is not None:
-        ooni = tidy[is_ooni_test]
-        ooni_vol = tidy[rows("ooni", ("measurements",))]
-        share, vol, ooni_raw = _ooni_tests(ooni, ooni_vol, th)
-        if len(share):
-            parts.append(_frame_part(share, "anomaly_share", "rise", False))
-        if len(vol):
-            parts.append(_frame_part(vol, "value", "ratio", True))
-        atlas_rep = tidy[rows("atlas", ("probes_reporting",))]
-        ash = _atlas_share(atlas_rep, tidy[is_atlas_reach])
-        if len(ash):
-            part = _frame_part(ash, "reachable_share", "ratio", False)
-            probes = ash.groupby(KEY_COLS, observed=True)["n_probes"].first().reset_index()
-            for c in KEY_COLS:
-                probes[c] = probes[c].astype(str)
-            part[0]["n_probes"] = part[0][KEY_COLS].merge(probes, on=KEY_COLS, how="left")[
-                "n_probes"].to_numpy()
-            parts.append(part)
+    for source, spec, sigs, mask in groups:
+        parts += _trial_parts(tidy, mask, rows, source, spec, sigs, th, raws)
     parts = [p for p in parts if p is not None]
     if not parts:
         return _empty()
@@ -390,7 +427,7 @@ def build(tidy: pd.DataFrame, th=T.DEFAULT) -> SeriesSet:
         ts = np.concatenate([p[2] for p in parts])
         value = np.concatenate([p[3] for p in parts])
     out = _clean(keys, key, ts, value)
-    out.ooni_raw = ooni_raw
+    out.ooni_raw = pd.concat(raws) if raws else None
     if nan:
         out.notes.append(f"{nan} rows without a value (NaN) are treated as unknown, not zero")
     return out

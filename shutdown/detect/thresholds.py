@@ -47,30 +47,12 @@ from shutdown.errors import InputError
 # year per series.
 K_NOISE = 4.0
 
-# Per-signal floor on the relative drop that enters an outage. Drops smaller than this are
-# never called outages, however quiet the signal.
-#   bgp          routed space barely moves (IODA's BGP alert sits close to its history),
-#                so a 10% loss of visible /24s is already a routing event.
-#   ping-slash24 active probing: a few % of blocks flap every hour; 20% is a real loss.
-#   merit-nt     telescope counts are bursty (scanning campaigns): ask for 30%.
-#   gtr          Google traffic follows the daily cycle closely: 15% off the cycle,
-#                sustained for the minimum duration, catches the national dip of a
-#                throttled mobile network; its own noise (4 sigma) raises the bar
-#                where the series is noisier.
-#   ooni         hourly measurement counts are small and Poisson-like: only deep drops.
-#   atlas share  share of probes that reach the Internet; 20% of a country's probes
-#                failing together is beyond single-probe churn.
-MIN_DROP = {
-    ("ioda", "bgp"): 0.10,
-    ("ioda", "ping-slash24"): 0.20,
-    ("ioda", "merit-nt"): 0.30,
-    ("ioda", "gtr"): 0.15,
-    ("ooni", "measurements"): 0.50,
-    ("atlas", "probes_reachable"): 0.20,
-    ("atlas", "probes_reporting"): 0.30,
-    ("atlas", "probes_connected"): 0.30,
-}
-DEFAULT_MIN_DROP = 0.30          # a signal this module does not know yet
+# Per-signal floor on the relative drop that enters an outage: drops smaller than this are
+# never called outages, however quiet the signal. Each source declares its signals' floors
+# (``floor`` in its DECLARATION, with the reason beside it); MIN_DROP only overrides them,
+# per (source, signal), when thresholds are tuned (e.g. ``{"MIN_DROP": {(s, sig): 0.4}}``).
+MIN_DROP: dict = {}
+DEFAULT_MIN_DROP = 0.30          # a signal that declares no floor
 
 # OONI anomaly share (absolute rise, 0..1): blocking a messenger makes most of its tests
 # anomalous; ordinary noise (flaky networks) moves the share by a few percent.
@@ -161,7 +143,8 @@ class _Values:
     """Methods of ``Thresholds`` (the dataclass itself is made from the constants above)."""
 
     def min_drop(self, source: str, signal: str) -> float:
-        """MIN_DROP for the signal, else the floor its source declares, else DEFAULT_MIN_DROP."""
+        """The floor its source declares for the signal (a MIN_DROP entry overrides it), else
+        DEFAULT_MIN_DROP."""
         if (source, signal) in self.MIN_DROP:
             return self.MIN_DROP[(source, signal)]
         from shutdown.sources import registry

@@ -1,18 +1,20 @@
 """The values figures draw that the tidy table does not hold as such.
 
 ``detect.series`` derives what detection judges; a figure shows some quantities a reader
-reads more easily and that detection does not use: IODA signals as a share of their
-baseline median, the OONI messenger tests pooled into one anomaly share (detection judges
-each test on its own, pooled over bins), and the RIPE Atlas share of probes online (the
-same ratio as ``detect.series``' reachable share, with a fallback for tables without
-``probes_reporting``). Plain data in, pandas out; nothing here draws.
+reads more easily and that detection does not use. Two transforms serve every source, by
+the kind its signals declare: a level as a share of its baseline median
+(``baseline_ratio``), and a trials signal's share (``trial_share``: e.g. the OONI
+messenger tests pooled into one anomaly share, while detection judges each test on its
+own; the RIPE Atlas share of probes online, the detector's ratio, with a fallback for
+tables without ``probes_reporting``). Plain data in, pandas out; nothing here draws.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from shutdown.schema import OONI_MESSENGER_TESTS, OONI_OUTCOMES
+from shutdown import verdict as _verdict
+from shutdown.schema import OONI_OUTCOMES
 
 
 def select(tidy: pd.DataFrame, source: str, signal: str, subtype: str | None = None,
@@ -44,30 +46,46 @@ def baseline_ratio(s: pd.Series, baseline: tuple) -> pd.Series:
     return s / ref
 
 
-def messenger_anomaly_share(tidy: pd.DataFrame, entity_type="country", entity_code=None,
-                            tests=OONI_MESSENGER_TESTS) -> pd.Series:
-    """Share of OONI ``tests`` measurements flagged anomaly or confirmed, per bin: the
-    tests summed, then pooled over neighbouring bins as detection pools a test
-    (``detect.series.pooled_share``: until a typical pool holds OONI_MIN_COUNT
-    measurements), so two tests an hour do not draw a line jumping between 0 and 1.
+def trial_share(tidy: pd.DataFrame, source: str, signals, subtype: str | None = None,
+                entity_type="country", entity_code=None, baseline=None) -> tuple[pd.Series, str]:
+    """The share of a ``trials`` signal per bin, as its source declares it
+    (``registry.Trials``), and how it was made (the sidecar's words).
 
-    OONI's aggregation counts ok, anomaly, confirmed and failure separately; the
-    share is (anomaly + confirmed) over all four. A bin whose pool holds too few
-    measurements has no share (a gap in the line).
+    outcomes shape (e.g. OONI tests): the named ``signals`` summed, the ``hits`` over all
+    outcomes, pooled over neighbouring bins as detection pools one signal
+    (``detect.series.pooled_share``: until a typical pool holds OONI_MIN_COUNT trials), so
+    two tests an hour do not draw a line jumping between 0 and 1; a bin whose pool holds too
+    few has no share (a gap in the line).
+    ratio shape (e.g. Atlas probes): the signal over its ``of`` signal in ``subtype`` (the
+    detector's share), else, without the ``of`` signal, the signal as a share of its
+    baseline median.
     """
+    from shutdown.sources import registry
+    signals = [signals] if isinstance(signals, str) else list(signals)
+    sig = registry.signal(source, signals[0])
+    spec = sig.trials if sig is not None else None
+    if spec is None:
+        return pd.Series(dtype="float64"), "none"
+    if spec.shape == "ratio":
+        return _ratio_share(tidy, source, signals[0], spec, subtype, entity_type, entity_code, baseline)
+    return (_outcome_share(tidy, source, signals, spec, entity_type, entity_code),
+            f"({'+'.join(spec.hits)})/all, pooled over neighbouring bins to >= OONI_MIN_COUNT")
+
+
+def _outcome_share(tidy, source, signals, spec, entity_type, entity_code) -> pd.Series:
     from shutdown.detect.series import pooled_share
-    m = (tidy["source"] == "ooni") & tidy["signal"].isin(list(tests)) & \
+    m = (tidy["source"] == source) & tidy["signal"].isin(list(signals)) & \
         (tidy["entity_type"] == entity_type)
     if entity_code is not None:
         m &= tidy["entity_code"] == str(entity_code)
-    sub = tidy.loc[m & tidy["subtype"].isin(["ok", "anomaly", "confirmed", "failure"])]
+    sub = tidy.loc[m & tidy["subtype"].isin(list(spec.outcomes))]
     if sub.empty:
         return pd.Series(dtype="float64")
     wide = sub.pivot_table(index="ts_utc", columns="subtype", values="value", aggfunc="sum",
                            observed=True)      # subtypes present, not every category
     wide = wide.sort_index()
     total = wide.sum(axis=1)
-    bad = wide.reindex(columns=["anomaly", "confirmed"]).fillna(0).sum(axis=1)
+    bad = wide.reindex(columns=list(spec.hits)).fillna(0).sum(axis=1)
     first = np.zeros(len(wide), dtype=bool)
     first[:1] = True                                    # one series
     share, _ = pooled_share(bad.to_numpy(), total.to_numpy(), first)
@@ -76,23 +94,16 @@ def messenger_anomaly_share(tidy: pd.DataFrame, entity_type="country", entity_co
     return pd.Series(share, index=wide.index)
 
 
-def atlas_online_share(tidy: pd.DataFrame, subtype: str, entity_type="country", entity_code=None,
-                       baseline=None) -> tuple[pd.Series, str]:
-    """Share of RIPE Atlas probes online in a probe class, per bin, and how it was made.
-
-    probes_reachable / probes_reporting where both exist (the detector's share);
-    else probes_reachable as a fraction of its baseline median.
-    """
-    reach = select(tidy, "atlas", "probes_reachable", subtype, entity_type, entity_code)
-    report = select(tidy, "atlas", "probes_reporting", subtype, entity_type, entity_code)
+def _ratio_share(tidy, source, signal, spec, subtype, entity_type, entity_code,
+                 baseline) -> tuple[pd.Series, str]:
+    reach = select(tidy, source, signal, subtype, entity_type, entity_code)
+    report = select(tidy, source, spec.of, subtype, entity_type, entity_code)
     if not reach.empty and not report.empty:
         share = (reach / report.where(report > 0)).reindex(reach.index)
-        return share.clip(0, 1).dropna(), "probes_reachable/probes_reporting"
+        return share.clip(0, 1).dropna(), f"{signal}/{spec.of}"
     if baseline is not None and not reach.empty:
         return baseline_ratio(reach, baseline), "baseline_ratio"
     return reach.iloc[0:0], "none"
-
-
 
 
 def is_simulated(tidy: pd.DataFrame) -> bool:
@@ -128,12 +139,14 @@ def subtype_part(d: pd.DataFrame, i: int) -> pd.Series:
     return sub.map(parts)
 
 
-def day_counts(tidy: pd.DataFrame, case, signal_is, key, good) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """OONI per local day: (k, n) per key (rows) and local day (columns, UTC start of the
-    day) over the window; n all tests, k those whose outcome is in ``good``."""
+def day_counts(tidy: pd.DataFrame, case, source: str, signal_is, key, good,
+               outcomes=OONI_OUTCOMES) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outcome-shaped trials (e.g. OONI's) per local day: (k, n) per key (rows) and local day
+    (columns, UTC start of the day) over the window; n all trials, k those whose outcome is
+    in ``good``."""
     x0, x1 = case.window_utc
-    ooni = tidy[tidy["source"] == "ooni"]        # on the categorical: no string per row
-    d = ooni[signal_is(ooni["signal"].astype(str))]
+    src = tidy[tidy["source"] == source]        # on the categorical: no string per row
+    d = src[signal_is(src["signal"].astype(str))]
     if not len(d):
         return pd.DataFrame(), pd.DataFrame()
     d = d.assign(key=key(d), outcome=subtype_part(d, -1),
@@ -141,16 +154,15 @@ def day_counts(tidy: pd.DataFrame, case, signal_is, key, good) -> tuple[pd.DataF
     ts = pd.to_datetime(d["ts_utc"], utc=True)
     d = d[(ts >= x0) & (ts < x1)].assign(
         day=ts[(ts >= x0) & (ts < x1)].dt.tz_convert(case.timezone).dt.floor("D").dt.tz_convert("UTC"))
-    d = d[d["outcome"].isin(OONI_OUTCOMES)]
+    d = d[d["outcome"].isin(list(outcomes))]
     n = d.pivot_table(index="key", columns="day", values="value", aggfunc="sum", fill_value=0.0)
     k = d[d["outcome"].isin(good)].pivot_table(index="key", columns="day", values="value",
                                                aggfunc="sum", fill_value=0.0)
     return k.reindex_like(n).fillna(0.0), n
 
 
-# Best verdict first (as shutdown.align ranks them).
-VERDICT_RANK = {"confirmed": 0, "confirmed-earlier": 1, "confirmed-later": 1, "contradicted": 2,
-                "not-observed": 3, "insufficient-evidence": 4, "not-measurable": 5}
+# Best verdict first (shutdown.verdict: as alignment ranks them).
+VERDICT_RANK = _verdict.RANK
 
 
 def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -158,7 +170,7 @@ def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
     primary verdict, plus any control that contradicts the event."""
     if rows.empty:
         return rows
-    r = rows.assign(_rank=rows["verdict"].map(VERDICT_RANK).fillna(9))
+    r = rows.assign(_rank=rows["verdict"].map(VERDICT_RANK).fillna(_verdict.UNKNOWN_RANK))
     if "minutes_off" in r:
         r = r.assign(_off=r["minutes_off"].abs().fillna(np.inf)).sort_values(["_rank", "_off"], kind="stable")
     else:
@@ -177,4 +189,4 @@ def overall_verdict(rows: pd.DataFrame) -> str:
         return str(rows["event_verdict"].iloc[0])
     if rows.empty or "verdict" not in rows.columns:
         return "not-measurable"
-    return min(rows["verdict"].astype(str), key=lambda v: VERDICT_RANK.get(v, 9))
+    return min(rows["verdict"].astype(str), key=_verdict.rank)

@@ -32,6 +32,7 @@ from shutdown.plot.record import Drawn, Record, num
 from shutdown.plot.style import FONT_SIZE, PAGE_WIDTH_IN, RC, RIGHT_IN, ROW_IN, SERIES_STYLE, VERDICT_STYLE, \
     VERDICTS_ORDER
 from shutdown.schema import OONI_CIRCUMVENTION_TESTS, SITE_SIGNAL
+from shutdown.sources import registry
 
 
 
@@ -196,10 +197,13 @@ def evidence_figure(tidy: pd.DataFrame, events, case) -> Drawn:
     x0, x1 = case.window_utc
     listed = [v.lower() for e in events if e.scope_type == "sites" for v in e.scope_values]
     control = [d for d in getattr(case, "control_sites", ()) if d not in listed]
-    ks, ns = day_counts(tidy, case, lambda s: s == SITE_SIGNAL,
-                        lambda d: subtype_part(d, 0), ("ok",))
-    kc, nc = day_counts(tidy, case, lambda s: s.isin(OONI_CIRCUMVENTION_TESTS),
-                        lambda d: d["signal"].astype(str), ("anomaly", "confirmed"))
+    # the source whose per-item trials are the sites (OONI's web_connectivity per domain)
+    src, site = next(((s.source, s) for s in registry.trials() if s.trials.items), ("", None))
+    outcomes = site.trials.outcomes if site is not None else ()
+    ks, ns = day_counts(tidy, case, src, lambda s: s == SITE_SIGNAL,
+                        lambda d: subtype_part(d, 0), ("ok",), outcomes)
+    kc, nc = day_counts(tidy, case, src, lambda s: s.isin(OONI_CIRCUMVENTION_TESTS),
+                        lambda d: d["signal"].astype(str), ("anomaly", "confirmed"), outcomes)
     site_rows = [d for d in listed + control]
     circ_rows = list(OONI_CIRCUMVENTION_TESTS)
     rec = Record("evidence", simulated, ("country", case.country))
@@ -216,7 +220,7 @@ def evidence_figure(tidy: pd.DataFrame, events, case) -> Drawn:
         if len(ns):
             sm = draw_heat_panel(p_sites, ks, ns, site_rows,
                                  _("OONI web_connectivity, share accessible: {n} listed | control").format(n=len(listed)),
-                                 "cividis", {"source": "ooni", "signal": SITE_SIGNAL, "entity_type": "country",
+                                 "cividis", {"source": src, "signal": SITE_SIGNAL, "entity_type": "country",
                                              "entity_code": case.country, "transform": "ok/all per local day"},
                                  rec)
             p_sites.axhline(len(listed), color="black", lw=1.2)
@@ -225,7 +229,7 @@ def evidence_figure(tidy: pd.DataFrame, events, case) -> Drawn:
             no_data(p_sites, _("no per-domain OONI data"), rec)
         if len(nc):
             sm = draw_heat_panel(p_circ, kc, nc, circ_rows, _("OONI circumvention tests, share anomalous"),
-                                 "cividis_r", {"source": "ooni", "signal": ",".join(circ_rows),
+                                 "cividis_r", {"source": src, "signal": ",".join(circ_rows),
                                                "entity_type": "country", "entity_code": case.country,
                                                "transform": "(anomaly+confirmed)/all per local day"},
                                  rec, dark_low=False)

@@ -21,10 +21,11 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 
 from shutdown.i18n import _ as gettext, current
-from shutdown.plot.derive import (atlas_online_share, baseline_ratio, intervals_for,
-                                  messenger_anomaly_share, overall_verdict, select)
+from shutdown.plot.derive import (baseline_ratio, intervals_for, overall_verdict, select,
+                                  trial_share)
 from shutdown.plot.lanes import event_label, event_record, short_id
 from shutdown.plot.record import Record, num, plain, utc
+from shutdown.verdict import NAMES as VERDICTS, Verdict
 from shutdown.plot.style import DETECTED_STYLE, EVENT_STYLE, FONT_SIZE, OI, SERIES_STYLE, VERDICT_STYLE
 
 
@@ -96,15 +97,13 @@ def no_data(ax, what: str, rec: Record):
 # or probes_connected outages under lines that do not show them would mislead.
 TRANSFORMS = {
     "none": lambda d, src, g, et, code: (select(d.tidy, src, g["signal"], g.get("subtype"), et, code), "none"),
-    "baseline_ratio": lambda d, src, g, et, code: (
+    # a level: its share of its baseline median (1 = normal)
+    "level_ratio": lambda d, src, g, et, code: (
         baseline_ratio(select(d.tidy, src, g["signal"], g.get("subtype"), et, code), d.baseline), "baseline_ratio"),
-    # OONI: the named tests summed, (anomaly + confirmed) over all outcomes, pooled over
-    # neighbouring bins as detection pools them
-    "anomaly_share": lambda d, src, g, et, code: (
-        messenger_anomaly_share(d.tidy, et, code, tests=g["signals"]),
-        "(anomaly+confirmed)/all, pooled over neighbouring bins to >= OONI_MIN_COUNT"),
-    # RIPE Atlas: probes reachable over probes reporting (else a share of baseline)
-    "online_share": lambda d, src, g, et, code: atlas_online_share(d.tidy, g["subtype"], et, code, d.baseline),
+    # a trials signal: k of n as its source declares them (OONI's named tests summed and
+    # pooled as detection pools them; Atlas probes reachable over reporting)
+    "trial_share": lambda d, src, g, et, code: trial_share(
+        d.tidy, src, g.get("signals") or g["signal"], g.get("subtype"), et, code, d.baseline),
 }
 
 
@@ -125,7 +124,7 @@ def overview_panels(tidy, case, entity_type, entity_code) -> list[tuple]:
         if sigs:
             out.append((src, {"title": f"{src.title}: {gettext('share of baseline (1 = normal)')}",
                               "series": [{"signal": g.signal, "label": g.label or g.signal,
-                                          "transform": "baseline_ratio"} for g in sigs]}))
+                                          "transform": "level_ratio"} for g in sigs]}))
     return out
 
 
@@ -304,7 +303,7 @@ def draw_alignment_panel(ax, groups, x0, x1, rec: Record):
         rec.place("event_rows", y, at=ev.id)
         overall = overall_verdict(rows)
         yt.append(y)
-        short = {"insufficient-evidence": "insufficient"}.get(overall, overall)
+        short = Verdict(overall).short if overall in VERDICTS else overall
         ev_title = getattr(ev, f"title_{current()}", "") or ev.title or gettext(ev.kind)
         yl.append(f"{short_id(ev.id)} {clip(ev_title, 27)} [{gettext(short)}]")
         y += 1

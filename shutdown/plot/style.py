@@ -6,6 +6,8 @@ charts use the colours of the static figures.
 """
 from __future__ import annotations
 
+from shutdown.verdict import Verdict
+
 # Okabe & Ito (2008) colour-blind-safe palette.
 OI = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
       "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
@@ -24,15 +26,8 @@ EVENT_STYLE = {
 }
 
 # Alignment verdicts: colour + hatch.
-VERDICT_STYLE = {
-    "confirmed": (OI["green"], ""),
-    "confirmed-earlier": (OI["sky"], "..."),
-    "confirmed-later": (OI["blue"], "ooo"),
-    "not-observed": (OI["orange"], "xxx"),
-    "contradicted": (OI["vermillion"], "////"),
-    "insufficient-evidence": (OI["yellow"], "---"),
-    "not-measurable": (OI["grey"], "\\\\\\"),
-}
+# verdict -> (colour, hatch), as shutdown.verdict declares them
+VERDICT_STYLE = {v.value: (OI[v.colour], v.hatch) for v in Verdict}
 VERDICTS_ORDER = list(VERDICT_STYLE)
 
 # Series styles: (colour, line style) so lines differ without colour too.

@@ -65,6 +65,17 @@ PROBE_BATCH = 50                                    # probe ids per results requ
 KEY_ENV = ("SHUTDOWN_ATLAS_KEY", "RIPE_ATLAS_KEY")  # first one set wins
 _LABELS = {"probes_reporting": "RIPE Atlas: probes reporting", "probes_reachable": "RIPE Atlas: probes online",
            "probes_connected": "RIPE Atlas: probes connected"}
+# How each signal is judged (shutdown/sources/registry.py: kind, Trials). Probes reaching
+# the Internet of those reporting are trials (per probe class), falling in a cut; 20% of a
+# country's probes failing together is beyond single-probe churn (floor). The counts are
+# levels: a count below ATLAS_MIN_PROBES expected is too few probes to call a zero a cut.
+_KIND = {
+    "probes_reachable": {"kind": "trials", "floor": 0.20, "trials": {
+        "metric": "reachable_share", "moves": "down", "unit": "probes", "what": "reaching the Internet",
+        "share_unit": "share of reporting probes", "of": "probes_reporting", "pooled": True}},
+    "probes_reporting": {"kind": "level", "floor": 0.30, "min_expected": "ATLAS_MIN_PROBES"},
+    "probes_connected": {"kind": "level", "floor": 0.30, "min_expected": "ATLAS_MIN_PROBES"},
+}
 DECLARATION = {
     "name": SOURCE, "title": "RIPE Atlas", "short": "Atlas", "order": 3,
     "default_url": "https://atlas.ripe.net",
@@ -75,7 +86,8 @@ DECLARATION = {
     # per bin; subtype = "infrastructure" (anchors, datacentre tags) | "end-user"
     "signals": [{"signal": sig, "unit": UNIT, "meaning": meaning,
                  "role": "volume" if sig == "probes_reporting" else "probes", "label": _LABELS[sig],
-                 "name": sig.replace("_", " "), "short": "probes" if sig == "probes_reachable" else sig}
+                 "name": sig.replace("_", " "), "short": "probes" if sig == "probes_reachable" else sig,
+                 **_KIND[sig]}
                 for sig, meaning in [
                     ("probes_reporting", "probes with at least one built-in result in the bin"),
                     ("probes_reachable", "probes with a successful ping/traceroute in the bin"),
@@ -87,10 +99,10 @@ DECLARATION = {
                                "RIPE Atlas: share of probes online (reaching their targets)"},
                 "missing": "no RIPE Atlas probe data for {code}",
                 "series": [{"signal": "probes_reachable", "subtype": c, "label": f"{c} probes",
-                            "transform": "online_share"} for c in ("end-user", "infrastructure")]}],
+                            "transform": "trial_share"} for c in ("end-user", "infrastructure")]}],
     # per network and region vs country: the end-user probes (what a network's users see)
     "network_series": [{"signal": "probes_reachable", "subtype": "end-user",
-                        "label": "Atlas end-user probes online (share)", "transform": "online_share"}],
+                        "label": "Atlas end-user probes online (share)", "transform": "trial_share"}],
     "region_panels": [{"signal": "probes_reachable", "subtype": "end-user"}],
 }
 

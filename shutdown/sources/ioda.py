@@ -70,6 +70,16 @@ _SIGNALS = {
     "gtr": ("normalized traffic", "Google Transparency Report traffic; subtype = product", "traffic",
             "Google traffic (IODA)", "Google traffic", "Google"),
 }
+# The smallest relative drop detection may call an outage, per datasource:
+#   bgp          routed space barely moves (IODA's BGP alert sits close to its history),
+#                so a 10% loss of visible /24s is already a routing event.
+#   ping-slash24 active probing: a few % of blocks flap every hour; 20% is a real loss.
+#   merit-nt     telescope counts are bursty (scanning campaigns): ask for 30%.
+#   gtr          Google traffic follows the daily cycle closely: 15% off the cycle,
+#                sustained for the minimum duration, catches the national dip of a
+#                throttled mobile network; its own noise (4 sigma) raises the bar
+#                where the series is noisier.
+FLOORS = {"bgp": 0.10, "ping-slash24": 0.20, "merit-nt": 0.30, "gtr": 0.15}
 DECLARATION = {
     "name": SOURCE, "title": "IODA", "order": 1,
     # the official UI's base URL (InetIntel/ioda-ui assets/js/Ioda/data/ActionCommons.js)
@@ -78,18 +88,18 @@ DECLARATION = {
     # each IODA datasource is its own way of measuring: its own family in fusion
     "signals": [{"signal": ds, "unit": _SIGNALS[ds][0], "meaning": _SIGNALS[ds][1],
                  "role": _SIGNALS[ds][2], "label": _SIGNALS[ds][3], "name": _SIGNALS[ds][4],
-                 "short": _SIGNALS[ds][5], "family": f"ioda/{ds}"}
+                 "short": _SIGNALS[ds][5], "family": f"ioda/{ds}", "kind": "level", "floor": FLOORS[ds]}
                 for ds in DATASOURCES],
     # the overview's panel (shutdown.plot.panels): the country's probing, telescope and BGP
     # (gtr is drawn in the region figure)
     "panels": [{"title": "IODA, country: share of baseline (1 = normal)", "missing": "no IODA data for {code}",
-                "series": [{"signal": ds, "label": label, "transform": "baseline_ratio"}
+                "series": [{"signal": ds, "label": label, "transform": "level_ratio"}
                            for ds, label in (("ping-slash24", "active probing"), ("merit-nt", "telescope"),
                                              ("bgp", "BGP"))]}],
     # per network: probing and BGP as shares of their baseline
     "network_series": [{"signal": "ping-slash24", "label": "IODA active probing (× baseline)",
-                        "transform": "baseline_ratio"},
-                       {"signal": "bgp", "label": "IODA BGP (× baseline)", "transform": "baseline_ratio"}],
+                        "transform": "level_ratio"},
+                       {"signal": "bgp", "label": "IODA BGP (× baseline)", "transform": "level_ratio"}],
     # region vs country: each datasource (Google's web search where gtr has several products)
     "region_panels": [{"signal": "ping-slash24"}, {"signal": "merit-nt"},
                       {"signal": "gtr", "subtype": "WEB_SEARCH"}, {"signal": "bgp"}],

@@ -40,7 +40,8 @@ import dataclasses
 
 import pandas as pd
 
-from shutdown.schema import OONI_CIRCUMVENTION_TESTS, OONI_MESSENGER_TESTS, OONI_TESTS, SITE_SIGNAL
+from shutdown.schema import (OONI_CIRCUMVENTION_TESTS, OONI_MESSENGER_TESTS, OONI_OUTCOMES, OONI_TESTS,
+                             SITE_SIGNAL)
 from shutdown.sources import Request, from_cache, ooni_api, ooni_targeted
 from shutdown.sources.blocks import TidyBuilder
 from shutdown.sources.ooni_api import (  # noqa: F401  (the API helpers, re-exported)
@@ -51,6 +52,29 @@ from shutdown.sources.ooni_api import (  # noqa: F401  (the API helpers, re-expo
 SOURCE = "ooni"
 MIN_INTERVAL = 1.0                   # seconds between requests: be gentle with OONI
 QUOTA_WAIT = 900.0                   # a 429 without Retry-After: 4 such waits renew the hourly window
+# How each signal is judged (shutdown/sources/registry.py: kind, Trials). A test's tests are
+# trials, k = anomaly + confirmed of all outcomes (OONI's aggregation counts are disjoint:
+# ooni/backend api/ooniapi/aggregation.py), rising when an app is blocked; the share series
+# detection finds intervals on divides by the test's measurement count where the table has it.
+TEST_TRIALS = {"kind": "trials", "trials": {
+    "metric": "anomaly_share", "moves": "up", "unit": "tests", "what": "anomalous",
+    "share_unit": "share of measurements anomalous", "outcomes": OONI_OUTCOMES,
+    "hits": ("anomaly", "confirmed"), "total": "measurements"}}
+_KIND = {
+    # hourly measurement counts are small and Poisson-like: only deep drops (floor); judged
+    # on 3-bin sums, and below 15 expected measurements in three hours near-zero sums happen
+    # by chance often enough across dozens of series to invent outages (volunteer probes come
+    # and go together: counts are over-dispersed, P(0) well above Poisson's)
+    "measurements": {"kind": "level", "floor": 0.50, "min_expected": 15.0, "pooled": True},
+    # a domain's web_connectivity tests: accessible = ok of all outcomes, falling when the
+    # domain is blocked; judged by pooled statistics only (whitelist events)
+    SITE_SIGNAL: {"kind": "trials", "trials": {
+        "metric": "accessible_share", "moves": "down", "unit": "tests", "what": "accessible",
+        "share_unit": "share of tests accessible", "outcomes": OONI_OUTCOMES, "hits": ("ok",),
+        "items": True, "intervals": False},
+        # its per-outcome counts also pass as levels (small counts: 3-bin sums)
+        "pooled": True},
+}
 DECLARATION = {
     "name": SOURCE, "title": "OONI", "order": 2,
     # OONI's current (FastAPI) service; the legacy Flask one is https://api.ooni.io
@@ -61,7 +85,7 @@ DECLARATION = {
     "signals": [{"signal": sig, "unit": ooni_api.UNIT, "meaning": meaning,
                  "role": "volume" if sig == "measurements" else "service", "label": f"OONI {sig}",
                  # the alignment chart's row: "OONI volume", "OONI telegram"
-                 "short": "volume" if sig == "measurements" else sig}
+                 "short": "volume" if sig == "measurements" else sig, **_KIND.get(sig, TEST_TRIALS)}
                 for sig, meaning in [
                     ("measurements", "OONI measurement volume; subtype 'all' or a test name"),
                     # per-test outcome counts: signal = test name, subtype = ok|anomaly|confirmed|failure
@@ -78,7 +102,13 @@ DECLARATION = {
                {"title": "OONI messenger tests (Telegram, WhatsApp, Signal, Messenger): anomaly share",
                 "missing": "no OONI messenger tests for {code}", "ylim": [0, 1.05],
                 "series": [{"signals": list(OONI_MESSENGER_TESTS), "label": "pooled anomaly share",
-                            "transform": "anomaly_share", "style": 1}]}],
+                            "transform": "trial_share", "style": 1}]}],
+    # the services its app tests see: a timeline scope's name -> OONI test names
+    "services": {"whatsapp": "whatsapp", "telegram": "telegram", "signal": "signal",
+                 "facebook": "facebook_messenger", "messenger": "facebook_messenger",
+                 "facebook_messenger": "facebook_messenger",
+                 "tor": ("tor", "vanilla_tor", "torsf"), "vanilla_tor": "vanilla_tor",
+                 "torsf": "torsf", "psiphon": "psiphon", "riseupvpn": "riseupvpn"},
     # per network, OONI is too sparse to read hour by hour: it stays in the overview.
     # Region vs country: the volume of all tests (where a collector gives regions)
     "region_panels": [{"signal": "measurements", "subtype": "all"}],

@@ -39,8 +39,19 @@ renderer, ``shutdown/simulation/render_<name>.py``). A declaration names:
     optional: the signals the region figure compares (country vs region), one panel each,
     ``{"signal", "subtype"}``: the subtype preferred where the signal has several (else
     the first the region has). A source without it is not drawn there;
+``services``
+    optional: the services it tests one by one, a timeline scope's service name -> the
+    signal or signals testing it (OONI's app tests: "tor" -> tor, vanilla_tor, torsf); an
+    event scoped ``service:a,b`` asks only those signals of it;
 ``signals``
     what it writes into the tidy table: ``signal``, ``unit``, ``meaning``,
+    ``kind`` (how it is judged; default ``level``): ``level``, a magnitude judged against
+    its learnt baseline (IODA, Radar, Tor users, OONI volume, Atlas probe counts), or
+    ``trials``, k of n tests or probes, pooled, with ``trials`` saying where k and n are
+    (``Trials`` below: OONI tests and sites, Atlas probes reaching the Internet);
+    for a level signal ``min_expected`` (a number, or the name of a ``detect.thresholds``
+    value: below this expected value a zero is chance, not a cut) and ``pooled`` (judged on
+    3-bin sums: small counts);
     ``role`` (connectivity | routing | traffic | volume | service | probes),
     ``label`` (figures), optionally ``family`` (the independent measurement
     method, for fusion; default: the source), ``floor`` (the smallest relative
@@ -67,6 +78,50 @@ from dataclasses import dataclass, field
 from shutdown.errors import InputError
 
 ROLES = ("connectivity", "routing", "traffic", "volume", "service", "probes")
+KINDS = ("level", "trials")
+
+
+@dataclass(frozen=True)
+class Trials:
+    """Where a ``trials`` signal's k (hits) and n (trials) are in the tidy table. Two shapes:
+
+    outcomes: the signal's rows hold counts per outcome in ``subtype`` (or per
+        ``"<item>/<outcome>"`` with ``items``: one series per item); k = the ``hits``
+        outcomes, n = every outcome, or the ``total`` signal whose subtype is this signal;
+    ratio (``of``): k = this signal's value, n = signal ``of`` with the same subtype.
+
+    The share k/n is a series with ``metric`` (not "value"); it moves ``moves`` ("up" or
+    "down") when the service or access is taken away. ``unit`` names one trial ("tests";
+    "probes": the same units seen bin after bin, counted per hour, never summed over
+    hours); ``what`` says the share in words ("anomalous"); ``share_unit`` is the derived
+    series' unit. ``intervals``: detection also finds intervals on the share (else it is
+    judged only by pooled statistics); ``pooled``: judged on 3-bin sums (a share of a few
+    probes moves in big steps)."""
+    metric: str
+    moves: str
+    unit: str
+    what: str
+    share_unit: str
+    outcomes: tuple = ()
+    hits: tuple = ()
+    total: str = ""
+    items: bool = False
+    of: str = ""
+    intervals: bool = True
+    pooled: bool = False
+
+    @property
+    def shape(self) -> str:
+        return "ratio" if self.of else "outcomes"
+
+
+def _trials(d) -> Trials | None:
+    if d is None:
+        return None
+    t = Trials(**{k: tuple(v) if isinstance(v, list) else v for k, v in dict(d).items()})
+    if t.moves not in ("up", "down") or not (t.of or (t.outcomes and t.hits)):
+        raise ValueError(f"trials: moves up|down and either 'of' or outcomes and hits ({t})")
+    return t
 
 
 @dataclass(frozen=True)
@@ -81,6 +136,17 @@ class Signal:
     floor: float | None = None   # smallest relative drop that may enter an outage (detection)
     name: str = ""            # the signal after the source's title (region figure); default: signal
     short: str = ""           # the alignment chart's name of it ("" : from the label)
+    kind: str = "level"       # level | trials: how detection, alignment and figures judge it
+    trials: Trials | None = None     # a trials signal: where its k and n are
+    min_expected: float | str = 0.0  # level: below this expected value a zero is chance
+    pooled: bool = False             # level: judged on 3-bin sums (small counts)
+
+    def expected_floor(self, thresholds) -> float:
+        """``min_expected`` as a number (a name reads the value of ``thresholds``, the
+        ``detect.thresholds`` module or a ``Thresholds``)."""
+        if isinstance(self.min_expected, str):
+            return float(getattr(thresholds, self.min_expected))
+        return float(self.min_expected)
 
 
 @dataclass(frozen=True)
@@ -99,6 +165,7 @@ class Source:
     network_series: tuple = field(default=(), repr=False)   # its series in the per-network figure
     region_panels: tuple = field(default=(), repr=False)    # its signals in the region figure
     short: str = ""           # a shorter title (the alignment chart's rows); default: the title
+    services: dict = field(default_factory=dict, repr=False)   # service name -> its test signals
 
     @property
     def url_env(self) -> str:
@@ -142,7 +209,9 @@ def _source(module_name: str, d: dict) -> Source:
         sigs = tuple(Signal(source=name, signal=s["signal"], unit=s["unit"], meaning=s["meaning"],
                             role=s["role"], label=s.get("label", ""), family=s.get("family") or name,
                             floor=None if s.get("floor") is None else float(s["floor"]),
-                            name=str(s.get("name") or s["signal"]), short=str(s.get("short", "")))
+                            name=str(s.get("name") or s["signal"]), short=str(s.get("short", "")),
+                            kind=s.get("kind", "level"), trials=_trials(s.get("trials")),
+                            min_expected=s.get("min_expected", 0.0), pooled=bool(s.get("pooled")))
                      for s in d.get("signals", ()))
         title = d.get("title", name)
         src = Source(name=name, title=title, short=d.get("short", title),
@@ -154,7 +223,9 @@ def _source(module_name: str, d: dict) -> Source:
                      order=int(d.get("order", 50)), signals=sigs, documents=d.get("documents"),
                      panels=tuple(d.get("panels", ())),
                      network_series=tuple(dict(g) for g in d.get("network_series", ())),
-                     region_panels=tuple(dict(g) for g in d.get("region_panels", ())))
+                     region_panels=tuple(dict(g) for g in d.get("region_panels", ())),
+                     services={str(k).lower(): (v,) if isinstance(v, str) else tuple(v)
+                               for k, v in (d.get("services") or {}).items()})
         for spec in src.panels:
             if not spec["title"] or not all("transform" in g and ("signal" in g or "signals" in g)
                                             for g in spec["series"]):
@@ -169,10 +240,15 @@ def _source(module_name: str, d: dict) -> Source:
     bad = [s.role for s in sigs if s.role not in ROLES]
     if bad:
         raise RuntimeError(f"{where}: unknown role {bad[0]!r} (known: {', '.join(ROLES)})")
+    bad = [s.signal for s in sigs if s.kind not in KINDS or (s.kind == "trials") != (s.trials is not None)]
+    if bad:
+        raise RuntimeError(f"{where}: signal {bad[0]!r}: kind must be one of {', '.join(KINDS)}, "
+                           f"and a trials signal (only) says where its k and n are (trials)")
     declared = {s.signal for s in sigs}
     bad = [g["signal"] for g in (*src.network_series, *src.region_panels) if g["signal"] not in declared]
+    bad += [t for ts in src.services.values() for t in ts if t not in declared]
     if bad:
-        raise RuntimeError(f"{where}: network_series/region_panels name {bad[0]!r}, "
+        raise RuntimeError(f"{where}: network_series/region_panels/services name {bad[0]!r}, "
                            f"not one of its signals")
     return src
 
@@ -227,7 +303,40 @@ def signals(role: str | tuple | None = None) -> list[Signal]:
     return [s for src in sources().values() for s in src.signals if roles is None or s.role in roles]
 
 
+def services(source: str) -> dict:
+    """The services a source tests one by one: service name -> its signals (``services``)."""
+    src = sources().get(str(source))
+    return src.services if src is not None else {}
+
+
+def trials(intervals: bool | None = None) -> list[Signal]:
+    """Every declared ``trials`` signal, in registry order (optionally only those whose
+    share detection also finds intervals on, or only those it does not)."""
+    return [s for s in signals() if s.trials is not None
+            and (intervals is None or s.trials.intervals == intervals)]
+
+
+def trial_groups(intervals: bool | None = None) -> list[tuple[str, Trials, tuple[str, ...]]]:
+    """The trials signals as (source, spec, signals) groups sharing one spec, in registry
+    order: a source's tests with one spec are read in one pass."""
+    out: dict = {}
+    for s in trials(intervals):
+        out.setdefault((s.source, s.trials), []).append(s.signal)
+    return [(src, spec, tuple(sigs)) for (src, spec), sigs in out.items()]
+
+
+def by_metric(source: str, signal: str, metric: str) -> Signal | None:
+    """The declared signal behind a series (its ``metric``: "value" or a trials share)."""
+    sig = signal_(source, signal)
+    if sig is None or metric in ("value", "", None):
+        return sig
+    return sig if sig.trials is not None and sig.trials.metric == metric else None
+
+
 def signal(source: str, name: str) -> Signal | None:
     """The declared signal, or None (an unknown source or signal is not an error here)."""
     src = sources().get(str(source))
     return next((s for s in src.signals if s.signal == str(name)), None) if src else None
+
+
+signal_ = signal      # (a name the functions above can use beside their ``signal`` argument)

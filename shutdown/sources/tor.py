@@ -1,5 +1,6 @@
-"""Tor Metrics: directly connecting Tor users per country and day, and the days its
-anomaly-based detector flags as possible censorship events.
+"""Tor Metrics: directly connecting and bridge Tor users per country and day (``level``
+signals: magnitudes judged against their baseline), and the days its anomaly-based
+detector flags as possible censorship events (a documenter).
 
 Where each fact comes from (torproject/metrics-web at
 ``5df9d4c9115b4d289ee1cb428f0e433549b88718``, December 2020: the newest snapshot the
@@ -23,8 +24,13 @@ GitHub mirror holds; Tor's own repository moved to gitlab.torproject.org, not re
   day below ``lower`` as a downturn, above ``upper`` as an upturn
   (``plot_userstats_relay_country``), and the table "Top-10 countries by possible
   censorship events" counts exactly those days (``write_userstats_censorship_events``).
-* Bridge users (``userstats-bridge-country.csv``) get no range
-  (``prepare_userstats_bridge_country`` selects no ``lower``/``upper``): not asked for.
+* ``GET /userstats-bridge-country.csv`` (``web.xml``, the same servlet and header) writes
+  ``prepare_userstats_bridge_country(start, end, country)``: ``node == "bridge"`` rows of
+  ``clients.csv``, empty transport and version, ``select(date, country, clients, frac)``
+  renamed ``users``: the columns ``date, country, users, frac``, no range (the detector
+  does not run on bridge users). Bridge users are the other half of Tor's users: when Tor's
+  relays are blocked, users who can move to bridges do, so the two together say more than
+  either (both fall when the whole Internet is cut).
 
 Dates are UTC days (the estimates are per UTC day of directory requests).
 """
@@ -36,7 +42,8 @@ import math
 
 import pandas as pd
 
-from shutdown.sources import Request, from_cache
+from shutdown.http import SourceError, SourceUnreachable
+from shutdown.sources import Gap, Request, from_cache
 from shutdown.sources.blocks import TidyBuilder
 
 DECLARATION = {
@@ -45,21 +52,40 @@ DECLARATION = {
     "default_url": "https://metrics.torproject.org",
     "auth": None,
     "min_interval": 1.0,
-    "default": False,                       # a case opts in; none does yet
+    "default": False,                       # a case opts in (kz-2022-01 does)
     "order": 63,
     "documents": {"function": "normalize_events", "title": "Tor Metrics possible censorship events"},
+    # Both are levels (a count of users per day, judged against its learnt baseline).
+    # Directly connecting users fall when people are offline: a traffic signal, expected to
+    # fall in a shutdown and return at a restoration (timeline.MOVES_WITH_ACCESS). Bridge
+    # users can rise when relays alone are blocked: drawn, not expected to move either way.
     "signals": [
-        {"signal": "relay_users", "unit": "users per day (estimate)",
+        {"signal": "relay_users", "unit": "users per day (estimate)", "kind": "level",
          "meaning": "estimated directly connecting Tor users from the country per UTC day "
                     "(Tor Metrics, from directory requests)",
-         "role": "volume", "label": "Tor Metrics: directly connecting users",
+         "role": "traffic", "label": "Tor Metrics: directly connecting users",
          "name": "relay users", "short": "users"},
+        {"signal": "bridge_users", "unit": "users per day (estimate)", "kind": "level",
+         "meaning": "estimated Tor users connecting through bridges from the country per UTC "
+                    "day (Tor Metrics, from bridge directory requests)",
+         "role": "volume", "label": "Tor Metrics: bridge users",
+         "name": "bridge users", "short": "bridge users"},
     ],
+    # the overview's panel: both as shares of their baseline (1 = normal)
+    "panels": [{"title": "Tor Metrics: users per day, share of baseline (1 = normal)",
+                "missing": "no Tor Metrics user estimates for {code}",
+                "series": [{"signal": "relay_users", "label": "directly connecting users",
+                            "transform": "level_ratio"},
+                           {"signal": "bridge_users", "label": "bridge users",
+                            "transform": "level_ratio"}]}],
 }
 
 SOURCE = DECLARATION["name"]
 PATH = "/userstats-relay-country.csv"
+BRIDGE_PATH = "/userstats-bridge-country.csv"
 HEADER = ["date", "country", "users", "lower", "upper", "frac"]
+BRIDGE_HEADER = ["date", "country", "users", "frac"]
+SIGNAL_OF = {PATH: "relay_users", BRIDGE_PATH: "bridge_users"}
 COLUMNS = ["id", "start_utc", "end_utc", "days", "users", "lower", "description", "simulated"]
 
 
@@ -68,14 +94,20 @@ def text(body: bytes) -> str:
     return body.decode("utf-8")
 
 
-def check(obj: str) -> str | None:
-    head = next((ln for ln in obj.splitlines() if ln.strip() and not ln.startswith("#")), "")
-    cols = [c.strip() for c in head.split(",")]
-    missing = [c for c in HEADER if c not in cols]
-    if missing:
-        return (f"unexpected body: not Tor Metrics' relay-users CSV (header {head[:80]!r} lacks "
-                + ", ".join(missing) + ")")
-    return None
+def _checker(header: list[str], what: str):
+    def check(obj: str) -> str | None:
+        head = next((ln for ln in obj.splitlines() if ln.strip() and not ln.startswith("#")), "")
+        cols = [c.strip() for c in head.split(",")]
+        missing = [c for c in header if c not in cols]
+        if missing:
+            return (f"unexpected body: not Tor Metrics' {what} CSV (header {head[:80]!r} lacks "
+                    + ", ".join(missing) + ")")
+        return None
+    return check
+
+
+check = _checker(HEADER, "relay-users")
+check_bridge = _checker(BRIDGE_HEADER, "bridge-users")
 
 
 def params(case) -> dict:
@@ -86,12 +118,23 @@ def params(case) -> dict:
 
 
 def plan(case) -> list[Request]:
+    bridge = {k: v for k, v in params(case).items() if k != "events"}    # no range to mark
     return [Request(SOURCE, PATH, params(case), entity_type="country", entity_code=case.country,
-                    label=f"relay users {case.country}", validate=check, parse=text)]
+                    label=f"relay users {case.country}", validate=check, parse=text),
+            Request(SOURCE, BRIDGE_PATH, bridge, entity_type="country", entity_code=case.country,
+                    label=f"bridge users {case.country}", validate=check_bridge, parse=text)]
 
 
 def requests(case):
-    yield plan(case)[0]
+    relay, bridge = plan(case)
+    yield relay
+    try:
+        yield bridge
+    except SourceUnreachable:
+        raise
+    except SourceError as exc:     # the relay users (and their events) stand without it
+        return [Gap(f"Tor Metrics bridge users not read ({exc.url}: {exc.problem}); "
+                    "directly connecting users only")]
     return []
 
 
@@ -118,11 +161,12 @@ def parse(body: bytes | str) -> list[dict]:
     return out
 
 
-def rows(case, cache) -> tuple[list[dict], bool]:
-    """The country's daily rows over the cached answers, and whether they are simulated."""
+def rows(case, cache, path: str = PATH) -> tuple[list[dict], bool]:
+    """The country's daily rows of one CSV (default: relay users, with the detector's
+    range) over the cached answers, and whether they are simulated."""
     got, sim = {}, False
     for req, answer in from_cache(requests(case), cache, SOURCE):
-        if answer.missing:
+        if answer.missing or req.path != path:
             continue
         sim = sim or bool(answer.meta.get("simulated", False)) or cache.simulated
         for r in parse(answer.body):
@@ -145,14 +189,15 @@ def downturns(days: list[dict]) -> list[list[dict]]:
 
 
 def normalize(case, cache) -> pd.DataFrame:
-    """Users per UTC day (``relay_users``), at 00:00Z of the day."""
+    """Users per UTC day (``relay_users``, ``bridge_users``), at 00:00Z of the day."""
     out = TidyBuilder()
-    days, sim = rows(case, cache)
-    days = [r for r in days if not math.isnan(r["users"])]
-    out.add(source=SOURCE, entity_type="country", entity_code=case.country, signal="relay_users",
-            subtype="", unit=DECLARATION["signals"][0]["unit"],
-            ts=pd.to_datetime([r["date"] for r in days], utc=True),
-            values=[r["users"] for r in days], simulated=sim)
+    units = {s["signal"]: s["unit"] for s in DECLARATION["signals"]}
+    for path, signal in SIGNAL_OF.items():
+        days, sim = rows(case, cache, path)
+        days = [r for r in days if not math.isnan(r["users"])]
+        out.add(source=SOURCE, entity_type="country", entity_code=case.country, signal=signal,
+                subtype="", unit=units[signal], ts=pd.to_datetime([r["date"] for r in days], utc=True),
+                values=[r["users"] for r in days], simulated=sim)
     return out.frame()
 
 
