@@ -59,7 +59,13 @@ def open_report(out) -> dict:
             raise InputError(f"report manifest lacks {key!r}; regenerate the report",
                              path=mp, field=key)
     _shape(m["case"], str, mp, None, "case", "a case name")
+    _shape(m["simulated"], bool, mp, None, "simulated", "true or false")
+    _shape(m["inputs"], dict, mp, None, "inputs", "an object of input hashes")
     _shape(m["figures"], list, mp, None, "figures", "a list of figures")
+    for i, c in enumerate(_shape(m.get("charts") or [], list, mp, None, "charts", "a list of names")):
+        _shape(c, str, mp, f"charts[{i}]", None, "a chart name")
+    for i, v in enumerate(_shape(m.get("verdicts") or [], list, mp, None, "verdicts", "a list")):
+        _shape(v, dict, mp, f"verdicts[{i}]", None, "an object")
     _shape(m.get("reports") or {}, dict, mp, None, "reports", "an object")
     for i, rec in enumerate(m["figures"]):
         where = f"figures[{i}]"
@@ -69,15 +75,32 @@ def open_report(out) -> dict:
         for f in [rec.get("sidecar"), *rec.get("files", {}).values()]:
             _shape(f, dict, mp, where, "sidecar" if f is rec.get("sidecar") else "files",
                    "{path, sha256}")
-            _shape(f.get("path"), str, mp, where, "path", "a relative path")
+            _inside(_shape(f.get("path"), str, mp, where, "path", "a relative path"), out, mp, where)
             _shape(f.get("sha256"), str, mp, where, "sha256", "a hex digest")
     for i, x in enumerate(_shape(m.get("expectations") or [], list, mp, None, "expectations",
                                  "a list")):
-        _shape(x, dict, mp, f"expectations[{i}]", None, "an object")
+        w = f"expectations[{i}]"
+        _shape(x, dict, mp, w, None, "an object")
+        _shape(x.get("event"), str, mp, w, "event", "an event id")
+        _shape(x.get("verdicts"), list, mp, w, "verdicts", "a list of verdicts")
+        _shape(x.get("min_sources"), int, mp, w, "min_sources", "a whole number")
     for n, r in (m.get("reports") or {}).items():
         _shape(r, dict, mp, f"reports.{n}", None, "{path, sha256}")
-        _shape(r.get("path"), str, mp, f"reports.{n}", "path", "a relative path")
+        _inside(_shape(r.get("path"), str, mp, f"reports.{n}", "path", "a relative path"), out, mp,
+                f"reports.{n}")
     return m
+
+
+def _inside(rel: str, out: Path, mp: Path, where: str) -> str:
+    """A manifest path names a file inside the report directory, never elsewhere."""
+    try:
+        ok = not Path(rel).is_absolute() and (out / rel).resolve().is_relative_to(out.resolve())
+    except (OSError, RuntimeError, ValueError):
+        ok = False
+    if not ok:
+        raise InputError(f"path {rel[:60]!r} is outside the report directory; regenerate the "
+                         "report", path=mp, where=where, field="path")
+    return rel
 
 
 def _shape(val, typ, path, where, field, what):
@@ -100,6 +123,10 @@ def _read_sidecar(sp: Path, name: str) -> dict:
         _shape(d.get("id"), str, sp, f"events[{i}]", "id", "an event id")
         for k in ("drawn_start_utc", "drawn_end_utc"):
             _stamp(d.get(k), sp, f"event {d['id']!r}", k)
+    ps = side.get("png_size")
+    if ps is not None and not (isinstance(ps, list) and len(ps) == 2
+                               and all(isinstance(v, int) and not isinstance(v, bool) for v in ps)):
+        _shape(None, list, sp, None, "png_size", "[width, height] in pixels")
     xr = side.get("x_range_utc")
     if xr is not None:
         if len(xr) != 2 or (xr[0] is None) != (xr[1] is None):
@@ -161,6 +188,12 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
             fail(f"the report says {'simulated' if m['simulated'] else 'measured'} data but the cache "
                  f"{root} holds {'simulated' if raw.simulated else 'measured'} data")
 
+    from shutdown.plot import FIGURES        # the figures every report draws
+    listed = [rec.get("name") for rec in m["figures"]]
+    for name in FIGURES:
+        if name not in listed:
+            fail(f"figure {name}: every report draws it, but the manifest does not list it "
+                 "(removed?); regenerate the report")
     sidecars = {}
     for rec in m["figures"]:
         name = rec.get("name", "?")
@@ -182,6 +215,12 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
             fail(f"figure {name}: sidecar says simulated={side.get('simulated')} but the report says "
                  f"simulated={m['simulated']}")
         sidecars[name] = side
+        png = rec.get("files", {}).get("png")
+        if png and (out / png["path"]).is_file() and side.get("png_size") is not None:
+            got = sidecar.png_size(out / png["path"])
+            if got != side["png_size"]:
+                fail(f"figure {name}: {png['path']} is {_px(got)}, but the figure was drawn at "
+                     f"{_px(side['png_size'])} (another image?); regenerate the report")
         if now is not None:
             was = side.get("inputs", {})
             for key, what in (("timeline_sha256", f"the timeline {case.timeline_path.name}"),
@@ -319,6 +358,10 @@ def _charts_match(out: Path, m: dict, events, fail) -> int:
                 fail(f"{d['id']}: interactive chart {name} shows verdict {d.get('verdict')} but the "
                      f"report's verdict is {want}")
     return n_ok
+
+
+def _px(size) -> str:
+    return "not a PNG" if not size else f"{size[0]}x{size[1]} px"
 
 
 def _ts(v):

@@ -52,6 +52,7 @@ import pandas as pd
 
 from shutdown.schema import IODA_OUTAGE_COLUMNS
 from shutdown.sources import Expect, Gap, Request, from_cache
+from shutdown.sources.windows import any_bin_within
 from shutdown.sources.blocks import TidyBuilder, numbers
 from shutdown.sources.windows import chunks, epoch
 
@@ -300,11 +301,21 @@ def requests(case):
         if silent_failure(obj):
             notes.append(Gap(f"{req.label}: no data, IODA's silent backend failure "
                              "(HTTP 200, data: []); asked again next run"))
+        elif any_bin_within(_placed(obj), int(req.params["from"]), int(req.params["until"])) is False:
+            notes.append(Gap(f"{req.label}: every series IODA answered lies outside the asked "
+                             "window; nothing kept"))
         for ds in nested_datasources(obj):
             nested.setdefault(ds, req.label)
     notes += [f"{ds}: values are per-frame objects (agg_values), not one series; left out "
               f"(first seen: {label})" for ds, label in nested.items()]
     return notes
+
+
+def _placed(obj):
+    """(from, step, bins) of each series whose numbers are usable."""
+    return [(_whole(s["from"]), _whole(s.get("step") or s.get("nativeStep")), len(s["values"]))
+            for g in obj.get("data") or [] for s in g or []
+            if isinstance(s, dict) and isinstance(s.get("values"), list) and not series_numbers(s)]
 
 
 def pages(req: Request):
