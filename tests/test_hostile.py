@@ -384,19 +384,45 @@ def test_scenario_episode_outside_its_window_is_an_error(tmp_path, repo):
 
 
 # === 6. error text ========================================================================
-def test_damaged_tidy_table_is_one_line(tmp_path):
-    from shutdown.simulate import demo_cache
+def test_damaged_tidy_table_in_the_cache_is_one_line(tmp_path):
     from shutdown.case import load_case
     from shutdown.normalize import load_table
     from shutdown.store import RawCache
     case = load_case("sim-short-national-cut")
-    cache = RawCache(demo_cache(case, root=tmp_path / "c") if False else _sim(tmp_path))
+    cache = RawCache(_sim(tmp_path))
     load_table(case, cache)
     t = cache.table_path(case.name)
     t.write_bytes(b"PAR1" + os.urandom(200) + b"PAR1")
-    for cmd in (["detect"], ["align"], ["report", "--out", str(tmp_path / "o")]):
+    for cmd in (["detect"], ["align"]):
         res = runner.invoke(app, [*cmd, "sim-short-national-cut", "--cache", str(cache.root)])
         one_line(res, 2, str(t))
+
+
+HEADER = "source,entity_type,entity_code,signal,subtype,unit,ts_utc,value,simulated\n"
+BAD_TABLES = {
+    "value-text": HEADER + "ioda,country,XS,bgp,,x,2022-03-02T00:00:00Z,abc,true\n",
+    "time-text": HEADER + "ioda,country,XS,bgp,,x,notatime,1,true\n",
+    "no-columns": "a,b\n1,2\n",
+    "binary": "\x00PAR1garbage",
+}
+
+
+@pytest.mark.parametrize("name", BAD_TABLES)
+def test_damaged_table_file_is_one_line(tmp_path, name):
+    p = tmp_path / "t.csv"
+    p.write_text(BAD_TABLES[name])
+    res = runner.invoke(app, ["detect", "sim-short-national-cut", "--table", str(p)])
+    one_line(res, 2, str(p))
+
+
+def test_a_multi_line_message_is_printed_on_one_line(monkeypatch):
+    import shutdown.case as C
+    def boom(*a, **k):
+        raise InputError("first line\nsecond line\n  third")
+    monkeypatch.setattr(C, "load_case", boom)
+    res = runner.invoke(app, ["timeline", "sim-short-national-cut"])
+    line = one_line(res, 2, "first line | second line | third")
+    assert res.output.strip() == line
 
 
 def _sim(tmp_path):
