@@ -53,6 +53,7 @@ from ripe.atlas.cousteau import AtlasResultsRequest, ProbeRequest
 from shutdown.http import MAX_PAGES, SourceError
 from shutdown.schema import empty_tidy
 from shutdown.sources import Expect, Request, cached, from_cache, walk
+from shutdown.sources.atlas_reduce import _probe_id
 from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
     BIN, UNIT, ResultArrays, active_in_window, body_result_arrays, connection_bins, infrastructure_tags,
     is_infrastructure, probe_bins, probe_frame, probes_in_region, result_reachable, tidy_from_bins,
@@ -255,6 +256,9 @@ def _check_listing(obj):
                 + _shape(obj))
     if any(not isinstance(p, dict) or "id" not in p for p in obj["results"]):
         return "probe listing has an entry without an 'id'"
+    bad = next((p["id"] for p in obj["results"] if _probe_id(p["id"]) < 0), None)
+    if bad is not None or any(p["id"] is None for p in obj["results"]):
+        return f"probe listing: field 'id': expected a positive probe number, got {str(bad)[:30]!r}"
     nxt = obj.get("next")
     if nxt is not None and not isinstance(nxt, str):
         return f"probe listing 'next' is not a link: {nxt!r}"[:200]

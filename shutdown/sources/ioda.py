@@ -381,9 +381,10 @@ def parse_signals(payload) -> pd.DataFrame:
 def _ts(v):
     """Seconds since the epoch -> UTC; None or garbage -> NaT (one bad field, not the table)."""
     try:
-        return pd.Timestamp(int(v), unit="s", tz="UTC")
-    except (TypeError, ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        secs = int(v)
+    except (TypeError, ValueError, OverflowError):
         return pd.NaT
+    return pd.Timestamp(secs, unit="s", tz="UTC") if 0 <= secs <= MAX_FROM else pd.NaT
 
 
 def _float(v) -> float:
@@ -414,7 +415,8 @@ def parse_events(payload, until=None) -> pd.DataFrame:
     (epoch s; else the envelope's ``requestParameters.until``) was still open
     there: IODA clipped it, so its end is unknown (NaT)."""
     if until is None:
-        until = (payload.get("requestParameters") or {}).get("until")
+        rp = payload.get("requestParameters")
+        until = rp.get("until") if isinstance(rp, dict) else None
     until = _ts(until) if until not in (None, "") else pd.NaT
     rows = []
     for e in payload.get("data") or []:
@@ -423,7 +425,8 @@ def parse_events(payload, until=None) -> pd.DataFrame:
         etype, _, code = str(e.get("location") or "").partition("/")
         start = _ts(e.get("start"))
         dur = _float(e.get("duration"))
-        end = start + pd.Timedelta(seconds=dur) if np.isfinite(dur) and start is not pd.NaT else pd.NaT
+        ok = 0 <= dur <= 20 * 366 * 86400 and start is not pd.NaT     # NaN fails too
+        end = start + pd.Timedelta(seconds=dur) if ok else pd.NaT
         if e.get("overlaps_window") and end is not pd.NaT and until is not pd.NaT and end >= until:
             end = pd.NaT                 # clipped at the query's end: still open there
         rows.append({"kind": "event", "entity_type": etype, "entity_code": code,
