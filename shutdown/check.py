@@ -66,6 +66,7 @@ def open_report(out) -> dict:
         _shape(c, str, mp, f"charts[{i}]", None, "a chart name")
     for i, v in enumerate(_shape(m.get("verdicts") or [], list, mp, None, "verdicts", "a list")):
         _shape(v, dict, mp, f"verdicts[{i}]", None, "an object")
+        _shape(v.get("event"), str, mp, f"verdicts[{i}]", "event", "an event id")
     _shape(m.get("reports") or {}, dict, mp, None, "reports", "an object")
     for i, rec in enumerate(m["figures"]):
         where = f"figures[{i}]"
@@ -116,7 +117,8 @@ def _read_sidecar(sp: Path, name: str) -> dict:
                   "a JSON object")
     for key, typ, what in (("events", list, "a list of drawn events"),
                            ("inputs", dict, "an object of input hashes"),
-                           ("x_range_utc", list, "[start, end] in UTC")):
+                           ("x_range_utc", list, "[start, end] in UTC"),
+                           ("data", dict, "an object recording the figure's data file")):
         _shape(side.get(key, typ()), typ, sp, None, key, what)
     for i, d in enumerate(side.get("events", [])):
         _shape(d, dict, sp, f"events[{i}]", None, "an object")
@@ -260,7 +262,7 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
             fail(f"the cache {root} has no data for case {case.name}: no expectation can hold")
             results = []
         else:
-            results = m.get("expectations", [])
+            results = m.get("expectations") or []
         for x in results:
             if not x.get("ok"):
                 fail(f"{x['event']}: expected {' or '.join(x['verdicts'])} from at least "
@@ -339,7 +341,7 @@ def _charts_match(out: Path, m: dict, events, fail) -> int:
     page = out / "report.html"
     charts = embedded(page.read_text(encoding="utf-8")) if page.is_file() else {}
     context = {e.id for e in events if e.kind == "context"}     # not aligned: no verdict to compare
-    verdicts = {v.get("event"): v.get("verdict") for v in m.get("verdicts", []) if v.get("event") not in context}
+    verdicts = {v.get("event"): v.get("verdict") for v in m.get("verdicts") or [] if v.get("event") not in context}
     n_ok = 0
     for name in m["charts"]:
         spec = charts.get(name)
