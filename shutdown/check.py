@@ -60,6 +60,8 @@ def open_report(out) -> dict:
                              path=mp, field=key)
     _shape(m["case"], str, mp, None, "case", "a case name")
     _shape(m["simulated"], bool, mp, None, "simulated", "true or false")
+    for key in ("cache_root", "case_file"):
+        _shape(m.get(key) or "", str, mp, None, key, "a path")
     _shape(m["inputs"], dict, mp, None, "inputs", "an object of input hashes")
     _shape(m["figures"], list, mp, None, "figures", "a list of figures")
     for i, c in enumerate(_shape(m.get("charts") or [], list, mp, None, "charts", "a list of names")):
