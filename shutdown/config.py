@@ -31,13 +31,16 @@ def base_url(source: str, override: str | None = None) -> str:
     origin = where if url != default else "default"
     try:
         parts = urlsplit(url)                   # raises on an unclosed IPv6 bracket
-        parts.port                              # raises on a non-numeric or out-of-range port
         host = parts.hostname
     except ValueError as exc:
         raise InputError(f"base URL for {source} is not a URL ({exc}); expected "
                          f"https://host[:port][/path] (from {origin})") from None
     from shutdown.store import strip_secrets_from_url
     shown = strip_secrets_from_url(url)         # an error line never shows a password
+    try:
+        parts.port                              # raises on a non-numeric or out-of-range port
+    except ValueError:
+        raise InputError(f"base URL for {source} has a bad port: {shown!r} (from {origin})") from None
     if (parts.scheme not in ("http", "https") or not host
             or any(c.isspace() or ord(c) < 32 for c in url)):
         raise InputError(f"base URL for {source} must look like https://host[:port][/path], "

@@ -139,7 +139,7 @@ def test_bad_input_exits_2(tmp_path):
     r = CliRunner().invoke(app, ["collect", "kz-2022-01", "--url", "ioda=" + "ftp://x", "--cache", str(tmp_path)])
     assert r.exit_code == 2 and "base URL for ioda" in r.output
     r = CliRunner().invoke(app, ["collect", "kz-2022-01", "--baseline-days", "3", "--cache", str(tmp_path)])
-    assert r.exit_code == 2 and "at least 7" in r.output
+    assert r.exit_code == 2 and "baseline must be 7..366 days" in r.output
 
 
 @pytest.mark.parametrize("flavour", ["fastapi", "legacy"])

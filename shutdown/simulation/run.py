@@ -95,7 +95,10 @@ def simulate(scenario, *, seed: int = 0, cache_root=None, case=None, progress=No
     t0 = time.perf_counter()
     sc, c = _resolve(scenario, case)
     outside = episodes_outside(sc, c)
-    if outside:     # ground truth no response shows: every score against it would be wrong
+    # Ground truth no response shows would make every score against it wrong: refused for
+    # the scenario's own case (a date typo). Another case (--case, e.g. a shorter window
+    # for a quick run) may leave some episodes out -- a note -- but not all of them.
+    if outside and (case is None or len(outside) == len(sc.episodes)):
         raise InputError(outside[0] + "; fix its dates or simulate it for a case whose window "
                          "holds it (--case)", path=sc.path)
     root = Path(cache_root).expanduser() if cache_root else default_cache_dir() / "simulated" / sc.name

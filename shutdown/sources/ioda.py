@@ -50,11 +50,11 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from shutdown.schema import IODA_OUTAGE_COLUMNS
+from shutdown.schema import IODA_OUTAGE_COLUMNS  # noqa: F401  (re-exported)
 from shutdown.sources import Expect, Gap, Request, from_cache
-from shutdown.sources.windows import any_bin_within
 from shutdown.sources.blocks import TidyBuilder, numbers
-from shutdown.sources.windows import chunks, epoch
+from shutdown.sources.ioda_outages import _outage_frame, parse_alerts, parse_events  # noqa: F401
+from shutdown.sources.windows import any_bin_within, chunks, epoch
 
 SOURCE = "ioda"
 DATASOURCES = ("bgp", "ping-slash24", "merit-nt", "gtr")
@@ -376,75 +376,6 @@ def parse_signals(payload) -> pd.DataFrame:
             ("entity_type", "object"), ("entity_code", "object"), ("datasource", "object"),
             ("subtype", "object"), ("ts_utc", "datetime64[ns, UTC]"), ("value", "float64")]})
     return pd.concat(frames, ignore_index=True)
-
-
-def _ts(v):
-    """Seconds since the epoch -> UTC; None or garbage -> NaT (one bad field, not the table)."""
-    try:
-        secs = int(v)
-    except (TypeError, ValueError, OverflowError):
-        return pd.NaT
-    return pd.Timestamp(secs, unit="s", tz="UTC") if 0 <= secs <= MAX_FROM else pd.NaT
-
-
-def _float(v) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError, OverflowError):
-        return np.nan
-
-
-def parse_alerts(payload) -> pd.DataFrame:
-    """``/outages/alerts`` data as IODA_OUTAGE_COLUMNS rows (kind "alert"; no end, no score)."""
-    rows = []
-    for a in payload.get("data") or []:
-        if not isinstance(a, dict):
-            continue
-        ent = a.get("entity") if isinstance(a.get("entity"), dict) else {}
-        rows.append({"kind": "alert", "entity_type": str(ent.get("type") or ""),
-                     "entity_code": str(ent.get("code") or ""), "datasource": a.get("datasource") or "",
-                     "start_utc": _ts(a.get("time")), "end_utc": pd.NaT,
-                     "level": a.get("level") or "", "score": np.nan, "simulated": False})
-    return _outage_frame(rows)
-
-
-def parse_events(payload, until=None) -> pd.DataFrame:
-    """``/outages/events`` (codf) data as IODA_OUTAGE_COLUMNS rows (kind "event").
-
-    An event marked ``overlaps_window`` whose end is the query's ``until``
-    (epoch s; else the envelope's ``requestParameters.until``) was still open
-    there: IODA clipped it, so its end is unknown (NaT)."""
-    if until is None:
-        rp = payload.get("requestParameters")
-        until = rp.get("until") if isinstance(rp, dict) else None
-    until = _ts(until) if until not in (None, "") else pd.NaT
-    rows = []
-    for e in payload.get("data") or []:
-        if not isinstance(e, dict):
-            continue
-        etype, _, code = str(e.get("location") or "").partition("/")
-        start = _ts(e.get("start"))
-        dur = _float(e.get("duration"))
-        ok = 0 <= dur <= 20 * 366 * 86400 and start is not pd.NaT     # NaN fails too
-        end = start + pd.Timedelta(seconds=dur) if ok else pd.NaT
-        if e.get("overlaps_window") and end is not pd.NaT and until is not pd.NaT and end >= until:
-            end = pd.NaT                 # clipped at the query's end: still open there
-        rows.append({"kind": "event", "entity_type": etype, "entity_code": code,
-                     "datasource": e.get("datasource") or "", "start_utc": start, "end_utc": end,
-                     "level": "", "score": _float(e.get("score")),
-                     "simulated": False})
-    return _outage_frame(rows)
-
-
-def _outage_frame(rows) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=IODA_OUTAGE_COLUMNS)
-    for c in ("kind", "entity_type", "entity_code", "datasource", "level"):
-        df[c] = df[c].astype("string")
-    for c in ("start_utc", "end_utc"):
-        df[c] = pd.to_datetime(df[c], utc=True).astype("datetime64[ns, UTC]")
-    df["score"] = df["score"].astype("float64")
-    df["simulated"] = df["simulated"].astype("bool")
-    return df
 
 
 # -- normalizing (cache in, tidy table out) ----------------------------------------
