@@ -525,7 +525,9 @@ def _epoch(ts) -> int:
 
 
 def _int(v):
+    """An ASN (32 bits) as an int, else None (absent, text, 1e19: unreadable)."""
     try:
-        return int(v) if v is not None and not isinstance(v, bool) else None
-    except (TypeError, ValueError):
+        n = int(v) if v is not None and not isinstance(v, bool) else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return n if n is None or 0 <= n < 2 ** 32 else None
