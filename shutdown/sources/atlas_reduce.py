@@ -525,7 +525,7 @@ def _epoch(ts) -> int:
 
 
 def _int(v):
-    """An ASN (32 bits) as an int, else None (absent, text, 1e19: unreadable)."""
+    """A whole number in 0..2**32 (an ASN, a packet count), else None (absent, text, 1e19)."""
     try:
         n = int(v) if v is not None and not isinstance(v, bool) else None
     except (TypeError, ValueError, OverflowError):
