@@ -18,7 +18,6 @@ good, 3 when some are, 4 when none is.
 """
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +31,8 @@ from shutdown.store import strip_secrets_from_url
 
 EXIT_ALL, EXIT_SOME, EXIT_NONE = 0, 3, 4
 NULL = type(None)
-NUMBER = (int, float)
 QUOTA_HEADERS = ("x-ratelimit", "ratelimit", "retry-after", "x-quota")
+
 
 @dataclass
 class Check:
