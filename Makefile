@@ -21,9 +21,10 @@ $(VENV)/.installed: pyproject.toml
 timeline: setup
 	$(BIN)/shutdown timeline $(CASE)
 
-# The main job: collect (live APIs, cache first), detect, align, draw, write the report.
+# The main job: collect (live APIs, cache first), detect, align, draw, write the report
+# (with the vector figures for publication; the demo writes PNG only, the default).
 figures: setup
-	$(BIN)/shutdown report $(CASE) --out $(OUT)
+	$(BIN)/shutdown report $(CASE) --out $(OUT) --formats png,svg,pdf
 
 # Offline: the same on simulated data (labelled SIMULATED), then the CI check.
 demo: setup

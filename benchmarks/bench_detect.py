@@ -27,11 +27,15 @@ docs/performance.md's table) measures file system and interpreter start-up.
 
 ``--stream`` writes the table as a partitioned dataset (``store.write_dataset``, one
 file per source and entity), 25 entities at a time (it is never whole in memory), and
-detects on Dask (``detect.run_dataset`` on a LocalCluster, one worker per core): rows/s
-and each worker's peak RSS, also as ratios to a Dask groupby-sum of the same dataset on
-the same cluster in the same run; memory per worker is that of a partition, whatever
-the number of entities. ``--scale`` runs ``--stream`` at each size in a fresh process and prints
-how time per row and peak memory grow (both should stay flat: time linear in rows).
+detects on Dask (``detect.run_dataset`` on a LocalCluster, one worker per core), after a
+warm-up, ``--repeat`` times: the median rows/s and each worker's peak RSS, as ratios to
+two groupby-sums of the same dataset on the same cluster, run between the detections of
+each round: Dask's own (``dask.dataframe.read_parquet(...).groupby(...).sum()``) and one
+over the same batches read the same way as detection (``cluster.read_batch``): what
+reading and one pass cost. Memory per worker is that of a batch (``cluster.BATCH_ROWS``),
+whatever the number of entities. ``--scale`` runs ``--stream`` at each size in a fresh
+process and prints how time per row and peak memory grow (both should stay flat: time
+linear in rows). The load average before and after is printed: the machine may be shared.
 """
 from __future__ import annotations
 
@@ -69,6 +73,7 @@ def main(argv=None) -> None:
     ap.add_argument("--stream", action="store_true", help="detect group by group from a Parquet table")
     ap.add_argument("--per-group", type=int, default=25, help="entities per group with --stream")
     ap.add_argument("--scale", help="comma-separated entity counts: --stream at each, in fresh processes")
+    ap.add_argument("--repeat", type=int, default=3, help="timed rounds with --stream (medians)")
     args = ap.parse_args(argv)
     if args.scale:
         return scale([int(x) for x in args.scale.split(",")], args)
@@ -143,7 +148,11 @@ def _recall(iv: pd.DataFrame, truth: pd.DataFrame, w0) -> tuple[int, int]:
 
 
 def _reset_peak() -> None:
-    """On a worker: restart its peak RSS count (Linux: VmHWM is reset by clear_refs 5)."""
+    """On a worker: give freed memory back (glibc's malloc_trim: what an earlier run left in
+    the heap would count in the next one's peak), then restart its peak RSS count (Linux:
+    VmHWM is reset by clear_refs 5)."""
+    import ctypes
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")
 
@@ -156,15 +165,25 @@ def _peak_mib() -> float:
     return float("nan")
 
 
+def _median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+
+def _batch_sum(files):
+    """The batched reference's task: read a batch as detection does, one groupby-sum."""
+    from shutdown.detect import cluster as C
+    return C.read_batch(files).groupby(["entity_code", "signal"], observed=True)["value"].sum()
+
+
 def stream(args) -> None:
     """The dataset written group by group (never whole in memory), then detected on Dask
-    (a LocalCluster, one worker per core), against a Dask groupby-sum of the same dataset
-    on the same cluster in the same run."""
+    (a LocalCluster, one worker per core), against two groupby-sums of the same dataset on
+    the same cluster, interleaved with detection in each of ``--repeat`` rounds (medians)."""
     import json
-    import logging
     import tempfile
     import dask.dataframe as dd
-    from distributed import Client, LocalCluster
+    from distributed import Client
     from shutdown.detect import cluster as C
     truths, rows = [], [0]
 
@@ -178,35 +197,55 @@ def stream(args) -> None:
         t = time.perf_counter()
         path = store.write_dataset(groups(), Path(tmp) / "ds")
         t_write = time.perf_counter() - t
-        start, _ = store.dataset_time_range(path)
-        start = pd.Timestamp(start)
+        start = pd.Timestamp(store.dataset_time_range(path)[0])
         start = start.tz_localize("UTC") if start.tzinfo is None else start
         w0 = start + pd.Timedelta(days=args.baseline_days)
         w1 = start + pd.Timedelta(days=args.days)
         files = store.dataset_files(path)
-        with LocalCluster(n_workers=C.n_workers(), threads_per_worker=1, memory_limit="auto",
-                          dashboard_address=None, silence_logs=logging.ERROR) as cl, Client(cl) as c:
-            c.run(lambda: __import__("shutdown.detect"))          # workers warm, as for a second run
+        load0 = os.getloadavg()
+        with C.local_cluster(C.n_workers()) as cl, Client(cl) as c:
+            # workers warm (imports, first allocations), as for a second run
+            C.detect_parts(detect._run_part, files[:2], (w0, w1), (start, w0), None,
+                           detect.thresholds.DEFAULT, scheduler=c)
+            batches = C.plan(files, sum(c.nthreads().values()))
 
             def timed(fn):
                 c.run(_reset_peak)
                 t0 = time.perf_counter()
                 out = fn()
                 return out, time.perf_counter() - t0, max(c.run(_peak_mib).values())
-            _, t_ref, mem_ref = timed(lambda: dd.read_parquet(files, split_row_groups=False, dataset={
-                "partitioning": None}).groupby(["entity_code", "signal"], observed=True)["value"].sum(split_out=1).compute())
-            res, t_det, mem_det = timed(lambda: detect.run_dataset(path, (w0, w1), (start, w0), scheduler=c))
+
+            runs = {"det": [], "ref": [], "batch": []}
+            for _ in range(args.repeat):
+                runs["ref"].append(timed(lambda: dd.read_parquet(files, split_row_groups=False, dataset={
+                    "partitioning": None}).groupby(["entity_code", "signal"], observed=True)["value"].sum(
+                    split_out=1).compute())[1:])
+                runs["batch"].append(timed(lambda: C.gather(c, _batch_sum, batches))[1:])
+                res, *m = timed(lambda: detect.run_dataset(path, (w0, w1), (start, w0), scheduler=c))
+                runs["det"].append(m)
             n_workers = len(c.scheduler_info()["workers"])
+        load1 = os.getloadavg()
     found, cuts = _recall(res.intervals, pd.concat(truths, ignore_index=True), w0)
-    out = {"entities": args.entities, "rows": rows[0], "seconds": t_det, "ref_seconds": t_ref,
-           "rows_per_s": rows[0] / t_det, "worker_peak_mib": mem_det, "ref_worker_peak_mib": mem_ref,
-           "workers": n_workers, "partitions": len(files), "intervals": len(res.intervals),
+    sec = {k: _median([r[0] for r in v]) for k, v in runs.items()}
+    mib = {k: max(r[1] for r in v) for k, v in runs.items()}
+    ratio = _median([d[0] / r[0] for d, r in zip(runs["det"], runs["ref"])])
+    ratio_b = _median([d[0] / r[0] for d, r in zip(runs["det"], runs["batch"])])
+    out = {"entities": args.entities, "days": args.days, "rows": rows[0], "seconds": sec["det"],
+           "ref_seconds": sec["ref"], "batch_ref_seconds": sec["batch"], "ratio": ratio,
+           "batch_ratio": ratio_b, "rows_per_s": rows[0] / sec["det"],
+           "worker_peak_mib": mib["det"], "ref_worker_peak_mib": mib["ref"],
+           "batch_ref_worker_peak_mib": mib["batch"], "workers": n_workers,
+           "partitions": len(files), "tasks": len(batches), "repeat": args.repeat,
+           "load": [round(x, 2) for x in load0 + load1], "intervals": len(res.intervals),
            "found": found, "cuts": cuts}
     print(f"dask: {rows[0]:,} rows ({args.entities} entities x 3 signals x {args.days} days, "
-          f"{len(files)} files; written in {t_write:.1f} s); {n_workers} workers; detection {t_det:.1f} s "
-          f"({out['rows_per_s'] / 1e6:.1f} M rows/s), {t_det / t_ref:.1f}x the groupby-sum of the "
-          f"dataset ({t_ref:.1f} s); peak RSS per worker {mem_det:,.0f} MiB, {mem_det / mem_ref:.2f}x "
-          f"the groupby-sum's ({mem_ref:,.0f} MiB); planted cuts found {found}/{cuts}")
+          f"{len(files)} files in {len(batches)} tasks; written in {t_write:.1f} s); {n_workers} workers; "
+          f"detection {sec['det']:.1f} s ({out['rows_per_s'] / 1e6:.1f} M rows/s; median of {args.repeat}) = "
+          f"{ratio:.1f}x a Dask groupby-sum of the dataset ({sec['ref']:.1f} s), {ratio_b:.1f}x a groupby-sum "
+          f"of the same batches read the same way ({sec['batch']:.1f} s); peak RSS per worker "
+          f"{mib['det']:,.0f} MiB = {mib['det'] / mib['ref']:.2f}x the Dask groupby-sum's ({mib['ref']:,.0f} MiB), "
+          f"{mib['det'] / mib['batch']:.2f}x the batched one's ({mib['batch']:,.0f} MiB); planted cuts found "
+          f"{found}/{cuts}; load average {load0[0]:.1f} before, {load1[0]:.1f} after")
     print("JSON " + json.dumps(out))
 
 
@@ -216,9 +255,10 @@ def scale(sizes: list[int], args) -> None:
     res = []
     for n in sizes:
         cmd = [sys.executable, __file__, "--stream", "--entities", str(n), "--days", str(args.days),
-               "--per-group", str(args.per_group), "--baseline-days", str(args.baseline_days)]
+               "--per-group", str(args.per_group), "--baseline-days", str(args.baseline_days),
+               "--repeat", str(args.repeat)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        print(out.splitlines()[0])
+        print(out.splitlines()[0], flush=True)
         res.append(json.loads(next(x for x in out.splitlines() if x.startswith("JSON "))[5:]))
     ref = res[0]
     print(f"growth relative to {ref['entities']} entities (time per row and memory should stay ~1.0):")
@@ -227,8 +267,8 @@ def scale(sizes: list[int], args) -> None:
               f"{r['seconds'] / ref['seconds']:6.1f}, time per row x"
               f"{(r['seconds'] / r['rows']) / (ref['seconds'] / ref['rows']):4.2f}, peak memory per worker x"
               f"{r['worker_peak_mib'] / ref['worker_peak_mib']:4.2f} ({r['worker_peak_mib']:,.0f} MiB per "
-              f"worker), {r['rows_per_s'] / 1e6:.1f} M rows/s = {r['seconds'] / r['ref_seconds']:.1f}x "
-              f"the groupby-sum")
+              f"worker), {r['rows_per_s'] / 1e6:.1f} M rows/s = {r['ratio']:.1f}x the Dask groupby-sum, "
+              f"{r['batch_ratio']:.1f}x the batched one")
 
 
 if __name__ == "__main__":

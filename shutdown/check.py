@@ -161,7 +161,6 @@ def _load_case(m: dict, out: Path):
 
 def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
     """Check the report in ``out``; ``cache`` overrides the cache root the manifest names."""
-    from shutdown import pipeline
     from shutdown.timeline import load_timeline
 
     out = Path(out)
@@ -172,26 +171,64 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
 
     # -- 1. files are the report's, and current ------------------------------------
     root = Path(cache) if cache is not None else Path(m.get("cache_root") or "")
-    inputs = pipeline.load_inputs(case, cache=root) if root.is_dir() else None
-    tidy = inputs.tidy if inputs is not None else None
+    inputs = _cache_now(case, root, m, fail)
     events = inputs.events if inputs is not None else load_timeline(case.timeline_path, case=case)
-    if inputs is None:
+    sidecars = _figures_current(out, m, case, inputs.hashes if inputs is not None else None, fail)
+    _data_match(out, m, sidecars, fail)
+    for n, r in sorted((m.get("reports") or {}).items()):
+        p = out / r["path"]
+        if not p.is_file():
+            fail(f"{n} is missing")
+        elif sidecar.sha256_file(p) != r["sha256"]:
+            fail(f"{n} was changed after the report was made")
+    if not res.failures:
+        res.notes.append(f"{len(m['figures'])} figures current")
+
+    # -- 2. documented events drawn where the timeline puts them ---------------------
+    n_ok = 0
+    for name, side in sidecars.items():
+        n_ok += _events_match(f"figure {name}", side, events, fail)
+    res.notes.append(f"{n_ok} event drawings match the timeline")
+
+    # -- 2b. the interactive charts of report.html show the same ---------------------
+    if m.get("charts"):
+        n_ok = _charts_match(out, m, events, fail)
+        res.notes.append(f"{n_ok} interactive event drawings match the timeline")
+
+    # -- 3. expectations still hold ----------------------------------------------------
+    if case.expectations:
+        held = _expectations_hold(case, inputs, root, m, recompute, fail)
+        res.notes.append(f"{held} of {len(case.expectations)} expectations hold")
+    return res
+
+
+def _cache_now(case, root: Path, m: dict, fail):
+    """The case's inputs as the cache holds them now (``pipeline.load_inputs``), after
+    checking its raw bodies against their records and its kind against the report's;
+    None (and a failure) when the cache is not there."""
+    from shutdown import pipeline
+    if not root.is_dir():
         fail(f"cache {root} not found: cannot tell whether the figures are current "
              "(pass --cache DIR, or rerun the report)")
-        now = None
-    else:
-        raw = inputs.raw
-        # what the figures rest on is the raw bodies: hash them, not only their records
-        bad = raw.verify(case.sources)
-        for line in bad[:5]:
-            fail(line)
-        if len(bad) > 5:
-            fail(f"... and {len(bad) - 5} more raw entries changed")
-        now = sidecar.inputs_record(case, tidy, sidecar.raw_entries(raw, case.sources))
-        if bool(raw.simulated) != bool(m["simulated"]):
-            fail(f"the report says {'simulated' if m['simulated'] else 'measured'} data but the cache "
-                 f"{root} holds {'simulated' if raw.simulated else 'measured'} data")
+        return None
+    inputs = pipeline.load_inputs(case, cache=root)
+    raw = inputs.raw
+    # what the figures rest on is the raw bodies: hash them, not only their records
+    bad = raw.verify(case.sources)
+    for line in bad[:5]:
+        fail(line)
+    if len(bad) > 5:
+        fail(f"... and {len(bad) - 5} more raw entries changed")
+    if bool(raw.simulated) != bool(m["simulated"]):
+        fail(f"the report says {'simulated' if m['simulated'] else 'measured'} data but the cache "
+             f"{root} holds {'simulated' if raw.simulated else 'measured'} data")
+    return inputs
 
+
+def _figures_current(out: Path, m: dict, case, now: dict | None, fail) -> dict:
+    """{name: sidecar} of the manifest's figures, after checking each file's hash and,
+    when the inputs' hashes ``now`` are known, that the figure was drawn from them; every
+    figure of the registry is expected (one removed with its files and entry fails)."""
     from shutdown.plot import FIGURES        # the figures every report draws
     listed = [rec.get("name") for rec in m["figures"]]
     for name in FIGURES:
@@ -234,44 +271,26 @@ def check_dir(out, *, cache=None, recompute: bool = True) -> CheckResult:
                 if was.get(key) != now[key]:
                     fail(f"figure {name}: not current: {what} changed after the figure was made "
                          f"(was {str(was.get(key))[:12]}, now {now[key][:12]})")
-    _data_match(out, m, sidecars, fail)
-    for n, r in sorted((m.get("reports") or {}).items()):
-        p = out / r["path"]
-        if not p.is_file():
-            fail(f"{n} is missing")
-        elif sidecar.sha256_file(p) != r["sha256"]:
-            fail(f"{n} was changed after the report was made")
-    if not res.failures:
-        res.notes.append(f"{len(m['figures'])} figures current")
+    return sidecars
 
-    # -- 2. documented events drawn where the timeline puts them ---------------------
-    n_ok = 0
-    for name, side in sidecars.items():
-        n_ok += _events_match(f"figure {name}", side, events, fail)
-    res.notes.append(f"{n_ok} event drawings match the timeline")
 
-    # -- 2b. the interactive charts of report.html show the same ---------------------
-    if m.get("charts"):
-        n_ok = _charts_match(out, m, events, fail)
-        res.notes.append(f"{n_ok} interactive event drawings match the timeline")
-
-    # -- 3. expectations still hold ----------------------------------------------------
-    if case.expectations:
-        results = None
-        if recompute and tidy is not None and len(tidy):
-            results = pipeline.analyse(inputs).expectations
-        elif tidy is not None and not len(tidy):
-            fail(f"the cache {root} has no data for case {case.name}: no expectation can hold")
-            results = []
-        else:
-            results = m.get("expectations") or []
-        for x in results:
-            if not x.get("ok"):
-                fail(f"{x['event']}: expected {' or '.join(x['verdicts'])} from at least "
-                     f"{x['min_sources']} source(s); found {x.get('found')}")
-        held = sum(1 for x in results if x.get("ok"))
-        res.notes.append(f"{held} of {len(case.expectations)} expectations hold")
-    return res
+def _expectations_hold(case, inputs, root: Path, m: dict, recompute: bool, fail) -> int:
+    """How many of the case's expectations hold: judged again on the cache (``recompute``),
+    else as the manifest recorded them; a failure for each that does not."""
+    from shutdown import pipeline
+    tidy = inputs.tidy if inputs is not None else None
+    if recompute and tidy is not None and len(tidy):
+        results = pipeline.analyse(inputs).expectations
+    elif tidy is not None and not len(tidy):
+        fail(f"the cache {root} has no data for case {case.name}: no expectation can hold")
+        results = []
+    else:
+        results = m.get("expectations") or []
+    for x in results:
+        if not x.get("ok"):
+            fail(f"{x['event']}: expected {' or '.join(x['verdicts'])} from at least "
+                 f"{x['min_sources']} source(s); found {x.get('found')}")
+    return sum(1 for x in results if x.get("ok"))
 
 
 def _data_match(out: Path, m: dict, sidecars: dict, fail) -> None:

@@ -63,6 +63,9 @@ class CollectReport:
     sources: list = field(default_factory=list)
     table_path: Path | None = None
     rows: int = 0
+    # the tidy table built from the cache (and written to table_path): the pipeline takes
+    # it from here (``pipeline.collected``) rather than reading the file straight back
+    table: object = field(default=None, repr=False)
 
     @property
     def exit_status(self) -> int:
@@ -381,7 +384,7 @@ def _collect(case, cache, names, urls, refresh, session, min_interval, fetcher_o
             rep.message = "\n       ".join(filter(None, [rep.message,
                                                          f"{rep.source}: {notes[rep.source]}"]))
 
-    report.rows = int(len(table))
+    report.rows, report.table = int(len(table)), table
     if write:
         report.table_path = write_tables(case, cache, table, outages="ioda" in every)
     return report

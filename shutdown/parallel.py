@@ -49,3 +49,47 @@ def run_each(items: Iterable, fn: Callable) -> list:
         return [fn(x) for x in items]
     finally:
         _JOB = ()
+
+
+class Ahead:
+    """Worker processes started ahead of the work: forked now, each running ``warm`` (the
+    imports the work needs) while this process goes on (the report's analysis), so the
+    second core is busy from the start. Work reaches them pickled, so ``fn`` must be a
+    module-level function and its arguments plain data. ``submit`` returns a future;
+    ``close`` ends the workers. With one worker or no fork, ``submit`` runs the work at
+    once in this process."""
+
+    def __init__(self, n: int, warm: Callable[[], None]):
+        self.pool = None
+        if n > 1:
+            self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=warm)
+            for _ in range(n):          # start every worker now (they start on demand)
+                self.pool.submit(_nothing)
+
+    def submit(self, fn: Callable, *args):
+        from concurrent.futures import Future
+        if self.pool is not None:
+            try:
+                return self.pool.submit(fn, *args)
+            except BrokenProcessPool:
+                self.pool = None
+        done = Future()
+        done.set_result(fn(*args))
+        return done
+
+    def result(self, future, fn: Callable, *args):
+        """The future's result; the work done here if its worker died."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return fn(*args)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def _nothing() -> None:
+    return None

@@ -5,9 +5,10 @@
     result = pipeline.analyse(inputs)                           # detection, alignment, verdicts
     result.summary, result.expectations, result.unexplained
 
+Both return the one record every stage fills in (``shutdown.result.Result``).
 ``load_inputs`` is the one place that reads the tidy table (from ``--table``, the
-simulated demo cache, the cache, or -- with ``collect=True`` -- the live APIs through
-the cache) and refuses to mix simulated and measured data for every entry point (with
+simulated demo cache, the cache, or -- with ``collect=True`` -- the table ``collect``
+just built from the live APIs through the cache) and refuses to mix simulated and measured data for every entry point (with
 ``store.simulated_only``, the one check, which ``normalize.load_table`` also applies to
 a stored table).
 ``analyse`` is the one wiring of detection (measurements only) into alignment (where
@@ -16,67 +17,22 @@ these two; none wires the stages itself.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from shutdown.errors import InputError
+from shutdown.result import Result
 
-@dataclass
-class Inputs:
-    """What a case's analysis starts from."""
-    case: object
-    events: list
-    tidy: pd.DataFrame
-    raw: object = None                   # store.RawCache, or None for a table file (--table)
-    source_status: list = field(default_factory=list)   # dicts: source, status, message, ...
-    simulated: bool = False
-    demo: bool = False
-    notes: list = field(default_factory=list)           # what a reader should know (no data, ...)
-
-    @property
-    def cache_root(self) -> str:
-        return str(self.raw.root) if self.raw is not None else ""
-
-    def require_data(self, what: str = "nothing to draw") -> None:
-        """InputError (exit 2) naming each source's problem when no source returned data."""
-        if len(self.tidy):
-            return
-        msgs = "; ".join(s.get("message") if (s.get("message") or "").startswith(s["source"])
-                         else f"{s['source']}: {s.get('message') or s['status']}"
-                         for s in self.source_status)
-        raise InputError(f"no source returned any data for case {self.case.name!r}, {what}"
-                         + (f" ({msgs})" if msgs else "")
-                         + ("; without network, `shutdown report CASE --demo` (make demo) runs "
-                            "offline on simulated data" if not self.demo and "unreachable" in msgs
-                            else ""),
-                         path=self.raw.root if self.raw is not None else None)
-
-
-@dataclass
-class Analysis:
-    """Detection and alignment of one ``Inputs``."""
-    detection: object                    # detect.Detection
-    alignment: pd.DataFrame              # one row per event and source series, with det_start/end_utc
-    summary: pd.DataFrame                # one row per event (align.summarize)
-    unexplained: pd.DataFrame            # agreed outages no documented event accounts for
-    expectation_table: pd.DataFrame      # align.expectation_results: one row per expectation
-    expectations: list                   # the same as dicts for the report: event, ok, found, ...
-    others: pd.DataFrame | None = None   # other documenters' entries against report and data
-
-    @property
-    def intervals(self) -> pd.DataFrame:
-        return self.detection.intervals
-
-    @property
-    def notes(self) -> list:
-        return self.detection.notes
+# The record each stage fills in (shutdown.result). ``Inputs`` and ``Analysis`` were two
+# records the report copied into a third; the names stay as aliases of the one while
+# branches written against them are merged (issue #21), then go.
+Inputs = Analysis = Result
 
 
 # --------------------------------------------------------------------------- inputs
 def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bool = False,
-                refresh: bool = False, progress: bool | None = None, budget=None) -> Inputs:
+                refresh: bool = False, progress: bool | None = None, budget=None) -> Result:
     """The case (a name, a path or a Case), its timeline and its tidy table, from one of:
     ``table`` (a Parquet or CSV file), ``demo`` (the simulated cache of the case's
     scenario, built once), ``collect`` (the live APIs, cache first; ``refresh``
@@ -85,18 +41,22 @@ def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bo
     for the default). Refuses simulated and measured data together (InputError)."""
     from shutdown.case import as_case
     from shutdown.normalize import load_table
-    from shutdown.schema import keyed
-    from shutdown.store import RawCache, as_cache, simulated_only
+    from shutdown.store import RawCache, as_cache
     from shutdown.timeline import load_timeline
 
     c = as_case(case)
-    events = load_timeline(c.timeline_path, case=c)
+    events = load_timeline(c.timeline_path, case=c)       # a bad timeline fails before collecting
     if demo and (table is not None or cache is not None):
         raise InputError("--demo uses its own simulated cache; do not combine it with "
                          "--table or --cache")
     if table is not None and (collect or refresh):
         raise InputError("--table reads a table file; it cannot be combined with collecting")
-    raw, status, notes = None, [], []
+    if collect:
+        from shutdown.collect import collect_case
+        raw = as_cache(cache)
+        return collected(c, raw, collect_case(c, cache=raw, refresh=refresh, progress=progress,
+                                              budget=budget), events)
+    raw, status = None, []
     if table is not None:
         tidy = read_table_file(table)
     elif demo:
@@ -108,25 +68,47 @@ def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bo
         tidy = load_table(c, raw)
         status = [{"source": s, "status": "simulated", "message": "offline demo: simulated responses"}
                   for s in c.sources]
-    elif collect:
-        from shutdown.collect import collect_case
-        raw = as_cache(cache)
-        rep = collect_case(c, cache=raw, refresh=refresh, progress=progress, budget=budget)
-        status = [{"source": s.source, "status": s.status, "message": s.message,
-                   "requests": s.requests, "cache_hits": s.cache_hits, "rows": s.rows}
-                  for s in rep.sources]
-        tidy = load_table(c, raw)            # collect_case just rebuilt and wrote it
     else:
         raw = as_cache(cache)
         tidy = load_table(c, raw)
-    if len(tidy) == 0 and not collect:
+    notes = []
+    if len(tidy) == 0:
         where = f" in {raw.root}" if raw is not None else ""
         notes.append(f"no data for {c.name}{where}: run `shutdown collect {c.name}` or use --demo")
+    return _record(c, events, tidy, raw, status, demo=demo, notes=notes)
+
+
+def collected(case, raw, report, events=None) -> Result:
+    """The record of a case just collected into ``raw``: ``report`` is what
+    ``collect.collect_case`` returned, with the tidy table it built (and wrote) -- taken as
+    it is, not read back. Each source's status is the collection's; ``events``: the case's
+    timeline, when read already."""
+    from shutdown.case import as_case
+    from shutdown.timeline import load_timeline
+    case = as_case(case)
+    status = [{"source": s.source, "status": s.status, "message": s.message,
+               "requests": s.requests, "cache_hits": s.cache_hits, "rows": s.rows}
+              for s in report.sources]
+    events = load_timeline(case.timeline_path, case=case) if events is None else events
+    if report.table is not None:
+        tidy = report.table
+    else:                       # a report made elsewhere, without its table: the cache's
+        from shutdown.normalize import load_table
+        tidy = load_table(case, raw)
+    return _record(case, events, tidy, raw, status,
+                   complete=all(s.complete for s in report.sources))
+
+
+def _record(case, events, tidy, raw, status, notes=(), **kw) -> Result:
+    """The record of ``case``'s inputs, its tidy table keyed for analysis; refuses simulated
+    and measured data together (``store.simulated_only``)."""
+    from shutdown.schema import keyed
+    from shutdown.store import simulated_only
     present = set(tidy["source"].astype(str).unique()) if len(tidy) else set()
-    notes += [f"no data at all from {s}: its signals are not measurable"
-              for s in c.sources if len(tidy) and s not in present]
-    return Inputs(case=c, events=events, tidy=keyed(tidy), raw=raw, source_status=status,
-                  simulated=simulated_only(tidy, raw), demo=demo, notes=notes)
+    notes = [*notes, *(f"no data at all from {s}: its signals are not measurable"
+                       for s in case.sources if len(tidy) and s not in present)]
+    return Result(case=case, events=events, tidy=keyed(tidy),
+                  raw=raw, source_status=status, simulated=simulated_only(tidy, raw), notes=notes, **kw)
 
 
 def read_table_file(path) -> pd.DataFrame:
@@ -165,7 +147,7 @@ def read_table_file(path) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- analysis
-def detect(inputs: Inputs, thresholds=None):
+def detect(inputs: Result, thresholds=None):
     """Detection alone (``detect.Detection``): reads the measurements, never the timeline."""
     from shutdown import detect as D
     case = inputs.case
@@ -183,21 +165,41 @@ def detect_dataset(case, dataset, scheduler=None, thresholds=None):
                             thresholds=thresholds, scheduler=scheduler)
 
 
-def analyse(inputs: Inputs, thresholds=None) -> Analysis:
-    """Detection (measurements only), then alignment (where the timeline meets them).
+def detect_datasets(cases_and_datasets, scheduler=None, thresholds=None) -> list:
+    """Detection of several cases, each over its own partitioned dataset with its window,
+    baseline and zone (a survey's records): ``detect.run_datasets``, on Dask (``scheduler``,
+    default ``$SHUTDOWN_SCHEDULER``; a LocalCluster for many rows) or, for a small run, the
+    same tasks in this process. One ``detect.Detection`` per case, in order."""
+    from shutdown import detect as D
+    from shutdown.case import as_case
+    cs = [(as_case(c), d) for c, d in cases_and_datasets]
+    return D.run_datasets([(d, c.window_utc, c.baseline_utc, c.timezone) for c, d in cs],
+                          thresholds=thresholds, scheduler=scheduler)
+
+
+def analyse(inputs: Result, thresholds=None, detection=None, detected=None) -> Result:
+    """``inputs`` (``load_inputs``) with its analysis: detection (measurements only), then
+    alignment (where the timeline meets them), in a new record (the inputs' own is left as
+    it is, so one record can be analysed several ways).
     ``thresholds``: a ``detect.thresholds.Thresholds`` or a dict of names to replace
-    for this analysis (e.g. ``{"K_NOISE": 5.0}``); alignment judges with the same."""
+    for this analysis (e.g. ``{"K_NOISE": 5.0}``); alignment judges with the same.
+    ``detection``: one already run on these measurements (``detect_datasets``), else
+    detection runs here. ``detected(record)``, if given, is called between the two with
+    the record as far as detection takes it (detection, other documenters), so the report
+    starts drawing the figures that need no alignment."""
     from shutdown import align as A
 
     case, events = inputs.case, inputs.events
-    det = detect(inputs, thresholds)
+    det = detection if detection is not None else detect(inputs, thresholds)
+    found = inputs.replace(detection=det, others=other_documenters(case, events, det.fused, inputs.raw))
+    if detected is not None:
+        detected(found)
     rows = with_detected_span(A.align(events, det, case), det.intervals)
     summary = A.summarize(rows, events)
     expected = A.expectation_results(case, summary, rows)
-    return Analysis(detection=det, alignment=rows, summary=summary,
-                    unexplained=A.unexplained(events, det.fused, case),   # where sources agree
-                    expectation_table=expected, expectations=expectations_as_dicts(expected, case),
-                    others=other_documenters(case, events, det.intervals, inputs.raw))
+    return found.replace(alignment=rows, summary=summary,
+                         unexplained=A.unexplained(events, det.fused, case),   # where sources agree
+                         expectation_table=expected, expectations=expectations_as_dicts(expected, case))
 
 
 def with_detected_span(rows: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
@@ -241,17 +243,16 @@ def expectations_as_dicts(res: pd.DataFrame, case) -> list[dict]:
     return out
 
 
-def other_documenters(case, events, intervals, raw) -> pd.DataFrame | None:
+def other_documenters(case, events, fused, raw) -> pd.DataFrame | None:
     """What other documenters (a source's own outage records) say, against the report
-    and the data (``shutdown.documenters``); None when no source of the case documents
-    or there is no raw cache (a table file)."""
+    and the data (``shutdown.documenters``; ``fused``: the detection's outages where
+    sources agree); None when no source of the case documents or there is no raw cache
+    (a table file)."""
     from shutdown import documenters
-    from shutdown.detect import fuse
     if raw is None:
         return None
     found = documenters.documented(case, raw)
     if not found:
         return None
-    fused = fuse(intervals) if intervals is not None and len(intervals) else None
     return pd.concat([documenters.compare(events, df, fused, case, title) for title, df in found],
                      ignore_index=True)

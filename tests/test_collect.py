@@ -48,6 +48,28 @@ def test_collect_then_rerun_reads_cache_only(tmp_path):
 
 
 @responses.activate
+def test_the_pipeline_takes_the_table_collect_built(tmp_path, monkeypatch):
+    """``collect_case`` writes the tidy table and hands it over: the pipeline's record holds
+    that table (equal to the one written), without reading the file back."""
+    import shutdown.normalize
+    import shutdown.store
+    from shutdown import pipeline
+    from shutdown.schema import keyed
+    case = small_case(tmp_path)
+    responses_callbacks(responses, IODA, OONI)
+    rep = run(case, tmp_path)
+    written = load_table(case, cache=tmp_path / "cache")
+    pd.testing.assert_frame_equal(rep.table, written)
+    for mod, name in ((shutdown.normalize, "load_table"), (shutdown.store, "read_table")):
+        monkeypatch.setattr(mod, name, lambda *a, **k: pytest.fail("read back"))
+    rec = pipeline.collected(case, RawCache(tmp_path / "cache"), rep, events=[])   # (no timeline)
+    pd.testing.assert_frame_equal(rec.tidy, keyed(written))
+    assert rec.complete and rec.simulated is False
+    assert [s["source"] for s in rec.source_status] == ["ioda", "ooni"]
+    assert rec.source_status[0]["requests"] == rep.sources[0].requests
+
+
+@responses.activate
 def test_failed_source_does_not_stop_the_others(tmp_path):
     case = small_case(tmp_path)
     responses_callbacks(responses, IODA, OONI)

@@ -78,6 +78,39 @@ def test_dask_dataset_equals_whole_table(mixed, cluster, tmp_path):
     assert set(got.counts) == set(whole.counts)
 
 
+@pytest.mark.parametrize("where", ["in-process", "cluster"])
+def test_datasets_each_equal_their_table(mixed, cluster, tmp_path, where, monkeypatch):
+    """``run_datasets`` (a survey's records: one dataset each, its own window and zone)
+    gives each the Detection ``run`` gives on its table, detail included (alignment reads
+    ``rows``): in this process (a small run) and on a cluster, with the same tasks."""
+    import numpy as np
+    tidy, (w0, w1) = mixed
+    t0 = tidy["ts_utc"].min()
+    country = tidy[tidy["entity_type"] == "country"]
+    others = tidy[tidy["entity_type"] != "country"]
+    jobs = [(country, (w0, w1), (t0, w0), "Asia/Almaty"),
+            (others, (w0 + pd.Timedelta(days=2), w1), (t0 + pd.Timedelta(days=1), w0), "UTC")]
+    paths = [store.write_dataset([t], tmp_path / f"ds{i}") for i, (t, *_) in enumerate(jobs)]
+    if where == "in-process":          # no cluster named, few rows: Dask is never asked
+        monkeypatch.setattr("shutdown.detect.cluster.client", None)
+    got = detect.run_datasets([(p, w, b, tz) for p, (_, w, b, tz) in zip(paths, jobs)],
+                              scheduler=cluster.scheduler_address if where == "cluster" else None)
+    assert len(got) == 2
+    for g, (t, w, b, tz) in zip(got, jobs):
+        want = detect.run(t, w, b, tz=tz)
+        assert len(want.intervals) and g.notes == want.notes and g.window == want.window
+        for name in ("intervals", "series", "evidence", "changes", "fused"):
+            pd.testing.assert_frame_equal(getattr(g, name), getattr(want, name))
+        assert set(g.rows) == set(want.rows) and len(want.rows["key"])
+        for k, v in want.rows.items():
+            np.testing.assert_array_equal(g.rows[k], v)
+        pd.testing.assert_frame_equal(g.series_set.keys, want.series_set.keys)
+    if where == "cluster":
+        from distributed import Client
+        with Client(cluster) as c:
+            assert c.run_on_scheduler(lambda dask_scheduler: "judge_jobs" in dask_scheduler.task_prefixes)
+
+
 def test_dataset_refuses_mixing_simulated_and_measured(mixed, tmp_path):
     tidy, _ = mixed
     store.write_dataset([tidy.head(100)], tmp_path / "ds")

@@ -72,10 +72,16 @@ def test_analyse_is_what_report_and_commands_show(kz):
     pd.testing.assert_frame_equal(res.summary, align.summarize(rows, inputs.events))
     assert res.alignment["det_start_utc"].notna().any()          # detected span added
     assert {x["event"] for x in res.expectations} == {e.event for e in case.expectations}
-    # the report's data is the analysis
-    data = report.from_pipeline(inputs, res)
-    assert data.summary is res.summary and data.intervals is res.intervals
-    assert data.simulated and data.cache_root == str(root)
+    # one record: the analysis is the inputs' record with its findings, the inputs' own
+    # left as it was; what is derived from the inputs is carried over, not made again
+    assert res.tidy is inputs.tidy and res.events is inputs.events and res.raw is inputs.raw
+    assert res.intervals is res.detection.intervals and res.fused is res.detection.fused
+    assert inputs.detection is None and inputs.summary is None and inputs.intervals is None
+    assert res.simulated and res.cache_root == str(root)
+    hashes = inputs.hashes
+    assert pipeline.analyse(inputs).hashes is hashes
+    assert inputs.replace(lang="kk").entries is inputs.entries
+    assert inputs.replace(tidy=inputs.tidy.iloc[:10]).hashes["tidy_rows"] == 10
     # the align command prints the same verdicts
     r = CliRunner().invoke(app, ["align", str(case.path), "--cache", str(root), "-f", "json"])
     assert r.exit_code == 0, r.output
@@ -83,6 +89,18 @@ def test_analyse_is_what_report_and_commands_show(kz):
     printed = json.loads(r.stdout[r.stdout.index("["):])
     assert {x["event"]: x["verdict"] for x in printed} == dict(zip(res.summary["event"],
                                                                    res.summary["verdict"]))
+
+
+def test_analysis_reuses_the_detection_it_has(kz, monkeypatch):
+    """Other documenters are compared with the detection's fused outages, not fused again."""
+    case, root, inputs = kz
+    det = pipeline.detect(inputs)
+    seen, real = [], pipeline.other_documenters
+    monkeypatch.setattr(pipeline, "other_documenters",
+                        lambda case, events, fused, raw: seen.append(fused) or real(case, events, fused, raw))
+    monkeypatch.setattr(detect, "fuse", lambda *a, **k: pytest.fail("fused again"))
+    res = pipeline.analyse(inputs, detection=det)
+    assert len(seen) == 1 and seen[0] is res.fused is det.fused
 
 
 def test_thresholds_are_a_value():

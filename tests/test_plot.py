@@ -276,7 +276,7 @@ def test_region_against_country_and_missing_region(kz):
 def test_alignment_gantt_coloured_by_verdict(kz):
     from shutdown import pipeline
     case, events, tidy, _ = kz
-    res = pipeline.analyse(pipeline.Inputs(case, events, tidy, simulated=True))
+    res = pipeline.analyse(pipeline.Result(case, events, tidy, simulated=True))
     fig, rec = plot.alignment_figure(events, res.intervals, res.alignment, case, simulated=True)
     desc = plot.describe(fig, rec)
     assert {e["id"] for e in desc["events"]} == {e.id for e in events if e.kind != "context"}

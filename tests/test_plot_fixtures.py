@@ -93,13 +93,13 @@ def make_cache(root, case, tidy, simulated=True):
 
 
 def make_report_data(case, raw, simulated=True):
-    from shutdown import pipeline, report
+    from shutdown import pipeline
     inputs = pipeline.load_inputs(case, cache=raw)      # the real loading, detect + align
     assert inputs.simulated == simulated
     inputs.source_status = [{"source": s, "status": "simulated" if simulated else "ok", "message": ""}
                             for s in case.sources]
     inputs.demo = simulated
-    return report.from_pipeline(inputs, pipeline.analyse(inputs))
+    return pipeline.analyse(inputs)
 
 
 # Another documenter's outage on a day no report event covers (the report's events end on

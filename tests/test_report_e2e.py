@@ -45,3 +45,28 @@ def test_demo_report_then_check_then_moved_event(tmp_path, repo, monkeypatch):
     assert r.exit_code == 1
     assert ("FAIL sim-national-cut: the timeline says 2022-03-03T12:00:00Z–2022-03-03T14:00:00Z but "
             "figure overview draws 2022-03-03T10:00:00Z–2022-03-03T14:00:00Z") in r.output
+
+
+def test_workers_started_ahead_draw_what_one_process_draws(tmp_path, repo, monkeypatch):
+    """`shutdown report` starts its workers before the analysis and draws the evidence
+    figure meanwhile (report.build); the files are those gather + write draw in one
+    process, and nothing of the early drawing is left beside the report."""
+    import pytest
+
+    from shutdown import parallel, report, sidecar
+    from shutdown.case import load_case
+    if parallel.workers(4) == 1:
+        pytest.skip("one core or no fork here: the parallel path is the serial one")
+    monkeypatch.setattr(plot.style, "DPI", 50)
+    for d in ("cases", "events"):
+        (tmp_path / d).mkdir()
+        shutil.copy(repo / f"data/{d}/sim-short-national-cut.toml", tmp_path / d)
+    case = tmp_path / "cases/sim-short-national-cut.toml"
+    r = CliRunner().invoke(app, ["report", str(case), "--demo", "--out", str(tmp_path / "ahead"), "-q"])
+    assert r.exit_code == 0, r.output
+    monkeypatch.setenv("SHUTDOWN_WORKERS", "1")
+    data = report.gather(load_case(case), demo=True, progress=False)
+    report.write(data, tmp_path / "one", formats=("png",), redraw=True)
+    files = lambda out: {p.name: sidecar.sha256_file(p) for p in sorted((out / "figures").iterdir())}
+    assert files(tmp_path / "ahead") == files(tmp_path / "one")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ahead", "cache", "cases", "events", "one"]

@@ -1,6 +1,7 @@
-"""Writing a report again: an unchanged figure is copied from the report already there
-(same render key, files hash as recorded), a changed one is drawn again; the files are
-the same either way. Figures are drawn in worker processes or here, with the same result."""
+"""Writing a report again: an unchanged figure is copied from the report already there, or
+from the figure cache (same render key, files hash as recorded), a changed one is drawn
+again; the files are the same either way. Figures are drawn in worker processes or here,
+with the same result."""
 from __future__ import annotations
 
 import dataclasses
@@ -29,8 +30,9 @@ def _drawn(monkeypatch):
     """Count figures drawn (in this process: one worker)."""
     monkeypatch.setenv("SHUTDOWN_WORKERS", "1")
     calls = []
-    real = report._draw_figure
-    monkeypatch.setattr(report, "_draw_figure", lambda data, name, *a: calls.append(name) or real(data, name, *a))
+    real = report.figures.draw_figure
+    monkeypatch.setattr(report.figures, "draw_figure",
+                        lambda data, name, *a: calls.append(name) or real(data, name, *a))
     return calls
 
 
@@ -71,7 +73,11 @@ def test_changed_input_or_damaged_file_is_drawn_again(base, tmp_path, monkeypatc
     calls.clear()
     (out / "figures/region.png").write_bytes(b"not a png")
     report.write(data, out, formats=("png", "svg"))
-    assert calls == ["region"]
+    assert calls == []                                   # the figure cache has it
+    (out / "figures/region.png").write_bytes(b"not a png")
+    (report.figures.cache_dir() / report.render_key(data, "region", ("png", "svg")) / "region.png").write_bytes(b"x")
+    report.write(data, out, formats=("png", "svg"))
+    assert calls == ["region"]                           # damaged there too: drawn
     # an edited timeline changes every figure's inputs
     tl = tmp_path / "timeline.toml"
     shutil.copy(case.timeline_path, tl)
@@ -88,8 +94,29 @@ def test_workers_draw_the_same_files_as_one_process(base, tmp_path, monkeypatch,
         pytest.skip("one core or no fork here: the parallel path is the serial one")
     report.write(data, tmp_path / "par", formats=("png", "svg"))
     monkeypatch.setenv("SHUTDOWN_WORKERS", "1")
-    report.write(data, tmp_path / "one", formats=("png", "svg"))
+    report.write(data, tmp_path / "one", formats=("png", "svg"), redraw=True)
     assert _hashes(tmp_path / "par") == _hashes(tmp_path / "one")
+
+
+def test_a_new_directory_gets_unchanged_figures_from_the_figure_cache(base, tmp_path, monkeypatch,
+                                                                      fast_plots):
+    """A figure drawn once is copied into a new --out while its render key holds; the cache
+    keeps the last KEEP renders."""
+    case, data = base
+    calls = _drawn(monkeypatch)
+    report.write(data, tmp_path / "a", formats=("png",))
+    assert calls == list(plot.FIGURES)
+    calls.clear()
+    report.write(data, tmp_path / "b", formats=("png",))
+    assert calls == []
+    assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+    from shutdown import check
+    res = check.check_dir(tmp_path / "b", cache=data.cache_root, recompute=False)
+    assert res.ok, res.failures
+    monkeypatch.setattr(report.figures, "KEEP", 2)
+    report.write(data, tmp_path / "c", formats=("png", "svg"), redraw=True)
+    assert calls == list(plot.FIGURES)
+    assert len(list(report.figures.cache_dir().iterdir())) == 2
 
 
 def test_formats_checked():

@@ -99,6 +99,54 @@ def test_verdicts_are_right_where_the_world_is_known(surveyed):
         assert r["documenter"] == "accessnow-stop" and r["country"]
 
 
+def test_detection_through_the_dataset_path_equals_the_in_memory_one(surveyed):
+    """Every record's series are a partitioned dataset (one file per source and entity) and
+    its row is what ``report``'s in-memory path (``pipeline.analyse`` on the case's table)
+    says of the same case and cache."""
+    from shutdown import pipeline, store
+    out = surveyed["out"]
+    judged = {k: r for k, r in rows_of(out).items() if r["case"]}
+    assert len(judged) == 5
+    for r in judged.values():
+        case = out / r["case"]
+        ds = out / "series" / case.stem
+        inputs = pipeline.load_inputs(case, cache=surveyed["tmp"] / "cache")
+        tidy = inputs.tidy
+        assert len(store.dataset_files(ds)) == len(tidy.groupby(list(store.DATASET_KEY), observed=True))
+        s = pipeline.analyse(inputs).summary.iloc[0]
+        t = s["transition_utc"]
+        assert (s["verdict"], int(s["n_sources"]), s["sources"] or "") == \
+            (r["verdict"], int(r["n_sources"]), r["sources"]), r["event_id"]
+        assert r["evidence"] == (s["evidence"] or r["evidence"])       # the survey fills a blank
+        assert (t.strftime("%Y-%m-%dT%H:%M:%SZ") if t == t and t is not None else "") == r["transition_utc"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        yield c
+
+
+def test_on_a_dask_cluster_the_rows_are_the_same(surveyed, cluster, tmp_path, monkeypatch):
+    """--scheduler: the records' detection runs on that cluster (a small survey otherwise
+    runs the same tasks in its own process) and every row is the same."""
+    from distributed import Client
+    monkeypatch.setenv("SHUTDOWN_CACHE", str(surveyed["tmp"] / "cache"))
+    with IodaWorld(tmp_path, WORLD) as srv:
+        common = [surveyed["stop"], "--from", "2019-01-01", "--to", "2019-12-31", "--source", "ioda",
+                  "--url", f"ioda={srv.url}", "--no-progress", "--baseline", "7"]
+        res = run("survey", *common, "--out", tmp_path / "o", "--scheduler", cluster.scheduler_address)
+        assert res.exit_code == 0, res.output
+        monkeypatch.setattr("shutdown.detect.cluster.CONNECT_TIMEOUT", "1s")
+        bad = run("survey", *common, "--out", tmp_path / "bad", "--scheduler", "tcp://127.0.0.1:9")
+    assert bad.exit_code == 2 and "cannot reach the Dask scheduler" in bad.stderr
+    assert len([x for x in bad.stderr.splitlines() if x.startswith("error")]) == 1
+    with Client(cluster) as c:
+        assert c.run_on_scheduler(lambda dask_scheduler: "judge_jobs" in dask_scheduler.task_prefixes)
+    assert rows_of(tmp_path / "o") == rows_of(surveyed["out"])
+
+
 def test_the_case_files_rerun_alone(surveyed):
     case = surveyed["out"] / "cases" / "stop-2019-r2.toml"
     from shutdown.case import load_case

@@ -64,17 +64,16 @@ def align_cmd(
             raise InputError("--view all prints several tables; use table, md or json, or "
                              "one view with csv")
         from shutdown import pipeline
-        inputs = pipeline.load_inputs(case, table=table, cache=cache, demo=demo)
-        res = pipeline.analyse(inputs)
+        res = pipeline.analyse(pipeline.load_inputs(case, table=table, cache=cache, demo=demo))
         views = {
             "summary": lambda: res.summary,
             "sources": lambda: res.alignment,
-            "unexplained": lambda: add_local(res.unexplained, inputs.case.timezone),
+            "unexplained": lambda: add_local(res.unexplained, res.case.timezone),
             "expectations": lambda: res.expectation_table,
         }
-        for n in inputs.notes + res.notes:
+        for n in res.notes + res.detection.notes:      # the inputs', then detection's
             typer.echo(f"note: {n}", err=True)
-        if inputs.simulated:
+        if res.simulated:
             typer.echo(BANNER, err=format in ("json", "csv"))
         names = list(views) if view == "all" else [view]
         if format == "json" and view == "all":

@@ -1,4 +1,4 @@
-"""``shutdown report CASE``: figures (PNG, SVG, PDF + sidecar JSON) and the report (Markdown, HTML)."""
+"""``shutdown report CASE``: figures (PNG, and SVG/PDF on request, + sidecar JSON) and the report (Markdown, HTML)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -22,24 +22,27 @@ def report_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     budget: Budgets = None,
     run_budget: RunBudget = None,
-    formats: str = typer.Option("png,svg,pdf", "--formats",
+    formats: str = typer.Option("png", "--formats",
                                 help="Figure files to write, comma-separated: png (always; the HTML "
-                                "report embeds it), svg, pdf. `--formats png` is about twice as fast "
-                                "while you iterate; keep the vector files for publication."),
+                                "report embeds it), svg, pdf. PNG alone by default: the vector files "
+                                "take as long as the rest of a redraw; `--formats png,svg,pdf` for "
+                                "publication."),
     lang: str = typer.Option("en", "--lang", help="The report's language: en, kk (Kazakh), ru "
                              "(Russian), or any with a catalogue in shutdown/locale/. Figure titles, "
                              "axes, legends, captions, headings, verdict names and the SIMULATED "
                              "banner; dates from CLDR. Default directory: out/CASE[-demo]-LANG."),
     redraw: bool = typer.Option(False, "--redraw", help="Draw every figure again, even one whose "
-                                "inputs, code and settings match the report already in DIR "
-                                "(such a figure is otherwise copied from it)."),
+                                "inputs, code and settings match the report already in DIR or one "
+                                "drawn before (such a figure is otherwise copied from DIR, or from the "
+                                "figure cache under the cache directory, even into a new DIR)."),
 ):
     """Collect CASE (from the cache where possible), detect outages, align them with the
     documented timeline, and write figures and a report into DIR.
 
-    DIR gets figures/<name>.png|svg|pdf with a sidecar <name>.json each (overview,
-    networks, region, alignment), report.md, a self-contained report.html and
-    manifest.json, which `shutdown check DIR` verifies.
+    DIR gets figures/<name>.png (and .svg/.pdf with --formats), each with a sidecar
+    <name>.json and the numbers it plots, <name>.csv (overview, networks, region,
+    alignment, evidence), report.md, a self-contained report.html and manifest.json,
+    which `shutdown check DIR` verifies.
 
     A source that ran out of its time budget (--budget, --run-budget) while collecting is
     listed under "What could not be measured"; the figures show what was collected.
@@ -53,18 +56,16 @@ def report_cmd(
         from pathlib import Path
 
         from shutdown.case import load_case
-        from shutdown.report import default_out, gather, write
+        from shutdown.report import build, default_out
         from shutdown.plot import check_formats
         from shutdown import i18n
         fmts = check_formats(formats)       # a typo fails before any work
         i18n.check(lang)
         budgets = budget_from_options(budget, run_budget)     # the run's clock starts here
         c = load_case(case)
-        data = gather(c, cache=cache, demo=demo, refresh=refresh, progress=False if quiet else None,
-                      budget=budgets)
-        data.lang = lang
-        dest = write(data, Path(out) if out else default_out(c.name, demo, lang), formats=fmts,
-                     redraw=redraw)
+        data, dest = build(c, Path(out) if out else default_out(c.name, demo, lang), formats=fmts,
+                           redraw=redraw, lang=lang, cache=cache, demo=demo, refresh=refresh,
+                           progress=False if quiet else None, budget=budgets)
     label = "SIMULATED data (offline demo)" if data.simulated else "measured data"
     held = sum(1 for x in data.expectations if x.get("ok"))
     typer.echo(f"report written to {dest}/ from {label}: report.md, report.html, "

@@ -18,7 +18,8 @@ def survey_cmd(
         "A documenter's file (Access Now STOP .xlsx/.csv, IODA's investigated outages .csv), "
         "or a timeline or case: every record it holds (after the filters) is measured.")),
     out: str = typer.Option(..., "--out", help="Directory for survey.csv/.parquet/.md/.html, "
-                            "the figures, one case file per record (cases/) and the rows (rows/)."),
+                            "the figures, one case file per record (cases/), its series as a dataset (series/) and "
+                            "the rows (rows/)."),
     from_: FromDay = None, to: ToDay = None, sheet: Sheet = None,
     country: Optional[str] = typer.Option(None, "--country", "-c", help=(
         "Only these countries: alpha-2 codes or names, comma-separated (KZ,BY).")),
@@ -39,12 +40,17 @@ def survey_cmd(
     refresh: bool = typer.Option(False, "--refresh", help="Judge every record again, and "
                                  "refetch what the cache holds."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=(
+        "Detect on a running Dask cluster at this address, e.g. tcp://10.0.0.5:8786 (default "
+        "$SHUTDOWN_SCHEDULER; else a cluster on this machine when the records collected hold "
+        "20 M rows or more, else in this process)."), metavar="ADDRESS"),
 ):
     """Measure every documented shutdown of DOCUMENTED with the pipeline `report` runs.
 
     Each record becomes a case (its country; its area as an IODA region, looked up by name;
     its ASNs; its window with --margin days either side; --baseline days before), then is
-    collected (cache first), detected and aligned. One row per record in DIR/survey.csv:
+    collected (cache first), written as a partitioned dataset (DIR/series/<case>/), detected on
+    Dask (see --scheduler) and aligned. One row per record in DIR/survey.csv:
     the verdict, how many independent sources it rests on, the transition and how far it
     lies from the documented window, and the evidence. Interrupted (Ctrl-C, kill -9), a rerun
     continues from the rows already written and from the cache.
@@ -84,7 +90,8 @@ def survey_cmd(
         names = parse_sources(sources)
         opts = run.Options(out=Path(out), sources=names, demo=demo, cache=cache,
                            base_urls=parse_url_options(url), margin=margin, baseline=baseline,
-                           refresh=refresh, budget=budget_from_options(budget, run_budget))
+                           refresh=refresh, budget=budget_from_options(budget, run_budget),
+                           scheduler=scheduler)
         if demo and (cache or url):
             raise InputError("--demo simulates its own data; do not combine it with --cache or "
                              "--url")

@@ -9,6 +9,7 @@ the two meet). Plain data in and out::
     res.intervals, res.series, res.fused, res.notes
     store.write_dataset(tables, "ds/")                      # one Parquet file per source and entity
     res = detect.run_dataset("ds/", window, scheduler=None)  # the same, on Dask (detect/cluster.py)
+    dets = detect.run_datasets([("ds1/", w1, b1, tz1), ...])  # many small ones, each its own window
 
 Stages (one module each): ``series`` splits the table into series and derives
 the OONI anomaly share and the Atlas reachable share; ``baseline`` learns normal
@@ -43,7 +44,7 @@ from shutdown.detect import series as _series
 from shutdown.detect import thresholds as _thresholds
 from shutdown.detect.fusion import FUSED_COLUMNS, family, fuse
 
-__all__ = ["run", "run_groups", "run_dataset", "detect", "profile", "coverage", "fuse", "family", "expected_values",
+__all__ = ["run", "run_groups", "run_dataset", "run_datasets", "detect", "profile", "coverage", "fuse", "family", "expected_values",
            "Detection", "thresholds", "FUSED_COLUMNS", "SERIES_COLUMNS"]
 
 SERIES_COLUMNS = ["source", "entity_type", "entity_code", "signal", "subtype", "metric",
@@ -199,6 +200,26 @@ def run_dataset(path, window, baseline=None, tz: str | None = None,
     th = _thresholds.resolve(thresholds)
     parts = cluster.detect_parts(_run_part, files, window, baseline, tz, th, scheduler)
     return _combine(parts, window, baseline, tz, th)
+
+
+def run_datasets(jobs, thresholds: dict | None = None, scheduler=None) -> list[Detection]:
+    """``run`` of several datasets (``store.write_dataset``), each read and judged whole
+    with its own window, baseline and time zone (``jobs``: (path, window, baseline, tz)
+    each: a survey's records), keeping the detail ``run`` keeps (alignment reads it). Batches
+    of datasets are Dask tasks, on ``scheduler`` (default ``$SHUTDOWN_SCHEDULER``); with no
+    cluster named and fewer than ``cluster.LOCAL_CLUSTER_ROWS`` rows in all, the same tasks
+    run in this process (a LocalCluster would cost more to start than it saves). The
+    Detections are those ``run`` gives on each dataset's table (tests/test_detect_groups.py)."""
+    from shutdown import store
+    from shutdown.detect import cluster
+    todo = []
+    for path, window, baseline, tz in jobs:
+        if baseline is None:
+            raise InputError("baseline: required for each dataset", path=path)
+        _window(window, baseline, None)          # bad input fails here, not in a worker
+        _tz_offset_ns(tz, _ts(window[0], "window start"))
+        todo.append((store.dataset_files(path), window, baseline, tz))
+    return cluster.judge_datasets(_run, todo, _thresholds.resolve(thresholds), scheduler)
 
 
 def _run_part(tidy, window, baseline, tz, th) -> tuple:

@@ -21,6 +21,13 @@ class FigureDef:
     draw: Callable[[object], object]    # (report data: case, events, tidy, intervals, ...) -> Drawn
     caption: str
     event_kinds: str | None
+    # what it draws from besides the tidy table, the timeline and the case: "alignment" (the
+    # verdicts), "detection" (the detected intervals and other documenters' entries, not the
+    # verdicts) or "inputs" (nothing more): the report draws it as soon as that is known
+    needs: str = "alignment"
+    # its drawing time relative to the others' (the demo's, measured): the longest go to
+    # the worker processes first, so that none is left alone with a long one at the end
+    weight: float = 1.0
 
 
 def _figures():
@@ -46,27 +53,27 @@ FIGURES: dict[str, FigureDef] = {
         "shading marks outages the detector found in that panel's data. OONI's messenger share "
         "is pooled over neighbouring hours as detection pools a test; a gap in it means too "
         "few tests to give a share.",
-        None),
+        None, needs="detection", weight=1.0),
     "networks": FigureDef(
         lambda d: _figures().networks_figure(d.tidy, d.events, d.intervals, d.case),
         "One panel per network (ASN) of the case, same scale, so operators can be compared.",
-        "non-context"),
+        "non-context", needs="detection", weight=0.9),
     "region": FigureDef(
         lambda d: _figures().region_figure(d.tidy, d.events, d.intervals, d.case),
         "A region against the whole country, for the sources that have regional data.",
-        "non-context"),
+        "non-context", needs="detection", weight=0.65),
     "alignment": FigureDef(
         lambda d: _figures().alignment_figure(d.events, d.intervals, alignment_rows(d), d.case, d.simulated),
         "Each documented event (outlined, hatched by kind) above the detections matched to "
         "it, coloured by verdict.",
-        "non-context"),
+        "non-context", weight=0.6),
     "evidence": FigureDef(
         lambda d: _figures().evidence_figure(d.tidy, d.events, d.case),
         "OONI per local day: web_connectivity per domain (the whitelist's listed sites "
         "above the line, the case's control sites below; colour = share accessible) and "
         "circumvention tests (colour = share anomalous); the number in a cell is the "
         "tests it rests on, a hatched cell had none.",
-        "non-context"),
+        "non-context", needs="inputs", weight=1.15),
 }
 
 

@@ -119,14 +119,24 @@ def intervals_for(intervals, **match) -> pd.DataFrame:
     return intervals.loc[m]
 
 
+def subtype_part(d: pd.DataFrame, i: int) -> pd.Series:
+    """Part ``i`` (0: before, -1: after the last "/") of each row's subtype ("example.org/ok"),
+    split once per distinct subtype rather than once per row."""
+    sub = d["subtype"].astype(str)
+    distinct = pd.unique(sub)
+    parts = dict(zip(distinct, pd.Series(distinct).str.rsplit("/", n=1).str[i]))
+    return sub.map(parts)
+
+
 def day_counts(tidy: pd.DataFrame, case, signal_is, key, good) -> tuple[pd.DataFrame, pd.DataFrame]:
     """OONI per local day: (k, n) per key (rows) and local day (columns, UTC start of the
     day) over the window; n all tests, k those whose outcome is in ``good``."""
     x0, x1 = case.window_utc
-    d = tidy[(tidy["source"].astype(str) == "ooni") & signal_is(tidy["signal"].astype(str))]
+    ooni = tidy[tidy["source"] == "ooni"]        # on the categorical: no string per row
+    d = ooni[signal_is(ooni["signal"].astype(str))]
     if not len(d):
         return pd.DataFrame(), pd.DataFrame()
-    d = d.assign(key=key(d), outcome=d["subtype"].astype(str).str.rsplit("/", n=1).str[-1],
+    d = d.assign(key=key(d), outcome=subtype_part(d, -1),
                  value=pd.to_numeric(d["value"], errors="coerce").fillna(0.0))
     ts = pd.to_datetime(d["ts_utc"], utc=True)
     d = d[(ts >= x0) & (ts < x1)].assign(

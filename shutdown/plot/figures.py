@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 
 from shutdown.i18n import _, is_english
 from shutdown.plot import style as S
-from shutdown.plot.derive import day_counts, display_rows, is_simulated
+from shutdown.plot.derive import day_counts, display_rows, is_simulated, subtype_part
 from shutdown.plot.lanes import (draw_event_guides, draw_event_strip, event_bars, kind_handles, lane_handles,
                                  other_lanes, stack_lanes, stack_rows)
 from shutdown.plot.layout import (axes_width_px, day_formatter, day_label, format_time_axes, legend,
@@ -44,6 +44,7 @@ def _finish_page(fig, strip, panels, bars, n_rows, case, rec, simulated, handles
     draw_event_strip(strip, bars, n_rows, x0, x1, rec, lanes)
     legend(fig, list(handles) + kind_handles(bars, detected=bool(rec.detected)) + lane_handles(lanes))
     watermark(fig, simulated)
+    rec.panels_of(fig, fig.get_suptitle())
 
 def _strip(events, x0, x1, context=True):
     """The event bars of the window (without context events unless asked) and their rows."""
@@ -183,6 +184,7 @@ def alignment_figure(events, intervals, alignment: pd.DataFrame, case, simulated
             if not t.get_text().startswith("    "):
                 t.set_fontweight("bold")
         watermark(fig, simulated)
+        rec.panels_of(fig, fig.get_suptitle())
     rec.x_range = (x0, x1)      # the data range stays unknown: the figure draws no series
     return Drawn(fig, rec)
 
@@ -195,7 +197,7 @@ def evidence_figure(tidy: pd.DataFrame, events, case) -> Drawn:
     listed = [v.lower() for e in events if e.scope_type == "sites" for v in e.scope_values]
     control = [d for d in getattr(case, "control_sites", ()) if d not in listed]
     ks, ns = day_counts(tidy, case, lambda s: s == SITE_SIGNAL,
-                        lambda d: d["subtype"].astype(str).str.rsplit("/", n=1).str[0], ("ok",))
+                        lambda d: subtype_part(d, 0), ("ok",))
     kc, nc = day_counts(tidy, case, lambda s: s.isin(OONI_CIRCUMVENTION_TESTS),
                         lambda d: d["signal"].astype(str), ("anomaly", "confirmed"))
     site_rows = [d for d in listed + control]

@@ -49,7 +49,7 @@ def draw_series(ax, s: pd.Series, label: str, style: int, meta: dict, rec: Recor
     rec.add("series", {"panel": ax.get_label(), "label": label, "n_points": int(s.size),
                        "first_utc": plain(s.index.min()), "last_utc": plain(s.index.max()), **meta})
     rec.add("points", {"mark": "line", "ax": ax, "series": label, "meta": meta, "index": s.index,
-                       "values": s.to_numpy(dtype=float)})
+                       "values": s.to_numpy(dtype=float), "colour": colour, "ls": ls})
 
 
 # the detected intervals' columns a sidecar lists for each span
@@ -301,6 +301,7 @@ def draw_alignment_panel(ax, groups, x0, x1, rec: Record):
                                facecolor="white", edgecolor="black", lw=0.9, hatch=hatch,
                                gid=f"event:{ev.id}"))
         rec.add("events", event_record(ev.id, ev.kind, ev.precision, event_label(ev), s, e))
+        rec.place("event_rows", y, at=ev.id)
         overall = overall_verdict(rows)
         yt.append(y)
         short = {"insufficient-evidence": "insufficient"}.get(overall, overall)
@@ -329,6 +330,7 @@ def draw_alignment_panel(ax, groups, x0, x1, rec: Record):
                 ax.add_patch(Rectangle((num(ds), y - 0.33), num(de) - num(ds), 0.66,
                                        facecolor=vc, edgecolor="black", lw=0.4, hatch=vh,
                                        gid=f"detected:{n}"))
+                rec.place("detected_rows", y, at=f"detected:{n}")
                 rec.add("detected", {"gid": f"detected:{n}", "panel": "alignment",
                                      "event": ev.id, "verdict": v,
                                      **{k: plain(r[k]) for k in ("source", "signal", "subtype",
@@ -336,6 +338,7 @@ def draw_alignment_panel(ax, groups, x0, x1, rec: Record):
                                         if k in r.index}})
             else:
                 ax.plot([num(max(s, x0))], [y], marker="o", mfc="none", mec=vc, ms=4)
+                rec.place("marks", {"row": y, "t": max(s, x0), "marker": "o"})
             uf, ut = r.get("uncertain_from"), r.get("uncertain_to")
             if uf is not None and ut is not None and not pd.isna(uf) and not pd.isna(ut):
                 # where a pooled change can lie: timing no finer than the pooling
@@ -344,6 +347,7 @@ def draw_alignment_panel(ax, groups, x0, x1, rec: Record):
             t = r.get("transition_utc")
             if t is not None and not pd.isna(t) and x0 <= utc(t) <= x1:
                 ax.plot([num(t)], [y], marker="|", color="black", ms=7, mew=1.2)
+                rec.place("marks", {"row": y, "t": utc(t), "marker": "|"})
             st = strength(r)
             if st:
                 ax.text(0.998, y, st, transform=ax.get_yaxis_transform(), ha="right",
@@ -356,11 +360,13 @@ def draw_alignment_panel(ax, groups, x0, x1, rec: Record):
             names = ", ".join(dict.fromkeys(series_name(r, short=True) for _, r in nm.iterrows()))
             ax.plot([num(max(s, x0))], [y], marker="o", mfc="none", mec=VERDICT_STYLE["not-measurable"][0],
                     ms=4)
+            rec.place("marks", {"row": y, "t": max(s, x0), "marker": "o"})
             yt.append(y)
             yl.append(f"    {gettext('not measurable')}: {clip(names, 30)}")
             y += 1
     ax.set_ylim(y - 0.4, -0.6)
     ax.set_yticks(yt, labels=yl, fontsize=FONT_SIZE - 2)
+    rec.layout["rows"] = [label.strip() for label in yl]
     ax.tick_params(axis="y", length=0)
 
 

@@ -31,11 +31,32 @@ class Record:
     verdicts: list = field(default_factory=list)
     missing: list = field(default_factory=list)
     points: list = field(default_factory=list)   # the values drawn (shutdown.plot.data: the CSV)
+    # Where things sit that the sidecar does not list, for the interactive chart
+    # (shutdown.interactive), so it never reads matplotlib artists: "title" (the figure's),
+    # "panels" (label, title, ylabel, ylim of each data panel, in drawing order),
+    # "event_rows" (event id -> its row in the strip or the Gantt chart), and for the Gantt
+    # chart "rows" (its row labels), "detected_rows" (gid -> row), "marks" (markers drawn).
+    layout: dict = field(default_factory=dict)
     x_range: tuple = (None, None)
     data_range: tuple = (None, None)
 
     def add(self, key: str, item: dict) -> None:
         getattr(self, key).append(item)
+
+    def place(self, key: str, item, at=None) -> None:
+        """Note where something sits (``layout``): a value, or under ``at`` in a mapping."""
+        if at is None:
+            self.layout.setdefault(key, []).append(item)
+        else:
+            self.layout.setdefault(key, {})[at] = item
+
+    def panels_of(self, fig, title: str) -> None:
+        """The figure's title and its data panels (axes labelled "panel<n>") as finally laid
+        out: title, y label and y range."""
+        self.layout["title"] = title
+        self.layout["panels"] = [{"label": ax.get_label(), "title": ax.get_title(loc="left"),
+                                  "ylabel": ax.get_ylabel(), "ylim": [float(y) for y in ax.get_ylim()]}
+                                 for ax in fig.axes if ax.get_label().startswith("panel")]
 
     def finish(self, tidy: pd.DataFrame, x0, x1) -> None:
         """The time axis drawn and the time range of the data it was drawn from."""

@@ -1,12 +1,19 @@
 """The survey's driver: every selected record made a case, collected (cache first), detected and
-aligned by the pipeline ``report`` runs (``pipeline.load_inputs`` / ``pipeline.analyse``: no
-detection or verdict logic of its own), one row per record.
+aligned by the pipeline ``report`` runs (``pipeline.load_inputs``, ``pipeline.detect_datasets``,
+``pipeline.analyse``: no detection or verdict logic of its own), one row per record.
+
+Detection goes through the dataset path: each record's series are written as a partitioned
+dataset (``DIR/series/<case>/``, one Parquet file per source and entity), and the records
+collected are detected together, up to ``FLUSH_RECORDS`` at a time, on Dask
+(``detect.run_datasets``: ``--scheduler`` / ``$SHUTDOWN_SCHEDULER``, else a LocalCluster when
+they hold enough rows to repay its start, else the same tasks in this process).
 
 Resumable: each row is written to ``DIR/rows/<case>.json`` (temporary file, then renamed) as
 soon as it is judged, keyed by what it was judged from (the record, its case and timeline, the
 options); a rerun keeps every row whose key still holds and judges the rest from the cache. A
 source that fails for one record is noted in that row; a record whose sources all failed is a
-``not-measurable`` row saying why, never a lost run.
+``not-measurable`` row saying why, never a lost run. A spent run budget stops collecting;
+the records already collected are detected and written first.
 """
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ class Options:
     refresh: bool = False
     fetcher_options: dict = field(default_factory=dict)
     budget: object = None        # shutdown.budget.Budget: per source per record, one run clock
+    scheduler: str | None = None  # a running Dask cluster for detection (detect.run_datasets)
 
     def key(self) -> str:
         return json.dumps({"sources": self.sources, "demo": self.demo, "margin": self.margin,
@@ -55,9 +63,20 @@ def _base_row(e) -> dict:
             "citation": e.citation}
 
 
-def judge(e, opts: Options) -> dict:
-    """One record's row (and, when confirmed, the series of its small chart)."""
-    from shutdown import pipeline
+@dataclass
+class Pending:
+    """A record collected and written as its dataset, waiting for detection."""
+    row: dict
+    case: object
+    inputs: object
+    dataset: Path
+    kind: str                    # the timeline kind its case was given (shutdown, restriction)
+
+
+def prepare(e, opts: Options) -> dict | Pending:
+    """A record's row when it needs no detection (not judgeable, no country, no data),
+    else its case collected (cache first) and its series written as a partitioned dataset
+    (``DIR/series/<case>/``, ``store.write_dataset``: one file per source and entity)."""
     from shutdown.case import load_case
     row = _base_row(e)
     kind, scope, why = cases.judgeable(e)
@@ -82,7 +101,31 @@ def judge(e, opts: Options) -> dict:
         row.update(verdict="not-measurable", simulated=opts.demo,
                    evidence=f"no data: {str(exc)[:300]}", _complete=False)
         return row
-    res = pipeline.analyse(inputs)
+    return Pending(row, case, inputs, write_series(inputs.tidy, opts.out / "series" / case.name), kind)
+
+
+def write_series(tidy, path: Path) -> Path:
+    """A record's tidy table as its own dataset, replacing what an earlier run wrote there
+    (``write_dataset`` merges into existing files; a refetched table must not)."""
+    import shutil
+    from shutdown import store
+    if path.exists():
+        shutil.rmtree(path)
+    return store.write_dataset([tidy], path)
+
+
+def detect_pending(pending: list[Pending], scheduler=None) -> list[dict]:
+    """The rows of records waiting for detection: each record's dataset detected with its
+    case's window (``pipeline.detect_datasets``: one Dask run for them all, or this process
+    for a small one), then aligned as ``report`` aligns (``pipeline.analyse``)."""
+    from shutdown import pipeline
+    dets = pipeline.detect_datasets([(p.case, p.dataset) for p in pending], scheduler=scheduler)
+    return [finish(p, pipeline.analyse(p.inputs, detection=d)) for p, d in zip(pending, dets)]
+
+
+def finish(p: Pending, res) -> dict:
+    """A record's row from its analysis (``pipeline.analyse``: a ``result.Result``)."""
+    row, case, inputs = p.row, p.case, p.inputs
     summary = res.summary[res.summary["event"] == case.name]
     s = summary.iloc[0].to_dict() if len(summary) else {}
     status = "; ".join(f"{x['source']}: {x.get('status')}" + (f" ({x['message'][:120]})"
@@ -96,11 +139,11 @@ def judge(e, opts: Options) -> dict:
                else float(s["minutes_off"]),
                evidence=s.get("evidence") or "", simulated=bool(inputs.simulated),
                collected=",".join(sorted(set(inputs.tidy["source"].astype(str)))),
-               source_status=status, notes="; ".join(inputs.notes + list(res.notes))[:1000],
-               _complete=getattr(inputs, "complete", True))
+               source_status=status, notes="; ".join(res.notes + list(res.detection.notes))[:1000],
+               _complete=inputs.complete)
     if not row["evidence"] and row["verdict"] == "not-measurable":
         row["evidence"] = (f"none of the sources collected ({row['collected'] or 'none'}) can see "
-                           f"a {kind} of this scope")
+                           f"a {p.kind} of this scope")
     if row["verdict"].startswith("confirmed"):
         row["_series"] = _chart_rows(inputs, res, case)
     return row
@@ -119,11 +162,7 @@ def _inputs(case, opts: Options, scenario):
     rep = collect_case(case, opts.sources, cache=raw, refresh=opts.refresh,
                        base_urls=opts.base_urls, progress=False,
                        fetcher_options=opts.fetcher_options or None, budget=opts.budget)
-    inputs = pipeline.load_inputs(case, cache=raw)
-    inputs.source_status = [{"source": x.source, "status": x.status, "message": x.message}
-                            for x in rep.sources]
-    inputs.complete = all(x.complete for x in rep.sources)
-    return inputs
+    return pipeline.collected(case, raw, rep)      # the table collect built, with its statuses
 
 
 def _chart_rows(inputs, res, case) -> list[dict]:
@@ -156,6 +195,12 @@ def row_path(out: Path, e) -> Path:
     return out / "rows" / f"{cases.case_name(e)}.json"
 
 
+# Records collected before their detection runs together (one Dask submission, or this
+# process for a small one); their rows are written then. A kill loses at most these
+# records' detection: their data is in the cache, and a rerun judges them again from it.
+FLUSH_RECORDS = 64
+
+
 def survey(docs: Documents, opts: Options, progress: bool | None = None) -> list[dict]:
     """Judge every record of ``docs`` (resuming from rows already judged); the rows."""
     from tqdm import tqdm
@@ -166,27 +211,43 @@ def survey(docs: Documents, opts: Options, progress: bool | None = None) -> list
         dup = sorted({n for n in names if names.count(n) > 1})[0]
         raise InputError(f"two records make the same case name {dup!r}; select fewer records",
                          path=docs.path)
-    rows, done = [], 0
+    rows: list = [None] * len(events)
+    waiting: list = []            # (index, key, Pending)
     bar = tqdm(total=len(events), desc="survey", unit="record", disable=progress is False,
                leave=False)
+
+    def keep(i, key, row):
+        row["_key"] = key
+        atomic_write(row_path(opts.out, events[i]), json.dumps(row, ensure_ascii=False, default=str).encode())
+        rows[i] = row
+
+    def flush():
+        if waiting:
+            for (i, key, _), row in zip(waiting, detect_pending([w[2] for w in waiting], opts.scheduler)):
+                keep(i, key, row)
+            waiting.clear()
+
     try:
-        for e in events:
-            p = row_path(opts.out, e)
+        for i, e in enumerate(events):
             key = _key(e, opts)
-            old = _read_row(p)
+            old = _read_row(row_path(opts.out, e))
             if old is not None and old.get("_key") == key and old.get("_complete", True) \
                     and not opts.refresh:
-                rows.append(old)
-                done += 1
+                rows[i] = old
             elif run_spent(opts):
-                raise BudgetStop(rows, len(events))
+                flush()
+                raise BudgetStop([r for r in rows if r is not None], len(events))
             else:
-                row = judge(e, opts)
-                row["_key"] = key
-                atomic_write(p, json.dumps(row, ensure_ascii=False, default=str).encode())
-                rows.append(row)
-            bar.set_postfix_str(f"{e.id} {rows[-1]['verdict']}", refresh=False)
+                got = prepare(e, opts)
+                if isinstance(got, Pending):
+                    waiting.append((i, key, got))
+                else:
+                    keep(i, key, got)
+                if len(waiting) >= FLUSH_RECORDS:
+                    flush()
+            bar.set_postfix_str(f"{e.id} {rows[i]['verdict'] if rows[i] else 'collected'}", refresh=False)
             bar.update(1)
+        flush()
     finally:
         bar.close()
     return rows
