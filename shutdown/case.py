@@ -26,6 +26,12 @@ _NETWORK_KEYS = {"asn", "name", "note"}
 _REGION_KEYS = {"name", "center", "radius_km", "ioda", "ioda_name", "note"}
 _EXPECTATION_KEYS = {"event", "verdict", "min_sources", "note"}
 MAX_BASELINE_DAYS = 366          # a year of baseline is already more than any upstream keeps per query
+# A case is what one run collects, holds in memory and draws: requests, table rows and figure
+# width grow with window x (networks + regions). A year of window, and a few hundred networks
+# or regions, are far past any documented shutdown's case and still fit a laptop.
+MAX_WINDOW_DAYS = 366
+MAX_NETWORKS = 200
+MAX_REGIONS = 200
 MAX_RADIUS_KM = 20037.5          # half the Earth's circumference: a circle covering everything
 
 
@@ -170,6 +176,10 @@ def load_case(name_or_path: str | Path) -> Case:
     check_date(end, path, where, "end")
     if end < start:
         raise InputError(f"end {end} is before start {start}", path=path, where=where, field="end")
+    if (end - start).days + 1 > MAX_WINDOW_DAYS:
+        raise InputError(f"the window {start}..{end} is {(end - start).days + 1} days; at most "
+                         f"{MAX_WINDOW_DAYS} (every source's requests, the table and the figures "
+                         "grow with it): split it into cases", path=path, where=where, field="end")
     baseline_days = whole_number(raw.get("baseline_days", 7), path, where, "baseline_days",
                                  1, MAX_BASELINE_DAYS)
     timeline_rel = req("timeline", str, "path of the timeline file, relative to the case file")
@@ -191,6 +201,11 @@ def load_case(name_or_path: str | Path) -> Case:
     if scenario is not None:
         check_name(scenario, path, where, "scenario")
     networks = []
+    for key, most in (("networks", MAX_NETWORKS), ("regions", MAX_REGIONS)):
+        if len(_tables(raw, key, path)) > most:
+            raise InputError(f"{len(_tables(raw, key, path))} {key}; at most {most} (each is asked of "
+                             "every source and drawn): split the case", path=path, where=where,
+                             field=key)
     for i, n in enumerate(_tables(raw, "networks", path)):
         w = f"networks[{i}]"
         unknown_keys(n, _NETWORK_KEYS, path, w)

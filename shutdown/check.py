@@ -59,7 +59,16 @@ def open_report(out) -> dict:
             raise InputError(f"report manifest lacks {key!r}; regenerate the report",
                              path=mp, field=key)
     _shape(m["case"], str, mp, None, "case", "a case name")
+    _shape(m["simulated"], bool, mp, None, "simulated", "true or false")
+    for key in ("cache_root", "case_file"):
+        _shape(m.get(key) or "", str, mp, None, key, "a path")
+    _shape(m["inputs"], dict, mp, None, "inputs", "an object of input hashes")
     _shape(m["figures"], list, mp, None, "figures", "a list of figures")
+    for i, c in enumerate(_shape(m.get("charts") or [], list, mp, None, "charts", "a list of names")):
+        _shape(c, str, mp, f"charts[{i}]", None, "a chart name")
+    for i, v in enumerate(_shape(m.get("verdicts") or [], list, mp, None, "verdicts", "a list")):
+        _shape(v, dict, mp, f"verdicts[{i}]", None, "an object")
+        _shape(v.get("event"), str, mp, f"verdicts[{i}]", "event", "an event id")
     _shape(m.get("reports") or {}, dict, mp, None, "reports", "an object")
     for i, rec in enumerate(m["figures"]):
         where = f"figures[{i}]"
@@ -69,15 +78,32 @@ def open_report(out) -> dict:
         for f in [rec.get("sidecar"), *rec.get("files", {}).values()]:
             _shape(f, dict, mp, where, "sidecar" if f is rec.get("sidecar") else "files",
                    "{path, sha256}")
-            _shape(f.get("path"), str, mp, where, "path", "a relative path")
+            _inside(_shape(f.get("path"), str, mp, where, "path", "a relative path"), out, mp, where)
             _shape(f.get("sha256"), str, mp, where, "sha256", "a hex digest")
     for i, x in enumerate(_shape(m.get("expectations") or [], list, mp, None, "expectations",
                                  "a list")):
-        _shape(x, dict, mp, f"expectations[{i}]", None, "an object")
+        w = f"expectations[{i}]"
+        _shape(x, dict, mp, w, None, "an object")
+        _shape(x.get("event"), str, mp, w, "event", "an event id")
+        _shape(x.get("verdicts"), list, mp, w, "verdicts", "a list of verdicts")
+        _shape(x.get("min_sources"), int, mp, w, "min_sources", "a whole number")
     for n, r in (m.get("reports") or {}).items():
         _shape(r, dict, mp, f"reports.{n}", None, "{path, sha256}")
-        _shape(r.get("path"), str, mp, f"reports.{n}", "path", "a relative path")
+        _inside(_shape(r.get("path"), str, mp, f"reports.{n}", "path", "a relative path"), out, mp,
+                f"reports.{n}")
     return m
+
+
+def _inside(rel: str, out: Path, mp: Path, where: str) -> str:
+    """A manifest path names a file inside the report directory, never elsewhere."""
+    try:
+        ok = not Path(rel).is_absolute() and (out / rel).resolve().is_relative_to(out.resolve())
+    except (OSError, RuntimeError, ValueError):
+        ok = False
+    if not ok:
+        raise InputError(f"path {rel[:60]!r} is outside the report directory; regenerate the "
+                         "report", path=mp, where=where, field="path")
+    return rel
 
 
 def _shape(val, typ, path, where, field, what):
@@ -93,13 +119,18 @@ def _read_sidecar(sp: Path, name: str) -> dict:
                   "a JSON object")
     for key, typ, what in (("events", list, "a list of drawn events"),
                            ("inputs", dict, "an object of input hashes"),
-                           ("x_range_utc", list, "[start, end] in UTC")):
+                           ("x_range_utc", list, "[start, end] in UTC"),
+                           ("data", dict, "an object recording the figure's data file")):
         _shape(side.get(key, typ()), typ, sp, None, key, what)
     for i, d in enumerate(side.get("events", [])):
         _shape(d, dict, sp, f"events[{i}]", None, "an object")
         _shape(d.get("id"), str, sp, f"events[{i}]", "id", "an event id")
         for k in ("drawn_start_utc", "drawn_end_utc"):
             _stamp(d.get(k), sp, f"event {d['id']!r}", k)
+    ps = side.get("png_size")
+    if ps is not None and not (isinstance(ps, list) and len(ps) == 2
+                               and all(isinstance(v, int) and not isinstance(v, bool) for v in ps)):
+        _shape(None, list, sp, None, "png_size", "[width, height] in pixels")
     xr = side.get("x_range_utc")
     if xr is not None:
         if len(xr) != 2 or (xr[0] is None) != (xr[1] is None):
@@ -196,7 +227,14 @@ def _cache_now(case, root: Path, m: dict, fail):
 
 def _figures_current(out: Path, m: dict, case, now: dict | None, fail) -> dict:
     """{name: sidecar} of the manifest's figures, after checking each file's hash and,
-    when the inputs' hashes ``now`` are known, that the figure was drawn from them."""
+    when the inputs' hashes ``now`` are known, that the figure was drawn from them; every
+    figure of the registry is expected (one removed with its files and entry fails)."""
+    from shutdown.plot import FIGURES        # the figures every report draws
+    listed = [rec.get("name") for rec in m["figures"]]
+    for name in FIGURES:
+        if name not in listed:
+            fail(f"figure {name}: every report draws it, but the manifest does not list it "
+                 "(removed?); regenerate the report")
     sidecars = {}
     for rec in m["figures"]:
         name = rec.get("name", "?")
@@ -218,6 +256,12 @@ def _figures_current(out: Path, m: dict, case, now: dict | None, fail) -> dict:
             fail(f"figure {name}: sidecar says simulated={side.get('simulated')} but the report says "
                  f"simulated={m['simulated']}")
         sidecars[name] = side
+        png = rec.get("files", {}).get("png")
+        if png and (out / png["path"]).is_file() and side.get("png_size") is not None:
+            got = sidecar.png_size(out / png["path"])
+            if got != side["png_size"]:
+                fail(f"figure {name}: {png['path']} is {_px(got)}, but the figure was drawn at "
+                     f"{_px(side['png_size'])} (another image?); regenerate the report")
         if now is not None:
             was = side.get("inputs", {})
             for key, what in (("timeline_sha256", f"the timeline {case.timeline_path.name}"),
@@ -241,7 +285,7 @@ def _expectations_hold(case, inputs, root: Path, m: dict, recompute: bool, fail)
         fail(f"the cache {root} has no data for case {case.name}: no expectation can hold")
         results = []
     else:
-        results = m.get("expectations", [])
+        results = m.get("expectations") or []
     for x in results:
         if not x.get("ok"):
             fail(f"{x['event']}: expected {' or '.join(x['verdicts'])} from at least "
@@ -318,7 +362,7 @@ def _charts_match(out: Path, m: dict, events, fail) -> int:
     page = out / "report.html"
     charts = embedded(page.read_text(encoding="utf-8")) if page.is_file() else {}
     context = {e.id for e in events if e.kind == "context"}     # not aligned: no verdict to compare
-    verdicts = {v.get("event"): v.get("verdict") for v in m.get("verdicts", []) if v.get("event") not in context}
+    verdicts = {v.get("event"): v.get("verdict") for v in m.get("verdicts") or [] if v.get("event") not in context}
     n_ok = 0
     for name in m["charts"]:
         spec = charts.get(name)
@@ -337,6 +381,10 @@ def _charts_match(out: Path, m: dict, events, fail) -> int:
                 fail(f"{d['id']}: interactive chart {name} shows verdict {d.get('verdict')} but the "
                      f"report's verdict is {want}")
     return n_ok
+
+
+def _px(size) -> str:
+    return "not a PNG" if not size else f"{size[0]}x{size[1]} px"
 
 
 def _ts(v):

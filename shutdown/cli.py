@@ -39,14 +39,20 @@ def user_errors():
         yield
     except InputError as exc:
         from shutdown.http import redact     # here, not above: requests only when needed
-        typer.echo(redact(f"error: {exc}"), err=True)
+        typer.echo(one_line(redact(f"error: {exc}")), err=True)
         raise typer.Exit(EXIT_USAGE) from None
     except OSError as exc:
         from shutdown.http import redact
         where = f"{exc.filename}: " if exc.filename else ""
-        typer.echo(redact(f"error: {where}{exc.strerror or exc}; check the path, its permissions "
-                          "and free space, then rerun"), err=True)
+        typer.echo(one_line(redact(f"error: {where}{exc.strerror or exc}; check the path, its "
+                                   "permissions and free space, then rerun")), err=True)
         raise typer.Exit(EXIT_USAGE) from None
+
+
+def one_line(text: str) -> str:
+    """Every exit-2 message is one line: a library's multi-line text (pyarrow's, pandas')
+    is joined with " | "."""
+    return " | ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 def _print_version(value: bool) -> None:

@@ -137,8 +137,11 @@ def source_module(name: str):
 def with_baseline(case: Case, baseline_days: int | None) -> Case:
     if baseline_days is None or baseline_days == case.baseline_days:
         return case
-    if baseline_days < 7:
-        raise InputError(f"baseline must be at least 7 days, got {baseline_days}", field="--baseline-days")
+    from shutdown.case import MAX_BASELINE_DAYS
+    if not 7 <= baseline_days <= MAX_BASELINE_DAYS:
+        raise InputError(f"baseline must be 7..{MAX_BASELINE_DAYS} days (a year of baseline is "
+                         f"already more than any upstream keeps per query), got {baseline_days}",
+                         field="--baseline-days")
     return dataclasses.replace(case, baseline_days=baseline_days)
 
 

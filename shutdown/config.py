@@ -1,7 +1,7 @@
 """Where each upstream lives: one place for the base URLs of all sources.
 
 Resolution order, first found wins: an explicit value (``--url SOURCE=URL``,
-``--ioda-url`` etc. or the ``base_url=`` argument of the Python API), the
+or the ``base_url=`` argument of the Python API), the
 environment variable ``SHUTDOWN_<SOURCE>_URL``, the public default each source
 declares (``shutdown.sources.registry``). API paths are appended to
 the base URL, so a mirror or a local test server with a port
@@ -28,16 +28,23 @@ def base_url(source: str, override: str | None = None) -> str:
     default = default_url(source)              # unknown source -> InputError
     where = "option" if override else env_var(source)
     url = override or os.environ.get(env_var(source)) or default
-    parts = urlsplit(url)
+    origin = where if url != default else "default"
+    try:
+        parts = urlsplit(url)                   # raises on an unclosed IPv6 bracket
+        host = parts.hostname
+    except ValueError as exc:
+        raise InputError(f"base URL for {source} is not a URL ({exc}); expected "
+                         f"https://host[:port][/path] (from {origin})") from None
     from shutdown.store import strip_secrets_from_url
     shown = strip_secrets_from_url(url)         # an error line never shows a password
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"base URL for {source} must look like https://host[:port][/path], "
-                         f"got {shown!r} (from {where if url != default else 'default'})")
     try:
-        parts.port  # raises on a non-numeric port
+        parts.port                              # raises on a non-numeric or out-of-range port
     except ValueError:
-        raise InputError(f"base URL for {source} has a bad port: {shown!r}") from None
+        raise InputError(f"base URL for {source} has a bad port: {shown!r} (from {origin})") from None
+    if (parts.scheme not in ("http", "https") or not host
+            or any(c.isspace() or ord(c) < 32 for c in url)):
+        raise InputError(f"base URL for {source} must look like https://host[:port][/path], "
+                         f"got {shown!r} (from {origin})")
     return url.rstrip("/")
 
 

@@ -1,48 +1,37 @@
-"""``shutdown doctor``: are the three upstreams reachable, and do they still answer in
+"""``shutdown doctor``: is every registered upstream reachable, and does it still answer in
 the shape the collectors read?
 
-Per upstream, the smallest real request that exercises what ``collect`` needs,
-built by the collectors' own request builders:
+Per source (``shutdown.sources.registry``: IODA, OONI, RIPE Atlas, Cloudflare Radar, Tor
+Metrics, ...), the smallest real request that exercises what ``collect`` needs. A source
+module may offer its own ``doctor_check(check, client, url, country)`` that checks every
+field its parser reads (IODA: three hours of one signal; OONI: one aggregation; RIPE
+Atlas: a probe page, then a page of built-in ping results); any other source is asked the
+first request its ``plan`` makes for one day of the country, judged by that request's own
+``validate`` (what ``collect`` judges an answer by). A changed field is named
+(``result[].probe_asn: expected int, got str``). A source needing a credential that is
+not set is skipped, saying how to get one.
 
-* IODA: three hours of one signal (``/signals/raw/country/<CC>``, bgp);
-* OONI: one aggregation (a day, hour grain, split by ``probe_asn``, one test);
-* RIPE Atlas: one probe page, then one page of built-in ping results (msm 1001)
-  of a probe on it.
-
-Each answer is checked for status, envelope and every field the parsers read;
-a changed field is named (``result[].probe_asn: expected int, got str``).
-Nothing is cached. ``run()`` returns one ``Check`` per upstream; ``exit_status``
-is 0 when all are good, 3 when some are, 4 when none is.
+Every line goes through the redaction ``collect`` uses (``shutdown.http.redact``): a key,
+a token or a base URL's password an upstream echoes is never printed. Nothing is cached.
+``run()`` returns one ``Check`` per source; ``exit_status`` is 0 when all checked are
+good, 3 when some are, 4 when none is.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import requests
 
 from shutdown.config import base_url
-from shutdown.http import USER_AGENT, _root_cause
+from shutdown.http import USER_AGENT, _root_cause, redact, register_secret, register_url_secrets
+from shutdown.store import strip_secrets_from_url
 
 EXIT_ALL, EXIT_SOME, EXIT_NONE = 0, 3, 4
 NULL = type(None)
-NUMBER = (int, float)
 QUOTA_HEADERS = ("x-ratelimit", "ratelimit", "retry-after", "x-quota")
-
-# The fields each parser reads (shutdown/sources/*.py), with the types it expects.
-IODA_ENVELOPE = {"type": str, "metadata": dict, "requestParameters": dict, "error": NULL, "data": list}
-IODA_SERIES = {"entityType": str, "entityCode": str, "datasource": str, "subtype": str,
-               "from": int, "step": int, "values": list}
-OONI_ANSWER = {"v": int, "dimension_count": int, "result": list}
-OONI_ROW = {"measurement_start_day": str, "measurement_count": int, "ok_count": int,
-            "anomaly_count": int, "confirmed_count": int, "failure_count": int, "probe_asn": int}
-ATLAS_LISTING = {"count": int, "next": (str, NULL), "results": list}
-ATLAS_PROBE = {"id": int, "asn_v4": (int, NULL), "asn_v6": (int, NULL), "country_code": (str, NULL),
-               "is_anchor": bool, "status": dict, "status_since": (int, NULL),
-               "first_connected": (int, NULL), "geometry": (dict, NULL), "tags": list}
-ATLAS_STATUS = {"id": int, "name": str}
-ATLAS_PING = {"type": str, "prb_id": int, "timestamp": int, "rcvd": (int, str), "dst_addr": str}
 
 
 @dataclass
@@ -54,6 +43,7 @@ class Check:
     quota: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
     note: str = ""                        # e.g. no rows to check the row fields on
+    skipped: str = ""                     # why it was not asked (a credential not set)
 
     @property
     def ok(self) -> bool:
@@ -62,6 +52,8 @@ class Check:
     def line(self, width: int | None = None) -> str:
         """One line per upstream; ``width``: wrapped to fit a terminal."""
         from shutdown.output import fit_line
+        if self.skipped:
+            return fit_line(f"{self.source:6s} not checked  {self.skipped}", width, 20)
         if not self.reachable:
             return fit_line(f"{self.source:6s} unreachable  {self.problems[0] if self.problems else self.url}",
                             width, 20)
@@ -77,25 +69,33 @@ class Check:
                 "latency_s": None if self.latency is None else round(self.latency, 3),
                 "quota": ", ".join(f"{k}: {v}" for k, v in self.quota.items()),
                 "schema_ok": self.reachable and not self.problems,
-                "problems": "; ".join(self.problems), "note": self.note}
+                "problems": "; ".join(self.problems), "note": self.note, "skipped": self.skipped}
+
+    def redacted(self) -> "Check":
+        """This check as it may be shown: no credential an upstream echoed, no URL password."""
+        self.url = strip_secrets_from_url(self.url)
+        self.problems = [redact(p) for p in self.problems]
+        self.note, self.skipped = redact(self.note), redact(self.skipped)
+        self.quota = {k: redact(v) for k, v in self.quota.items()}
+        return self
 
 
 def fields(obj, spec: dict, where: str) -> list[str]:
     """What in ``obj`` differs from ``spec`` ({key: type or tuple of types}), by field name."""
     if not isinstance(obj, dict):
-        return [f"{where}: expected an object, got {_kind(obj)}"]
+        return [f"{where}: expected an object, got {kind(obj)}"]
     out = []
     for key, want in spec.items():
         if key not in obj:
             out.append(f"{where}.{key} missing")
             continue
-        if not _is(obj[key], want):
+        if not is_type(obj[key], want):
             names = "/".join(_name(t) for t in (want if isinstance(want, tuple) else (want,)))
-            out.append(f"{where}.{key}: expected {names}, got {_kind(obj[key])}")
+            out.append(f"{where}.{key}: expected {names}, got {kind(obj[key])}")
     return out
 
 
-def _is(v, want) -> bool:
+def is_type(v, want) -> bool:
     want = want if isinstance(want, tuple) else (want,)
     if isinstance(v, bool):
         return bool in want
@@ -107,7 +107,7 @@ def _name(t) -> str:
             bool: "bool"}.get(t, t.__name__)
 
 
-def _kind(v) -> str:
+def kind(v) -> str:
     return _name(type(v)) if type(v) in (NULL, str, int, float, dict, list, bool) else type(v).__name__
 
 
@@ -116,8 +116,9 @@ class _Client:
         self.check, self.session, self.timeout = check, session, timeout
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
 
-    def get(self, url: str, params: dict):
-        """(status, parsed JSON or None); None when unreachable (said in the check)."""
+    def get(self, url: str, params: dict, parse=None):
+        """(status, parsed JSON -- or ``parse(body)`` -- or None); None when unreachable (said
+        in the check)."""
         t0 = time.monotonic()
         try:
             resp = self.session.get(url, params=params, headers=self.headers, timeout=self.timeout)
@@ -130,115 +131,17 @@ class _Client:
             if any(k.lower().startswith(h) for h in QUOTA_HEADERS):
                 self.check.quota[k] = v
         try:
-            return resp.status_code, resp.json()
+            return resp.status_code, parse(resp.content) if parse else resp.json()
         except ValueError:
             return resp.status_code, resp.text[:120]
 
 
-def _yesterday() -> tuple[pd.Timestamp, pd.Timestamp]:
+def yesterday() -> tuple[pd.Timestamp, pd.Timestamp]:
     day = pd.Timestamp.now(tz="UTC").floor("D") - pd.Timedelta(days=1)
     return day, day + pd.Timedelta(days=1)
 
 
-def check_ioda(url: str, country: str, session, timeout: float) -> Check:
-    from shutdown.sources import ioda
-    c = Check("ioda", url)
-    day, _ = _yesterday()
-    path = f"/signals/raw/country/{country}"
-    status, obj = _Client(c, session, timeout).get(
-        url + path, ioda.signals_params(day, day + pd.Timedelta(hours=3), "bgp"))
-    if not c.reachable:
-        return c
-    if status != 200:
-        c.problems.append(f"HTTP {status}: {_said(obj, 'error')}")
-        return c
-    c.problems += fields(obj, IODA_ENVELOPE, "envelope")
-    if c.problems:
-        return c
-    if ioda.silent_failure(obj):
-        c.problems.append("data is [] (IODA's backend failed; an entity without data is [[]])")
-        return c
-    series = [s for group in obj["data"] if isinstance(group, list) for s in group]
-    if not all(isinstance(g, list) for g in obj["data"]):
-        c.problems.append("data[]: expected a list of lists of series")
-    if not series:
-        c.note = "no series to check the series fields on"
-    for s in series[:3]:
-        c.problems += fields(s, IODA_SERIES, "data[][]")
-        vals = s.get("values") if isinstance(s, dict) else None
-        if isinstance(vals, list) and any(not (v is None or _is(v, NUMBER)) for v in vals):
-            c.problems.append("data[][].values: expected numbers or null")
-    return c
-
-
-def check_ooni(url: str, country: str, session, timeout: float) -> Check:
-    from shutdown.sources import ooni
-    c = Check("ooni", url)
-    since, until = _yesterday()
-    params = ooni.aggregation_params(since, until, probe_cc=country, axis_y="probe_asn",
-                                     test_name="web_connectivity")
-    status, obj = _Client(c, session, timeout).get(url + ooni.PATH, params)
-    if not c.reachable:
-        return c
-    said = ooni.error_message(obj)
-    if status != 200 or said is not None:
-        c.problems.append(f"HTTP {status}: {said or _said(obj)}")
-        return c
-    c.problems += fields(obj, OONI_ANSWER, "answer")
-    rows = obj.get("result") if isinstance(obj, dict) else None
-    if isinstance(rows, list):
-        if not rows:
-            c.note = "no rows to check the row fields on"
-        for r in rows[:3]:
-            c.problems += fields(r, OONI_ROW, "result[]")
-    return c
-
-
-def check_atlas(url: str, country: str, session, timeout: float) -> Check:
-    from shutdown.sources import atlas, registry
-    c = Check("atlas", url)
-    client = _Client(c, session, timeout, registry.get("atlas").auth_headers())
-    status, obj = client.get(url + atlas.PROBES_PATH, {"country_code": country, "page_size": 5})
-    if not c.reachable:
-        return c
-    if status != 200:
-        c.problems.append(f"HTTP {status}: {_said(obj, 'error')}")
-        return c
-    c.problems += fields(obj, ATLAS_LISTING, "probes")
-    probes = obj.get("results") if isinstance(obj, dict) else None
-    if not isinstance(probes, list) or not probes:
-        c.note = c.note or "no probe listed: results not checked"
-        return c
-    for p in probes[:3]:
-        c.problems += fields(p, ATLAS_PROBE, "probes.results[]")
-        if isinstance(p, dict) and isinstance(p.get("status"), dict):
-            c.problems += fields(p["status"], ATLAS_STATUS, "probes.results[].status")
-    if c.problems or not isinstance(probes[0].get("id"), int):
-        return c
-    since, until = _yesterday()
-    req = atlas.results_request(_Country(country), 1001, since, since + pd.Timedelta(hours=1),
-                                [probes[0]["id"]])
-    status, res = client.get(url + req.path, req.params)
-    if status != 200:
-        c.problems.append(f"results: HTTP {status}: {_said(res, 'error')}")
-        return c
-    if not isinstance(res, list):
-        c.problems.append(f"results: expected a list, got {_kind(res)}")
-        return c
-    if not res:
-        c.note = "no ping result in that hour to check the result fields on"
-    for r in res[:3]:
-        c.problems += fields(r, ATLAS_PING, "results[]")
-    return c
-
-
-@dataclass
-class _Country:
-    """What the Atlas request builders read of a case."""
-    country: str
-
-
-def _said(obj, key: str | None = None) -> str:
+def said(obj, key: str | None = None) -> str:
     if isinstance(obj, dict):
         for k in ([key] if key else []) + ["error", "msg", "detail", "message"]:
             if obj.get(k):
@@ -248,23 +151,62 @@ def _said(obj, key: str | None = None) -> str:
     return str(obj)[:120].strip() or "empty body"
 
 
-CHECKS = {"ioda": check_ioda, "ooni": check_ooni, "atlas": check_atlas}
+def probe_case(country: str, source: str):
+    """A one-day case (yesterday, UTC) of ``country`` with no networks or regions: what the
+    generic check asks a source's ``plan`` for."""
+    from shutdown.case import Case
+    day = (pd.Timestamp.now(tz="UTC").floor("D") - pd.Timedelta(days=1)).date()
+    return Case(name="doctor", title="doctor", path=Path("doctor"), country=country,
+                timezone="UTC", start=day, end=day, baseline_days=1,
+                timeline_path=Path("doctor-timeline.toml"), sources=(source,))
+
+
+def generic_check(check: Check, client: "_Client", url: str, country: str) -> None:
+    """The first request a source plans for one day of ``country``, judged as ``collect``
+    judges it (the request's ``validate``; its ``explain`` reads an error body)."""
+    from shutdown.sources import registry
+    req = registry.module(check.source).plan(probe_case(country, check.source))[0]
+    status, obj = client.get(url + req.path, req.params, req.parse)
+    if not check.reachable:
+        return
+    if status != 200:
+        said = req.explain(obj) if req.explain and not isinstance(obj, (str, bytes)) else None
+        check.problems.append(f"HTTP {status}: {said or said(obj)}")
+        return
+    problem = req.validate(obj) if req.validate else None
+    if problem:
+        check.problems.append(problem)
 
 
 def run(country: str = "KZ", base_urls: dict | None = None, sources=None, session=None,
         timeout: float = 30.0) -> list[Check]:
+    """One Check per source (default: every registered source that can be asked)."""
+    from shutdown.sources import registry
     session = session or requests.Session()
     out = []
-    for name in sources or list(CHECKS):
+    for name in sources or [n for n in registry.names() if registry.module(n) is not None]:
+        src = registry.get(name)
         url = base_url(name, (base_urls or {}).get(name))
+        register_url_secrets(url)
+        c = Check(name, url)
+        missing = src.missing_credential()
+        if missing:
+            c.skipped = missing
+            out.append(c.redacted())
+            continue
+        register_secret(src.credential())
+        client = _Client(c, session, timeout, src.auth_headers())
+        own = getattr(src.module, "doctor_check", None)
         try:
-            out.append(CHECKS[name](url, country.upper(), session, timeout))
+            (own or generic_check)(c, client, url, country.upper())
         except Exception as exc:       # a shape so far off that a check broke: say it, go on
-            out.append(Check(name, url, reachable=True, latency=0.0,
-                             problems=[f"unreadable answer ({type(exc).__name__}: {exc})"]))
+            c.reachable, c.latency = True, c.latency or 0.0
+            c.problems.append(f"unreadable answer ({type(exc).__name__}: {str(exc)[:200]})")
+        out.append(c.redacted())
     return out
 
 
 def exit_status(checks: list[Check]) -> int:
+    checks = [c for c in checks if not c.skipped]
     good = sum(c.ok for c in checks)
     return EXIT_ALL if checks and good == len(checks) else EXIT_SOME if good else EXIT_NONE

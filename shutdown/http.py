@@ -67,6 +67,17 @@ def register_secret(value) -> None:
         _SECRETS.add(value)
 
 
+def register_url_secrets(url: str) -> None:
+    """A base URL's password (``https://user:password@host``) is a credential: requests
+    sends it as Basic auth, so both forms are redacted (``doctor`` and ``collect`` alike)."""
+    parts = urlsplit(str(url))
+    if parts.password:
+        register_secret(parts.password)
+        register_secret(unquote(parts.password))
+        register_secret(base64.b64encode(
+            f"{unquote(parts.username or '')}:{unquote(parts.password)}".encode()).decode())
+
+
 def redact(text: str) -> str:
     """``text`` with every registered credential replaced by ``[redacted]``."""
     text = str(text)
@@ -135,12 +146,7 @@ class Fetcher:
                  stall_rate: float = STALL_RATE, budget=None):
         self.cache, self.source = cache, source
         self.base_url = base_url.rstrip("/")
-        parts = urlsplit(self.base_url)
-        if parts.password:          # requests sends it as Basic auth: hide both forms
-            register_secret(parts.password)
-            register_secret(unquote(parts.password))
-            register_secret(base64.b64encode(
-                f"{unquote(parts.username or '')}:{unquote(parts.password)}".encode()).decode())
+        register_url_secrets(self.base_url)
         self.deadline, self.max_bytes, self.max_retry_after = deadline, max_bytes, max_retry_after
         self.stall_window, self.stall_rate = stall_window, stall_rate
         self.budget = budget        # () -> seconds left of the time budget, or None: no budget

@@ -130,7 +130,20 @@ def read_table_file(path) -> pd.DataFrame:
         raise InputError(f"not a tidy table: lacks columns {missing}", path=p)
     if "unit" not in df:
         df["unit"] = ""
-    return df
+    # a value or a time that is not one is a damaged table, named here (not a silent gap)
+    value = pd.to_numeric(df["value"], errors="coerce")
+    bad = value.isna() & df["value"].notna()
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(f"{int(bad.sum())} value(s) are not numbers (first: row {i + 1}, "
+                         f"{str(df['value'].iloc[i])[:30]!r})", path=p, field="value")
+    ts = pd.to_datetime(df["ts_utc"], utc=True, errors="coerce", format="ISO8601")
+    bad = ts.isna()
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(f"{int(bad.sum())} time(s) are not UTC timestamps (first: row {i + 1}, "
+                         f"{str(df['ts_utc'].iloc[i])[:30]!r})", path=p, field="ts_utc")
+    return df.assign(value=value.astype("float64"), ts_utc=ts)
 
 
 # --------------------------------------------------------------------------- analysis

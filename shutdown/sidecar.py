@@ -144,9 +144,27 @@ def _default(v):
     raise TypeError(f"not JSON serializable: {type(v).__name__}")
 
 
+MAX_JSON = 64 << 20        # a manifest or sidecar far larger than any report writes
+
+
+def png_size(path) -> list[int] | None:
+    """[width, height] in pixels from a PNG's header, or None when it is not a PNG."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return [int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")]
+
+
 def read_json(path: Path, what: str) -> dict:
-    """Read a manifest or sidecar; a missing or unreadable one is unusable input (exit 2)."""
+    """Read a manifest or sidecar; a missing or unreadable one is unusable input (exit 2), and
+    so is one that is not a regular file of at most MAX_JSON bytes (a FIFO would hang the read)."""
+    import stat
     try:
+        st = Path(path).stat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_JSON:
+            raise InputError(f"{what} is not a regular file of at most {MAX_JSON >> 20} MB; "
+                             "regenerate the report", path=path)
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{what} not found", path=path) from None

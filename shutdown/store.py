@@ -514,5 +514,10 @@ def as_cache(cache) -> "RawCache":
     if isinstance(cache, RawCache):
         return cache
     from shutdown.paths import default_cache_dir
-    return RawCache(Path(cache).expanduser() if cache else default_cache_dir())
+    root = Path(cache).expanduser() if cache else default_cache_dir()
+    if root.exists() and not root.is_dir():     # else every read finds "no data": a wrong answer
+        where = "--cache" if cache else "$SHUTDOWN_CACHE"
+        raise InputError(f"the cache ({where}) is not a directory; point it at a directory",
+                         path=root)
+    return RawCache(root)
 

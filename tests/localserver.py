@@ -406,7 +406,22 @@ def _fault_garbage(h, path, q):
     return False
 
 
-FAULTS = {"echo_403": _fault_echo_403, "redirect": _fault_redirect, "trickle": _fault_trickle,
+def _fault_out_of_window(h, path, q):
+    """IODA signals whose series all lie a year before the asked window (an upstream that
+    ignores ``from``/``until``): well-formed, but nothing the case asked for."""
+    prefix = h.server.ioda_prefix
+    if not path.startswith(prefix + "/signals/raw/"):
+        return False
+    etype, _, code = path[len(prefix + "/signals/raw/"):].partition("/")
+    body = ioda_signals(etype, code, q)
+    for series in body["data"][0]:
+        series["from"] -= 365 * 86400
+        series["until"] -= 365 * 86400
+    h._send(200, json.dumps(body).encode())
+    return True
+
+
+FAULTS = {"out_of_window": _fault_out_of_window, "echo_403": _fault_echo_403, "redirect": _fault_redirect, "trickle": _fault_trickle,
           "trickle_after": _fault_trickle_after, "drip": _fault_drip,
           "trickle_headers": _fault_trickle_headers,
           "slow": _fault_slow, "huge": _fault_huge, "retry_after": _fault_retry_after,

@@ -158,10 +158,10 @@ def test_no_credential_reaches_cache_or_provenance(tmp_path):
 def test_bad_input_exits_2(tmp_path):
     r = CliRunner().invoke(app, ["collect", "kz-2022-01", "--source", "ioda,foo", "--cache", str(tmp_path)])
     assert r.exit_code == 2 and "unknown source 'foo'" in r.output
-    r = CliRunner().invoke(app, ["collect", "kz-2022-01", "--ioda-url", "ftp://x", "--cache", str(tmp_path)])
+    r = CliRunner().invoke(app, ["collect", "kz-2022-01", "--url", "ioda=" + "ftp://x", "--cache", str(tmp_path)])
     assert r.exit_code == 2 and "base URL for ioda" in r.output
     r = CliRunner().invoke(app, ["collect", "kz-2022-01", "--baseline-days", "3", "--cache", str(tmp_path)])
-    assert r.exit_code == 2 and "at least 7" in r.output
+    assert r.exit_code == 2 and "baseline must be 7..366 days" in r.output
 
 
 @pytest.mark.parametrize("flavour", ["fastapi", "legacy"])
@@ -173,7 +173,7 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
         monkeypatch.setenv("SHUTDOWN_IODA_URL", srv.url + "/v2")
         monkeypatch.setenv("SHUTDOWN_ATLAS_URL", srv.url)
         args = ["collect", "kz-2022-01", "--source", "ioda,ooni,atlas", "--cache", str(cache),
-                "--ooni-url", srv.url, "--min-interval", "0", "--quiet", "--baseline-days", "7"]
+                "--url", "ooni=" + srv.url, "--min-interval", "0", "--quiet", "--baseline-days", "7"]
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output
         for source in ("ioda", "ooni", "atlas"):
@@ -224,7 +224,7 @@ def test_ooni_both_services_collect_then_zero_requests(tmp_path, monkeypatch, fl
     cache = tmp_path / "c"
     case = small_case(tmp_path, sources=("ooni",))
     with LocalServer(ooni=flavour) as srv:
-        args = ["collect", str(case.path), "--cache", str(cache), "--ooni-url", srv.url,
+        args = ["collect", str(case.path), "--cache", str(cache), "--url", "ooni=" + srv.url,
                 "--min-interval", "0", "--quiet"]
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output

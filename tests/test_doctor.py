@@ -10,8 +10,9 @@ from shutdown.cli import app
 
 
 def invoke(srv, *extra):
-    return CliRunner().invoke(app, ["doctor", "--ioda-url", srv.url + "/v2", "--ooni-url", srv.url,
-                                    "--atlas-url", srv.url, "--timeout", "10", *extra])
+    sources = [] if "--source" in extra else ["--source", "ioda,ooni,atlas"]   # the local server's
+    return CliRunner().invoke(app, ["doctor", "--url", "ioda=" + srv.url + "/v2", "--url", "ooni=" + srv.url,
+                                    "--url", "atlas=" + srv.url, "--timeout", "10", *sources, *extra])
 
 
 @pytest.mark.parametrize("flavour", ["fastapi", "legacy"])
@@ -64,11 +65,45 @@ def test_ooni_error_and_ioda_silent_failure_are_reported():
 
 
 def test_offline_one_line_per_upstream_exit_4():
-    r = CliRunner().invoke(app, ["doctor", "--ioda-url", "http://127.0.0.1:9/v2", "--ooni-url",
-                                 "http://127.0.0.1:9", "--atlas-url", "http://127.0.0.1:9", "--timeout", "5"])
+    from shutdown.sources import registry
+    urls = [a for n in registry.names() for a in ("--url", f"{n}=http://127.0.0.1:9")]
+    r = CliRunner().invoke(app, ["doctor", *urls, "--timeout", "5"], env={"CLOUDFLARE_API_TOKEN": ""})
     assert r.exit_code == 4
     lines = r.output.strip().splitlines()
-    assert len(lines) == 3 and all(" unreachable " in ln and "127.0.0.1:9" in ln for ln in lines)
+    # every registered source has its line: asked (unreachable) or, lacking its credential, not
+    assert [ln.split()[0] for ln in lines] == list(registry.names())
+    for ln in lines:
+        needs = registry.get(ln.split()[0]).missing_credential({})
+        assert (" not checked " in ln and "CLOUDFLARE_API_TOKEN" in ln) if needs else \
+            (" unreachable " in ln and "127.0.0.1:9" in ln), ln
+
+
+def test_radar_and_tor_are_checked_by_their_own_requests_and_keys_redacted(monkeypatch):
+    """Radar (a token, echoed by a 403) and Tor Metrics (a CSV judged by tor.check) are asked
+    the first request their plan makes; the token never reaches the output."""
+    import responses
+    token = "cf-ToKeN-0123456789"
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", token)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(r"https://radar\.test/.*"), status=403,
+                 json={"success": False, "errors": [{"code": 10000, "message": f"bad token Bearer {token}"}]})
+        rsps.add(responses.GET, re.compile(r"https://tor\.test/userstats-relay-country\.csv.*"),
+                 body="date,country,users,lower,upper,frac\n2022-01-01,kz,100,,,90\n")
+        r = CliRunner().invoke(app, ["doctor", "-s", "radar,tor", "--url", "radar=https://radar.test",
+                                     "--url", "tor=https://tor.test", "--timeout", "5"])
+        asked = [c.request.url for c in rsps.calls]
+    assert token not in r.output, r.output
+    radar_line, tor_line = r.output.strip().splitlines()
+    assert "HTTP 403" in radar_line and "[redacted]" in radar_line
+    assert tor_line.startswith("tor") and tor_line.endswith("schema as expected"), tor_line
+    assert any("/userstats-relay-country.csv?" in u and "country=kz" in u for u in asked)
+    assert r.exit_code == 3
+
+
+def test_removed_per_source_url_flags_name_the_replacement():
+    r = CliRunner().invoke(app, ["doctor", "--ioda-url", "http://127.0.0.1:9"])
+    assert r.exit_code == 2 and r.output.strip().count("\n") == 0, r.output
+    assert "--ioda-url was removed; use --url ioda=URL" in r.output
 
 
 def test_field_check_names_what_changed():

@@ -352,6 +352,6 @@ def test_cli_summary_says_which_region_was_left_out(tmp_path, monkeypatch):
     case.path.write_text(text)
     with LocalServer() as srv:
         r = CliRunner().invoke(app, ["collect", str(case.path), "--cache", str(tmp_path / "c"),
-                                     "--ioda-url", srv.url + "/v2", "--quiet"])
+                                     "--url", "ioda=" + srv.url + "/v2", "--quiet"])
     assert r.exit_code == 0, r.output
     assert "no IODA region of KZ is named 'Almaty Qalasy'" in r.output

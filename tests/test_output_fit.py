@@ -63,8 +63,8 @@ def test_align_and_detect_fit_a_100_column_terminal(monkeypatch, shared_cache):
 def test_doctor_lines_wrap_to_the_terminal_and_json_has_every_field(monkeypatch):
     monkeypatch.setenv("COLUMNS", "60")
     with LocalServer(ooni="fastapi") as srv:
-        base = ["doctor", "--ioda-url", srv.url + "/v2", "--ooni-url", srv.url, "--atlas-url", srv.url,
-                "--timeout", "10"]
+        base = ["doctor", "--url", "ioda=" + srv.url + "/v2", "--url", "ooni=" + srv.url, "--url", "atlas=" + srv.url,
+                "--timeout", "10", "--source", "ioda,ooni,atlas"]     # what the local server plays
         r = CliRunner().invoke(app, base)
         js = CliRunner().invoke(app, base + ["--format", "json"])
     assert r.exit_code == 0, r.output

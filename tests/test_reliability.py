@@ -129,7 +129,7 @@ def test_live_collect_refuses_a_simulated_cache(tmp_path):
     sim.put("ioda", "/x", {}, b"{}", url="u", status=200, simulated=True)
     with LocalServer() as srv:
         res = runner.invoke(app, ["collect", "sim-short-national-cut", "--cache", str(sim.root),
-                                  "--source", "ioda", "--ioda-url", srv.url + "/v2", "-q"])
+                                  "--source", "ioda", "--url", "ioda=" + srv.url + "/v2", "-q"])
         assert srv.requests == []               # refused before any request
     one_line_error(res, "simulated data", str(sim.root))
 
@@ -292,13 +292,13 @@ def test_bad_scenario_values_are_refused(tmp_path, repo, old, new, field):
     assert not (tmp_path / "c" / "raw").exists()
 
 
-def test_scenario_episode_outside_the_case_is_said(tmp_path, repo):
+def test_scenario_episode_outside_the_case_is_refused(tmp_path, repo):
     text = scenario_text(repo).replace("2022-03-03T", "2022-06-03T")
     p = tmp_path / "sc.toml"
     p.write_text(text)
     res = runner.invoke(app, ["simulate", str(p), "--cache", str(tmp_path / "c")])
-    assert res.exit_code == 0, res.output
-    assert "lies outside case sim-short-national-cut's data" in res.output
+    one_line_error(res, "lies outside case sim-short-national-cut's data", str(p))
+    assert not (tmp_path / "c" / "raw").exists()
 
 
 # --- 10. files that are not files ----------------------------------------------------------
@@ -389,7 +389,7 @@ def test_cache_that_is_a_file(tmp_path):
     with LocalServer() as srv:
         res = runner.invoke(app, ["collect", "sim-short-national-cut", "--cache",
                                   str(tmp_path / "notadir"), "--source", "ioda",
-                                  "--ioda-url", srv.url + "/v2", "-q"])
+                                  "--url", "ioda=" + srv.url + "/v2", "-q"])
     one_line_error(res, "notadir")
 
 
@@ -426,7 +426,7 @@ def test_read_only_cache_directory_is_one_line(tmp_path, monkeypatch):
     with LocalServer() as srv:
         res = runner.invoke(app, ["collect", "sim-short-national-cut", "--cache",
                                   str(tmp_path / "c"), "--source", "ioda",
-                                  "--ioda-url", srv.url + "/v2", "-q"])
+                                  "--url", "ioda=" + srv.url + "/v2", "-q"])
     monkeypatch.setattr(tempfile, "mkstemp", real)
     one_line_error(res, "Read-only file system", str(tmp_path / "c"))
 
@@ -436,7 +436,7 @@ def test_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
     cache = RawCache(tmp_path / "c")
     with LocalServer() as srv:
         args = ["collect", "sim-short-national-cut", "--cache", str(cache.root), "--source",
-                "ioda", "--ioda-url", srv.url + "/v2", "-q"]
+                "ioda", "--url", "ioda=" + srv.url + "/v2", "-q"]
         with cache.lock("collect"):                       # the first run, still writing
             res = runner.invoke(app, args)
             one_line_error(res, "in use", f"pid {os.getpid()}")

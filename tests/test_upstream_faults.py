@@ -36,7 +36,7 @@ def test_key_echoed_by_an_error_page_is_never_printed(tmp_path, monkeypatch):
     monkeypatch.setenv("SHUTDOWN_ATLAS_KEY", KEY)
     with LocalServer(fault="echo_403") as srv:
         res = runner.invoke(app, ["collect", "sim-short-national-cut", "--source", "atlas",
-                                  "--atlas-url", srv.url, "--cache", str(tmp_path / "c"), "-q"])
+                                  "--url", "atlas=" + srv.url, "--cache", str(tmp_path / "c"), "-q"])
         assert srv.headers_seen[0]["Authorization"] == f"Key {KEY}"   # the key was sent ...
     assert res.exit_code == 4, res.output
     assert "HTTP 403" in res.output and "[redacted]" in res.output
@@ -58,7 +58,7 @@ def test_user_info_is_stripped_from_stored_and_shown_urls(tmp_path):
     with LocalServer() as srv:
         base = srv.url.replace("http://", "http://user:PaSsWoRd9@") + "/v2"
         res = runner.invoke(app, ["collect", str(small_case(tmp_path, ("ioda",)).path),
-                                  "--source", "ioda", "--ioda-url", base, "--cache", str(cache),
+                                  "--source", "ioda", "--url", "ioda=" + base, "--cache", str(cache),
                                   "-q"])
         assert srv.headers_seen[0]["Authorization"].startswith("Basic ")  # used, as asked
     assert res.exit_code == 0, res.output
@@ -68,7 +68,7 @@ def test_user_info_is_stripped_from_stored_and_shown_urls(tmp_path):
     with LocalServer(fault="echo_403") as srv:      # and in error lines (URL and echoed header)
         base = srv.url.replace("http://", "http://user:PaSsWoRd9@") + "/v2"
         res = runner.invoke(app, ["collect", str(small_case(tmp_path, ("ioda",)).path),
-                                  "--source", "ioda", "--ioda-url", base, "--cache",
+                                  "--source", "ioda", "--url", "ioda=" + base, "--cache",
                                   str(tmp_path / "c2"), "-q"])
     assert "HTTP 403" in res.output and "127.0.0.1" in res.output
     assert "PaSsWoRd9" not in res.output and "dXNlcjpQYVNzV29SZDk" not in res.output
@@ -77,7 +77,7 @@ def test_user_info_is_stripped_from_stored_and_shown_urls(tmp_path):
 @pytest.mark.parametrize("url", ["ftp://user:PaSsWoRd9@host/v2", "http://user:PaSsWoRd9@host:xx/v2"])
 def test_bad_base_url_with_user_info_is_refused_without_the_password(tmp_path, url):
     res = runner.invoke(app, ["collect", "sim-short-national-cut", "--source", "ioda",
-                              "--ioda-url", url, "--cache", str(tmp_path / "c")])
+                              "--url", "ioda=" + url, "--cache", str(tmp_path / "c")])
     assert res.exit_code == 2 and "base URL for ioda" in res.output
     assert "PaSsWoRd9" not in res.output and "Traceback" not in res.output
 

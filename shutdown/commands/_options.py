@@ -5,26 +5,32 @@ from typing import Annotated, Optional
 
 import typer
 
-IodaUrl = Annotated[Optional[str], typer.Option(
-    "--ioda-url", help="IODA base URL (default: $SHUTDOWN_IODA_URL, else "
-    "https://api.ioda.inetintel.cc.gatech.edu/v2).")]
-OoniUrl = Annotated[Optional[str], typer.Option(
-    "--ooni-url", help="OONI base URL (default: $SHUTDOWN_OONI_URL, else https://api.ooni.org; "
-    "the legacy service: https://api.ooni.io).")]
-AtlasUrl = Annotated[Optional[str], typer.Option(
-    "--atlas-url", help="RIPE Atlas base URL (default: $SHUTDOWN_ATLAS_URL, else https://atlas.ripe.net).")]
+# The per-source flags --ioda-url, --ooni-url and --atlas-url are gone (every source's base
+# URL is --url NAME=URL, the registry's names): still accepted, hidden, to say so in one line.
+def _gone(source: str):
+    return typer.Option(f"--{source}-url", hidden=True)
 
+
+IodaUrl = Annotated[Optional[str], _gone("ioda")]
+OoniUrl = Annotated[Optional[str], _gone("ooni")]
+AtlasUrl = Annotated[Optional[str], _gone("atlas")]
 
 Urls = Annotated[Optional[list[str]], typer.Option(
     "--url", metavar="SOURCE=URL", help="Base URL of a source, e.g. --url ooni=https://api.ooni.io "
-    "(repeatable; any source; default: $SHUTDOWN_<SOURCE>_URL, else the source's public API).")]
+    "(repeatable; any registered source: ioda, ooni, atlas, radar, tor, ...; default: "
+    "$SHUTDOWN_<SOURCE>_URL, else the source's public API).")]
 
 
 def url_overrides(ioda: str | None, ooni: str | None, atlas: str | None, urls=None) -> dict:
-    """The base URLs given on the command line, by source (--url wins over --<source>-url)."""
+    """The base URLs given on the command line (``--url SOURCE=URL``), by source; a removed
+    per-source flag is one line naming its replacement."""
     from shutdown.config import parse_url_options
-    given = {k: v for k, v in (("ioda", ioda), ("ooni", ooni), ("atlas", atlas)) if v}
-    return {**given, **parse_url_options(urls)}
+    from shutdown.errors import InputError
+    for name, given in (("ioda", ioda), ("ooni", ooni), ("atlas", atlas)):
+        if given is not None:
+            raise InputError(f"--{name}-url was removed; use --url {name}=URL (any source: "
+                             "--url NAME=URL)", field=f"--{name}-url")
+    return parse_url_options(urls)
 
 
 # Time budgets (shutdown.budget): the numbers in --help come from there, which imports nothing

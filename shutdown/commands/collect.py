@@ -12,6 +12,9 @@ from shutdown.commands._options import (AtlasUrl, Budgets, IodaUrl, OoniUrl, Run
 from shutdown.commands.detect import check_format
 
 
+MAX_MIN_INTERVAL = 3600.0
+
+
 @app.command("collect")
 def collect_cmd(
     case: str = typer.Argument(..., help="Case name (e.g. kz-2022-01) or path to a case file."),
@@ -51,8 +54,10 @@ def collect_cmd(
         from shutdown.collect import as_case, collect_case, parse_sources
         from shutdown.errors import InputError
         check_format(format, ("table", "json", "csv"))
-        if min_interval is not None and min_interval < 0:
-            raise InputError("must be >= 0", field="--min-interval")
+        if min_interval is not None and not 0 <= min_interval <= MAX_MIN_INTERVAL:  # also NaN
+            raise InputError(f"expected seconds in 0..{MAX_MIN_INTERVAL:g} (a pace slower than an "
+                             f"hour between requests would never finish), got {min_interval}",
+                             field="--min-interval")
         budgets = budget_from_options(budget, run_budget)     # the run's clock starts here
         c = as_case(case)
         sources = parse_sources(source, c)

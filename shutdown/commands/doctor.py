@@ -16,7 +16,7 @@ from shutdown.commands.detect import check_format
 def doctor_cmd(
     country: str = typer.Option("KZ", "--country", help="Country (ISO code) the test requests ask about."),
     source: Optional[str] = typer.Option(None, "--source", "-s",
-                                         help="Comma-separated sources to check (default: all three)."),
+                                         help="Comma-separated sources to check (default: every registered source)."),
     ioda_url: IodaUrl = None,
     ooni_url: OoniUrl = None,
     atlas_url: AtlasUrl = None,
@@ -26,12 +26,15 @@ def doctor_cmd(
                                "terminal), json or csv (one row per upstream, every field)."),
     wide: WideOption = False,
 ):
-    """Make the smallest real request per upstream and check what comes back.
+    """Make the smallest real request per registered source and check what comes back.
 
     IODA: three hours of one signal; OONI: one aggregation; RIPE Atlas: one probe
-    page and one page of ping results. Prints per upstream: reachable or not,
-    latency, quota headers seen, and "schema as expected" or which field changed.
-    Nothing is cached.
+    page and one page of ping results; every other source (Cloudflare Radar, Tor
+    Metrics, ...): the first request it plans for one day, judged as collect judges
+    it. Prints per source: reachable or not, latency, quota headers seen, and
+    "schema as expected" or which field changed; a source whose credential is not
+    set is "not checked", saying how to get one. What an upstream says is redacted
+    like collect's messages: no key, token or password is printed. Nothing is cached.
 
     Exit status: 0 all upstreams good, 3 some, 4 none (e.g. offline), 2 bad input.
     """

@@ -156,6 +156,8 @@ def _write_into(data: Result, out: Path, formats, previous: Path | None = None,
                     event_kinds=FIGURES[name].event_kinds,
                     files={fmt: Path(p).name for fmt, p in files.items()},
                     caption=FIGURES[name].caption)
+        if "png" in files:          # check compares the PNG's own header with it
+            desc["png_size"] = sidecar.png_size(files["png"])
         side = figdir / f"{name}.json"
         side.write_bytes(sidecar.dump(desc))
         described[name] = desc

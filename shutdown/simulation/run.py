@@ -94,6 +94,13 @@ def simulate(scenario, *, seed: int = 0, cache_root=None, case=None, progress=No
     """
     t0 = time.perf_counter()
     sc, c = _resolve(scenario, case)
+    outside = episodes_outside(sc, c)
+    # Ground truth no response shows would make every score against it wrong: refused for
+    # the scenario's own case (a date typo). Another case (--case, e.g. a shorter window
+    # for a quick run) may leave some episodes out -- a note -- but not all of them.
+    if outside and (case is None or len(outside) == len(sc.episodes)):
+        raise InputError(outside[0] + "; fix its dates or simulate it for a case whose window "
+                         "holds it (--case)", path=sc.path)
     root = Path(cache_root).expanduser() if cache_root else default_cache_dir() / "simulated" / sc.name
     with RawCache(root).lock("simulate"):
         return _simulate(sc, c, root, seed, progress, t0)
@@ -134,11 +141,15 @@ def mismatches(sc: Scenario, case: Case) -> list[str]:
            "no episodes" for t, c in sorted(case_ents - sc_ents)]
     out += [f"{t}:{c} is in scenario {sc.name} but not in case {case.name}: its episodes are in "
             "the ground truth, nothing requests its data" for t, c in sorted(sc_ents - case_ents)]
-    lo, hi = case.fetch_utc       # an episode no simulated response shows (a date typo?)
-    out += [f"episode {ep.id!r} ({ep.start:%Y-%m-%dT%H:%MZ}..{ep.end:%Y-%m-%dT%H:%MZ}) lies outside "
-            f"case {case.name}'s data ({lo:%Y-%m-%dT%H:%MZ}..{hi:%Y-%m-%dT%H:%MZ}): in the ground "
-            "truth, in no response" for ep in sc.episodes if ep.end <= lo or ep.start >= hi]
-    return out
+    return out + episodes_outside(sc, case)
+
+
+def episodes_outside(sc: Scenario, case: Case) -> list[str]:
+    """Episodes no simulated response would show (a date typo?): refused by ``simulate``."""
+    lo, hi = case.fetch_utc
+    return [f"episode {ep.id!r} ({ep.start:%Y-%m-%dT%H:%MZ}..{ep.end:%Y-%m-%dT%H:%MZ}) lies outside "
+            f"case {case.name}'s data ({lo:%Y-%m-%dT%H:%MZ}..{hi:%Y-%m-%dT%H:%MZ})"
+            for ep in sc.episodes if ep.end <= lo or ep.start >= hi]
 
 
 def answers(world: World, source: str, each) -> None:

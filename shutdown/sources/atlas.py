@@ -53,6 +53,7 @@ from ripe.atlas.cousteau import AtlasResultsRequest, ProbeRequest
 from shutdown.http import MAX_PAGES, SourceError
 from shutdown.schema import empty_tidy
 from shutdown.sources import Expect, Request, cached, from_cache, walk
+from shutdown.sources.atlas_reduce import _probe_id
 from shutdown.sources.atlas_reduce import (  # noqa: F401  (re-exported for detection/plots)
     BIN, UNIT, ResultArrays, active_in_window, body_result_arrays, connection_bins, infrastructure_tags,
     is_infrastructure, probe_bins, probe_frame, probes_in_region, result_reachable, tidy_from_bins,
@@ -267,6 +268,9 @@ def _check_listing(obj):
                 + _shape(obj))
     if any(not isinstance(p, dict) or "id" not in p for p in obj["results"]):
         return "probe listing has an entry without an 'id'"
+    bad = next((p["id"] for p in obj["results"] if _probe_id(p["id"]) < 0), None)
+    if bad is not None or any(p["id"] is None for p in obj["results"]):
+        return f"probe listing: field 'id': expected a positive probe number, got {str(bad)[:30]!r}"
     nxt = obj.get("next")
     if nxt is not None and not isinstance(nxt, str):
         return f"probe listing 'next' is not a link: {nxt!r}"[:200]
@@ -403,3 +407,55 @@ def _split(path_and_query: str) -> tuple[str, dict]:
 
 def _naive_utc(ts: pd.Timestamp) -> dt.datetime:
     return pd.Timestamp(ts).tz_convert("UTC").tz_localize(None).to_pydatetime()
+
+
+# -- ``shutdown doctor``: the fields the parsers read, with the types they expect -------
+_NULL = type(None)
+DOCTOR_LISTING = {"count": int, "next": (str, _NULL), "results": list}
+DOCTOR_PROBE = {"id": int, "asn_v4": (int, _NULL), "asn_v6": (int, _NULL), "country_code": (str, _NULL),
+                "is_anchor": bool, "status": dict, "status_since": (int, _NULL),
+                "first_connected": (int, _NULL), "geometry": (dict, _NULL), "tags": list}
+DOCTOR_STATUS = {"id": int, "name": str}
+DOCTOR_PING = {"type": str, "prb_id": int, "timestamp": int, "rcvd": (int, str), "dst_addr": str}
+
+
+@dataclass
+class _Country:
+    """What the request builders read of a case."""
+    country: str
+
+
+def doctor_check(c, client, url: str, country: str) -> None:
+    """One probe page of ``country``, then one page of built-in ping results (msm 1001) of a
+    probe on it."""
+    from shutdown.doctor import fields, kind, said, yesterday
+    status, obj = client.get(url + PROBES_PATH, {"country_code": country, "page_size": 5})
+    if not c.reachable:
+        return
+    if status != 200:
+        c.problems.append(f"HTTP {status}: {said(obj, 'error')}")
+        return
+    c.problems += fields(obj, DOCTOR_LISTING, "probes")
+    probes = obj.get("results") if isinstance(obj, dict) else None
+    if not isinstance(probes, list) or not probes:
+        c.note = c.note or "no probe listed: results not checked"
+        return
+    for p in probes[:3]:
+        c.problems += fields(p, DOCTOR_PROBE, "probes.results[]")
+        if isinstance(p, dict) and isinstance(p.get("status"), dict):
+            c.problems += fields(p["status"], DOCTOR_STATUS, "probes.results[].status")
+    if c.problems or not isinstance(probes[0].get("id"), int):
+        return
+    since, _ = yesterday()
+    req = results_request(_Country(country), 1001, since, since + pd.Timedelta(hours=1),
+                          [probes[0]["id"]])
+    status, res = client.get(url + req.path, req.params)
+    if status != 200:
+        c.problems.append(f"results: HTTP {status}: {said(res, 'error')}")
+    elif not isinstance(res, list):
+        c.problems.append(f"results: expected a list, got {kind(res)}")
+    else:
+        if not res:
+            c.note = "no ping result in that hour to check the result fields on"
+        for r in res[:3]:
+            c.problems += fields(r, DOCTOR_PING, "results[]")

@@ -237,8 +237,30 @@ class ResultArrays:
                    np.concatenate([p.reachable for p in parts]))
 
 
+# A result's time is epoch seconds of RIPE Atlas' life (it started in 2010); a probe id a
+# positive int64. Anything else (1e300, a negative time, text) is unreadable: left out, counted.
+MIN_EPOCH, MAX_EPOCH = 1_262_304_000, 4_102_444_800      # 2010-01-01 .. 2100-01-01 UTC
+MAX_PROBE_ID = 2 ** 53
+
+
 def _num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _probe_id(v) -> int:
+    return int(v) if _num(v) and v == v and 0 < v < MAX_PROBE_ID and v == int(v) else -1
+
+
+def _epoch_or_nan(v) -> float:
+    return float(v) if _num(v) and MIN_EPOCH <= v < MAX_EPOCH else np.nan
+
+
+def _sane(arr: ResultArrays) -> ResultArrays:
+    """Probe ids and times out of range marked unusable (-1, NaN), whichever path read them."""
+    bad_ts = ~((arr.timestamp >= MIN_EPOCH) & (arr.timestamp < MAX_EPOCH))
+    arr.timestamp[bad_ts] = np.nan
+    arr.prb_id[arr.prb_id <= 0] = -1
+    return arr
 
 
 def result_arrays(results) -> ResultArrays:
@@ -247,8 +269,8 @@ def result_arrays(results) -> ResultArrays:
     pid = [r.get("prb_id") for r in results]
     ts = [r.get("timestamp") for r in results]
     return ResultArrays(
-        np.array([p if _num(p) else -1 for p in pid], dtype="int64"),
-        np.array([t if _num(t) else np.nan for t in ts], dtype="float64"),
+        np.array([_probe_id(p) for p in pid], dtype="int64"),
+        np.array([_epoch_or_nan(t) for t in ts], dtype="float64"),
         np.array([result_reachable(r) for r in results], dtype=bool))
 
 
@@ -284,8 +306,10 @@ def _ping_arrays_fast(body: bytes) -> ResultArrays | None:
         return None
     if not pid:
         return None if text[1:-1].strip() else ResultArrays.concat([])
-    return ResultArrays(np.array(pid).astype("int64"), np.array(ts).astype("float64"),
-                        np.array(rcvd).astype("int64") > 0)
+    if any(len(p) > 15 for p in pid) or any(len(r) > 15 for r in rcvd):
+        return None                       # an id or count past int64: the careful parse
+    return _sane(ResultArrays(np.array(pid).astype("int64"), np.array(ts).astype("float64"),
+                              np.array(rcvd).astype("int64") > 0))
 
 
 def body_result_arrays(body: bytes) -> tuple[ResultArrays, list | None]:
@@ -501,7 +525,9 @@ def _epoch(ts) -> int:
 
 
 def _int(v):
+    """A whole number in 0..2**32 (an ASN, a packet count), else None (absent, text, 1e19)."""
     try:
-        return int(v) if v is not None and not isinstance(v, bool) else None
-    except (TypeError, ValueError):
+        n = int(v) if v is not None and not isinstance(v, bool) else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return n if n is None or 0 <= n < 2 ** 32 else None

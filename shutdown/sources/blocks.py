@@ -14,12 +14,20 @@ from shutdown.schema import check_tidy, empty_tidy
 _LABELS = ("source", "entity_type", "entity_code", "signal", "subtype", "unit")
 
 
+# No upstream count comes near this (IODA counts at most 2**32 addresses, OONI and Atlas
+# measurements and probes far fewer): a value above it is garbage (1e300 would overflow
+# every sum detection takes), not a number.
+MAX_VALUE = 1e15
+
+
 def numbers(values, builder: "TidyBuilder | None" = None) -> np.ndarray:
     """``values`` as float64. None is a gap (NaN); anything that is not a finite number
-    >= 0 (text, an object, inf, a negative count) is garbage: a gap too, and counted in
-    ``builder.skipped`` -- one bad value never costs the whole source."""
+    in [0, MAX_VALUE] (text, an object, inf, a negative count, 1e300) is garbage: a gap
+    too, and counted in ``builder.skipped`` -- one bad value never costs the whole source."""
+    if not isinstance(values, (list, tuple, np.ndarray)):
+        values = []
     arr = np.array([_number_or_nan(v) for v in values], dtype="float64")   # None -> NaN
-    bad = ~np.isfinite(arr) | (arr < 0)
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr > MAX_VALUE)
     n_bad = int(bad.sum()) - sum(v is None for v in values)
     if n_bad and builder is not None:
         builder.skipped += n_bad

@@ -50,10 +50,11 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from shutdown.schema import IODA_OUTAGE_COLUMNS
+from shutdown.schema import IODA_OUTAGE_COLUMNS  # noqa: F401  (re-exported)
 from shutdown.sources import Expect, Gap, Request, from_cache
 from shutdown.sources.blocks import TidyBuilder, numbers
-from shutdown.sources.windows import chunks, epoch
+from shutdown.sources.ioda_outages import _outage_frame, parse_alerts, parse_events  # noqa: F401
+from shutdown.sources.windows import any_bin_within, chunks, epoch
 
 SOURCE = "ioda"
 DATASOURCES = ("bgp", "ping-slash24", "merit-nt", "gtr")
@@ -220,6 +221,36 @@ def check_signals(obj) -> str | None:
             if (not isinstance(s, dict) or "values" not in s or "from" not in s
                     or not (s.get("step") or s.get("nativeStep"))):
                 return "unexpected body: a series lacks 'from', 'step' or 'values'"
+            problem = series_numbers(s)
+            if problem:
+                return f"unexpected body: series {str(s.get('datasource'))[:40]!r}: {problem}"
+    return None
+
+
+# The numbers that place a series' bins: a step of a second to a week, a start in
+# IODA's years (its data begin in 2011; before 2000 or after 2100 is garbage).
+MAX_STEP, MIN_FROM, MAX_FROM = 7 * 86400, 946_684_800, 4_102_444_800
+
+
+def _whole(v) -> int | None:
+    """``v`` as an int when it is a whole JSON number (not a bool, not 1e300), else None."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or abs(v) > 2 ** 53:
+        return None
+    return int(v) if v == int(v) else None
+
+
+def series_numbers(s: dict) -> str | None:
+    """What is wrong with a series' ``step``, ``from`` or ``values`` (field named), or None."""
+    step = _whole(s.get("step") or s.get("nativeStep"))
+    if step is None or not 1 <= step <= MAX_STEP:
+        return f"field 'step': expected whole seconds in 1..{MAX_STEP}, got {str(s.get('step'))[:30]!r}"
+    start = _whole(s.get("from"))
+    if start is None or not MIN_FROM <= start <= MAX_FROM:
+        return f"field 'from': expected epoch seconds (2000..2100), got {str(s.get('from'))[:30]!r}"
+    if s.get("values") is not None and not isinstance(s.get("values"), list):
+        return f"field 'values': expected a list, got {type(s.get('values')).__name__}"
+    if len(s.get("values") or ()) * step > 20 * 366 * 86400:
+        return "field 'values': more bins than 20 years of steps"
     return None
 
 
@@ -280,11 +311,21 @@ def requests(case):
         if silent_failure(obj):
             notes.append(Gap(f"{req.label}: no data, IODA's silent backend failure "
                              "(HTTP 200, data: []); asked again next run"))
+        elif any_bin_within(_placed(obj), int(req.params["from"]), int(req.params["until"])) is False:
+            notes.append(Gap(f"{req.label}: every series IODA answered lies outside the asked "
+                             "window; nothing kept"))
         for ds in nested_datasources(obj):
             nested.setdefault(ds, req.label)
     notes += [f"{ds}: values are per-frame objects (agg_values), not one series; left out "
               f"(first seen: {label})" for ds, label in nested.items()]
     return notes
+
+
+def _placed(obj):
+    """(from, step, bins) of each series whose numbers are usable."""
+    return [(_whole(s["from"]), _whole(s.get("step") or s.get("nativeStep")), len(s["values"]))
+            for g in obj.get("data") or [] for s in g or []
+            if isinstance(s, dict) and isinstance(s.get("values"), list) and not series_numbers(s)]
 
 
 def pages(req: Request):
@@ -316,18 +357,16 @@ def iter_series(payload, builder=None):
     counted in ``builder`` (blocks.numbers)."""
     for group in payload.get("data") or []:
         for s in group or []:
-            vals = _flat_values(s.get("values"))
+            if not isinstance(s, dict):
+                continue
+            vals = _flat_values(s.get("values") if isinstance(s.get("values"), list) else None)
             if not vals:
                 continue
-            try:
-                step = int(s.get("step") or s.get("nativeStep") or 0)
-                start = int(s["from"])
-            except (KeyError, TypeError, ValueError, OverflowError):   # garbage: skip this series
+            if series_numbers(s):           # garbage step or start (refused before caching)
                 if builder is not None:
                     builder.skipped += len(vals)
                 continue
-            if step <= 0:
-                raise ValueError(f"IODA series {s.get('datasource')} has no usable step")
+            step, start = _whole(s.get("step") or s.get("nativeStep")), _whole(s["from"])
             ts = pd.to_datetime(start + step * np.arange(len(vals)), unit="s", utc=True)
             values = numbers(vals, builder)
             yield (str(s.get("entityType") or ""), str(s.get("entityCode") or ""),
@@ -347,72 +386,6 @@ def parse_signals(payload) -> pd.DataFrame:
             ("entity_type", "object"), ("entity_code", "object"), ("datasource", "object"),
             ("subtype", "object"), ("ts_utc", "datetime64[ns, UTC]"), ("value", "float64")]})
     return pd.concat(frames, ignore_index=True)
-
-
-def _ts(v):
-    """Seconds since the epoch -> UTC; None or garbage -> NaT (one bad field, not the table)."""
-    try:
-        return pd.Timestamp(int(v), unit="s", tz="UTC")
-    except (TypeError, ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
-        return pd.NaT
-
-
-def _float(v) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError, OverflowError):
-        return np.nan
-
-
-def parse_alerts(payload) -> pd.DataFrame:
-    """``/outages/alerts`` data as IODA_OUTAGE_COLUMNS rows (kind "alert"; no end, no score)."""
-    rows = []
-    for a in payload.get("data") or []:
-        if not isinstance(a, dict):
-            continue
-        ent = a.get("entity") if isinstance(a.get("entity"), dict) else {}
-        rows.append({"kind": "alert", "entity_type": str(ent.get("type") or ""),
-                     "entity_code": str(ent.get("code") or ""), "datasource": a.get("datasource") or "",
-                     "start_utc": _ts(a.get("time")), "end_utc": pd.NaT,
-                     "level": a.get("level") or "", "score": np.nan, "simulated": False})
-    return _outage_frame(rows)
-
-
-def parse_events(payload, until=None) -> pd.DataFrame:
-    """``/outages/events`` (codf) data as IODA_OUTAGE_COLUMNS rows (kind "event").
-
-    An event marked ``overlaps_window`` whose end is the query's ``until``
-    (epoch s; else the envelope's ``requestParameters.until``) was still open
-    there: IODA clipped it, so its end is unknown (NaT)."""
-    if until is None:
-        until = (payload.get("requestParameters") or {}).get("until")
-    until = _ts(until) if until not in (None, "") else pd.NaT
-    rows = []
-    for e in payload.get("data") or []:
-        if not isinstance(e, dict):
-            continue
-        etype, _, code = str(e.get("location") or "").partition("/")
-        start = _ts(e.get("start"))
-        dur = _float(e.get("duration"))
-        end = start + pd.Timedelta(seconds=dur) if np.isfinite(dur) and start is not pd.NaT else pd.NaT
-        if e.get("overlaps_window") and end is not pd.NaT and until is not pd.NaT and end >= until:
-            end = pd.NaT                 # clipped at the query's end: still open there
-        rows.append({"kind": "event", "entity_type": etype, "entity_code": code,
-                     "datasource": e.get("datasource") or "", "start_utc": start, "end_utc": end,
-                     "level": "", "score": _float(e.get("score")),
-                     "simulated": False})
-    return _outage_frame(rows)
-
-
-def _outage_frame(rows) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=IODA_OUTAGE_COLUMNS)
-    for c in ("kind", "entity_type", "entity_code", "datasource", "level"):
-        df[c] = df[c].astype("string")
-    for c in ("start_utc", "end_utc"):
-        df[c] = pd.to_datetime(df[c], utc=True).astype("datetime64[ns, UTC]")
-    df["score"] = df["score"].astype("float64")
-    df["simulated"] = df["simulated"].astype("bool")
-    return df
 
 
 # -- normalizing (cache in, tidy table out) ----------------------------------------
@@ -543,3 +516,39 @@ def resolve_regions(case, cache) -> tuple[dict, list[str]]:
     if check_envelope(payload):
         return {}, [f"cached region lookup is unusable: {check_envelope(payload)}"]
     return match_regions(case, _sorted(parse_entities(payload)))
+
+
+# -- ``shutdown doctor``: the fields the parsers read, with the types they expect ------
+DOCTOR_ENVELOPE = {"type": str, "metadata": dict, "requestParameters": dict, "error": type(None),
+                   "data": list}
+DOCTOR_SERIES = {"entityType": str, "entityCode": str, "datasource": str, "subtype": str,
+                 "from": int, "step": int, "values": list}
+
+
+def doctor_check(c, client, url: str, country: str) -> None:
+    """Three hours of one signal (bgp) of ``country``: envelope and series fields."""
+    from shutdown.doctor import fields, is_type, said, yesterday
+    day, _ = yesterday()
+    status, obj = client.get(url + f"/signals/raw/country/{country}",
+                             signals_params(day, day + pd.Timedelta(hours=3), "bgp"))
+    if not c.reachable:
+        return
+    if status != 200:
+        c.problems.append(f"HTTP {status}: {said(obj, 'error')}")
+        return
+    c.problems += fields(obj, DOCTOR_ENVELOPE, "envelope")
+    if c.problems:
+        return
+    if silent_failure(obj):
+        c.problems.append("data is [] (IODA's backend failed; an entity without data is [[]])")
+        return
+    if not all(isinstance(g, list) for g in obj["data"]):
+        c.problems.append("data[]: expected a list of lists of series")
+    series = [s for group in obj["data"] if isinstance(group, list) for s in group]
+    if not series:
+        c.note = "no series to check the series fields on"
+    for s in series[:3]:
+        c.problems += fields(s, DOCTOR_SERIES, "data[][]")
+        vals = s.get("values") if isinstance(s, dict) else None
+        if isinstance(vals, list) and any(not (v is None or is_type(v, (int, float))) for v in vals):
+            c.problems.append("data[][].values: expected numbers or null")

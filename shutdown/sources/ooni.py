@@ -5,7 +5,7 @@ Two services answer ``GET /api/v1/aggregation`` today (ooni/backend):
 * the FastAPI service behind ``https://api.ooni.org`` (the default here):
   ``ooniapi/services/oonimeasurements/src/oonimeasurements/routers/v1/aggregation.py``;
 * the legacy Flask app, most likely still behind ``https://api.ooni.io``
-  (``--ooni-url`` / ``$SHUTDOWN_OONI_URL``): ``api/ooniapi/aggregation.py``.
+  (``--url ooni=URL`` / ``$SHUTDOWN_OONI_URL``): ``api/ooniapi/aggregation.py``.
 
 What both accept, and so what is asked:
 
@@ -170,3 +170,31 @@ def normalize(case, cache) -> pd.DataFrame:
                     out.add(signal=test, subtype=outcome, values=counts[k, :, j], **label)
     ooni_targeted.add_rows(case, cache, targeted, out)
     return out.frame()
+
+
+# -- ``shutdown doctor``: the fields the parser reads, with the types it expects --------
+DOCTOR_ANSWER = {"v": int, "dimension_count": int, "result": list}
+DOCTOR_ROW = {"measurement_start_day": str, "measurement_count": int, "ok_count": int,
+              "anomaly_count": int, "confirmed_count": int, "failure_count": int, "probe_asn": int}
+
+
+def doctor_check(c, client, url: str, country: str) -> None:
+    """One aggregation (a day, hour grain, split by ``probe_asn``, web_connectivity)."""
+    from shutdown.doctor import fields, said, yesterday
+    since, until = yesterday()
+    params = aggregation_params(since, until, probe_cc=country, axis_y="probe_asn",
+                                test_name="web_connectivity")
+    status, obj = client.get(url + PATH, params)
+    if not c.reachable:
+        return
+    told = error_message(obj)
+    if status != 200 or told is not None:
+        c.problems.append(f"HTTP {status}: {told or said(obj)}")
+        return
+    c.problems += fields(obj, DOCTOR_ANSWER, "answer")
+    rows = obj.get("result") if isinstance(obj, dict) else None
+    if isinstance(rows, list):
+        if not rows:
+            c.note = "no rows to check the row fields on"
+        for r in rows[:3]:
+            c.problems += fields(r, DOCTOR_ROW, "result[]")

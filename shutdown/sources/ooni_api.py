@@ -123,9 +123,10 @@ def _asn(v):
     if v is None:
         return None
     try:
-        return int(str(v).upper().removeprefix("AS"))
+        asn = int(str(v).upper().removeprefix("AS"))
     except ValueError:
         return None
+    return asn if 0 <= asn < 2 ** 32 else None      # an ASN is 32 bits
 
 
 def parse_aggregation(payload) -> pd.DataFrame:
@@ -139,11 +140,16 @@ def parse_aggregation(payload) -> pd.DataFrame:
         return pd.DataFrame({"ts_utc": pd.Series(dtype="datetime64[ns, UTC]"),
                              **{c: pd.Series(dtype="float64") for c in FIELDS}})
     # an unreadable time or count is NaT/NaN (not zero): hourly_counts makes it a counted gap
-    df["ts_utc"] = pd.to_datetime(df["measurement_start_day"].astype(object), utc=True,
+    df["ts_utc"] = pd.to_datetime(df["measurement_start_day"].map(lambda v: v if isinstance(v, str) else None), utc=True,
                                   format="ISO8601", errors="coerce").astype("datetime64[ns, UTC]")
     for c in FIELDS:
         df[c] = (numbers([0 if v is None or v is np.nan else v for v in df[c]])
                  if c in df else 0.0)
+    # an outcome counted more often than there were measurements: the row is garbage
+    over = np.zeros(len(df), dtype=bool)
+    for c in FIELDS[1:]:
+        over |= (df[c] > df["measurement_count"]).to_numpy()
+    df.loc[over, FIELDS] = np.nan
     if "probe_asn" in df:
         df["probe_asn"] = pd.array([_asn(v) for v in df["probe_asn"]], dtype="Int64")
     keep = ["ts_utc", *FIELDS] + [c for c in ("test_name", "probe_asn", "probe_cc", "domain",

@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from shutdown.sources import Request, from_cache
-from shutdown.sources.blocks import TidyBuilder
+from shutdown.sources.blocks import MAX_VALUE, TidyBuilder
 
 # What the registry reads. Sources of each value are in the comments.
 DECLARATION = {
@@ -189,8 +189,8 @@ def error_message(obj) -> str | None:
     """Cloudflare's own words in a failure envelope (``errors[].code/message``), else None."""
     if not isinstance(obj, dict) or obj.get("success") is not False:
         return None
-    parts = []
-    for e in obj.get("errors") or []:
+    parts, errors = [], obj.get("errors") or []
+    for e in errors if isinstance(errors, list) else [errors]:
         if isinstance(e, dict):
             code = f"{e['code']} " if e.get("code") is not None else ""
             parts.append(f"{code}{e.get('message') or 'error'}".strip())
@@ -233,7 +233,15 @@ def check_timeseries(obj) -> str | None:
     ts, vals = s.get("timestamps"), s.get("values")
     if not isinstance(ts, list) or not isinstance(vals, list) or len(ts) != len(vals):
         return "unexpected body: a series needs 'timestamps' and 'values' lists of equal length"
+    if _times(ts).isna().any():
+        return "unexpected body: field 'timestamps': a bin time that is not an ISO 8601 time"
     return None
+
+
+def _times(values) -> pd.DatetimeIndex:
+    """ISO 8601 times as UTC; anything else (a number, garbage, a year past 2262) is NaT."""
+    return pd.DatetimeIndex(pd.to_datetime([v if isinstance(v, str) else None for v in values],
+                                           utc=True, format="ISO8601", errors="coerce"))
 
 
 def check_annotations(obj) -> str | None:
@@ -276,15 +284,16 @@ def _number(v) -> float:
     if v is None or isinstance(v, bool):
         return np.nan
     try:
-        return float(v)
-    except (TypeError, ValueError):
+        x = float(v)
+    except (TypeError, ValueError, OverflowError):
         return np.nan
+    return x if 0 <= x <= MAX_VALUE else np.nan      # not finite, negative or 1e300: a gap
 
 
 def parse_timeseries(payload) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """(bin timestamps UTC, values as float64 with NaN for null) of a timeseries answer."""
     s = series_of((payload or {}).get("result") or {}) or {}
-    ts = pd.to_datetime(s.get("timestamps") or [], utc=True, format="ISO8601")
+    ts = _times(s.get("timestamps") or [])
     vals = np.array([_number(v) for v in s.get("values") or []], dtype="float64")
     return pd.DatetimeIndex(ts).as_unit("ns"), vals
 
@@ -316,12 +325,12 @@ def parse_annotations(payload) -> pd.DataFrame:
     for a in ((payload or {}).get("result") or {}).get("annotations") or []:
         if not isinstance(a, dict):
             continue
-        outage = a.get("outage") or {}
+        outage = a.get("outage") if isinstance(a.get("outage"), dict) else {}
         rows.append({
             "id": str(a.get("id", "")),
             "start_utc": a.get("startDate"), "end_utc": a.get("endDate"),   # absent/null: ongoing
-            "locations": ",".join(str(x) for x in a.get("locations") or []),
-            "asns": ",".join(str(x) for x in a.get("asns") or []),
+            "locations": ",".join(str(x) for x in _list(a.get("locations"))),
+            "asns": ",".join(str(x) for x in _list(a.get("asns"))),
             "scope": a.get("scope") or "", "cause": outage.get("outageCause") or "",
             "outage_type": outage.get("outageType") or "", "event_type": a.get("eventType") or "",
             "description": a.get("description") or "", "linked_url": a.get("linkedUrl") or "",
@@ -329,10 +338,16 @@ def parse_annotations(payload) -> pd.DataFrame:
     return annotation_frame(rows)
 
 
+def _list(v) -> list:
+    return v if isinstance(v, list) else [] if v in (None, "") else [v]
+
+
 def annotation_frame(rows) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=ANNOTATION_COLUMNS)
-    for c in ("start_utc", "end_utc"):
-        df[c] = pd.to_datetime(df[c], utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
+    for c in ("start_utc", "end_utc"):      # a time that is not one is NaT (never a traceback)
+        df[c] = pd.to_datetime(df[c].map(lambda v: v if isinstance(v, (str, pd.Timestamp)) else None),
+                               utc=True, format="ISO8601", errors="coerce").astype("datetime64[ns, UTC]")
+    df = df[df["start_utc"].notna()].reset_index(drop=True)     # no start: nothing to place
     for c in ANNOTATION_COLUMNS:
         if c not in ("start_utc", "end_utc", "simulated"):
             df[c] = df[c].astype("string")

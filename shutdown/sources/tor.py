@@ -37,6 +37,7 @@ Dates are UTC days (the estimates are per UTC day of directory requests).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 
@@ -152,8 +153,8 @@ def parse(body: bytes | str) -> list[dict]:
     lines = [ln for ln in s.splitlines() if ln.strip() and not ln.startswith("#")]
     out = []
     for r in csv.DictReader(io.StringIO("\n".join(lines))):
-        try:
-            day = pd.Timestamp(r.get("date") or "").date()
+        try:        # Tor Metrics writes YYYY-MM-DD; anything else is a row left out
+            day = dt.date.fromisoformat(str(r.get("date") or "").strip()[:10])
         except ValueError:
             continue
         out.append({"date": day, "country": (r.get("country") or "").upper(),

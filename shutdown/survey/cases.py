@@ -37,6 +37,11 @@ def case_name(e: Documented) -> str:
 
 def judgeable(e: Documented) -> tuple[str, str, str]:
     """(timeline kind, timeline scope, why not) -- kind "" when no source here can judge it."""
+    from shutdown.case import MAX_WINDOW_DAYS
+    first, last = _days(e, MARGIN_DAYS)
+    if (last - first).days + 1 > MAX_WINDOW_DAYS:
+        return "", "", (f"documented over {(last - first).days + 1} days with its margins: a case "
+                        f"window is at most {MAX_WINDOW_DAYS} days")
     if "shutdown" in e.kinds:
         kind = "shutdown"
     else:
