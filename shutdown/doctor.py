@@ -151,6 +151,17 @@ def said(obj, key: str | None = None) -> str:
     return str(obj)[:120].strip() or "empty body"
 
 
+def answered(c: "Check", status: int, obj, told: str | None = None) -> bool:
+    """Whether a check may go on reading ``obj``: the upstream was reached, answered HTTP 200
+    and said no error (``told``); otherwise the problem is recorded on ``c``."""
+    if not c.reachable:
+        return False
+    if status != 200 or told is not None:
+        c.problems.append(f"HTTP {status}: {told or said(obj)}")
+        return False
+    return True
+
+
 def probe_case(country: str, source: str):
     """A one-day case (yesterday, UTC) of ``country`` with no networks or regions: what the
     generic check asks a source's ``plan`` for."""
@@ -167,11 +178,11 @@ def generic_check(check: Check, client: "_Client", url: str, country: str) -> No
     from shutdown.sources import registry
     req = registry.module(check.source).plan(probe_case(country, check.source))[0]
     status, obj = client.get(url + req.path, req.params, req.parse)
-    if not check.reachable:
-        return
+    told = None                 # an error body, as the request's own explain reads it
     if status != 200:
-        said = req.explain(obj) if req.explain and not isinstance(obj, (str, bytes)) else None
-        check.problems.append(f"HTTP {status}: {said or said(obj)}")
+        explained = req.explain(obj) if req.explain and not isinstance(obj, (str, bytes)) else None
+        told = explained or said(obj)
+    if not answered(check, status, obj, told):
         return
     problem = req.validate(obj) if req.validate else None
     if problem:

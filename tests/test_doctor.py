@@ -100,6 +100,22 @@ def test_radar_and_tor_are_checked_by_their_own_requests_and_keys_redacted(monke
     assert r.exit_code == 3
 
 
+def test_an_error_status_without_an_explain_is_said_as_such():
+    """A source checked by its first planned request (Tor Metrics), answering 503 with a
+    body its request has no explain for: the line names the status and the body, never an
+    "unreadable answer" from the check itself."""
+    import responses
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add(responses.GET, re.compile(r"https://tor\.test/.*"), status=503,
+                 json={"error": "backend down for maintenance"})
+        r = CliRunner().invoke(app, ["doctor", "-s", "tor", "--url", "tor=https://tor.test",
+                                     "--timeout", "5"])
+    (line,) = r.output.strip().splitlines()
+    assert "HTTP 503" in line and "backend down for maintenance" in line, line
+    assert "unreadable answer" not in line, line
+    assert r.exit_code != 0
+
+
 def test_removed_per_source_url_flags_name_the_replacement():
     r = CliRunner().invoke(app, ["doctor", "--ioda-url", "http://127.0.0.1:9"])
     assert r.exit_code == 2 and r.output.strip().count("\n") == 0, r.output

@@ -428,12 +428,9 @@ class _Country:
 def doctor_check(c, client, url: str, country: str) -> None:
     """One probe page of ``country``, then one page of built-in ping results (msm 1001) of a
     probe on it."""
-    from shutdown.doctor import fields, kind, said, yesterday
+    from shutdown.doctor import answered, fields, kind, said, yesterday
     status, obj = client.get(url + PROBES_PATH, {"country_code": country, "page_size": 5})
-    if not c.reachable:
-        return
-    if status != 200:
-        c.problems.append(f"HTTP {status}: {said(obj, 'error')}")
+    if not answered(c, status, obj):
         return
     c.problems += fields(obj, DOCTOR_LISTING, "probes")
     probes = obj.get("results") if isinstance(obj, dict) else None

@@ -527,14 +527,11 @@ DOCTOR_SERIES = {"entityType": str, "entityCode": str, "datasource": str, "subty
 
 def doctor_check(c, client, url: str, country: str) -> None:
     """Three hours of one signal (bgp) of ``country``: envelope and series fields."""
-    from shutdown.doctor import fields, is_type, said, yesterday
+    from shutdown.doctor import answered, fields, is_type, yesterday
     day, _ = yesterday()
     status, obj = client.get(url + f"/signals/raw/country/{country}",
                              signals_params(day, day + pd.Timedelta(hours=3), "bgp"))
-    if not c.reachable:
-        return
-    if status != 200:
-        c.problems.append(f"HTTP {status}: {said(obj, 'error')}")
+    if not answered(c, status, obj):
         return
     c.problems += fields(obj, DOCTOR_ENVELOPE, "envelope")
     if c.problems:

@@ -180,16 +180,12 @@ DOCTOR_ROW = {"measurement_start_day": str, "measurement_count": int, "ok_count"
 
 def doctor_check(c, client, url: str, country: str) -> None:
     """One aggregation (a day, hour grain, split by ``probe_asn``, web_connectivity)."""
-    from shutdown.doctor import fields, said, yesterday
+    from shutdown.doctor import answered, fields, yesterday
     since, until = yesterday()
     params = aggregation_params(since, until, probe_cc=country, axis_y="probe_asn",
                                 test_name="web_connectivity")
     status, obj = client.get(url + PATH, params)
-    if not c.reachable:
-        return
-    told = error_message(obj)
-    if status != 200 or told is not None:
-        c.problems.append(f"HTTP {status}: {told or said(obj)}")
+    if not answered(c, status, obj, error_message(obj)):
         return
     c.problems += fields(obj, DOCTOR_ANSWER, "answer")
     rows = obj.get("result") if isinstance(obj, dict) else None
