@@ -10,6 +10,7 @@ import pytest
 from shutdown import config
 from shutdown.errors import InputError
 from shutdown.sources import registry
+from standin_source import installed
 
 FAKE = '''
 DECLARATION = {
@@ -48,16 +49,8 @@ def _sources(value: str):
 @pytest.fixture
 def fake_source(tmp_path, monkeypatch):
     """A source module outside the package, found as if it lay in shutdown/sources/."""
-    import shutdown.sources as pkg
-    (tmp_path / "fakeprobe.py").write_text(textwrap.dedent(FAKE))
-    monkeypatch.setattr(pkg, "__path__", [*pkg.__path__, str(tmp_path)])
-    registry.sources.cache_clear()
-    from shutdown import timeline
-    timeline.expected_for.cache_clear()
-    yield registry.get("fakeprobe")
-    registry.sources.cache_clear()
-    timeline.expected_for.cache_clear()
-    sys.modules.pop("shutdown.sources.fakeprobe", None)
+    with installed(tmp_path, monkeypatch, "fakeprobe", FAKE) as src:
+        yield src
 
 
 def test_the_four_upstreams_are_declared_in_order():

@@ -7,8 +7,6 @@ names it."""
 from __future__ import annotations
 
 import dataclasses
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ import pytest
 from shutdown.case import load_case
 from shutdown.schema import TIDY_COLUMNS
 from shutdown.sources import registry
+from standin_source import installed
 from shutdown.timeline import load_timeline
 
 STANDIN = '''
@@ -58,16 +57,8 @@ TRIED = 40.0
 @pytest.fixture
 def standin(tmp_path, monkeypatch):
     """The module, found as if it lay in shutdown/sources/ (nothing else is edited)."""
-    import shutdown.sources as pkg
-    from shutdown import timeline
-    (tmp_path / "handcount.py").write_text(textwrap.dedent(STANDIN))
-    monkeypatch.setattr(pkg, "__path__", [*pkg.__path__, str(tmp_path)])
-    registry.sources.cache_clear()
-    timeline.expected_for.cache_clear()
-    yield registry.get("handcount")
-    registry.sources.cache_clear()
-    timeline.expected_for.cache_clear()
-    sys.modules.pop("shutdown.sources.handcount", None)
+    with installed(tmp_path, monkeypatch, "handcount", STANDIN) as src:
+        yield src
 
 
 def table(case) -> pd.DataFrame:
