@@ -125,6 +125,26 @@ def _trials(d) -> Trials | None:
 
 
 @dataclass(frozen=True)
+class Witness:
+    """One thing a signal witnesses (``shutdown.expect.WITNESSES``), with its own subtype
+    (None: any) and reason."""
+    what: str
+    why: str = ""
+    subtype: str | None = None
+    rank: int = 0
+
+
+def _witnesses(d) -> tuple:
+    from shutdown.expect import WITNESSES
+    out = tuple(Witness(what, **({"why": v} if isinstance(v, str) else dict(v)))
+                for what, v in (d or {}).items())
+    bad = [w.what for w in out if w.what not in WITNESSES]
+    if bad:
+        raise ValueError(f"witnesses: unknown {bad[0]!r} (known: {', '.join(WITNESSES)})")
+    return out
+
+
+@dataclass(frozen=True)
 class Signal:
     source: str
     signal: str
@@ -140,6 +160,7 @@ class Signal:
     trials: Trials | None = None     # a trials signal: where its k and n are
     min_expected: float | str = 0.0  # level: below this expected value a zero is chance
     pooled: bool = False             # level: judged on 3-bin sums (small counts)
+    witnesses: tuple = ()            # Witness: what it shows of an event (shutdown.expect)
 
     def expected_floor(self, thresholds) -> float:
         """``min_expected`` as a number (a name reads the value of ``thresholds``, the
@@ -211,7 +232,8 @@ def _source(module_name: str, d: dict) -> Source:
                             floor=None if s.get("floor") is None else float(s["floor"]),
                             name=str(s.get("name") or s["signal"]), short=str(s.get("short", "")),
                             kind=s.get("kind", "level"), trials=_trials(s.get("trials")),
-                            min_expected=s.get("min_expected", 0.0), pooled=bool(s.get("pooled")))
+                            min_expected=s.get("min_expected", 0.0), pooled=bool(s.get("pooled")),
+                            witnesses=_witnesses(s.get("witnesses")))
                      for s in d.get("signals", ()))
         title = d.get("title", name)
         src = Source(name=name, title=title, short=d.get("short", title),
