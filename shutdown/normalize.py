@@ -19,7 +19,7 @@ import pandas as pd
 from shutdown.schema import check_tidy, empty_tidy
 from shutdown.store import read_table, simulated_only, write_table
 
-OUTAGES_SUFFIX = ".ioda-outages"    # IODA's outage table: write_tables' "<case>.<source>-outages"
+OUTAGES_SUFFIX = ".ioda-outages"
 
 
 def _case(case):
@@ -82,17 +82,14 @@ def build_ioda_outages(case, cache=None) -> pd.DataFrame:
 
 
 def write_tables(case, cache=None, table: pd.DataFrame | None = None, modules=None,
-                 sources=None) -> Path:
-    """Write the tidy table, and the outage table of each of ``sources`` (default: the
-    case's) that declares one (IODA's, ``OUTAGES_SUFFIX``); return the tidy path."""
-    from shutdown.sources import registry
+                 outages: bool | None = None) -> Path:
+    """Write the tidy table (and IODA's outage table when IODA is a source); return the tidy path."""
     case, cache = _case(case), _cache(cache)
     if table is None:
         table = build_table(case, cache, modules=modules)
     path = write_table(table, cache.table_path(case.name))
-    for src in registry.outage_tables(case.sources if sources is None else sources):
-        outages = getattr(src.module, src.outages)(case, cache)
-        write_table(outages, cache.table_path(f"{case.name}.{src.name}-outages"))
+    if outages if outages is not None else "ioda" in case.sources:
+        write_table(build_ioda_outages(case, cache), cache.table_path(case.name + OUTAGES_SUFFIX))
     return path
 
 

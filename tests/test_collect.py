@@ -195,8 +195,6 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
         assert len(srv.requests) == first                      # zero requests the second time
         assert f"requests 0, cache hits {first}" in r2.output
     assert (cache / "tables" / "kz-2022-01.parquet").is_file()
-    # IODA declares a table of the outages it flags: collect writes it beside the tidy one
-    assert (cache / "tables" / "kz-2022-01.ioda-outages.parquet").is_file()
     # every raw response kept with its provenance
     metas = list(RawCache(cache).entries())
     assert len(metas) == first

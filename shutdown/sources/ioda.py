@@ -99,8 +99,6 @@ DECLARATION = {
     # the official UI's base URL (InetIntel/ioda-ui assets/js/Ioda/data/ActionCommons.js)
     "default_url": "https://api.ioda.inetintel.cc.gatech.edu/v2",
     "auth": None, "min_interval": 0.0,               # no limiter in IODA's application code
-    # its alerts and events: a table beside the tidy one, compared with our detections
-    "outages": "normalize_outages",
     # each IODA datasource is its own way of measuring: its own family in fusion
     "signals": [{"signal": ds, "unit": _SIGNALS[ds][0], "meaning": _SIGNALS[ds][1],
                  "role": _SIGNALS[ds][2], "label": _SIGNALS[ds][3], "name": _SIGNALS[ds][4],

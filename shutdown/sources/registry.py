@@ -24,10 +24,6 @@ renderer, ``shutdown/simulation/render_<name>.py``). A declaration names:
     optional ``{"function", "title"}``: the module function ``f(case, cache)`` that
     reads outages the source documents itself (a second documented timeline,
     compared with the report's in ``shutdown.documenters``);
-``outages``
-    optional: the module function ``f(case, cache)`` that reads the outages the source
-    itself flags (IODA's alerts and events) into a table of their own, written beside the
-    tidy table as ``<case>.<name>-outages`` (``shutdown.normalize.write_tables``);
 ``panels``
     optional: its panels of the overview figure, each ``{"title", "series", "missing",
     "ylim", "title_when"}`` with series ``{"signal" (or "signals"), "subtype", "label",
@@ -186,7 +182,6 @@ class Source:
     order: int = 50
     signals: tuple = field(default=(), repr=False)
     documents: dict | None = None     # {"function", "title"}: outages it documents itself
-    outages: str | None = None        # module function f(case, cache): the outages it flags, a table
     panels: tuple = field(default=(), repr=False)   # its overview panels (plot.panels), or () for the default
     network_series: tuple = field(default=(), repr=False)   # its series in the per-network figure
     region_panels: tuple = field(default=(), repr=False)    # its signals in the region figure
@@ -248,7 +243,6 @@ def _source(module_name: str, d: dict) -> Source:
                      # a source that needs a credential is one a case opts into
                      default=bool(d.get("default", not (d.get("auth") or {}).get("required"))),
                      order=int(d.get("order", 50)), signals=sigs, documents=d.get("documents"),
-                     outages=d.get("outages"),
                      panels=tuple(d.get("panels", ())),
                      network_series=tuple(dict(g) for g in d.get("network_series", ())),
                      region_panels=tuple(dict(g) for g in d.get("region_panels", ())),
@@ -311,11 +305,6 @@ def get(name: str, field_name: str = "source") -> Source:
         return sources()[name]
     except KeyError:
         raise InputError(f"unknown source {name!r}; known: {', '.join(names())}", field=field_name) from None
-
-
-def outage_tables(names) -> list[Source]:
-    """The sources among ``names`` that write a table of the outages they flag (``outages``)."""
-    return [src for n, src in sources().items() if n in set(names) and src.outages]
 
 
 def module(name: str):
