@@ -386,5 +386,5 @@ def _collect(case, cache, names, urls, refresh, session, min_interval, fetcher_o
 
     report.rows, report.table = int(len(table)), table
     if write:
-        report.table_path = write_tables(case, cache, table, outages="ioda" in every)
+        report.table_path = write_tables(case, cache, table)
     return report

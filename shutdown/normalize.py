@@ -6,8 +6,8 @@ In a notebook::
     df = load_table("kz-2022-01")          # cache=... for another cache directory
 
 ``load_table`` reads ``tables/<case>.parquet`` when it exists and else builds
-it from the cached raw responses. IODA's own outage alerts and events sit
-beside it (``tables/<case>.ioda-outages.parquet``, ``load_ioda_outages``).
+it from the cached raw responses. Outages a source documents itself (IODA's
+events, Radar's Outage Center) are not in it: ``shutdown.documenters`` reads them.
 """
 from __future__ import annotations
 
@@ -18,9 +18,6 @@ import pandas as pd
 
 from shutdown.schema import check_tidy, empty_tidy
 from shutdown.store import read_table, simulated_only, write_table
-
-OUTAGES_SUFFIX = ".ioda-outages"
-
 
 def _case(case):
     from shutdown.case import as_case
@@ -76,21 +73,12 @@ def build_table(case, cache=None, sources=None, modules=None, on_error=None,
                            kind="stable").reset_index(drop=True)
 
 
-def build_ioda_outages(case, cache=None) -> pd.DataFrame:
-    from shutdown.sources import ioda
-    return ioda.normalize_outages(_case(case), _cache(cache))
-
-
-def write_tables(case, cache=None, table: pd.DataFrame | None = None, modules=None,
-                 outages: bool | None = None) -> Path:
-    """Write the tidy table (and IODA's outage table when IODA is a source); return the tidy path."""
+def write_tables(case, cache=None, table: pd.DataFrame | None = None, modules=None) -> Path:
+    """Write the tidy table; return its path."""
     case, cache = _case(case), _cache(cache)
     if table is None:
         table = build_table(case, cache, modules=modules)
-    path = write_table(table, cache.table_path(case.name))
-    if outages if outages is not None else "ioda" in case.sources:
-        write_table(build_ioda_outages(case, cache), cache.table_path(case.name + OUTAGES_SUFFIX))
-    return path
+    return write_table(table, cache.table_path(case.name))
 
 
 def load_table(case, cache=None, rebuild: bool = False) -> pd.DataFrame:
@@ -106,12 +94,3 @@ def load_table(case, cache=None, rebuild: bool = False) -> pd.DataFrame:
     if len(table):
         write_tables(case, cache, table)
     return table
-
-
-def load_ioda_outages(case, cache=None) -> pd.DataFrame:
-    """IODA's own view (schema.IODA_OUTAGE_COLUMNS), for comparison with our detections."""
-    case, cache = _case(case), _cache(cache)
-    path = cache.table_path(case.name + OUTAGES_SUFFIX)
-    if path.is_file():
-        return read_table(path)
-    return build_ioda_outages(case, cache)

@@ -24,12 +24,6 @@ import pandas as pd
 from shutdown.errors import InputError
 from shutdown.result import Result
 
-# The record each stage fills in (shutdown.result). ``Inputs`` and ``Analysis`` were two
-# records the report copied into a third; the names stay as aliases of the one while
-# branches written against them are merged (issue #21), then go.
-Inputs = Analysis = Result
-
-
 # --------------------------------------------------------------------------- inputs
 def load_inputs(case, *, cache=None, table=None, demo: bool = False, collect: bool = False,
                 refresh: bool = False, progress: bool | None = None, budget=None) -> Result:

@@ -1,4 +1,5 @@
 """The orchestrator and the ``shutdown collect`` command, against replayed and local-server responses."""
+import dataclasses
 import re
 import types
 
@@ -12,8 +13,10 @@ from localserver import LocalServer, responses_callbacks, small_case
 from shutdown.case import load_case
 from shutdown.cli import app
 from shutdown.collect import EXIT_ALL, EXIT_NOTHING, EXIT_PARTIAL, collect_case
-from shutdown.normalize import load_ioda_outages, load_table
+from shutdown import documenters
+from shutdown.normalize import load_table
 from shutdown.schema import IODA_OUTAGE_COLUMNS, TIDY_COLUMNS
+from shutdown.sources import ioda
 from shutdown.store import RawCache
 
 IODA, OONI = "https://ioda.test/v2", "https://ooni.test"
@@ -211,12 +214,19 @@ def test_cli_against_local_server_fills_cache_then_makes_zero_requests(tmp_path,
     assert len(vol) == 17 * 24 and set(vol["value"].unique()) == {0.0, 30.0}     # 3 networks x 10
     kcell = table[(table["source"] == "ooni") & (table["subtype"] == "all") & (table["entity_code"] == "29355")]
     assert set(kcell["value"].unique()) == {0.0, 10.0}
-    out = load_ioda_outages("kz-2022-01", cache=cache)
+    case = dataclasses.replace(load_case("kz-2022-01"), baseline_days=7)     # as collected
+    out = ioda.normalize_outages(case, RawCache(cache))
     assert list(out.columns) == IODA_OUTAGE_COLUMNS and len(out) == 7 * (3 + 2)
     almaty = table[(table["source"] == "ioda") & (table["entity_type"] == "region")]
     assert set(almaty["entity_code"]) == {"Almaty"} and len(almaty)
     assert set(out.loc[out["entity_type"] == "region", "entity_code"]) == {"Almaty"}
     assert set(table["source"]) == {"ioda", "ooni", "atlas"}
+    # IODA's country events are another documenter's entries, read as Radar's Outage Center is
+    found = dict(documenters.documented(case, RawCache(cache)))
+    country = out[(out["kind"] == "event") & (out["entity_type"] == "country") & (out["entity_code"] == "KZ")]
+    entries = found["IODA outage events"]
+    assert len(entries) == len(country) > 0 and entries["id"].str.startswith("ioda-").all()
+    assert set(entries["start_utc"]) == set(country["start_utc"])
 
 
 @pytest.mark.parametrize("flavour", ["fastapi", "legacy"])

@@ -205,6 +205,13 @@ def test_collect_and_normalize_small_case(tmp_path):
     out = ioda.normalize_outages(case, f.cache)
     assert set(out["kind"]) == {"alert", "event"}
     assert set(out["entity_code"]) == {"KZ", "9198", "Almaty"}
+    # the declaration's documents entry: the country's events only (not alerts, networks, regions)
+    assert ioda.DECLARATION["documents"]["function"] == "documented_events"
+    doc = ioda.documented_events(case, f.cache)
+    kz = out[(out["kind"] == "event") & (out["entity_type"] == "country")]
+    assert len(doc) == len(kz) > 0 and len(out[out["kind"] == "event"]) > len(kz)
+    assert doc["end_utc"].isna().sum() == kz["end_utc"].isna().sum()
+    assert doc["id"].is_unique and doc["description"].str.startswith(("IODA", "Google")).all()
 
 
 def test_normalize_marks_simulated_payloads(tmp_path):

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from shutdown.case import load_case
+from shutdown.result import Result
 from shutdown.schema import TIDY_COLUMNS
 from shutdown.sources import registry
 from standin_source import installed
@@ -82,7 +83,7 @@ def test_a_trials_source_reaches_detection_alignment_the_overview_and_the_chart(
     assert standin.signals[0].trials.shape == "ratio"
     case = dataclasses.replace(load_case("kz-2022-01"), sources=["handcount"], networks=[], regions=[])
     events = load_timeline(case.timeline_path, case)
-    inputs = pipeline.Inputs(case=case, events=events, tidy=table(case), simulated=True, demo=True)
+    inputs = Result(case=case, events=events, tidy=table(case), simulated=True, demo=True)
     res = pipeline.analyse(inputs)
     # detection: its share is a series, and its counts are judged by pooled statistics
     det = res.detection

@@ -15,7 +15,8 @@ from shutdown.case import load_case
 from shutdown.cli import app
 from shutdown.collect import EXIT_ALL, collect_case
 from shutdown.http import MAX_PAGES, Fetcher, SourceError
-from shutdown.normalize import load_ioda_outages, load_table
+from shutdown.normalize import load_table
+from shutdown.sources import ioda
 from shutdown.store import RawCache
 
 runner = CliRunner()
@@ -206,8 +207,8 @@ def test_garbage_values_are_counted_gaps_not_a_lost_source(tmp_path):
     assert do.value.isna().sum() > co.value.isna().sum()       # unknown hours are gaps, not 0
     assert "unreadable values or records left out" in by["ooni"].message
     # IODA's own alerts and events: the unreadable field is empty, the rest kept
-    outages = load_ioda_outages(case, cache=tmp_path / "c-garbage")
-    clean_outages = load_ioda_outages(case, cache=tmp_path / "c-None")
+    outages = ioda.normalize_outages(case, RawCache(tmp_path / "c-garbage"))
+    clean_outages = ioda.normalize_outages(case, RawCache(tmp_path / "c-None"))
     assert len(outages) == len(clean_outages) > 0
     alerts, events = outages[outages.kind == "alert"], outages[outages.kind == "event"]
     assert alerts.start_utc.isna().sum() >= 1 and alerts.start_utc.notna().sum() >= 1

@@ -31,7 +31,6 @@ from shutdown import i18n, plot, sidecar
 from shutdown.errors import InputError
 from shutdown.plot import FIGURES
 from shutdown.report import figures
-from shutdown.report.data import ReportData  # noqa: F401  (an alias of Result, see report.data)
 from shutdown.report.document import (alignment_table, document, event_line, event_quote, event_title,
                                       not_measured, per_source_table, provenance_entries,
                                       provenance_summary)
@@ -40,8 +39,8 @@ from shutdown.report.render import to_html, to_markdown
 from shutdown.result import Result
 from shutdown.timeline import iso_z
 
-__all__ = ["ReportData", "Result", "alignment_table", "build", "default_out", "document", "event_line", "event_quote",
-           "event_title", "from_pipeline", "gather", "not_measured", "per_source_table",
+__all__ = ["Result", "alignment_table", "build", "default_out", "document", "event_line", "event_quote",
+           "event_title", "gather", "not_measured", "per_source_table",
            "provenance_entries", "provenance_summary", "render_key", "replace", "to_html",
            "to_markdown", "write"]
 
@@ -98,14 +97,6 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
         if ahead is not None:
             ahead.close()
             shutil.rmtree(scratch, ignore_errors=True)
-
-
-def from_pipeline(inputs: Result, result: Result | None, lang: str = i18n.DEFAULT) -> Result:
-    """The analysed record (``result``, else the inputs) in ``lang``. ``pipeline.analyse``
-    returns the whole record now; this stays while branches that call it are merged (issue
-    #21), then goes."""
-    return (result if result is not None else inputs).replace(lang=lang)
-
 
 
 # --------------------------------------------------------------------------- write

@@ -99,6 +99,8 @@ DECLARATION = {
     # the official UI's base URL (InetIntel/ioda-ui assets/js/Ioda/data/ActionCommons.js)
     "default_url": "https://api.ioda.inetintel.cc.gatech.edu/v2",
     "auth": None, "min_interval": 0.0,               # no limiter in IODA's application code
+    # its own outage events: a second documented timeline (shutdown.documenters)
+    "documents": {"function": "documented_events", "title": "IODA outage events"},
     # each IODA datasource is its own way of measuring: its own family in fusion
     "signals": [{"signal": ds, "unit": _SIGNALS[ds][0], "meaning": _SIGNALS[ds][1],
                  "role": _SIGNALS[ds][2], "label": _SIGNALS[ds][3], "name": _SIGNALS[ds][4],
@@ -443,6 +445,26 @@ def normalize_outages(case, cache) -> pd.DataFrame:
     out["entity_code"] = [names.get((t, c), c) for t, c in zip(out["entity_type"], out["entity_code"])]
     out = out.drop_duplicates().sort_values(["kind", "entity_type", "entity_code", "start_utc"], kind="stable")
     return _outage_frame(out.to_dict("records"))
+
+
+def documented_events(case, cache) -> pd.DataFrame:
+    """IODA's own outage events for the case's country, one row per event and datasource
+    (id, start_utc, end_utc, datasource, score, description, simulated; end NaT while
+    open): the entries ``shutdown.documenters`` holds against the report and the data.
+    Alerts (threshold crossings, no end) and the events of networks and regions are left
+    out: the comparison is with the report's events and the country's fused detection."""
+    out = normalize_outages(case, cache)
+    ev = out[(out["kind"] == "event") & (out["entity_type"] == "country")
+             & (out["entity_code"] == case.country) & out["start_utc"].notna()]
+    ev = ev.sort_values(["start_utc", "datasource"], kind="stable").reset_index(drop=True)
+    names = [_SIGNALS[d][3] if d in _SIGNALS else f"IODA {d}" for d in ev["datasource"]]
+    return pd.DataFrame({
+        "id": [f"ioda-{d}-{t:%Y%m%dT%H%M}" for d, t in zip(ev["datasource"], ev["start_utc"])],
+        "start_utc": ev["start_utc"], "end_utc": ev["end_utc"], "datasource": ev["datasource"],
+        "score": ev["score"],
+        "description": [f"{n} event" + ("" if pd.isna(sc) else f", score {sc:g}")
+                        for n, sc in zip(names, ev["score"])],
+        "simulated": ev["simulated"].astype(bool)})
 
 
 # -- finding region codes ----------------------------------------------------------
