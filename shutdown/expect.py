@@ -37,22 +37,8 @@ class Expected:
     why: str = ""
 
 
-# What a signal can witness (a signal's ``witnesses`` names some of these).
-WITNESSES = {
-    "access": "whether users inside the country reach the Internet",
-    "routes": "whether the country's address space stays announced in BGP",
-    "infrastructure": "whether data-centre machines inside reach the Internet (they may keep "
-                      "access through a cut)",
-    "hosts-online": "whether the country's hosts stay online (a control: blocking less than "
-                    "access leaves it alone)",
-    "probes-online": "whether probes inside still reach the Internet (a control, as hosts-online)",
-    "reached-from-abroad": "whether the country's hosts answer vantage points outside it",
-    "app": "whether one app (a messenger) works",
-    "circumvention": "whether one circumvention tool can bootstrap",
-    "circumvention-unscored": "a circumvention test upstream no longer scores: silent whatever happens",
-    "sites": "whether listed sites answer while a control set stays blocked",
-}
-
+# What a signal can witness: ``registry.WITNESSES`` (the vocabulary the declarations use,
+# checked when the registry loads, beside its ROLES and KINDS).
 # Per event kind, its rows: (witness, shows, why). A row's why, when given, is the event
 # kind's reason and replaces each signal's own.
 TABLE: dict[str, tuple] = {
