@@ -90,8 +90,7 @@ timeline[["id", "kind", "scope", "precision", "start_local", "end_local", "title
 # %%
 pd.DataFrame([{"kind": kind, "source": x.source, "signal": x.signal, "subtype": x.subtype or "",
                "shows": x.shows, "why": x.why}
-              for kind, expected in shutdown.timeline.EXPECTED_BY_KIND.items() for x in expected
-              if kind in ("shutdown", "restriction")])
+              for kind in ("shutdown", "restriction") for x in shutdown.timeline.expected_for(kind)])
 
 # %% [markdown]
 # ## 2. The data: collect, or load the demo cache

@@ -214,7 +214,7 @@ except InputError as err:
 # ## 4. What each event should show
 #
 # Nothing to configure: the event's kind decides which sources are expected to
-# move, and how (`shutdown.timeline.EXPECTED_BY_KIND`, see docs/formats.md). A national
+# move, and how (`shutdown.expect.TABLE`, see docs/formats.md). A national
 # shutdown is looked up on the country, `network:` scopes on those ASNs.
 
 # %%

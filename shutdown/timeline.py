@@ -9,8 +9,6 @@ Detection never imports this module; alignment is where the two meet.
 """
 from __future__ import annotations
 
-import functools
-
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -20,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from shutdown.errors import InputError
+# what each event kind expects of each signal: one table (shutdown.expect), re-exported here
+from shutdown.expect import ACCESS_ROLES, MOVES_WITH_ACCESS, Expected, expected_for  # noqa: F401
 from shutdown.localtime import status as local_status
 from shutdown.localtime import to_utc
 from shutdown.tomlfile import read_toml
@@ -41,110 +41,6 @@ _EVENT_KEYS = {"id", "kind", "scope", "date", "end_date", "precision", "start", 
                "quote_ru", "title_kk", "title_ru"}
 _TOP_KEYS = {"timezone", "events", "title", "note"}
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What one source/signal is expected to show for an event of some kind.
-
-    ``shows``: "down" (connectivity or volume falls), "up" (it returns),
-    "anomaly-up" (OONI anomaly share rises), "no-change" (the source should *not*
-    move: a move there contradicts the scope), "may-not-show" (the source can
-    miss it, e.g. BGP when routes stay up: its silence is not a contradiction).
-    ``subtype`` None means any subtype.
-    """
-    source: str
-    signal: str
-    shows: str
-    subtype: str | None = None
-    why: str = ""
-
-
-_CONNECTIVITY = (
-    ("ioda", "ping-slash24", None, "active probing loses replies when access is cut"),
-    ("ioda", "merit-nt", None, "telescope sees less unsolicited traffic from cut networks"),
-    ("ioda", "gtr", None, "Google traffic falls when users are offline"),
-    ("atlas", "probes_reachable", "end-user", "home probes lose their uplink"),
-    ("ooni", "measurements", "all", "probes inside cannot upload: volume falls"),
-)
-
-
-def _connectivity(shows: str) -> list[Expected]:
-    out = [Expected(s, sig, shows, sub, why) for s, sig, sub, why in _CONNECTIVITY]
-    out.append(Expected("ioda", "bgp", "may-not-show", None,
-                        "a shutdown can keep prefixes announced (Kazakh routes stayed visible)"))
-    out.append(Expected("atlas", "probes_reachable", "may-not-show", "infrastructure",
-                        "data-centre probes and anchors may keep connectivity"))
-    return out
-
-
-# Per event kind, what each source is expected to show. Alignment reads this.
-EXPECTED_BY_KIND: dict[str, list[Expected]] = {
-    "shutdown": _connectivity("down"),
-    "partial-restoration": _connectivity("up"),
-    "restoration": _connectivity("up"),
-    "restriction": [
-        *[Expected("ooni", t, "anomaly-up", None, "blocked apps fail OONI's app tests")
-          for t in ("telegram", "whatsapp", "signal", "facebook_messenger")],
-        Expected("ioda", "ping-slash24", "no-change", None,
-                 "blocking a service does not take hosts offline"),
-        Expected("atlas", "probes_reachable", "no-change", "end-user",
-                 "probes still reach the Internet"),
-    ],
-    # Circumvention tools blocked: claimed for days of shutdown, so connectivity moving says
-    # nothing for or against it (no "no-change" controls, unlike a restriction). OONI scores
-    # a Tor, Snowflake or Psiphon test that cannot bootstrap as an anomaly (ooni/backend
-    # fastpath/fastpath/core.py score_tor, score_vanilla_tor, score_torsf, score_psiphon,
-    # commit 32d8349d); riseupvpn is not scored at all since 2023-10-17.
-    "circumvention-blocked": [
-        *[Expected("ooni", t, "anomaly-up", None, "a blocked tool cannot bootstrap: OONI "
-                   "scores the test an anomaly") for t in ("tor", "vanilla_tor", "torsf", "psiphon")],
-        Expected("ooni", "riseupvpn", "may-not-show", None,
-                 "OONI stopped scoring riseupvpn on 2023-10-17 (ooni/backend issue #745; "
-                 "fastpath core.py score_riseupvpn): its tests read ok whatever happened"),
-    ],
-    # A whitelist is a claim about *which* sites answered: OONI's per-domain
-    # web_connectivity tests of the listed sites against a control set the case declares.
-    "whitelist": [
-        Expected("ooni", "site", "listed-vs-control", None,
-                 "listed sites answer while the control set stays blocked (few probes can "
-                 "upload: results kept and sent later)"),
-        Expected("ioda", "ping-slash24", "no-change", None,
-                 "a whitelist opens a few sites, not general connectivity"),
-    ],
-    # Sites hosted in the country unreachable from the rest of the world: what IODA's
-    # active probing measures -- it pings the country's address blocks from its own
-    # vantage points outside it (IODA, "Active Probing", ioda.inetintel.cc.gatech.edu/help).
-    # BGP may stay up; the telescope and Atlas see from inside and are not this claim.
-    "unreachable-from-abroad": [
-        Expected("ioda", "ping-slash24", "down", None,
-                 "probes from abroad stop getting replies from the country's address blocks"),
-        Expected("ioda", "bgp", "may-not-show", None,
-                 "routes can stay announced while hosts do not answer"),
-    ],
-    "context": [],
-}
-
-
-# Kinds where access itself goes or returns: every signal a source declares with one of
-# these roles is expected to move, whether or not it is listed above (a new upstream's
-# connectivity or traffic series joins without an edit here).
-MOVES_WITH_ACCESS = {"shutdown": "down", "partial-restoration": "up", "restoration": "up"}
-ACCESS_ROLES = ("connectivity", "traffic")
-
-
-@functools.lru_cache(maxsize=None)
-def expected_for(kind: str) -> list[Expected]:
-    """EXPECTED_BY_KIND[kind], plus, for kinds in MOVES_WITH_ACCESS, every declared signal
-    of an ACCESS_ROLES role that the table does not name yet (shutdown.sources.registry)."""
-    out = list(EXPECTED_BY_KIND[kind])
-    shows = MOVES_WITH_ACCESS.get(kind)
-    if shows:
-        from shutdown.sources import registry
-        named = {(e.source, e.signal) for e in out}
-        out += [Expected(s.source, s.signal, shows, None, f"{s.label or s.signal}: {s.meaning}")
-                for s in registry.signals(ACCESS_ROLES) if (s.source, s.signal) not in named]
-    return out
 
 
 @dataclass(frozen=True)

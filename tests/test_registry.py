@@ -97,6 +97,42 @@ def test_a_new_module_is_read_everywhere(fake_source, monkeypatch, tmp_path):
     assert case.sources == ("ioda", "fakeprobe")
 
 
+def test_a_declared_witness_joins_the_tables_rows(tmp_path, monkeypatch):
+    """What a signal witnesses (its declaration) and how a witness moves per event kind
+    (shutdown.expect.TABLE) make its expectations: a new source declaring that its hosts
+    stay online in a restriction is a no-change control there, after IODA's (registry
+    order), and a rank puts it first among the signals reached from abroad."""
+    from shutdown.timeline import expected_for
+    text = FAKE.replace('"floor": 0.42}', '"floor": 0.42, "witnesses": {"hosts-online": "its hosts stay up", '
+                        '"reached-from-abroad": {"why": "pinged from abroad", "rank": -1, "subtype": "v4"}}}')
+    with installed(tmp_path, monkeypatch, "fakeprobe", text):
+        restriction = [(e.source, e.signal, e.shows) for e in expected_for("restriction")]
+        assert restriction[4:] == [("ioda", "ping-slash24", "no-change"), ("fakeprobe", "reach", "no-change"),
+                                   ("atlas", "probes_reachable", "no-change")]
+        abroad = expected_for("unreachable-from-abroad")
+        assert [(e.source, e.shows, e.subtype, e.why) for e in abroad[:2]] == [
+            ("fakeprobe", "down", "v4", "pinged from abroad"), ("ioda", "down", None, abroad[1].why)]
+        # the whitelist's row gives its own reason, whatever the signal's
+        assert [e.why for e in expected_for("whitelist") if e.source == "fakeprobe"] == [
+            "a whitelist opens a few sites, not general connectivity"]
+        # no access witness declared: it still falls in a shutdown by its role
+        assert [(e.signal, e.shows) for e in expected_for("shutdown") if e.source == "fakeprobe"] == [("reach", "down")]
+
+
+def test_an_unknown_witness_is_refused_naming_the_module(tmp_path, monkeypatch):
+    text = FAKE.replace('"floor": 0.42}', '"floor": 0.42, "witnesses": {"acess": "typo"}}')
+    (tmp_path / "fakeprobe.py").write_text(textwrap.dedent(text))
+    import shutdown.sources as pkg
+    monkeypatch.setattr(pkg, "__path__", [*pkg.__path__, str(tmp_path)])
+    registry.sources.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="fakeprobe.DECLARATION.*unknown 'acess'"):
+            registry.sources()
+    finally:
+        registry.sources.cache_clear()
+        sys.modules.pop("shutdown.sources.fakeprobe", None)
+
+
 @pytest.mark.parametrize("value, message", [
     ("ooni", "expected SOURCE=URL"),
     ("ooni=", "expected SOURCE=URL"),

@@ -2,7 +2,7 @@
 
 The only module where the report and the measurements meet. For every event,
 each source expected to show it (``Event.expected``, from
-``timeline.EXPECTED_BY_KIND``) is looked up on the entity the event's scope
+``expect.expected_for``) is looked up on the entity the event's scope
 names -- national -> the country, ``region:X`` -> region X, ``network:N`` -> AS N,
 ``service:a,b`` -> OONI's app tests for a and b -- and judged:
 

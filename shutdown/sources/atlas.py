@@ -73,7 +73,13 @@ _LABELS = {"probes_reporting": "RIPE Atlas: probes reporting", "probes_reachable
 _KIND = {
     "probes_reachable": {"kind": "trials", "floor": 0.20, "trials": {
         "metric": "reachable_share", "moves": "down", "unit": "probes", "what": "reaching the Internet",
-        "share_unit": "share of reporting probes", "of": "probes_reporting", "pooled": True}},
+        "share_unit": "share of reporting probes", "of": "probes_reporting", "pooled": True},
+        # what it witnesses of an event (shutdown.expect), per probe class: end-user probes
+        # share their users' access; anchors and data-centre probes may keep theirs
+        "witnesses": {"access": {"subtype": "end-user", "why": "home probes lose their uplink"},
+                      "infrastructure": {"subtype": "infrastructure",
+                                         "why": "data-centre probes and anchors may keep connectivity"},
+                      "probes-online": {"subtype": "end-user", "why": "probes still reach the Internet"}}},
     "probes_reporting": {"kind": "level", "floor": 0.30, "min_expected": "ATLAS_MIN_PROBES"},
     "probes_connected": {"kind": "level", "floor": 0.30, "min_expected": "ATLAS_MIN_PROBES"},
 }

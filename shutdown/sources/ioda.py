@@ -81,6 +81,19 @@ _SIGNALS = {
 #                throttled mobile network; its own noise (4 sigma) raises the bar
 #                where the series is noisier.
 FLOORS = {"bgp": 0.10, "ping-slash24": 0.20, "merit-nt": 0.30, "gtr": 0.15}
+# What each datasource witnesses of an event (shutdown.expect: the table says how it moves).
+# Active probing pings the country's address blocks from IODA's vantage points outside it
+# (IODA, "Active Probing", ioda.inetintel.cc.gatech.edu/help): it also sees sites hosted in
+# the country become unreachable from abroad. BGP and the telescope see other things.
+WITNESSES = {
+    "bgp": {"routes": "a shutdown can keep prefixes announced (Kazakh routes stayed visible)"},
+    "ping-slash24": {"access": "active probing loses replies when access is cut",
+                     "hosts-online": "blocking a service does not take hosts offline",
+                     "reached-from-abroad": "probes from abroad stop getting replies from the "
+                                            "country's address blocks"},
+    "merit-nt": {"access": "telescope sees less unsolicited traffic from cut networks"},
+    "gtr": {"access": "Google traffic falls when users are offline"},
+}
 DECLARATION = {
     "name": SOURCE, "title": "IODA", "order": 1,
     # the official UI's base URL (InetIntel/ioda-ui assets/js/Ioda/data/ActionCommons.js)
@@ -91,7 +104,8 @@ DECLARATION = {
     # each IODA datasource is its own way of measuring: its own family in fusion
     "signals": [{"signal": ds, "unit": _SIGNALS[ds][0], "meaning": _SIGNALS[ds][1],
                  "role": _SIGNALS[ds][2], "label": _SIGNALS[ds][3], "name": _SIGNALS[ds][4],
-                 "short": _SIGNALS[ds][5], "family": f"ioda/{ds}", "kind": "level", "floor": FLOORS[ds]}
+                 "short": _SIGNALS[ds][5], "family": f"ioda/{ds}", "kind": "level", "floor": FLOORS[ds],
+                 "witnesses": WITNESSES[ds]}
                 for ds in DATASOURCES],
     # the overview's panel (shutdown.plot.panels): the country's probing, telescope and BGP
     # (gtr is drawn in the region figure)

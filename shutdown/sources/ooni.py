@@ -75,6 +75,24 @@ _KIND = {
         # its per-outcome counts also pass as levels (small counts: 3-bin sums)
         "pooled": True},
 }
+# What each signal witnesses of an event (shutdown.expect: the table says how it moves).
+# OONI scores a Tor, Snowflake or Psiphon test that cannot bootstrap as an anomaly
+# (ooni/backend fastpath/fastpath/core.py score_tor, score_vanilla_tor, score_torsf,
+# score_psiphon, commit 32d8349d); riseupvpn is not scored at all since 2023-10-17.
+_RISEUP = "riseupvpn"
+WITNESSES = {
+    # probes inside cannot upload; it comes after the other access signals in alignment
+    "measurements": {"access": {"subtype": "all", "rank": 1,
+                                "why": "probes inside cannot upload: volume falls"}},
+    **{t: {"app": "blocked apps fail OONI's app tests"} for t in OONI_MESSENGER_TESTS},
+    **{t: {"circumvention": "a blocked tool cannot bootstrap: OONI scores the test an anomaly"}
+       for t in OONI_CIRCUMVENTION_TESTS if t != _RISEUP},
+    _RISEUP: {"circumvention-unscored": "OONI stopped scoring riseupvpn on 2023-10-17 (ooni/backend "
+                                        "issue #745; fastpath core.py score_riseupvpn): its tests "
+                                        "read ok whatever happened"},
+    SITE_SIGNAL: {"sites": "listed sites answer while the control set stays blocked (few probes can "
+                           "upload: results kept and sent later)"},
+}
 DECLARATION = {
     "name": SOURCE, "title": "OONI", "order": 2,
     # OONI's current (FastAPI) service; the legacy Flask one is https://api.ooni.io
@@ -85,7 +103,8 @@ DECLARATION = {
     "signals": [{"signal": sig, "unit": ooni_api.UNIT, "meaning": meaning,
                  "role": "volume" if sig == "measurements" else "service", "label": f"OONI {sig}",
                  # the alignment chart's row: "OONI volume", "OONI telegram"
-                 "short": "volume" if sig == "measurements" else sig, **_KIND.get(sig, TEST_TRIALS)}
+                 "short": "volume" if sig == "measurements" else sig, **_KIND.get(sig, TEST_TRIALS),
+                 "witnesses": WITNESSES.get(sig, {})}
                 for sig, meaning in [
                     ("measurements", "OONI measurement volume; subtype 'all' or a test name"),
                     # per-test outcome counts: signal = test name, subtype = ok|anomaly|confirmed|failure

@@ -59,7 +59,12 @@ renderer, ``shutdown/simulation/render_<name>.py``). A declaration names:
     signal after the source's title, e.g. a region panel's "IODA telescope"; default: the
     signal) and ``short`` (the alignment chart's name of it: a row reads "<short title>
     <short>", a not-measurable list "<short>"; without it, the row reads the label and the
-    list the label after "Title: ").
+    list the label after "Title: ");
+    ``witnesses`` (optional): what the signal can witness of an event, one of ``WITNESSES``
+    -> its reason, or ``{"why", "subtype", "rank"}`` (the subtype that witnesses it, e.g.
+    Atlas's end-user probes; ``rank`` orders it among the signals of one row of
+    ``shutdown.expect.TABLE``, default 0, then registry order): that table says how a
+    witness moves for each event kind.
 
 A declaration that lacks a required key, or whose figure series name a signal it does
 not declare, is refused with a RuntimeError naming its module.
@@ -79,6 +84,22 @@ from shutdown.errors import InputError
 
 ROLES = ("connectivity", "routing", "traffic", "volume", "service", "probes")
 KINDS = ("level", "trials")
+# What a signal can witness (its ``witnesses``): how each moves per event kind is
+# ``shutdown.expect.TABLE``.
+WITNESSES = {
+    "access": "whether users inside the country reach the Internet",
+    "routes": "whether the country's address space stays announced in BGP",
+    "infrastructure": "whether data-centre machines inside reach the Internet (they may keep "
+                      "access through a cut)",
+    "hosts-online": "whether the country's hosts stay online (a control: blocking less than "
+                    "access leaves it alone)",
+    "probes-online": "whether probes inside still reach the Internet (a control, as hosts-online)",
+    "reached-from-abroad": "whether the country's hosts answer vantage points outside it",
+    "app": "whether one app (a messenger) works",
+    "circumvention": "whether one circumvention tool can bootstrap",
+    "circumvention-unscored": "a circumvention test upstream no longer scores: silent whatever happens",
+    "sites": "whether listed sites answer while a control set stays blocked",
+}
 
 
 @dataclass(frozen=True)
@@ -125,6 +146,25 @@ def _trials(d) -> Trials | None:
 
 
 @dataclass(frozen=True)
+class Witness:
+    """One thing a signal witnesses (``WITNESSES``), with its own subtype
+    (None: any) and reason."""
+    what: str
+    why: str = ""
+    subtype: str | None = None
+    rank: int = 0
+
+
+def _witnesses(d) -> tuple:
+    out = tuple(Witness(what, **({"why": v} if isinstance(v, str) else dict(v)))
+                for what, v in (d or {}).items())
+    bad = [w.what for w in out if w.what not in WITNESSES]
+    if bad:
+        raise ValueError(f"witnesses: unknown {bad[0]!r} (known: {', '.join(WITNESSES)})")
+    return out
+
+
+@dataclass(frozen=True)
 class Signal:
     source: str
     signal: str
@@ -140,6 +180,7 @@ class Signal:
     trials: Trials | None = None     # a trials signal: where its k and n are
     min_expected: float | str = 0.0  # level: below this expected value a zero is chance
     pooled: bool = False             # level: judged on 3-bin sums (small counts)
+    witnesses: tuple = ()            # Witness: what it shows of an event (shutdown.expect)
 
     def expected_floor(self, thresholds) -> float:
         """``min_expected`` as a number (a name reads the value of ``thresholds``, the
@@ -211,7 +252,8 @@ def _source(module_name: str, d: dict) -> Source:
                             floor=None if s.get("floor") is None else float(s["floor"]),
                             name=str(s.get("name") or s["signal"]), short=str(s.get("short", "")),
                             kind=s.get("kind", "level"), trials=_trials(s.get("trials")),
-                            min_expected=s.get("min_expected", 0.0), pooled=bool(s.get("pooled")))
+                            min_expected=s.get("min_expected", 0.0), pooled=bool(s.get("pooled")),
+                            witnesses=_witnesses(s.get("witnesses")))
                      for s in d.get("signals", ()))
         title = d.get("title", name)
         src = Source(name=name, title=title, short=d.get("short", title),

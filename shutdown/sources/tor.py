@@ -58,7 +58,7 @@ DECLARATION = {
     "documents": {"function": "normalize_events", "title": "Tor Metrics possible censorship events"},
     # Both are levels (a count of users per day, judged against its learnt baseline).
     # Directly connecting users fall when people are offline: a traffic signal, expected to
-    # fall in a shutdown and return at a restoration (timeline.MOVES_WITH_ACCESS). Bridge
+    # fall in a shutdown and return at a restoration (expect.MOVES_WITH_ACCESS). Bridge
     # users can rise when relays alone are blocked: drawn, not expected to move either way.
     "signals": [
         {"signal": "relay_users", "unit": "users per day (estimate)", "kind": "level",

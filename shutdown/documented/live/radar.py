@@ -62,12 +62,13 @@ def outages(country, start, end, **opts) -> Documents:
 
 
 def anomalies(country, start, end, **opts) -> Documents:
+    from shutdown.sources import radar
     from shutdown.sources import radar_anomalies as ra
     o = options(country, start, end, what="Radar's traffic anomalies", **opts)
     opts_ = {k: v for k, v in o.items() if k != "win"}
     urls = opts_["urls"]
-    if "radar" in urls and ra.SOURCE not in urls:     # the same API as Radar's series
-        opts_["urls"] = {**urls, ra.SOURCE: urls["radar"]}
+    if radar.SOURCE in urls and ra.SOURCE not in urls:     # the same API as Radar's series
+        opts_["urls"] = {**urls, ra.SOURCE: urls[radar.SOURCE]}
     cache = answered(ra.SOURCE, ra.requests, o["win"], **opts_)
     df = ra.normalize_anomalies(o["win"], cache)
     sim = bool(cache.simulated or df["simulated"].any())
