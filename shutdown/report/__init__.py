@@ -51,11 +51,11 @@ def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
     """Run the pipeline for ``case`` (``shutdown.pipeline``: collect from the cache where
     possible -- within ``budget``, a ``shutdown.budget.Budget`` -- or the offline demo;
     detect; align) and return everything the report shows."""
-    from shutdown import pipeline
+    from shutdown import memo, pipeline
     inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
                                   progress=progress, budget=budget)
     inputs.require_data("nothing to draw")
-    return pipeline.analyse(inputs)
+    return memo.analyse(inputs)        # from the cache when these inputs were analysed before
 
 
 def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT, cache=None,
@@ -67,35 +67,42 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
     draw the figures as soon as what they need is known (``FigureDef.needs``): the evidence
     figure at once, the overview, networks and region figures after detection, while
     alignment runs. Returns the data and the directory written."""
-    from shutdown import parallel, pipeline
-    inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
-                                  progress=progress, budget=budget)
-    inputs.require_data("nothing to draw")
-    first = inputs.replace(lang=lang)                # what a figure without analysis draws from
+    from shutdown import memo, parallel, pipeline
     out = Path(out)
-    keys = {name: render_key(first, name, formats) for name in FIGURES}
-    previous = out if out.is_dir() else None
-    todo = [n for n in FIGURES if redraw or not figures.kept(previous, n, keys[n])]
     ahead, early, scratch = None, {}, None
-
-    def start(stage: str, data: Result) -> None:      # the figures that need no more than this
-        for n in sorted((n for n in todo if FIGURES[n].needs == stage), key=lambda n: -FIGURES[n].weight):
-            early[n] = ahead.submit(figures.draw_task, data, n, scratch, formats, False)
-
-    if parallel.workers(len(todo)) > 1:
-        ahead = parallel.Ahead(parallel.workers(len(todo)), figures.warm)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.early."))
-        start("inputs", first)
+    # with --redraw every figure is drawn: the workers start now and import matplotlib
+    # while this process reads the inputs
+    if redraw and parallel.workers(len(FIGURES)) > 1:
+        ahead = parallel.Ahead(parallel.workers(len(FIGURES)), figures.warm)
     try:
+        inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
+                                      progress=progress, budget=budget)
+        inputs.require_data("nothing to draw")
+        first = inputs.replace(lang=lang)                # what a figure without analysis draws from
+        keys = {name: render_key(first, name, formats) for name in FIGURES}
+        previous = out if out.is_dir() else None
+        todo = [n for n in FIGURES if redraw or not figures.kept(previous, n, keys[n])]
+
+        def start(stage: str, data: Result) -> None:      # the figures that need no more than this
+            for n in sorted((n for n in todo if FIGURES[n].needs == stage), key=lambda n: -FIGURES[n].weight):
+                early[n] = ahead.submit(figures.draw_task, data, n, scratch, formats, False)
+
+        if ahead is None and parallel.workers(len(todo)) > 1:
+            ahead = parallel.Ahead(parallel.workers(len(todo)), figures.warm)
+        if ahead is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.early."))
+            start("inputs", first)
         # the record keeps the inputs' hashes render_key made; after detection (``detected``),
-        # the figures that need no alignment go to the workers
-        data = pipeline.analyse(first, detected=(lambda found: start("detection", found))
-                                if ahead is not None else None)
+        # the figures that need no alignment go to the workers. The analysis of inputs seen
+        # before comes from the cache (``memo``): only the figures are drawn again.
+        data = memo.analyse(first, detected=(lambda found: start("detection", found))
+                            if ahead is not None else None)
         return data, write(data, out, formats=formats, redraw=redraw, ahead=ahead, early=early)
     finally:
         if ahead is not None:
             ahead.close()
+        if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
