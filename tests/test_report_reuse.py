@@ -167,3 +167,23 @@ def test_the_chart_library_is_bundled_once_and_kept(tmp_path, monkeypatch):
     interactive.library_js.cache_clear()
     assert interactive.library_js() == first and len(calls) == 1      # read back, not bundled again
     interactive.library_js.cache_clear()
+
+
+def test_an_edited_case_or_timeline_is_seen_before_the_inputs_are_read(base, tmp_path, monkeypatch,
+                                                                       fast_plots):
+    """``edited_since``: what lets ``build`` start its workers before reading the inputs."""
+    case, data = base
+    out = tmp_path / "out"
+    assert not report.figures.edited_since(None, case)
+    assert not report.figures.edited_since(tmp_path, case)           # no report there
+    monkeypatch.setenv("SHUTDOWN_WORKERS", "1")
+    report.write(data, out, formats=("png",))
+    assert not report.figures.edited_since(out, case)
+    tl = tmp_path / "timeline.toml"
+    shutil.copy(case.timeline_path, tl)
+    moved = dataclasses.replace(case, timeline_path=tl)
+    assert not report.figures.edited_since(out, moved)               # the same bytes elsewhere
+    tl.write_text(tl.read_text() + "\n# edited\n", encoding="utf-8")
+    assert report.figures.edited_since(out, moved)
+    (out / "manifest.json").write_text("{", encoding="utf-8")        # damaged: no guess
+    assert not report.figures.edited_since(out, moved)

@@ -68,11 +68,13 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
     figure at once, the overview, networks and region figures after detection, while
     alignment runs. Returns the data and the directory written."""
     from shutdown import memo, parallel, pipeline
+    from shutdown.case import as_case
     out = Path(out)
     ahead, early, scratch = None, {}, None
-    # with --redraw every figure is drawn: the workers start now and import matplotlib
-    # while this process reads the inputs
-    if redraw and parallel.workers(len(FIGURES)) > 1:
+    # with --redraw, or a case or timeline edited since the report in ``out``, every figure
+    # is drawn: the workers start now and import matplotlib while this process reads the inputs
+    if parallel.workers(len(FIGURES)) > 1 and (
+            redraw or figures.edited_since(out if out.is_dir() else None, as_case(case))):
         ahead = parallel.Ahead(parallel.workers(len(FIGURES)), figures.warm)
     try:
         inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,

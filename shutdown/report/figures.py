@@ -148,6 +148,20 @@ def kept(previous: Path | None, name: str, key: str) -> bool:
         return False
 
 
+def edited_since(previous: Path | None, case) -> bool:
+    """Whether the report in ``previous`` was made from another case file or timeline than
+    ``case``'s now (two small files hashed, before the inputs are read): then every figure
+    will be drawn, and the report starts its workers at once."""
+    if previous is None:
+        return False
+    try:
+        was = sidecar.read_json(previous / sidecar.MANIFEST, "manifest")["inputs"]
+        return (was["case_sha256"] != sidecar.sha256_file(case.path)
+                or was["timeline_sha256"] != sidecar.sha256_file(case.timeline_path))
+    except (KeyError, TypeError, OSError, InputError):
+        return False
+
+
 def warm() -> None:
     """What a drawing worker imports before its first figure (``parallel.Ahead``)."""
     from importlib import import_module
