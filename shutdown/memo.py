@@ -35,7 +35,6 @@ def cache_dir() -> Path:
 
 
 def detection_key(inputs: Result, thresholds=None) -> str:
-    from importlib.metadata import version
     from shutdown import sidecar
     from shutdown.detect import thresholds as T
     case = inputs.case
@@ -45,7 +44,7 @@ def detection_key(inputs: Result, thresholds=None) -> str:
         "stage": "detection", "tidy": inputs.hashes["tidy_sha256"],
         "window": [str(t) for t in case.window_utc], "baseline": [str(t) for t in case.baseline_utc],
         "timezone": case.timezone, "thresholds": repr(thr), "code": sidecar.code_sha256(),
-        "pandas": version("pandas"), "numpy": version("numpy")}))
+        "pandas": sidecar.version("pandas"), "numpy": sidecar.version("numpy")}))
 
 
 def analysis_key(inputs: Result, thresholds=None) -> str:

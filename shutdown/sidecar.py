@@ -47,6 +47,14 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=None)
+def version(package: str) -> str:
+    """An installed package's version, looked up once (a render key and the analysis
+    cache's key name several; each lookup reads the package's metadata, ~1 ms)."""
+    from importlib.metadata import version as installed
+    return installed(package)
+
+
 @functools.lru_cache(maxsize=1)
 def code_sha256() -> str:
     """Hash of this package's source files and translation catalogues: a figure drawn by

@@ -31,11 +31,11 @@ def figures(data: Result) -> dict:
 def render_key(data: Result, name: str, formats) -> str:
     """Everything a figure's files are a function of: its inputs (case, timeline, tidy table,
     raw entries), this package's code, matplotlib's and Altair's versions and the output settings."""
-    from importlib.metadata import version
     return sidecar.sha256_bytes(sidecar.dump({
         "figure": name, "inputs": data.hashes, "formats": list(formats), "dpi": plot.style.DPI,
         **({"lang": data.lang} if data.lang != i18n.DEFAULT else {}),
-        "code": sidecar.code_sha256(), "matplotlib": version("matplotlib"), "altair": version("altair")}))
+        "code": sidecar.code_sha256(), "matplotlib": sidecar.version("matplotlib"),
+        "altair": sidecar.version("altair")}))
 
 
 def cache_dir() -> Path:
