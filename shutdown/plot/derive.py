@@ -25,6 +25,12 @@ def select(tidy: pd.DataFrame, source: str, signal: str, subtype: str | None = N
         m &= tidy["subtype"] == subtype
     if entity_code is not None:
         m &= tidy["entity_code"] == str(entity_code)
+    m = m.to_numpy()
+    ts, value = tidy["ts_utc"].array[m], tidy["value"].to_numpy()[m]
+    if value.dtype == np.float64 and len(ts) and (np.diff(ts.asi8) > 0).all():
+        # one row per time, in order (the usual table): the rows as they are, without a
+        # groupby per panel series; + 0.0 as the sum makes -0.0 (0.0, as pandas' sum)
+        return pd.Series(value + 0.0, index=pd.DatetimeIndex(ts, name="ts_utc"), name="value")
     sub = tidy.loc[m, ["ts_utc", "value"]]
     return sub.groupby("ts_utc")["value"].sum(min_count=1).sort_index()
 
