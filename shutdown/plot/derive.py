@@ -149,22 +149,36 @@ def day_counts(tidy: pd.DataFrame, case, source: str, signal_is, key, good,
                outcomes=OONI_OUTCOMES) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Outcome-shaped trials (e.g. OONI's) per local day: (k, n) per key (rows) and local day
     (columns, UTC start of the day) over the window; n all trials, k those whose outcome is
-    in ``good``."""
+    in ``good``. ``signal_is`` and ``key`` are taken row by row (a signal's test, a row's
+    key): the rows are narrowed to the window's outcomes before either is computed."""
     x0, x1 = case.window_utc
     src = tidy[tidy["source"] == source]        # on the categorical: no string per row
-    d = src[signal_is(src["signal"].astype(str))]
+    d = src[_each(src["signal"], signal_is)]
     if not len(d):
         return pd.DataFrame(), pd.DataFrame()
-    d = d.assign(key=key(d), outcome=subtype_part(d, -1),
-                 value=pd.to_numeric(d["value"], errors="coerce").fillna(0.0))
     ts = pd.to_datetime(d["ts_utc"], utc=True)
-    d = d[(ts >= x0) & (ts < x1)].assign(
-        day=ts[(ts >= x0) & (ts < x1)].dt.tz_convert(case.timezone).dt.floor("D").dt.tz_convert("UTC"))
-    d = d[d["outcome"].isin(list(outcomes))]
+    inside = ((ts >= x0) & (ts < x1)).to_numpy()
+    d, ts = d[inside], ts[inside]
+    outcome = subtype_part(d, -1)
+    keep = outcome.isin(list(outcomes)).to_numpy()
+    d, ts, outcome = d[keep], ts[keep], outcome[keep]
+    d = d.assign(key=key(d), outcome=outcome, value=pd.to_numeric(d["value"], errors="coerce").fillna(0.0),
+                 day=ts.dt.tz_convert(case.timezone).dt.floor("D").dt.tz_convert("UTC"))
     n = d.pivot_table(index="key", columns="day", values="value", aggfunc="sum", fill_value=0.0)
     k = d[d["outcome"].isin(good)].pivot_table(index="key", columns="day", values="value",
                                                aggfunc="sum", fill_value=0.0)
     return k.reindex_like(n).fillna(0.0), n
+
+
+def _each(col: pd.Series, test) -> pd.Series:
+    """``test`` (a predicate of each value, on strings) of each row; on a categorical, of each
+    category once, spread to its rows."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        if (codes >= 0).all():
+            per = np.asarray(test(pd.Series(col.cat.categories.astype(str))), dtype=bool)
+            return pd.Series(per[codes], index=col.index)
+    return test(col.astype(str))
 
 
 # Best verdict first (shutdown.verdict: as alignment ranks them).
