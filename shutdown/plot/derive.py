@@ -187,20 +187,21 @@ VERDICT_RANK = _verdict.RANK
 
 def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """The rows of one event worth a line in the Gantt chart: per source family its best
-    primary verdict, plus any control that contradicts the event."""
+    primary verdict (best rank, then fewest minutes off), plus any control that contradicts
+    the event. Picked by position: one ``iloc`` of the rows, not a frame per step."""
     if rows.empty:
         return rows
-    r = rows.assign(_rank=rows["verdict"].map(VERDICT_RANK).fillna(_verdict.UNKNOWN_RANK))
-    if "minutes_off" in r:
-        r = r.assign(_off=r["minutes_off"].abs().fillna(np.inf)).sort_values(["_rank", "_off"], kind="stable")
+    rank = rows["verdict"].map(VERDICT_RANK).fillna(_verdict.UNKNOWN_RANK).to_numpy()
+    if "minutes_off" in rows:
+        order = np.lexsort((rows["minutes_off"].abs().fillna(np.inf).to_numpy(), rank))   # stable
     else:
-        r = r.sort_values("_rank", kind="stable")
-    role = r["role"] if "role" in r else pd.Series("primary", index=r.index)
-    fam = r["family"].fillna(r["source"]) if "family" in r else r["source"]
-    prim = r[role == "primary"].assign(_fam=fam[role == "primary"]).drop_duplicates("_fam")
-    ctrl = r[(role == "control") & (r["verdict"] == "contradicted")]
-    return pd.concat([prim, ctrl]).drop(columns=[c for c in ("_rank", "_off", "_fam") if c in r.columns or c == "_fam"],
-                                        errors="ignore")
+        order = np.argsort(rank, kind="stable")
+    role = (rows["role"] if "role" in rows else pd.Series("primary", index=rows.index)).to_numpy()[order]
+    fam = (rows["family"].fillna(rows["source"]) if "family" in rows else rows["source"]).to_numpy()[order]
+    prim = order[role == "primary"]
+    prim = prim[~pd.Series(fam[role == "primary"]).duplicated().to_numpy()]
+    ctrl = order[(role == "control") & (rows["verdict"].to_numpy()[order] == "contradicted")]
+    return rows.iloc[np.concatenate([prim, ctrl])]
 
 
 def overall_verdict(rows: pd.DataFrame) -> str:
