@@ -125,14 +125,16 @@ def intervals_for(intervals, **match) -> pd.DataFrame:
     """The detected intervals whose columns match (a list matches any of its values)."""
     if intervals is None or len(intervals) == 0:
         return pd.DataFrame(columns=["start_utc", "end_utc"])
-    m = pd.Series(True, index=intervals.index)
+    m = np.ones(len(intervals), dtype=bool)
     for k, v in match.items():
         if v is None:
             continue
-        if isinstance(v, (list, tuple, set)):
-            m &= intervals[k].astype(str).isin([str(x) for x in v])
+        want = {str(x) for x in v} if isinstance(v, (list, tuple, set)) else {str(v)}
+        col = intervals[k]
+        if isinstance(col.dtype, pd.StringDtype):     # strings already (missing: never matches)
+            m &= np.fromiter((x in want for x in col.to_numpy(dtype=object)), dtype=bool, count=len(col))
         else:
-            m &= intervals[k].astype(str) == str(v)
+            m &= col.astype(str).isin(list(want)).to_numpy()
     return intervals.loc[m]
 
 
