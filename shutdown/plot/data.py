@@ -117,6 +117,7 @@ def _fill(table: _Table, rec, desc: dict, tz: str) -> None:
         r.update(kv)
         table.row(r)
 
+    seen: dict = {}     # a time's two strings, once per figure: its series share their times
     for p in rec.points:
         meta, ax = p["meta"], p["ax"]
         panel = ax.get_title(loc="left") or ax.get_label()     # the title as finally drawn
@@ -131,7 +132,7 @@ def _fill(table: _Table, rec, desc: dict, tz: str) -> None:
             if (idx.asi8 % 10**9 == 0).all():       # whole seconds: the times as arrays at once
                 table.line({**base, "panel": panel, "mark": "line", "series": p["series"],
                             "unit": unit, **keys},
-                           *_stamps(idx, tz), ["" if v != v else repr(v) for v in values.tolist()])
+                           *_stamps(idx, tz, seen), ["" if v != v else repr(v) for v in values.tolist()])
                 continue
             for t, v in zip(idx, values):
                 row(panel=panel, mark="line", series=p["series"], time=t, value=_num(v),
@@ -159,17 +160,24 @@ def _fill(table: _Table, rec, desc: dict, tz: str) -> None:
                                                      "entity_code")})
 
 
-def _stamps(idx, tz: str) -> tuple:
+def _stamps(idx, tz: str, seen: dict) -> tuple:
     """UTC and local ISO strings of whole-second UTC times, as ``row`` writes them one by
     one ("2022-01-05T18:00:00Z", "2022-01-06T00:00:00+06:00"), formatted by numpy at once
-    (pandas' strftime, element by element, was most of a CSV's time)."""
+    (pandas' strftime, element by element, was most of a CSV's time), each time once per
+    figure: ``seen`` maps the times formatted before (ns since the epoch) to their strings."""
     import numpy as np
-    utc = idx.tz_localize(None).to_numpy()
-    wall = idx.tz_convert(tz).tz_localize(None).to_numpy()
-    secs = ((wall - utc) // np.timedelta64(1, "s")).astype(int)
-    zone = {o: f"{'-' if o < 0 else '+'}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}" for o in set(secs.tolist())}
-    return ([t + "Z" for t in np.datetime_as_string(utc, unit="s").tolist()],
-            [t + zone[o] for t, o in zip(np.datetime_as_string(wall, unit="s").tolist(), secs.tolist())])
+    import pandas as pd
+    ns = idx.as_unit("ns").asi8.tolist()
+    new = [t for t in dict.fromkeys(ns) if t not in seen]
+    if new:
+        utc = np.array(new, dtype="datetime64[ns]")
+        wall = pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(tz).tz_localize(None).to_numpy()
+        secs = ((wall - utc) // np.timedelta64(1, "s")).astype(int).tolist()
+        zone = {o: f"{'-' if o < 0 else '+'}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}" for o in set(secs)}
+        seen.update(zip(new, zip([t + "Z" for t in np.datetime_as_string(utc, unit="s").tolist()],
+                                 [t + zone[o] for t, o in zip(np.datetime_as_string(wall, unit="s").tolist(), secs)])))
+    pairs = [seen[t] for t in ns]
+    return [u for u, _ in pairs], [lt for _, lt in pairs]
 
 
 def _num(v):
