@@ -64,7 +64,7 @@ def draw_detected(ax, intervals: pd.DataFrame, x0, x1, rec: Record):
     documented). Overlapping intervals of several series are merged into one span, so the
     shade stays one grey; the sidecar lists each span's member intervals."""
     spans = []   # [start, end, members]
-    rows = intervals.to_dict("records") if len(intervals) else []     # plain dicts: no Series per row
+    rows = [r for _, r in intervals.iterrows()] if len(intervals) else []
     for r in sorted(rows, key=lambda r: utc(r["start_utc"])):
         s, e = max(utc(r["start_utc"]), x0), min(utc(r["end_utc"]), x1)
         if e <= s:
@@ -78,7 +78,7 @@ def draw_detected(ax, intervals: pd.DataFrame, x0, x1, rec: Record):
         gid = f"detected:{len(rec.detected)}"
         ax.axvspan(num(s), num(e), gid=gid, zorder=0, **DETECTED_STYLE)
         rec.add("detected", {"gid": gid, "panel": ax.get_title(loc="left") or ax.get_label(),
-                             "intervals": [{k: plain(m[k]) for k in _DETECTED_KEEP if k in m}
+                             "intervals": [{k: plain(m[k]) for k in _DETECTED_KEEP if k in m.index}
                                            for m in members]})
 
 
