@@ -77,9 +77,11 @@ def main() -> None:
                                                      "--quiet", *more]
         new = lambda: Path(tmp) / f"out-{next(fresh)}"        # a directory no report was written to
         subprocess.run(report(Path(tmp) / "out"), check=True, env=env, stdout=subprocess.DEVNULL)  # warm
+        # the edited copy has a cache of its own: its demo data are stamped with its case file,
+        # and one cache would be simulated again at each switch between the two cases
         edited = edited_case(Path(tmp), args.case)
-        edit = itertools.count()
-        subprocess.run(report(Path(tmp) / "out-edit", case=str(edited)), check=True, env=env,
+        edit, env_edit = itertools.count(), {**env, "SHUTDOWN_CACHE": str(Path(tmp) / "cache-edit")}
+        subprocess.run(report(Path(tmp) / "out-edit", case=str(edited)), check=True, env=env_edit,
                        stdout=subprocess.DEVNULL)
 
         def after_edit():           # a new English text for the first event, then the redraw
@@ -96,7 +98,7 @@ def main() -> None:
             "warm-current: report into its own directory": (lambda: report(Path(tmp) / "out"), env),
             "report into a new directory (figure cache)": (lambda: report(new()), env),
             "warm-redraw: --redraw into a new directory": (lambda: report(new(), "--redraw"), env),
-            "  the same after a timeline edit": (after_edit, env),
+            "  the same after a timeline edit": (after_edit, env_edit),
             "  the same with nothing kept (detection again)": (nothing_kept, env),
             "  the same, one worker process": (lambda: report(new(), "--redraw"),
                                                {**env, "SHUTDOWN_WORKERS": "1"}),

@@ -90,6 +90,15 @@ class Ahead:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
+    def abandon(self) -> None:
+        """End the workers without waiting for them (the run failed: a worker still
+        importing matplotlib would hold the error message back ~0.5 s)."""
+        if self.pool is not None:
+            for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
 
 def _nothing() -> None:
     return None

@@ -60,22 +60,23 @@ def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
 
 def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT, cache=None,
           demo: bool = False, refresh: bool = False, progress: bool | None = None,
-          budget=None) -> tuple[Result, Path]:
+          budget=None, ahead=None) -> tuple[Result, Path]:
     """``gather`` then ``write``, as ``shutdown report`` runs them, overlapped: once the
     inputs are read, their hashes say which figures must be drawn; if any, worker
     processes start now (importing matplotlib while this process runs the analysis) and
     draw the figures as soon as what they need is known (``FigureDef.needs``): the evidence
     figure at once, the overview, networks and region figures after detection, while
-    alignment runs. Returns the data and the directory written."""
+    alignment runs. ``ahead``: workers already started (``start_workers``; the command
+    starts them before it reads the case when every figure is to be drawn), closed here.
+    Returns the data and the directory written."""
     from shutdown import memo, parallel, pipeline
     from shutdown.case import as_case
     out = Path(out)
-    ahead, early, scratch = None, {}, None
+    early, scratch = {}, None
     # with --redraw, or a case or timeline edited since the report in ``out``, every figure
     # is drawn: the workers start now and import matplotlib while this process reads the inputs
-    if parallel.workers(len(FIGURES)) > 1 and (
-            redraw or figures.edited_since(out if out.is_dir() else None, as_case(case))):
-        ahead = parallel.Ahead(parallel.workers(len(FIGURES)), figures.warm)
+    if ahead is None and (redraw or figures.edited_since(out if out.is_dir() else None, as_case(case))):
+        ahead = start_workers()
     try:
         inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
                                       progress=progress, budget=budget)
@@ -101,11 +102,23 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
         data = memo.analyse(first, detected=(lambda found: start("detection", found))
                             if ahead is not None else None)
         return data, write(data, out, formats=formats, redraw=redraw, ahead=ahead, early=early)
+    except BaseException:
+        if ahead is not None:
+            ahead.abandon()         # the error is not held back by workers still starting
+        raise
     finally:
         if ahead is not None:
             ahead.close()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def start_workers():
+    """Worker processes for drawing every figure (``parallel.Ahead``, importing matplotlib
+    from now on), or None where the figures are drawn in this process (one core, no fork)."""
+    from shutdown import parallel
+    n = parallel.workers(len(FIGURES))
+    return parallel.Ahead(n, figures.warm) if n > 1 else None
 
 
 # --------------------------------------------------------------------------- write
