@@ -144,7 +144,7 @@ def draw_source_panel(ax, d: PanelData, src, spec: dict, entity_type, entity_cod
                      "entity_type": entity_type, "entity_code": entity_code, "transform": how}, rec)
     # a title may depend on how the series could be made (``title_when``: transform -> title)
     only = next(iter(used)) if len(used) == 1 else None
-    ax.set_title(gettext(spec.get("title_when", {}).get(only, spec["title"])), loc="left")
+    ax.set_title(gettext(spec.get("title_when", {}).get(only, spec["title"])), loc="left", y=1.0)
     if not used:
         no_data(ax, gettext(spec.get("missing", "no data")).format(code=entity_code), rec)
     if spec.get("ylim"):
