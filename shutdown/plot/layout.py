@@ -4,7 +4,9 @@ watermark on any figure built from simulated data."""
 from __future__ import annotations
 
 import matplotlib.dates as mdates
+import matplotlib.lines as mlines
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -43,8 +45,9 @@ def format_time_axes(axes, strip_ax, x0, x1, tz: str):
     step = 1 if days <= 12 else max(1, days // 10)
     bottom.xaxis.set_major_locator(mdates.DayLocator(interval=step, tz="UTC"))
     bottom.xaxis.set_major_formatter(day_formatter())
-    hour_marks(axes, mdates.HourLocator(byhour=[6, 12, 18], tz="UTC"))
     bottom.set_xlabel(_("UTC"))
+    bottom.grid(axis="x", which="major", **GRID)
+    time_marks(axes, mdates.HourLocator(byhour=[6, 12, 18], tz="UTC"))
     # local midnights, placed at their UTC positions
     first = x0.tz_convert(tz).normalize()
     local_days = pd.date_range(first, x1.tz_convert(tz), freq=f"{step}D", tz=tz)
@@ -56,32 +59,47 @@ def format_time_axes(axes, strip_ax, x0, x1, tz: str):
     top.set_xlabel(_("local time ({tz}, {offsets}); ticks at local midnight").format(tz=tz, offsets=offs),
                    fontsize=FONT_SIZE - 1)
     top.tick_params(labelsize=FONT_SIZE - 1)
-    for ax in axes[:-1]:
-        ax.tick_params(labelbottom=False)
-    for ax in axes:
-        ax.grid(axis="x", which="major", color="#DDDDDD", lw=0.5)
 
 
-def hour_marks(axes, locator) -> None:
-    """The unlabelled minor ticks of the shared time axis, drawn as one marker line per axes.
+GRID = dict(color="#DDDDDD", lw=0.5)       # the day lines across every time panel
 
-    Drawn as matplotlib's minor ticks they were a third of a time figure's drawing: every
-    tick of every panel is five artists (two marks, a grid line, two labels), made and
-    styled one by one. The marks look the same: the marker, size, width and colour a
-    minor tick has (``xtick.minor.*``), below the axes, in front of what it holds."""
+
+def time_marks(axes, hours) -> None:
+    """The shared time axis' marks above the bottom axes, which alone has labels: on each
+    the day ticks and their grid lines, and on every axes the unlabelled ``hours`` ticks,
+    drawn as one line each (marks: markers; grid: segments) in their ticks' styles.
+
+    As matplotlib's ticks they were half of a time figure's drawing: five artists each (two
+    marks, a grid line, two labels), made and styled one by one, on every panel. The
+    pixels are the same: the same markers, sizes, widths and colours (``xtick.*``, GRID),
+    at the locations the bottom axis' locators give inside the view, drawn where the
+    axis would be drawn (zorder 1.5: above patches, below lines)."""
     import matplotlib as mpl
-    from matplotlib.lines import TICKDOWN, Line2D
-    ax0 = axes[-1]
-    ax0.xaxis.set_minor_locator(locator)
-    lo, hi = ax0.get_xlim()
-    locs = [x for x in ax0.xaxis.get_minorticklocs() if lo <= x <= hi]
-    ax0.xaxis.set_minor_locator(mticker.NullLocator())     # shared: no axes draws them twice
+    from matplotlib.lines import Line2D
+    bottom = axes[-1]
+    bottom.xaxis.set_minor_locator(hours)
+    lo, hi = bottom.get_xlim()
+    tol = (hi - lo) * 1e-10                 # as matplotlib keeps ticks at the view's edges
+    days = [x for x in bottom.xaxis.get_majorticklocs() if lo - tol <= x <= hi + tol]
+    hours = [x for x in bottom.xaxis.get_minorticklocs() if lo - tol <= x <= hi + tol]
+    bottom.xaxis.set_minor_locator(mticker.NullLocator())     # shared: drawn below, not twice
     rc = mpl.rcParams
-    for ax in axes:
+    colour = rc["xtick.color"]
+
+    def marks(ax, locs, which):
         ax.add_line(Line2D(locs, [0.0] * len(locs), transform=ax.get_xaxis_transform(which="tick1"),
-                           ls="none", marker=TICKDOWN, color=rc["xtick.color"],
-                           markeredgecolor=rc["xtick.color"], markersize=rc["xtick.minor.size"],
-                           markeredgewidth=rc["xtick.minor.width"], clip_on=False, zorder=1.5))
+                           ls="none", marker=mlines.TICKDOWN, color=colour, markeredgecolor=colour,
+                           markersize=rc[f"xtick.{which}.size"], markeredgewidth=rc[f"xtick.{which}.width"],
+                           clip_on=False, zorder=1.5))
+    for ax in axes[:-1]:
+        ax.xaxis.set_visible(False)
+        xs = [v for x in days for v in (x, x, np.nan)]
+        ys = [v for _ in days for v in (0.0, 1.0, np.nan)]
+        ax.add_line(Line2D(xs, ys, transform=ax.get_xaxis_transform(which="grid"), ls=rc["grid.linestyle"],
+                           alpha=rc["grid.alpha"], zorder=1.5, **GRID))
+        marks(ax, days, "major")
+    for ax in axes:
+        marks(ax, hours, "minor")
 
 
 def day_label(d) -> str:
