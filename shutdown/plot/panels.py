@@ -377,23 +377,28 @@ def draw_heat_panel(ax, k, n, rows, label, cmap, meta: dict, rec: Record, dark_l
     days = list(n.columns)
     norm = matplotlib.colors.Normalize(0, 1)
     cm = matplotlib.colormaps[cmap]
+    # day edges and the counts as arrays, once (not a lookup per cell); a row without
+    # tests has n = 0
+    starts = [num(day) for day in days]
+    ends = [num(day + pd.Timedelta(days=1)) for day in days]
+    nn_all = n.reindex(index=list(rows), fill_value=0.0).to_numpy(dtype=float)
+    kk_all = k.reindex(index=list(rows), columns=days, fill_value=0.0).to_numpy(dtype=float)
     cells = []      # (row, day, share or None, n): the CSV's
     for i, r in enumerate(rows):
-        for day in days:
-            a = num(day)
-            b = num(day + pd.Timedelta(days=1))
-            nn = float(n.at[r, day]) if r in n.index else 0.0
-            kk = float(k.at[r, day]) if r in k.index else 0.0
+        for j, day in enumerate(days):
+            a, b = starts[j], ends[j]
+            nn, kk = float(nn_all[i, j]), float(kk_all[i, j])
             cells.append((r, day, kk / nn if nn > 0 else None, nn))
+            # add_artist: the panel's limits are set, not autoscaled from its cells
             if nn > 0:
                 share = kk / nn
-                ax.add_patch(Rectangle((a, i), b - a, 1, facecolor=cm(norm(share)), edgecolor="white",
-                                       lw=0.5))
+                ax.add_artist(Rectangle((a, i), b - a, 1, facecolor=cm(norm(share)), edgecolor="white",
+                                        lw=0.5))
                 ax.text((a + b) / 2, i + 0.5, f"{nn:.0f}", ha="center", va="center",
                         fontsize=FONT_SIZE - 3, color="white" if (share < 0.5) == dark_low else "black")
             else:
-                ax.add_patch(Rectangle((a, i), b - a, 1, facecolor="white", edgecolor="#DDDDDD",
-                                       hatch="////", lw=0.3))
+                ax.add_artist(Rectangle((a, i), b - a, 1, facecolor="white", edgecolor="#DDDDDD",
+                                        hatch="////", lw=0.3))
     ax.set_ylim(len(rows), 0)
     ax.set_yticks(np.arange(len(rows)) + 0.5)
     ax.set_yticklabels(rows, fontsize=FONT_SIZE - 2)
