@@ -89,6 +89,13 @@ def no_data(ax, what: str, rec: Record):
     rec.add("missing", {"panel": ax.get_label(), "what": what})
 
 
+# A compact panel title sitting on the panel's top edge: where matplotlib's automatic title
+# placement put the former ``pad=2`` titles (their descent is larger than 2 pt, so it moved
+# them up until they touched the edge), without that pass (it measures every y tick again
+# before the panel is drawn).
+TITLE_ON_TOP = dict(loc="left", y=1.0, pad=0, va="bottom")
+
+
 # --------------------------------------------------------------------------- overview panels
 # A source declares its overview panels (``DECLARATION["panels"]``, see
 # ``shutdown.sources.registry``); a panel names its series and how each is made from the
@@ -173,7 +180,7 @@ def draw_network_panel(ax, d: PanelData, net, rec: Record) -> set[int]:
     """One network (ASN): ``network_series``, each made by its transform; returns the
     indices drawn (for the legend)."""
     code = str(net.asn)
-    ax.set_title(f"{net.name} (AS{net.asn})", loc="left", pad=2)
+    ax.set_title(f"{net.name} (AS{net.asn})", **TITLE_ON_TOP)
     series = network_series()
     used = set()
     for i, (src, g) in enumerate(series):
@@ -217,7 +224,7 @@ def draw_region_panel(ax, d: PanelData, country: str, region: str, panel: tuple,
     src, sig, sub = panel
     declared, signal = registry.sources().get(src), registry.signal(src, sig)
     name = f"{declared.title if declared else src} {signal.name if signal else sig}" + (f" ({sub})" if sub else "")
-    ax.set_title(f"{gettext(name)}: {gettext('share of baseline')}", loc="left", pad=2)
+    ax.set_title(f"{gettext(name)}: {gettext('share of baseline')}", **TITLE_ON_TOP)
     c = baseline_ratio(select(d.tidy, src, sig, sub, "country", country), d.baseline)
     r = baseline_ratio(select(d.tidy, src, sig, sub, "region", region), d.baseline)
     draw_series(ax, c, f"{country} ({gettext('country')})", 0,
