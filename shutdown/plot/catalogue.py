@@ -79,4 +79,6 @@ FIGURES: dict[str, FigureDef] = {
 
 def figure(data, name: str):
     """One of FIGURES, drawn from the report's data."""
-    return FIGURES[name].draw(data)
+    from shutdown.plot.save import fewer_collections
+    with fewer_collections():
+        return FIGURES[name].draw(data)
