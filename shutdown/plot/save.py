@@ -2,13 +2,12 @@
 with fixed metadata so the files are a pure function of the figure (stable hashes)."""
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shutdown.errors import InputError
 from shutdown.plot import style as S
+from shutdown.plot.catalogue import fewer_collections
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,23 +22,6 @@ def check_formats(formats) -> tuple[str, ...]:
     if unknown:
         raise InputError(f"unknown figure format {unknown[0]!r} (known: {', '.join(KNOWN_FORMATS)})")
     return tuple(f for f in KNOWN_FORMATS if f in asked or f == "png")
-
-
-@contextmanager
-def fewer_collections(young: int = 50_000):
-    """Python's cycle collector run less often while a figure is built or drawn.
-
-    Matplotlib makes tens of thousands of small objects per figure (artists, transforms,
-    paths); at the default threshold (700) the collector ran ~40 times per figure,
-    sometimes over the whole heap (the report's tables too): a tenth of the drawing's CPU.
-    With ``young`` allocations between young collections it runs a few times; the
-    garbage waiting meanwhile stays small (one figure's). The thresholds are restored."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(young, before[0]), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def save(fig: Figure, base, formats=None) -> dict:
