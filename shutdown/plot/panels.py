@@ -45,7 +45,9 @@ def draw_series(ax, s: pd.Series, label: str, style: int, meta: dict, rec: Recor
     if s.empty:
         return
     label = gettext(label)
-    x = mdates.date2num(s.index.tz_convert("UTC").tz_localize(None).to_pydatetime())
+    # datetime64 straight in: the same day numbers as from Python datetimes, without
+    # making one object per point (a fifth of a figure's build went to that)
+    x = mdates.date2num(s.index.tz_convert("UTC").tz_localize(None).to_numpy())
     ax.plot(x, s.to_numpy(dtype=float), color=colour, ls=ls, lw=1.0, label=label)
     rec.add("series", {"panel": ax.get_label(), "label": label, "n_points": int(s.size),
                        "first_utc": plain(s.index.min()), "last_utc": plain(s.index.max()), **meta})
