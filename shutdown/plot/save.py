@@ -2,6 +2,8 @@
 with fixed metadata so the files are a pure function of the figure (stable hashes)."""
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,25 +50,32 @@ def save(fig: Figure, base, formats=None) -> dict:
 
 
 def write_png(fig: Figure, path: Path, metadata: dict) -> None:
-    """The figure as PNG at style.DPI: the pixels savefig writes, as RGB when every pixel
-    is opaque (the page is white): a quarter less to compress (a sixth faster, a tenth
-    smaller), decoded to the same colours. zlib level 3, not PIL's 6: 3% larger, a tenth
-    faster."""
+    """The figure as PNG at style.DPI: the pixels savefig writes, encoded here (PIL's PNG
+    encoder spent two thirds of its time choosing a filter per row; without a filter,
+    zlib level 3, the file is smaller still: white space compresses well). RGB when
+    every pixel is opaque (the page is white), else RGBA."""
     import numpy as np
-    from PIL import Image, PngImagePlugin
     dpi = fig.dpi
     if dpi != S.DPI:
         fig.dpi = S.DPI         # as savefig(dpi=...) does, for this drawing only
     try:
         fig.canvas.draw()
         rgba = np.asarray(fig.canvas.buffer_rgba())
-        image = Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1)
-        if rgba[..., 3].min() == 255:
-            image = image.convert("RGB")
-        info = PngImagePlugin.PngInfo()
-        for k, v in metadata.items():
-            info.add_text(k, v)
-        image.save(path, format="png", dpi=(S.DPI, S.DPI), pnginfo=info, compress_level=3)
+        pixels = rgba[..., :3] if (rgba[..., 3] == 255).all() else rgba
+        h, w, n = pixels.shape
+        rows = np.empty((h, 1 + w * n), dtype=np.uint8)
+        rows[:, 0] = 0                                  # filter type None, every row
+        rows[:, 1:] = pixels.reshape(h, w * n)
     finally:
         if dpi != S.DPI:
             fig.dpi = dpi
+    per_metre = int(S.DPI / 0.0254 + 0.5)
+    chunks = [(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if n == 3 else 6, 0, 0, 0)),
+              (b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+              *((b"tEXt", f"{k}\0{v}".encode("latin-1")) for k, v in metadata.items() if v is not None),
+              (b"IDAT", zlib.compress(rows.tobytes(), 3)),
+              (b"IEND", b"")]
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        for kind, data in chunks:
+            f.write(struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data)))
