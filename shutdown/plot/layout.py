@@ -3,6 +3,7 @@ the bottom axis and local time on the top axis, the legend under it, and a SIMUL
 watermark on any figure built from simulated data."""
 from __future__ import annotations
 
+import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.lines as mlines
 import matplotlib.ticker as mticker
@@ -64,39 +65,37 @@ def format_time_axes(axes, strip_ax, x0, x1, tz: str):
 GRID = dict(color="#DDDDDD", lw=0.5)       # the day lines across every time panel
 
 
-def time_marks(axes, hours) -> None:
-    """The shared time axis' marks above the bottom axes, which alone has labels: on each
-    the day ticks and their grid lines, and on every axes the unlabelled ``hours`` ticks,
-    drawn as one line each (marks: markers; grid: segments) in their ticks' styles.
+def time_marks(axes, hour_locator) -> None:
+    """The shared time axis' marks: on the axes above the bottom one (which alone has
+    labels) the day ticks and their grid lines, and on every axes the unlabelled hour
+    ticks of ``hour_locator``, each set drawn as one line (marks: markers; grid: segments).
 
-    As matplotlib's ticks they were half of a time figure's drawing: five artists each (two
-    marks, a grid line, two labels), made and styled one by one, on every panel. The
+    As matplotlib's ticks they were a third of a time figure's drawing: five artists each
+    (two marks, a grid line, two labels), made and styled one by one, on every panel. The
     pixels are the same: the same markers, sizes, widths and colours (``xtick.*``, GRID),
-    at the locations the bottom axis' locators give inside the view, drawn where the
-    axis would be drawn (zorder 1.5: above patches, below lines)."""
-    import matplotlib as mpl
-    from matplotlib.lines import Line2D
+    at the locations the bottom axis' locators give inside the view, drawn where the axis
+    would be drawn (zorder 1.5: above patches, below lines)."""
     bottom = axes[-1]
-    bottom.xaxis.set_minor_locator(hours)
+    bottom.xaxis.set_minor_locator(hour_locator)
     lo, hi = bottom.get_xlim()
     tol = (hi - lo) * 1e-10                 # as matplotlib keeps ticks at the view's edges
     days = [x for x in bottom.xaxis.get_majorticklocs() if lo - tol <= x <= hi + tol]
     hours = [x for x in bottom.xaxis.get_minorticklocs() if lo - tol <= x <= hi + tol]
     bottom.xaxis.set_minor_locator(mticker.NullLocator())     # shared: drawn below, not twice
-    rc = mpl.rcParams
+    rc = matplotlib.rcParams
     colour = rc["xtick.color"]
 
     def marks(ax, locs, which):
-        ax.add_line(Line2D(locs, [0.0] * len(locs), transform=ax.get_xaxis_transform(which="tick1"),
-                           ls="none", marker=mlines.TICKDOWN, color=colour, markeredgecolor=colour,
-                           markersize=rc[f"xtick.{which}.size"], markeredgewidth=rc[f"xtick.{which}.width"],
-                           clip_on=False, zorder=1.5))
+        ax.add_line(mlines.Line2D(locs, [0.0] * len(locs), transform=ax.get_xaxis_transform(which="tick1"),
+                                  ls="none", marker=mlines.TICKDOWN, color=colour, markeredgecolor=colour,
+                                  markersize=rc[f"xtick.{which}.size"],
+                                  markeredgewidth=rc[f"xtick.{which}.width"], clip_on=False, zorder=1.5))
     for ax in axes[:-1]:
         ax.xaxis.set_visible(False)
         xs = [v for x in days for v in (x, x, np.nan)]
         ys = [v for _ in days for v in (0.0, 1.0, np.nan)]
-        ax.add_line(Line2D(xs, ys, transform=ax.get_xaxis_transform(which="grid"), ls=rc["grid.linestyle"],
-                           alpha=rc["grid.alpha"], zorder=1.5, **GRID))
+        ax.add_line(mlines.Line2D(xs, ys, transform=ax.get_xaxis_transform(which="grid"),
+                                  ls=rc["grid.linestyle"], alpha=rc["grid.alpha"], zorder=1.5, **GRID))
         marks(ax, days, "major")
     for ax in axes:
         marks(ax, hours, "minor")
