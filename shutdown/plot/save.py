@@ -73,7 +73,7 @@ def write_png(fig: Figure, path: Path, metadata: dict) -> None:
     chunks = [(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2 if n == 3 else 6, 0, 0, 0)),
               (b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
               *((b"tEXt", f"{k}\0{v}".encode("latin-1")) for k, v in metadata.items() if v is not None),
-              (b"IDAT", zlib.compress(rows.tobytes(), 3)),
+              (b"IDAT", zlib.compress(rows.data, 3)),
               (b"IEND", b"")]
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n")
