@@ -90,17 +90,25 @@ def store(key: str, value) -> None:
             pass
 
 
+def kept(inputs: Result, thresholds=None) -> Result | None:
+    """``inputs`` with the analysis the cache keeps for them, or None."""
+    got = load(analysis_key(inputs, thresholds))
+    if isinstance(got, dict) and set(got) == set(ANALYSIS_FIELDS):
+        return inputs.replace(**got)
+    return None
+
+
 def analyse(inputs: Result, thresholds=None, detected=None) -> Result:
     """``pipeline.analyse``, with the analysis taken from the cache where its key is kept
     (``detected`` is called all the same, with the record as far as detection takes it)."""
     from shutdown import pipeline
     from shutdown.detect import Detection
-    akey = analysis_key(inputs, thresholds)
-    kept = load(akey)
-    if isinstance(kept, dict) and set(kept) == set(ANALYSIS_FIELDS):
+    done = kept(inputs, thresholds)
+    if done is not None:
         if detected is not None:
-            detected(inputs.replace(detection=kept["detection"], others=kept["others"]))
-        return inputs.replace(**kept)
+            detected(inputs.replace(detection=done.detection, others=done.others))
+        return done
+    akey = analysis_key(inputs, thresholds)
     dkey = detection_key(inputs, thresholds)
     det = load(dkey)
     det = det if isinstance(det, Detection) else None

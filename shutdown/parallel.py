@@ -60,7 +60,7 @@ class Ahead:
     once in this process."""
 
     def __init__(self, n: int, warm: Callable[[], None]):
-        self.pool = None
+        self.pool, self.workers = None, n
         if n > 1:
             self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"),
                                             initializer=_warmed, initargs=(warm,))

@@ -92,15 +92,23 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
 
         if ahead is None and parallel.workers(len(todo)) > 1:
             ahead = parallel.Ahead(parallel.workers(len(todo)), figures.warm)
+        # The analysis of inputs seen before comes from the cache (``memo``): then every
+        # figure can go now, split between the workers by weight; else the figures that
+        # need only the inputs go now, those that need no alignment after detection
+        # (``detected``). The record keeps the inputs' hashes render_key made.
+        data = memo.kept(first)
         if ahead is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             scratch = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.early."))
-            start("inputs", first)
-        # the record keeps the inputs' hashes render_key made; after detection (``detected``),
-        # the figures that need no alignment go to the workers. The analysis of inputs seen
-        # before comes from the cache (``memo``): only the figures are drawn again.
-        data = memo.analyse(first, detected=(lambda found: start("detection", found))
-                            if ahead is not None else None)
+            if data is not None:
+                for batch in figures.balanced(todo, ahead.workers):
+                    task = ahead.submit(figures.draw_batch, data, batch, scratch, formats)
+                    early.update({n: figures.Part(task, i) for i, n in enumerate(batch)})
+            else:
+                start("inputs", first)
+        if data is None:
+            data = memo.analyse(first, detected=(lambda found: start("detection", found))
+                                if ahead is not None else None)
         return data, write(data, out, formats=formats, redraw=redraw, ahead=ahead, early=early)
     except BaseException:
         if ahead is not None:

@@ -177,6 +177,42 @@ def draw_task(data: Result, name: str, figdir: Path, formats, chart: bool = True
         return draw_figure(data, name, figdir, formats, chart)
 
 
+def balanced(names: list, n: int) -> list[list]:
+    """``names`` split into ``n`` batches whose summed ``FigureDef.weight`` differ least
+    (the longest batch as short as can be; every split tried: a report has a handful of
+    figures), each heaviest first. A queue of single figures would leave one worker alone
+    with the last figure while the other waits."""
+    import itertools
+    weight = {name: FIGURES[name].weight for name in names}
+    best, best_span = None, float("inf")
+    for owner in itertools.product(range(n), repeat=len(names)):
+        if owner and owner[0] != 0:       # the same splits with the batches renumbered
+            continue
+        loads = [0.0] * n
+        for name, i in zip(names, owner):
+            loads[i] += weight[name]
+        if max(loads) < best_span - 1e-9:
+            best, best_span = owner, max(loads)
+    batches = [[name for name, i in zip(names, best or ()) if i == k] for k in range(n)]
+    return [sorted(b, key=lambda name: -weight[name]) for b in batches if b]
+
+
+def draw_batch(data: Result, names: list, figdir: Path, formats) -> list:
+    """``draw_task`` (without the interactive chart) for each of ``names``, in order."""
+    return [draw_task(data, name, figdir, formats, False) for name in names]
+
+
+class Part:
+    """The result of one figure of a batch (``draw_batch``) submitted as one task: what
+    ``Ahead.result`` takes as a future."""
+
+    def __init__(self, future, index: int):
+        self.future, self.index = future, index
+
+    def result(self):
+        return self.future.result()[self.index]
+
+
 def _moved(result: tuple, figdir: Path) -> tuple:
     """A figure drawn ahead into a scratch directory, its files moved into ``figdir``."""
     files, *rest = result
