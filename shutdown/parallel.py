@@ -59,12 +59,15 @@ class Ahead:
     ``close`` ends the workers. With one worker or no fork, ``submit`` runs the work at
     once in this process."""
 
-    def __init__(self, n: int, warm: Callable[[], None]):
+    def __init__(self, n: int, warm: Callable[[], None], processes: int | None = None):
+        # n: the processes a task may use at once (``fork_each`` in the worker);
+        # processes: the pool's workers (default n)
         self.pool, self.workers = None, n
         if n > 1:
-            self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"),
+            k = processes or n
+            self.pool = ProcessPoolExecutor(k, mp_context=multiprocessing.get_context("fork"),
                                             initializer=_warmed, initargs=(warm,))
-            for _ in range(n):          # start every worker now (they start on demand)
+            for _ in range(k):          # start every worker now (they start on demand)
                 self.pool.submit(_nothing)
 
     def submit(self, fn: Callable, *args):
@@ -98,6 +101,52 @@ class Ahead:
                 proc.terminate()
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = None
+
+
+def fork_each(items: list, fn: Callable) -> list:
+    """``[fn(x) for x in items]``: the first here, each other in a child forked from this
+    process, so they share what it has loaded (a drawing worker forks with matplotlib
+    imported and the report's data unpickled: the children start at once). Results come
+    back pickled through a pipe; a child that dies is redone here; an exception in a child
+    is raised here. Only in a process without threads (a pool worker): fork copies none.
+    Without fork, in this process one after another."""
+    import pickle
+    import threading
+    if len(items) < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return [fn(x) for x in items]
+    kids = []
+    for x in items[1:]:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:                                   # the child: work, answer, leave
+            os.close(r)
+            try:
+                try:
+                    payload = pickle.dumps((True, fn(x)))
+                except BaseException as exc:           # noqa: BLE001 -- raised in the parent
+                    try:
+                        payload = pickle.dumps((False, exc))
+                    except Exception:
+                        payload = pickle.dumps((False, RuntimeError(repr(exc))))
+                with os.fdopen(w, "wb") as f:
+                    f.write(payload)
+            finally:
+                os._exit(0)
+        os.close(w)
+        kids.append((pid, r, x))
+    out = [fn(items[0])]
+    for pid, r, x in kids:
+        with os.fdopen(r, "rb") as f:
+            payload = f.read()
+        os.waitpid(pid, 0)
+        try:
+            ok, value = pickle.loads(payload)
+        except Exception:                              # the child died before answering
+            ok, value = True, fn(x)
+        if not ok:
+            raise value
+        out.append(value)
+    return out
 
 
 def _nothing() -> None:

@@ -87,11 +87,12 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
         todo = [n for n in FIGURES if redraw or not figures.kept(previous, n, keys[n])]
 
         def start(stage: str, data: Result) -> None:      # the figures that need no more than this
-            for n in sorted((n for n in todo if FIGURES[n].needs == stage), key=lambda n: -FIGURES[n].weight):
-                early[n] = ahead.submit(figures.draw_task, data, n, scratch, formats, False)
+            names = [n for n in todo if FIGURES[n].needs == stage]
+            if names:
+                early.update(figures.submit_batches(ahead, data, names, scratch, formats))
 
-        if ahead is None and parallel.workers(len(todo)) > 1:
-            ahead = parallel.Ahead(parallel.workers(len(todo)), figures.warm)
+        if ahead is None and todo:
+            ahead = start_workers()
         # The analysis of inputs seen before comes from the cache (``memo``): then every
         # figure can go now, split between the workers by weight; else the figures that
         # need only the inputs go now, those that need no alignment after detection
@@ -100,10 +101,8 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
         if ahead is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             scratch = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.early."))
-            if data is not None:
-                for batch in figures.balanced(todo, ahead.workers):
-                    task = ahead.submit(figures.draw_batch, data, batch, scratch, formats)
-                    early.update({n: figures.Part(task, i) for i, n in enumerate(batch)})
+            if data is not None:        # with the verdicts: charted by the workers too
+                early.update(figures.submit_batches(ahead, data, todo, scratch, formats, chart=True))
             else:
                 start("inputs", first)
         if data is None:
@@ -122,11 +121,14 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
 
 
 def start_workers():
-    """Worker processes for drawing every figure (``parallel.Ahead``, importing matplotlib
-    from now on), or None where the figures are drawn in this process (one core, no fork)."""
+    """A worker process for drawing the figures (``parallel.Ahead``), importing matplotlib
+    from now on; it draws each task's figures in as many processes as there are cores,
+    forking the others from itself once it has matplotlib and the data (one import of
+    matplotlib, not one per core). None where the figures are drawn in this process (one
+    core, no fork)."""
     from shutdown import parallel
     n = parallel.workers(len(FIGURES))
-    return parallel.Ahead(n, figures.warm) if n > 1 else None
+    return parallel.Ahead(n, figures.warm, processes=1) if n > 1 else None
 
 
 # --------------------------------------------------------------------------- write

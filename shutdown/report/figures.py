@@ -193,24 +193,38 @@ def balanced(names: list, n: int) -> list[list]:
             loads[i] += weight[name]
         if max(loads) < best_span - 1e-9:
             best, best_span = owner, max(loads)
-    batches = [[name for name, i in zip(names, best or ()) if i == k] for k in range(n)]
-    return [sorted(b, key=lambda name: -weight[name]) for b in batches if b]
+    batches = [sorted((name for name, i in zip(names, best or ()) if i == k), key=lambda name: -weight[name])
+               for k in range(n)]
+    # the heaviest first: ``draw_batches`` draws the first in the worker itself, the others in
+    # processes forked from it, which start colder (their pages are copied as they write them)
+    return sorted((b for b in batches if b), key=lambda b: -sum(weight[name] for name in b))
 
 
-def draw_batch(data: Result, names: list, figdir: Path, formats) -> list:
-    """``draw_task`` (without the interactive chart) for each of ``names``, in order."""
-    return [draw_task(data, name, figdir, formats, False) for name in names]
+def draw_batches(data: Result, batches: list, figdir: Path, formats, chart: bool = False) -> list:
+    """``draw_task`` for each figure of each batch, the batches side by side (the first in
+    this worker, each other in a process forked from it: ``parallel.fork_each``), as one
+    task: [[result per figure] per batch]."""
+    return parallel.fork_each(batches, lambda names: [draw_task(data, n, figdir, formats, chart)
+                                                      for n in names])
+
+
+def submit_batches(ahead, data: Result, names: list, figdir: Path, formats, chart: bool = False) -> dict:
+    """``names`` drawn by ``ahead``'s worker in balanced batches, one per process it may
+    use: {name: a future of its ``draw_task`` result}."""
+    batches = balanced(names, ahead.workers)
+    task = ahead.submit(draw_batches, data, batches, figdir, formats, chart)
+    return {n: Part(task, i, j) for i, batch in enumerate(batches) for j, n in enumerate(batch)}
 
 
 class Part:
-    """The result of one figure of a batch (``draw_batch``) submitted as one task: what
+    """The result of one figure of a task that draws several (``draw_batches``): what
     ``Ahead.result`` takes as a future."""
 
-    def __init__(self, future, index: int):
-        self.future, self.index = future, index
+    def __init__(self, future, batch: int, index: int):
+        self.future, self.batch, self.index = future, batch, index
 
     def result(self):
-        return self.future.result()[self.index]
+        return self.future.result()[self.batch][self.index]
 
 
 def _moved(result: tuple, figdir: Path) -> tuple:
@@ -246,11 +260,12 @@ def draw_or_reuse(data: Result, figdir: Path, formats, keys: dict, previous: Pat
     if ahead is not None or parallel.workers(len(order)) > 1:     # the longest first: the workers finish together
         order.sort(key=lambda n: -FIGURES[n].weight)
     if ahead is not None:
-        late = {n: ahead.submit(draw_task, data, n, figdir, formats) for n in order}
+        late = submit_batches(ahead, data, order, figdir, formats, chart=True) if order else {}
         for n in todo:
-            if n in early:      # drawn before the verdicts: charted here, now that they are known
-                drawn = ahead.result(early[n], draw_task, data, n, figdir, formats, False)
-                done[n] = add_chart(data, n, _moved(drawn, figdir), figdir)
+            if n in early:      # drawn into the scratch directory, before or with the verdicts
+                drawn = _moved(ahead.result(early[n], draw_task, data, n, figdir, formats, False), figdir)
+                # drawn before the verdicts were known: charted here, now that they are
+                done[n] = add_chart(data, n, drawn, figdir) if len(drawn) == 3 else drawn
             else:
                 done[n] = ahead.result(late[n], draw_task, data, n, figdir, formats)
         return done, todo
