@@ -47,6 +47,14 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=None)
+def version(package: str) -> str:
+    """An installed package's version, looked up once (a render key and the analysis
+    cache's key name several; each lookup reads the package's metadata, ~1 ms)."""
+    from importlib.metadata import version as installed
+    return installed(package)
+
+
 @functools.lru_cache(maxsize=1)
 def code_sha256() -> str:
     """Hash of this package's source files and translation catalogues: a figure drawn by
@@ -67,13 +75,26 @@ def _sort_codes(col: pd.Series) -> np.ndarray:
     return pd.factorize(col.astype(str), sort=True)[0]
 
 
+def _hashable_text(col: pd.Series) -> pd.Series:
+    """A text column that hashes as its Python strings do (``as_text``): a categorical of
+    strings keeps its codes, with the categories as Python strings -- pandas hashes the
+    few categories and takes by code, the same row hashes as hashing every string
+    (``tests/test_sidecar``), ~10x faster on a keyed table."""
+    if isinstance(col.dtype, pd.CategoricalDtype) and not col.isna().any() and \
+            all(isinstance(c, str) for c in col.cat.categories):
+        cats = pd.Index(list(col.cat.categories), dtype=object)
+        return pd.Series(pd.Categorical.from_codes(col.cat.codes.to_numpy(), categories=cats),
+                         index=col.index, name=col.name)
+    return as_text(col)
+
+
 def tidy_sha256(tidy: pd.DataFrame) -> str:
     """Content hash of a tidy table: independent of row order and of string vs object dtype."""
     if tidy is None or len(tidy) == 0:
         return sha256_bytes(b"empty tidy table")
     df = tidy[TIDY_COLUMNS].copy()
     for c in TEXT_COLUMNS:
-        df[c] = as_text(df[c])
+        df[c] = _hashable_text(df[c])
     df["ts_utc"] = pd.to_datetime(df["ts_utc"], utc=True).astype("int64")
     df["value"] = df["value"].astype("float64").round(9)
     df["simulated"] = df["simulated"].astype(bool)

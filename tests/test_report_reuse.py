@@ -167,3 +167,44 @@ def test_the_chart_library_is_bundled_once_and_kept(tmp_path, monkeypatch):
     interactive.library_js.cache_clear()
     assert interactive.library_js() == first and len(calls) == 1      # read back, not bundled again
     interactive.library_js.cache_clear()
+
+
+def test_an_edited_case_or_timeline_is_seen_before_the_inputs_are_read(base, tmp_path, monkeypatch,
+                                                                       fast_plots):
+    """``edited_since``: what lets ``build`` start its workers before reading the inputs."""
+    case, data = base
+    out = tmp_path / "out"
+    assert not report.figures.edited_since(None, case)
+    assert not report.figures.edited_since(tmp_path, case)           # no report there
+    monkeypatch.setenv("SHUTDOWN_WORKERS", "1")
+    report.write(data, out, formats=("png",))
+    assert not report.figures.edited_since(out, case)
+    tl = tmp_path / "timeline.toml"
+    shutil.copy(case.timeline_path, tl)
+    moved = dataclasses.replace(case, timeline_path=tl)
+    assert not report.figures.edited_since(out, moved)               # the same bytes elsewhere
+    tl.write_text(tl.read_text() + "\n# edited\n", encoding="utf-8")
+    assert report.figures.edited_since(out, moved)
+    (out / "manifest.json").write_text("{", encoding="utf-8")        # damaged: no guess
+    assert not report.figures.edited_since(out, moved)
+
+
+@pytest.mark.parametrize("case_arg", ["no-such-case", "bad"])
+def test_a_redraw_that_fails_early_ends_its_workers(tmp_path, case_arg):
+    """``report --redraw`` starts its workers before it reads the case: a bad case still
+    ends in one line, exit 2, with no worker left behind (a worker holding the pipes open
+    would make the run time out)."""
+    import os
+    import subprocess
+    import sys
+    if parallel.workers(len(plot.FIGURES)) == 1:
+        pytest.skip("one core or no fork here: no workers are started")
+    if case_arg == "bad":
+        (tmp_path / "bad.toml").write_text('name = "x"\n', encoding="utf-8")
+        case_arg = str(tmp_path / "bad.toml")
+    p = subprocess.run([sys.executable, "-c", "from shutdown.cli import app; app()", "report", case_arg,
+                        "--demo", "--redraw", "--out", str(tmp_path / "out")],
+                       capture_output=True, text=True, timeout=60, env={**os.environ, "SHUTDOWN_WORKERS": "2"})
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.count("\n") == 1 and p.stderr.startswith("error:") and "Traceback" not in p.stderr
+    assert not (tmp_path / "out").exists()

@@ -53,19 +53,31 @@ def report_cmd(
     Example: shutdown report kz-2022-01 --demo
     """
     with user_errors():
+        import gc
         from pathlib import Path
 
         from shutdown.case import load_case
-        from shutdown.report import build, default_out
+        from shutdown.report import build, default_out, start_workers
         from shutdown.plot import check_formats
         from shutdown import i18n
         fmts = check_formats(formats)       # a typo fails before any work
         i18n.check(lang)
         budgets = budget_from_options(budget, run_budget)     # the run's clock starts here
-        c = load_case(case)
+        # What is loaded so far (pandas, the package) lives as long as this process: the
+        # collector need not scan it again at every full collection, nor a forked drawing
+        # worker touch its pages (measured: reading the inputs ~0.1 s faster)
+        gc.freeze()
+        # every figure is to be drawn: the workers start before the case is even read
+        ahead = start_workers() if redraw else None
+        try:
+            c = load_case(case)
+        except BaseException:
+            if ahead is not None:
+                ahead.abandon()
+            raise
         data, dest = build(c, Path(out) if out else default_out(c.name, demo, lang), formats=fmts,
                            redraw=redraw, lang=lang, cache=cache, demo=demo, refresh=refresh,
-                           progress=False if quiet else None, budget=budgets)
+                           progress=False if quiet else None, budget=budgets, ahead=ahead)
     label = "SIMULATED data (offline demo)" if data.simulated else "measured data"
     held = sum(1 for x in data.expectations if x.get("ok"))
     typer.echo(f"report written to {dest}/ from {label}: report.md, report.html, "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from shutdown import plot
@@ -109,7 +110,7 @@ def _series(rec, x0, x1) -> tuple[list, dict, dict, list]:
             notes[(p, lab)] = f"lowest and highest of every {k} points shown"
         # the series by its index in ``labels`` (the label itself would repeat on every point)
         i = labels.index(lab)
-        pts.extend({"p": p, "i": i, "t": int(a), "v": sig(b)} for a, b in zip(t, v))
+        pts.extend({"p": p, "i": i, "t": a, "v": sig(b)} for a, b in zip(t.astype(np.int64).tolist(), v.tolist()))
     return pts, styles, notes, labels
 
 

@@ -67,18 +67,26 @@ def thin(t: np.ndarray, v: np.ndarray, limit: int = MAX_POINTS) -> tuple[np.ndar
     k = 1
     if t.size > limit:
         k = math.ceil(t.size / (limit // 2))
-        keep = []
-        for i in range(0, t.size, k):
-            seg = v[i:i + k]
-            a, b = i + int(np.argmin(seg)), i + int(np.argmax(seg))
-            keep.extend(sorted({a, b}))
-        keep = np.asarray(keep)
+        keep = _extremes(v, k)
         t, v = t[keep], v[keep]
     if gaps.size:
         t, v = np.concatenate([t, gaps]), np.concatenate([v, np.full(gaps.size, np.nan)])
         order = np.argsort(t, kind="stable")
         t, v = t[order], v[order]
     return t, v, k
+
+
+def _extremes(v: np.ndarray, k: int) -> np.ndarray:
+    """Per bucket of ``k`` finite values: the positions of its lowest and highest (the first
+    of equals; one position where they are the same), in order; all buckets at once, the
+    last padded with values that never win."""
+    m = math.ceil(v.size / k)
+    pad = m * k - v.size
+    lo = np.argmin(np.r_[v, np.full(pad, np.inf)].reshape(m, k), axis=1)
+    hi = np.argmax(np.r_[v, np.full(pad, -np.inf)].reshape(m, k), axis=1)
+    start = np.arange(m) * k
+    both = np.stack([start + np.minimum(lo, hi), start + np.maximum(lo, hi)], axis=1)
+    return both[np.stack([np.ones(m, dtype=bool), lo != hi], axis=1)]
 
 
 def fmt(v) -> str:

@@ -7,6 +7,8 @@ registry without loading matplotlib (a third of a warm report's start-up).
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -25,8 +27,9 @@ class FigureDef:
     # verdicts), "detection" (the detected intervals and other documenters' entries, not the
     # verdicts) or "inputs" (nothing more): the report draws it as soon as that is known
     needs: str = "alignment"
-    # its drawing time relative to the others' (the demo's, measured): the longest go to
-    # the worker processes first, so that none is left alone with a long one at the end
+    # its drawing time relative to the others' (the demo's, measured in a fresh worker:
+    # benchmarks/bench_report.py's docs): the longest go to the worker processes first, or
+    # the figures are split between them by it, so that none is left alone at the end
     weight: float = 1.0
 
 
@@ -57,26 +60,44 @@ FIGURES: dict[str, FigureDef] = {
     "networks": FigureDef(
         lambda d: _figures().networks_figure(d.tidy, d.events, d.intervals, d.case),
         "One panel per network (ASN) of the case, same scale, so operators can be compared.",
-        "non-context", needs="detection", weight=0.9),
+        "non-context", needs="detection", weight=0.85),
     "region": FigureDef(
         lambda d: _figures().region_figure(d.tidy, d.events, d.intervals, d.case),
         "A region against the whole country, for the sources that have regional data.",
-        "non-context", needs="detection", weight=0.65),
+        "non-context", needs="detection", weight=0.6),
     "alignment": FigureDef(
         lambda d: _figures().alignment_figure(d.events, d.intervals, alignment_rows(d), d.case, d.simulated),
         "Each documented event (outlined, hatched by kind) above the detections matched to "
         "it, coloured by verdict.",
-        "non-context", weight=0.6),
+        "non-context", weight=1.0),
     "evidence": FigureDef(
         lambda d: _figures().evidence_figure(d.tidy, d.events, d.case),
         "OONI per local day: web_connectivity per domain (the whitelist's listed sites "
         "above the line, the case's control sites below; colour = share accessible) and "
         "circumvention tests (colour = share anomalous); the number in a cell is the "
         "tests it rests on, a hatched cell had none.",
-        "non-context", needs="inputs", weight=1.15),
+        "non-context", needs="inputs", weight=0.85),
 }
 
 
 def figure(data, name: str):
     """One of FIGURES, drawn from the report's data."""
-    return FIGURES[name].draw(data)
+    with fewer_collections():
+        return FIGURES[name].draw(data)
+
+
+@contextmanager
+def fewer_collections(young: int = 50_000):
+    """Python's cycle collector run less often while a figure is built or drawn.
+
+    Matplotlib makes tens of thousands of small objects per figure (artists, transforms,
+    paths); at the default threshold (700) the collector ran ~40 times per figure,
+    sometimes over the whole heap (the report's tables too): a tenth of the drawing's CPU.
+    With ``young`` allocations between young collections it runs a few times; the
+    garbage waiting meanwhile stays small (one figure's). The thresholds are restored."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(young, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)

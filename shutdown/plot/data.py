@@ -44,7 +44,56 @@ def unit_of(meta: dict) -> str:
     return sig.unit if sig is not None else ""
 
 
-def rows(rec, desc: dict, tz: str) -> list[dict]:
+class _Table:
+    """The CSV as it is written, row by row, and what the sidecar counts of it."""
+
+    def __init__(self):
+        self.buf = io.StringIO()
+        self.writer = csv.writer(self.buf, lineterminator="\n")
+        self.writer.writerow(COLUMNS)
+        self.n = 0
+        self.marks: dict = {}      # mark -> rows, in order of first appearance
+        self.lines: dict = {}      # a line's series -> its points
+
+    def _counted(self, mark: str, series, k: int) -> None:
+        self.n += k
+        self.marks[mark] = self.marks.get(mark, 0) + k
+        if mark == "line":
+            self.lines[series] = self.lines.get(series, 0) + k
+
+    def row(self, r: dict) -> None:
+        self.writer.writerow([_cell(r.get(c, "")) for c in COLUMNS])
+        self._counted(r["mark"], r["series"], 1)
+
+    def line(self, template: dict, utc: list, local: list, values: list) -> None:
+        """A series' points, which differ only in time and value: the row is written once
+        with markers in those three cells, and each point's row is that text with its
+        strings in place of the markers (as quoted as the csv module quotes, since these
+        cells never need quoting), rather than one csv row per point."""
+        if not utc:
+            return
+        probe = io.StringIO()
+        csv.writer(probe, lineterminator="\n").writerow(
+            [_cell(v) for v in map({**template, "time_utc": _MARK, "time_local": _MARK,
+                                    "value": _MARK}.get, COLUMNS)])
+        parts = probe.getvalue().split(_MARK)
+        if len(parts) != 4:         # a marker in the template's own text: row by row
+            for u, lt, v in zip(utc, local, values):
+                self.row({**template, "time_utc": u, "time_local": lt, "value": v})
+            return
+        a, b, c, d = parts
+        self.buf.write("".join([f"{a}{u}{b}{lt}{c}{v}{d}" for u, lt, v in zip(utc, local, values)]))
+        self._counted("line", template["series"], len(utc))
+
+
+_MARK = "\ue000"       # a private-use character: no title or label holds it
+
+
+def _cell(v):
+    return "true" if v is True else "false" if v is False else v
+
+
+def _fill(table: _Table, rec, desc: dict, tz: str) -> None:
     """The figure's rows (COLUMNS), in drawing order."""
     import pandas as pd
 
@@ -59,7 +108,6 @@ def rows(rec, desc: dict, tz: str) -> list[dict]:
         (pd.Timestamp(desc["x_range_utc"][0]), pd.Timestamp(desc["x_range_utc"][1]))
     sim = bool(desc.get("simulated"))
     base = {"figure": desc.get("figure", rec.figure), "simulated": sim}
-    out = []
 
     def row(**kv):
         r = dict(base)
@@ -67,8 +115,9 @@ def rows(rec, desc: dict, tz: str) -> list[dict]:
             if k in kv:
                 kv[f"{k}_utc"], kv[f"{k}_local"] = when(kv.pop(k))
         r.update(kv)
-        out.append({c: r.get(c, "") for c in COLUMNS})
+        table.row(r)
 
+    seen: dict = {}     # a time's two strings, once per figure: its series share their times
     for p in rec.points:
         meta, ax = p["meta"], p["ax"]
         panel = ax.get_title(loc="left") or ax.get_label()     # the title as finally drawn
@@ -81,10 +130,9 @@ def rows(rec, desc: dict, tz: str) -> list[dict]:
             on = (idx >= x0) & (idx <= x1) if x0 is not None else slice(None)
             idx, values = idx[on], p["values"][on]
             if (idx.asi8 % 10**9 == 0).all():       # whole seconds: the times as arrays at once
-                template = {c: "" for c in COLUMNS}
-                template.update(base, panel=panel, mark="line", series=p["series"], unit=unit, **keys)
-                out.extend({**template, "time_utc": u, "time_local": lt, "value": _num(v)}
-                           for u, lt, v in zip(*_stamps(idx, tz), values.tolist()))
+                table.line({**base, "panel": panel, "mark": "line", "series": p["series"],
+                            "unit": unit, **keys},
+                           *_stamps(idx, tz, seen), ["" if v != v else repr(v) for v in values.tolist()])
                 continue
             for t, v in zip(idx, values):
                 row(panel=panel, mark="line", series=p["series"], time=t, value=_num(v),
@@ -110,20 +158,26 @@ def rows(rec, desc: dict, tz: str) -> list[dict]:
             **{k: ",".join(dict.fromkeys(str(m.get(k, "")) for m in members)) if k != "entity_type"
                else str(first.get(k, "")) for k in ("source", "signal", "subtype", "entity_type",
                                                      "entity_code")})
-    return out
 
 
-def _stamps(idx, tz: str) -> tuple:
+def _stamps(idx, tz: str, seen: dict) -> tuple:
     """UTC and local ISO strings of whole-second UTC times, as ``row`` writes them one by
     one ("2022-01-05T18:00:00Z", "2022-01-06T00:00:00+06:00"), formatted by numpy at once
-    (pandas' strftime, element by element, was most of a CSV's time)."""
+    (pandas' strftime, element by element, was most of a CSV's time), each time once per
+    figure: ``seen`` maps the times formatted before (ns since the epoch) to their strings."""
     import numpy as np
-    utc = idx.tz_localize(None).to_numpy()
-    wall = idx.tz_convert(tz).tz_localize(None).to_numpy()
-    secs = ((wall - utc) // np.timedelta64(1, "s")).astype(int)
-    zone = {o: f"{'-' if o < 0 else '+'}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}" for o in set(secs.tolist())}
-    return ([t + "Z" for t in np.datetime_as_string(utc, unit="s").tolist()],
-            [t + zone[o] for t, o in zip(np.datetime_as_string(wall, unit="s").tolist(), secs.tolist())])
+    import pandas as pd
+    ns = idx.as_unit("ns").asi8.tolist()
+    new = [t for t in dict.fromkeys(ns) if t not in seen]
+    if new:
+        utc = np.array(new, dtype="datetime64[ns]")
+        wall = pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(tz).tz_localize(None).to_numpy()
+        secs = ((wall - utc) // np.timedelta64(1, "s")).astype(int).tolist()
+        zone = {o: f"{'-' if o < 0 else '+'}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}" for o in set(secs)}
+        seen.update(zip(new, zip([t + "Z" for t in np.datetime_as_string(utc, unit="s").tolist()],
+                                 [t + zone[o] for t, o in zip(np.datetime_as_string(wall, unit="s").tolist(), secs)])))
+    pairs = [seen[t] for t in ns]
+    return [u for u, _ in pairs], [lt for _, lt in pairs]
 
 
 def _num(v):
@@ -133,15 +187,6 @@ def _num(v):
     return "" if math.isnan(v) else repr(v)
 
 
-def to_csv(table: list[dict]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS)
-    w.writerows([("true" if v is True else "false" if v is False else v) for v in map(r.get, COLUMNS)]
-                for r in table)
-    return buf.getvalue().encode("utf-8")
-
-
 def write(rec, desc: dict, tz: str, path) -> dict:
     """Write the figure's CSV (temp + rename); returns what the sidecar records of it."""
     import os
@@ -149,8 +194,9 @@ def write(rec, desc: dict, tz: str, path) -> dict:
     from pathlib import Path
 
     from shutdown.sidecar import sha256_bytes
-    table = rows(rec, desc, tz)
-    body = to_csv(table)
+    table = _Table()
+    _fill(table, rec, desc, tz)
+    body = table.buf.getvalue().encode("utf-8")
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "wb") as fh:
@@ -159,16 +205,8 @@ def write(rec, desc: dict, tz: str, path) -> dict:
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)       # as the figures beside it (mkstemp makes it 0600)
     os.replace(tmp, path)
-    return {"path": path.name, "sha256": sha256_bytes(body), "rows": len(table),
-            "columns": COLUMNS, "marks": _count(table, "mark"),
-            "lines": _count([r for r in table if r["mark"] == "line"], "series")}
-
-
-def _count(table, key) -> dict:
-    out: dict = {}
-    for r in table:
-        out[r[key]] = out.get(r[key], 0) + 1
-    return out
+    return {"path": path.name, "sha256": sha256_bytes(body), "rows": table.n,
+            "columns": COLUMNS, "marks": table.marks, "lines": table.lines}
 
 
 def read(path) -> list[dict]:

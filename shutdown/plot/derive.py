@@ -25,6 +25,12 @@ def select(tidy: pd.DataFrame, source: str, signal: str, subtype: str | None = N
         m &= tidy["subtype"] == subtype
     if entity_code is not None:
         m &= tidy["entity_code"] == str(entity_code)
+    m = m.to_numpy()
+    ts, value = tidy["ts_utc"].array[m], tidy["value"].to_numpy()[m]
+    if value.dtype == np.float64 and len(ts) and (np.diff(ts.asi8) > 0).all():
+        # one row per time, in order (the usual table): the rows as they are, without a
+        # groupby per panel series; + 0.0 as the sum makes -0.0 (0.0, as pandas' sum)
+        return pd.Series(value + 0.0, index=pd.DatetimeIndex(ts, name="ts_utc"), name="value")
     sub = tidy.loc[m, ["ts_utc", "value"]]
     return sub.groupby("ts_utc")["value"].sum(min_count=1).sort_index()
 
@@ -119,14 +125,16 @@ def intervals_for(intervals, **match) -> pd.DataFrame:
     """The detected intervals whose columns match (a list matches any of its values)."""
     if intervals is None or len(intervals) == 0:
         return pd.DataFrame(columns=["start_utc", "end_utc"])
-    m = pd.Series(True, index=intervals.index)
+    m = np.ones(len(intervals), dtype=bool)
     for k, v in match.items():
         if v is None:
             continue
-        if isinstance(v, (list, tuple, set)):
-            m &= intervals[k].astype(str).isin([str(x) for x in v])
+        want = {str(x) for x in v} if isinstance(v, (list, tuple, set)) else {str(v)}
+        col = intervals[k]
+        if isinstance(col.dtype, pd.StringDtype):     # strings already (missing: never matches)
+            m &= np.fromiter((x in want for x in col.to_numpy(dtype=object)), dtype=bool, count=len(col))
         else:
-            m &= intervals[k].astype(str) == str(v)
+            m &= col.astype(str).isin(list(want)).to_numpy()
     return intervals.loc[m]
 
 
@@ -143,22 +151,36 @@ def day_counts(tidy: pd.DataFrame, case, source: str, signal_is, key, good,
                outcomes=OONI_OUTCOMES) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Outcome-shaped trials (e.g. OONI's) per local day: (k, n) per key (rows) and local day
     (columns, UTC start of the day) over the window; n all trials, k those whose outcome is
-    in ``good``."""
+    in ``good``. ``signal_is`` and ``key`` are taken row by row (a signal's test, a row's
+    key): the rows are narrowed to the window's outcomes before either is computed."""
     x0, x1 = case.window_utc
     src = tidy[tidy["source"] == source]        # on the categorical: no string per row
-    d = src[signal_is(src["signal"].astype(str))]
+    d = src[_each(src["signal"], signal_is)]
     if not len(d):
         return pd.DataFrame(), pd.DataFrame()
-    d = d.assign(key=key(d), outcome=subtype_part(d, -1),
-                 value=pd.to_numeric(d["value"], errors="coerce").fillna(0.0))
     ts = pd.to_datetime(d["ts_utc"], utc=True)
-    d = d[(ts >= x0) & (ts < x1)].assign(
-        day=ts[(ts >= x0) & (ts < x1)].dt.tz_convert(case.timezone).dt.floor("D").dt.tz_convert("UTC"))
-    d = d[d["outcome"].isin(list(outcomes))]
+    inside = ((ts >= x0) & (ts < x1)).to_numpy()
+    d, ts = d[inside], ts[inside]
+    outcome = subtype_part(d, -1)
+    keep = outcome.isin(list(outcomes)).to_numpy()
+    d, ts, outcome = d[keep], ts[keep], outcome[keep]
+    d = d.assign(key=key(d), outcome=outcome, value=pd.to_numeric(d["value"], errors="coerce").fillna(0.0),
+                 day=ts.dt.tz_convert(case.timezone).dt.floor("D").dt.tz_convert("UTC"))
     n = d.pivot_table(index="key", columns="day", values="value", aggfunc="sum", fill_value=0.0)
     k = d[d["outcome"].isin(good)].pivot_table(index="key", columns="day", values="value",
                                                aggfunc="sum", fill_value=0.0)
     return k.reindex_like(n).fillna(0.0), n
+
+
+def _each(col: pd.Series, test) -> pd.Series:
+    """``test`` (a predicate of each value, on strings) of each row; on a categorical, of each
+    category once, spread to its rows."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        if (codes >= 0).all():
+            per = np.asarray(test(pd.Series(col.cat.categories.astype(str))), dtype=bool)
+            return pd.Series(per[codes], index=col.index)
+    return test(col.astype(str))
 
 
 # Best verdict first (shutdown.verdict: as alignment ranks them).
@@ -167,20 +189,21 @@ VERDICT_RANK = _verdict.RANK
 
 def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """The rows of one event worth a line in the Gantt chart: per source family its best
-    primary verdict, plus any control that contradicts the event."""
+    primary verdict (best rank, then fewest minutes off), plus any control that contradicts
+    the event. Picked by position: one ``iloc`` of the rows, not a frame per step."""
     if rows.empty:
         return rows
-    r = rows.assign(_rank=rows["verdict"].map(VERDICT_RANK).fillna(_verdict.UNKNOWN_RANK))
-    if "minutes_off" in r:
-        r = r.assign(_off=r["minutes_off"].abs().fillna(np.inf)).sort_values(["_rank", "_off"], kind="stable")
+    rank = rows["verdict"].map(VERDICT_RANK).fillna(_verdict.UNKNOWN_RANK).to_numpy()
+    if "minutes_off" in rows:
+        order = np.lexsort((rows["minutes_off"].abs().fillna(np.inf).to_numpy(), rank))   # stable
     else:
-        r = r.sort_values("_rank", kind="stable")
-    role = r["role"] if "role" in r else pd.Series("primary", index=r.index)
-    fam = r["family"].fillna(r["source"]) if "family" in r else r["source"]
-    prim = r[role == "primary"].assign(_fam=fam[role == "primary"]).drop_duplicates("_fam")
-    ctrl = r[(role == "control") & (r["verdict"] == "contradicted")]
-    return pd.concat([prim, ctrl]).drop(columns=[c for c in ("_rank", "_off", "_fam") if c in r.columns or c == "_fam"],
-                                        errors="ignore")
+        order = np.argsort(rank, kind="stable")
+    role = (rows["role"] if "role" in rows else pd.Series("primary", index=rows.index)).to_numpy()[order]
+    fam = (rows["family"].fillna(rows["source"]) if "family" in rows else rows["source"]).to_numpy()[order]
+    prim = order[role == "primary"]
+    prim = prim[~pd.Series(fam[role == "primary"]).duplicated().to_numpy()]
+    ctrl = order[(role == "control") & (rows["verdict"].to_numpy()[order] == "contradicted")]
+    return rows.iloc[np.concatenate([prim, ctrl])]
 
 
 def overall_verdict(rows: pd.DataFrame) -> str:

@@ -3,10 +3,10 @@ overlap (the event strip on top of every time figure), and faint guides at their
 in the panels below."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
-from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from shutdown.i18n import _, current
@@ -45,12 +45,19 @@ def event_record(ev_id, kind, precision, label, start, end) -> dict:
 
 def text_width_px(texts: list[str], fontsize: float, dpi: float) -> list[float]:
     """Rendered widths of label texts, in pixels, at the figure's dpi."""
-    scratch = Figure(dpi=dpi)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    r = FigureCanvasAgg(scratch).get_renderer()
+    import matplotlib as mpl
+    family = tuple(mpl.rcParams["font.family"])
+    return [_text_width_px(t, fontsize, dpi, family) for t in texts]
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_width_px(text: str, fontsize: float, dpi: float, family: tuple) -> float:
+    # a small renderer, and each label measured once: every time figure stacks the same
+    # labels (a page-sized scratch renderer per label cost ~2 ms)
+    from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.font_manager import FontProperties
-    fp = FontProperties(size=fontsize)
-    return [r.get_text_width_height_descent(t, fp, ismath=False)[0] for t in texts]
+    font = FontProperties(family=list(family), size=fontsize)
+    return RendererAgg(1, 1, dpi).get_text_width_height_descent(text, font, ismath=False)[0]
 
 
 def stack_rows(bars: list[EventBar], x0: pd.Timestamp, x1: pd.Timestamp, axes_width_px: float,

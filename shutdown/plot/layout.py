@@ -3,7 +3,11 @@ the bottom axis and local time on the top axis, the legend under it, and a SIMUL
 watermark on any figure built from simulated data."""
 from __future__ import annotations
 
+import matplotlib
 import matplotlib.dates as mdates
+import matplotlib.lines as mlines
+import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -41,9 +45,10 @@ def format_time_axes(axes, strip_ax, x0, x1, tz: str):
     days = (x1 - x0).days
     step = 1 if days <= 12 else max(1, days // 10)
     bottom.xaxis.set_major_locator(mdates.DayLocator(interval=step, tz="UTC"))
-    bottom.xaxis.set_minor_locator(mdates.HourLocator(byhour=[6, 12, 18], tz="UTC"))
     bottom.xaxis.set_major_formatter(day_formatter())
     bottom.set_xlabel(_("UTC"))
+    bottom.grid(axis="x", which="major", **GRID)
+    time_marks(axes, mdates.HourLocator(byhour=[6, 12, 18], tz="UTC"))
     # local midnights, placed at their UTC positions
     first = x0.tz_convert(tz).normalize()
     local_days = pd.date_range(first, x1.tz_convert(tz), freq=f"{step}D", tz=tz)
@@ -55,10 +60,45 @@ def format_time_axes(axes, strip_ax, x0, x1, tz: str):
     top.set_xlabel(_("local time ({tz}, {offsets}); ticks at local midnight").format(tz=tz, offsets=offs),
                    fontsize=FONT_SIZE - 1)
     top.tick_params(labelsize=FONT_SIZE - 1)
+
+
+GRID = dict(color="#DDDDDD", lw=0.5)       # the day lines across every time panel
+
+
+def time_marks(axes, hour_locator) -> None:
+    """The shared time axis' marks: on the axes above the bottom one (which alone has
+    labels) the day ticks and their grid lines, and on every axes the unlabelled hour
+    ticks of ``hour_locator``, each set drawn as one line (marks: markers; grid: segments).
+
+    As matplotlib's ticks they were a third of a time figure's drawing: five artists each
+    (two marks, a grid line, two labels), made and styled one by one, on every panel. The
+    pixels are the same: the same markers, sizes, widths and colours (``xtick.*``, GRID),
+    at the locations the bottom axis' locators give inside the view, drawn where the axis
+    would be drawn (zorder 1.5: above patches, below lines)."""
+    bottom = axes[-1]
+    bottom.xaxis.set_minor_locator(hour_locator)
+    lo, hi = bottom.get_xlim()
+    tol = (hi - lo) * 1e-10                 # as matplotlib keeps ticks at the view's edges
+    days = [x for x in bottom.xaxis.get_majorticklocs() if lo - tol <= x <= hi + tol]
+    hours = [x for x in bottom.xaxis.get_minorticklocs() if lo - tol <= x <= hi + tol]
+    bottom.xaxis.set_minor_locator(mticker.NullLocator())     # shared: drawn below, not twice
+    rc = matplotlib.rcParams
+    colour = rc["xtick.color"]
+
+    def marks(ax, locs, which):
+        ax.add_line(mlines.Line2D(locs, [0.0] * len(locs), transform=ax.get_xaxis_transform(which="tick1"),
+                                  ls="none", marker=mlines.TICKDOWN, color=colour, markeredgecolor=colour,
+                                  markersize=rc[f"xtick.{which}.size"],
+                                  markeredgewidth=rc[f"xtick.{which}.width"], clip_on=False, zorder=1.5))
     for ax in axes[:-1]:
-        ax.tick_params(labelbottom=False)
+        ax.xaxis.set_visible(False)
+        xs = [v for x in days for v in (x, x, np.nan)]
+        ys = [v for _ in days for v in (0.0, 1.0, np.nan)]
+        ax.add_line(mlines.Line2D(xs, ys, transform=ax.get_xaxis_transform(which="grid"),
+                                  ls=rc["grid.linestyle"], alpha=rc["grid.alpha"], zorder=1.5, **GRID))
+        marks(ax, days, "major")
     for ax in axes:
-        ax.grid(axis="x", which="major", color="#DDDDDD", lw=0.5)
+        marks(ax, hours, "minor")
 
 
 def day_label(d) -> str:
@@ -70,7 +110,6 @@ def day_formatter():
     """The UTC axis' day ticks, as ``day_label`` writes them."""
     if is_english():
         return mdates.DateFormatter("%d %b", tz="UTC")
-    import matplotlib.ticker as mticker
     return mticker.FuncFormatter(lambda x, pos=None: day_label(pd.Timestamp(mdates.num2date(x)).tz_convert("UTC")))
 
 

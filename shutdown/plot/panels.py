@@ -45,7 +45,8 @@ def draw_series(ax, s: pd.Series, label: str, style: int, meta: dict, rec: Recor
     if s.empty:
         return
     label = gettext(label)
-    x = mdates.date2num(s.index.tz_convert("UTC").tz_localize(None).to_pydatetime())
+    # as datetime64[us], what date2num makes of datetimes (not one datetime per point)
+    x = mdates.date2num(s.index.tz_convert("UTC").tz_localize(None).to_numpy().astype("datetime64[us]"))
     ax.plot(x, s.to_numpy(dtype=float), color=colour, ls=ls, lw=1.0, label=label)
     rec.add("series", {"panel": ax.get_label(), "label": label, "n_points": int(s.size),
                        "first_utc": plain(s.index.min()), "last_utc": plain(s.index.max()), **meta})
@@ -87,6 +88,13 @@ def no_data(ax, what: str, rec: Record):
     ax.text(0.5, 0.5, what, transform=ax.transAxes, ha="center", va="center",
             fontsize=FONT_SIZE, color="#555555", style="italic")
     rec.add("missing", {"panel": ax.get_label(), "what": what})
+
+
+# A compact panel title sitting on the panel's top edge: where matplotlib's automatic title
+# placement put the former ``pad=2`` titles (their descent is larger than 2 pt, so it moved
+# them up until they touched the edge), without that pass (it measures every y tick again
+# before the panel is drawn).
+TITLE_ON_TOP = dict(loc="left", y=1.0, pad=0, va="bottom")
 
 
 # --------------------------------------------------------------------------- overview panels
@@ -144,7 +152,7 @@ def draw_source_panel(ax, d: PanelData, src, spec: dict, entity_type, entity_cod
                      "entity_type": entity_type, "entity_code": entity_code, "transform": how}, rec)
     # a title may depend on how the series could be made (``title_when``: transform -> title)
     only = next(iter(used)) if len(used) == 1 else None
-    ax.set_title(gettext(spec.get("title_when", {}).get(only, spec["title"])), loc="left")
+    ax.set_title(gettext(spec.get("title_when", {}).get(only, spec["title"])), loc="left", y=1.0)
     if not used:
         no_data(ax, gettext(spec.get("missing", "no data")).format(code=entity_code), rec)
     if spec.get("ylim"):
@@ -173,7 +181,7 @@ def draw_network_panel(ax, d: PanelData, net, rec: Record) -> set[int]:
     """One network (ASN): ``network_series``, each made by its transform; returns the
     indices drawn (for the legend)."""
     code = str(net.asn)
-    ax.set_title(f"{net.name} (AS{net.asn})", loc="left", pad=2)
+    ax.set_title(f"{net.name} (AS{net.asn})", **TITLE_ON_TOP)
     series = network_series()
     used = set()
     for i, (src, g) in enumerate(series):
@@ -217,7 +225,7 @@ def draw_region_panel(ax, d: PanelData, country: str, region: str, panel: tuple,
     src, sig, sub = panel
     declared, signal = registry.sources().get(src), registry.signal(src, sig)
     name = f"{declared.title if declared else src} {signal.name if signal else sig}" + (f" ({sub})" if sub else "")
-    ax.set_title(f"{gettext(name)}: {gettext('share of baseline')}", loc="left", pad=2)
+    ax.set_title(f"{gettext(name)}: {gettext('share of baseline')}", **TITLE_ON_TOP)
     c = baseline_ratio(select(d.tidy, src, sig, sub, "country", country), d.baseline)
     r = baseline_ratio(select(d.tidy, src, sig, sub, "region", region), d.baseline)
     draw_series(ax, c, f"{country} ({gettext('country')})", 0,
@@ -377,23 +385,28 @@ def draw_heat_panel(ax, k, n, rows, label, cmap, meta: dict, rec: Record, dark_l
     days = list(n.columns)
     norm = matplotlib.colors.Normalize(0, 1)
     cm = matplotlib.colormaps[cmap]
+    # day edges and the counts as arrays, once (not a lookup per cell); a row without
+    # tests has n = 0
+    starts = [num(day) for day in days]
+    ends = [num(day + pd.Timedelta(days=1)) for day in days]
+    nn_all = n.reindex(index=list(rows), fill_value=0.0).to_numpy(dtype=float)
+    kk_all = k.reindex(index=list(rows), columns=days, fill_value=0.0).to_numpy(dtype=float)
     cells = []      # (row, day, share or None, n): the CSV's
     for i, r in enumerate(rows):
-        for day in days:
-            a = num(day)
-            b = num(day + pd.Timedelta(days=1))
-            nn = float(n.at[r, day]) if r in n.index else 0.0
-            kk = float(k.at[r, day]) if r in k.index else 0.0
+        for j, day in enumerate(days):
+            a, b = starts[j], ends[j]
+            nn, kk = float(nn_all[i, j]), float(kk_all[i, j])
             cells.append((r, day, kk / nn if nn > 0 else None, nn))
+            # add_artist: the panel's limits are set, not autoscaled from its cells
             if nn > 0:
                 share = kk / nn
-                ax.add_patch(Rectangle((a, i), b - a, 1, facecolor=cm(norm(share)), edgecolor="white",
-                                       lw=0.5))
+                ax.add_artist(Rectangle((a, i), b - a, 1, facecolor=cm(norm(share)), edgecolor="white",
+                                        lw=0.5))
                 ax.text((a + b) / 2, i + 0.5, f"{nn:.0f}", ha="center", va="center",
                         fontsize=FONT_SIZE - 3, color="white" if (share < 0.5) == dark_low else "black")
             else:
-                ax.add_patch(Rectangle((a, i), b - a, 1, facecolor="white", edgecolor="#DDDDDD",
-                                       hatch="////", lw=0.3))
+                ax.add_artist(Rectangle((a, i), b - a, 1, facecolor="white", edgecolor="#DDDDDD",
+                                        hatch="////", lw=0.3))
     ax.set_ylim(len(rows), 0)
     ax.set_yticks(np.arange(len(rows)) + 0.5)
     ax.set_yticklabels(rows, fontsize=FONT_SIZE - 2)

@@ -51,52 +51,84 @@ def gather(case, *, cache=None, demo: bool = False, refresh: bool = False,
     """Run the pipeline for ``case`` (``shutdown.pipeline``: collect from the cache where
     possible -- within ``budget``, a ``shutdown.budget.Budget`` -- or the offline demo;
     detect; align) and return everything the report shows."""
-    from shutdown import pipeline
+    from shutdown import memo, pipeline
     inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
                                   progress=progress, budget=budget)
     inputs.require_data("nothing to draw")
-    return pipeline.analyse(inputs)
+    return memo.analyse(inputs)        # from the cache when these inputs were analysed before
 
 
 def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT, cache=None,
           demo: bool = False, refresh: bool = False, progress: bool | None = None,
-          budget=None) -> tuple[Result, Path]:
+          budget=None, ahead=None) -> tuple[Result, Path]:
     """``gather`` then ``write``, as ``shutdown report`` runs them, overlapped: once the
     inputs are read, their hashes say which figures must be drawn; if any, worker
     processes start now (importing matplotlib while this process runs the analysis) and
     draw the figures as soon as what they need is known (``FigureDef.needs``): the evidence
     figure at once, the overview, networks and region figures after detection, while
-    alignment runs. Returns the data and the directory written."""
-    from shutdown import parallel, pipeline
-    inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
-                                  progress=progress, budget=budget)
-    inputs.require_data("nothing to draw")
-    first = inputs.replace(lang=lang)                # what a figure without analysis draws from
+    alignment runs. ``ahead``: workers already started (``start_workers``; the command
+    starts them before it reads the case when every figure is to be drawn), closed here.
+    Returns the data and the directory written."""
+    from shutdown import memo, parallel, pipeline
+    from shutdown.case import as_case
     out = Path(out)
-    keys = {name: render_key(first, name, formats) for name in FIGURES}
-    previous = out if out.is_dir() else None
-    todo = [n for n in FIGURES if redraw or not figures.kept(previous, n, keys[n])]
-    ahead, early, scratch = None, {}, None
-
-    def start(stage: str, data: Result) -> None:      # the figures that need no more than this
-        for n in sorted((n for n in todo if FIGURES[n].needs == stage), key=lambda n: -FIGURES[n].weight):
-            early[n] = ahead.submit(figures.draw_task, data, n, scratch, formats, False)
-
-    if parallel.workers(len(todo)) > 1:
-        ahead = parallel.Ahead(parallel.workers(len(todo)), figures.warm)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.early."))
-        start("inputs", first)
+    early, scratch = {}, None
+    # with --redraw, or a case or timeline edited since the report in ``out``, every figure
+    # is drawn: the workers start now and import matplotlib while this process reads the inputs
+    if ahead is None and (redraw or figures.edited_since(out if out.is_dir() else None, as_case(case))):
+        ahead = start_workers()
     try:
-        # the record keeps the inputs' hashes render_key made; after detection (``detected``),
-        # the figures that need no alignment go to the workers
-        data = pipeline.analyse(first, detected=(lambda found: start("detection", found))
+        inputs = pipeline.load_inputs(case, cache=cache, demo=demo, collect=not demo, refresh=refresh,
+                                      progress=progress, budget=budget)
+        inputs.require_data("nothing to draw")
+        first = inputs.replace(lang=lang)                # what a figure without analysis draws from
+        keys = {name: render_key(first, name, formats) for name in FIGURES}
+        previous = out if out.is_dir() else None
+        todo = [n for n in FIGURES if redraw or not figures.kept(previous, n, keys[n])]
+
+        def start(stage: str, data: Result) -> None:      # the figures that need no more than this
+            names = [n for n in todo if FIGURES[n].needs == stage]
+            if names:
+                early.update(figures.submit_batches(ahead, data, names, scratch, formats))
+
+        if ahead is None and todo:
+            ahead = start_workers()
+        # The analysis of inputs seen before comes from the cache (``memo``): then every
+        # figure can go now, split between the workers by weight; else the figures that
+        # need only the inputs go now, those that need no alignment after detection
+        # (``detected``). The record keeps the inputs' hashes render_key made.
+        data = memo.kept(first)
+        if ahead is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.early."))
+            if data is not None:        # with the verdicts: charted by the workers too
+                early.update(figures.submit_batches(ahead, data, todo, scratch, formats, chart=True))
+            else:
+                start("inputs", first)
+        if data is None:
+            data = memo.analyse(first, detected=(lambda found: start("detection", found))
                                 if ahead is not None else None)
         return data, write(data, out, formats=formats, redraw=redraw, ahead=ahead, early=early)
+    except BaseException:
+        if ahead is not None:
+            ahead.abandon()         # the error is not held back by workers still starting
+        raise
     finally:
         if ahead is not None:
             ahead.close()
+        if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def start_workers():
+    """A worker process for drawing the figures (``parallel.Ahead``), importing matplotlib
+    from now on; it draws each task's figures in as many processes as there are cores,
+    forking the others from itself once it has matplotlib and the data (one import of
+    matplotlib, not one per core). None where the figures are drawn in this process (one
+    core, no fork)."""
+    from shutdown import parallel
+    n = parallel.workers(len(FIGURES))
+    return parallel.Ahead(n, figures.warm, processes=1) if n > 1 else None
 
 
 # --------------------------------------------------------------------------- write

@@ -31,11 +31,11 @@ def figures(data: Result) -> dict:
 def render_key(data: Result, name: str, formats) -> str:
     """Everything a figure's files are a function of: its inputs (case, timeline, tidy table,
     raw entries), this package's code, matplotlib's and Altair's versions and the output settings."""
-    from importlib.metadata import version
     return sidecar.sha256_bytes(sidecar.dump({
         "figure": name, "inputs": data.hashes, "formats": list(formats), "dpi": plot.style.DPI,
         **({"lang": data.lang} if data.lang != i18n.DEFAULT else {}),
-        "code": sidecar.code_sha256(), "matplotlib": version("matplotlib"), "altair": version("altair")}))
+        "code": sidecar.code_sha256(), "matplotlib": sidecar.version("matplotlib"),
+        "altair": sidecar.version("altair")}))
 
 
 def cache_dir() -> Path:
@@ -148,6 +148,20 @@ def kept(previous: Path | None, name: str, key: str) -> bool:
         return False
 
 
+def edited_since(previous: Path | None, case) -> bool:
+    """Whether the report in ``previous`` was made from another case file or timeline than
+    ``case``'s now (two small files hashed, before the inputs are read): then every figure
+    will be drawn, and the report starts its workers at once."""
+    if previous is None:
+        return False
+    try:
+        was = sidecar.read_json(previous / sidecar.MANIFEST, "manifest")["inputs"]
+        return (was["case_sha256"] != sidecar.sha256_file(case.path)
+                or was["timeline_sha256"] != sidecar.sha256_file(case.timeline_path))
+    except (KeyError, TypeError, OSError, InputError):
+        return False
+
+
 def warm() -> None:
     """What a drawing worker imports before its first figure (``parallel.Ahead``)."""
     from importlib import import_module
@@ -161,6 +175,56 @@ def draw_task(data: Result, name: str, figdir: Path, formats, chart: bool = True
     """``draw_figure`` in a worker started ahead (``parallel.Ahead``), in the report's language."""
     with i18n.use(data.lang):
         return draw_figure(data, name, figdir, formats, chart)
+
+
+def balanced(names: list, n: int) -> list[list]:
+    """``names`` split into ``n`` batches whose summed ``FigureDef.weight`` differ least
+    (the longest batch as short as can be; every split tried: a report has a handful of
+    figures), each heaviest first. A queue of single figures would leave one worker alone
+    with the last figure while the other waits."""
+    import itertools
+    weight = {name: FIGURES[name].weight for name in names}
+    best, best_span = None, float("inf")
+    for owner in itertools.product(range(n), repeat=len(names)):
+        if owner and owner[0] != 0:       # the same splits with the batches renumbered
+            continue
+        loads = [0.0] * n
+        for name, i in zip(names, owner):
+            loads[i] += weight[name]
+        if max(loads) < best_span - 1e-9:
+            best, best_span = owner, max(loads)
+    batches = [sorted((name for name, i in zip(names, best or ()) if i == k), key=lambda name: -weight[name])
+               for k in range(n)]
+    # the heaviest first: ``draw_batches`` draws the first in the worker itself, the others in
+    # processes forked from it, which start colder (their pages are copied as they write them)
+    return sorted((b for b in batches if b), key=lambda b: -sum(weight[name] for name in b))
+
+
+def draw_batches(data: Result, batches: list, figdir: Path, formats, chart: bool = False) -> list:
+    """``draw_task`` for each figure of each batch, the batches side by side (the first in
+    this worker, each other in a process forked from it: ``parallel.fork_each``), as one
+    task: [[result per figure] per batch]."""
+    return parallel.fork_each(batches, lambda names: [draw_task(data, n, figdir, formats, chart)
+                                                      for n in names])
+
+
+def submit_batches(ahead, data: Result, names: list, figdir: Path, formats, chart: bool = False) -> dict:
+    """``names`` drawn by ``ahead``'s worker in balanced batches, one per process it may
+    use: {name: a future of its ``draw_task`` result}."""
+    batches = balanced(names, ahead.workers)
+    task = ahead.submit(draw_batches, data, batches, figdir, formats, chart)
+    return {n: Part(task, i, j) for i, batch in enumerate(batches) for j, n in enumerate(batch)}
+
+
+class Part:
+    """The result of one figure of a task that draws several (``draw_batches``): what
+    ``Ahead.result`` takes as a future."""
+
+    def __init__(self, future, batch: int, index: int):
+        self.future, self.batch, self.index = future, batch, index
+
+    def result(self):
+        return self.future.result()[self.batch][self.index]
 
 
 def _moved(result: tuple, figdir: Path) -> tuple:
@@ -196,11 +260,12 @@ def draw_or_reuse(data: Result, figdir: Path, formats, keys: dict, previous: Pat
     if ahead is not None or parallel.workers(len(order)) > 1:     # the longest first: the workers finish together
         order.sort(key=lambda n: -FIGURES[n].weight)
     if ahead is not None:
-        late = {n: ahead.submit(draw_task, data, n, figdir, formats) for n in order}
+        late = submit_batches(ahead, data, order, figdir, formats, chart=True) if order else {}
         for n in todo:
-            if n in early:      # drawn before the verdicts: charted here, now that they are known
-                drawn = ahead.result(early[n], draw_task, data, n, figdir, formats, False)
-                done[n] = add_chart(data, n, _moved(drawn, figdir), figdir)
+            if n in early:      # drawn into the scratch directory, before or with the verdicts
+                drawn = _moved(ahead.result(early[n], draw_task, data, n, figdir, formats, False), figdir)
+                # drawn before the verdicts were known: charted here, now that they are
+                done[n] = add_chart(data, n, drawn, figdir) if len(drawn) == 3 else drawn
             else:
                 done[n] = ahead.result(late[n], draw_task, data, n, figdir, formats)
         return done, todo
