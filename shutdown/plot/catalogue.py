@@ -60,23 +60,23 @@ FIGURES: dict[str, FigureDef] = {
     "networks": FigureDef(
         lambda d: _figures().networks_figure(d.tidy, d.events, d.intervals, d.case),
         "One panel per network (ASN) of the case, same scale, so operators can be compared.",
-        "non-context", needs="detection", weight=0.85),
+        "non-context", needs="detection", weight=0.82),
     "region": FigureDef(
         lambda d: _figures().region_figure(d.tidy, d.events, d.intervals, d.case),
         "A region against the whole country, for the sources that have regional data.",
-        "non-context", needs="detection", weight=0.6),
+        "non-context", needs="detection", weight=0.53),
     "alignment": FigureDef(
         lambda d: _figures().alignment_figure(d.events, d.intervals, alignment_rows(d), d.case, d.simulated),
         "Each documented event (outlined, hatched by kind) above the detections matched to "
         "it, coloured by verdict.",
-        "non-context", weight=1.0),
+        "non-context", weight=0.72),
     "evidence": FigureDef(
         lambda d: _figures().evidence_figure(d.tidy, d.events, d.case),
         "OONI per local day: web_connectivity per domain (the whitelist's listed sites "
         "above the line, the case's control sites below; colour = share accessible) and "
         "circumvention tests (colour = share anomalous); the number in a cell is the "
         "tests it rests on, a hatched cell had none.",
-        "non-context", needs="inputs", weight=0.85),
+        "non-context", needs="inputs", weight=0.77),
 }
 
 
