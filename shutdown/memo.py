@@ -83,7 +83,7 @@ def store(key: str, value) -> None:
         kept = sorted(root.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in kept[KEEP:]:
             old.unlink(missing_ok=True)
-    except OSError:
+    except Exception:         # a full disk, a read-only cache, something that does not pickle
         try:
             tmp.unlink(missing_ok=True)
         except OSError:

@@ -111,3 +111,9 @@ def test_a_cache_that_cannot_be_written_costs_only_time(inputs, runs, monkeypatc
     b = memo.analyse(inputs)
     assert runs == {"detect": 2, "align": 2}
     _same(a, b)
+
+
+def test_what_cannot_be_kept_costs_only_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(memo, "cache_dir", lambda: tmp_path / "analysis")
+    memo.store("k", {"a": lambda: 1})                   # does not pickle: not kept, no error
+    assert memo.load("k") is None and not list((tmp_path / "analysis").iterdir())
