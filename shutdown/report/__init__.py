@@ -69,7 +69,7 @@ def build(case, out, *, formats, redraw: bool = False, lang: str = i18n.DEFAULT,
     alignment runs. ``ahead``: workers already started (``start_workers``; the command
     starts them before it reads the case when every figure is to be drawn), closed here.
     Returns the data and the directory written."""
-    from shutdown import memo, parallel, pipeline
+    from shutdown import memo, pipeline
     from shutdown.case import as_case
     out = Path(out)
     early, scratch = {}, None
